@@ -1,0 +1,36 @@
+"""Fixtures shared by every test module."""
+
+import pathlib
+
+import pytest
+
+# The shared folder sits next to the repository, not inside it.
+SHARED_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
+GROCERY_DIR = SHARED_DIR / "data" / "grocery-store"
+
+
+@pytest.fixture(scope="session")
+def grocery_dir() -> pathlib.Path:
+    """The real grocery photos, laid out `train|val|test/<class>/<photo>.jpg`.
+
+    The continuous integration machine always has them; elsewhere the test is skipped.
+    """
+    if not GROCERY_DIR.is_dir():
+        pytest.skip(f"The grocery photos are missing from {GROCERY_DIR}.")
+    return GROCERY_DIR
+
+
+# The engine's fixtures (real weights, a real small model) live in their own module; importing
+# them here makes them available to every test module.
+from engine_fixtures import (  # noqa: E402, F401
+    engine_environment,
+    keras_home,
+    small_photo_folder,
+    small_training,
+    small_val_folder,
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Runs the fast tests first and the slow ones (real training, the browser) last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)

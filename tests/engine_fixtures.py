@@ -1,0 +1,96 @@
+"""Fixtures for tests that need the real pretrained weights and a real trained model.
+
+The weights are copied from the shared folder into a temporary Keras cache (`KERAS_HOME`), the
+way a user's machine holds them after Keras' first download, so the tests exercise the normal
+lookup; the feature cache goes to a temporary folder too.
+"""
+
+import dataclasses
+import pathlib
+import shutil
+
+import pytest
+
+SHARED_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
+SHARED_WEIGHTS = SHARED_DIR / "weights" / "keras" / "models"
+GROCERY_DIR = SHARED_DIR / "data" / "grocery-store"
+
+# Five classes that look unlike each other, so a tiny subset must train far above chance.
+TEST_CLASSES = ("Banana", "Carrots", "Oatly-Oat-Milk", "Red-Bell-Pepper", "Watermelon")
+PHOTOS_PER_CLASS = 10
+TEST_IMAGE_SIZE = 96
+
+
+@pytest.fixture(scope="session", autouse=True)
+def engine_environment(tmp_path_factory):
+    """Points Keras' cache at a temporary copy of the shared weights, for the whole session."""
+    if not SHARED_WEIGHTS.is_dir():
+        pytest.skip(f"The shared weights are missing from {SHARED_WEIGHTS}.")
+    keras_home = tmp_path_factory.mktemp("keras_home")
+    (keras_home / "models").mkdir()
+    for weight_file in SHARED_WEIGHTS.glob("*.h5"):
+        shutil.copy(weight_file, keras_home / "models" / weight_file.name)
+    cache_dir = tmp_path_factory.mktemp("feature_cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("KERAS_HOME", str(keras_home))
+    patch.setenv("TLCORE_CACHE_DIR", str(cache_dir))
+    patch.delenv("TLCORE_WEIGHTS_DIR", raising=False)
+    patch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    yield keras_home
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def keras_home(engine_environment):
+    """The temporary Keras home holding `models/<weight file>`."""
+    return engine_environment
+
+
+def copy_photos(target: pathlib.Path, split: str, classes, per_class: int | None) -> pathlib.Path:
+    """Copies real grocery photos into `target/<class>/`, the first `per_class` of each."""
+    for class_name in classes:
+        sources = sorted((GROCERY_DIR / split / class_name).glob("*.jpg"))[:per_class]
+        (target / class_name).mkdir(parents=True, exist_ok=True)
+        for source in sources:
+            shutil.copy(source, target / class_name / source.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def small_photo_folder(tmp_path_factory):
+    """A folder of 5 real classes x 10 real photos, laid out one sub-folder a class."""
+    if not GROCERY_DIR.is_dir():
+        pytest.skip(f"The grocery photos are missing from {GROCERY_DIR}.")
+    return copy_photos(
+        tmp_path_factory.mktemp("small_train"), "train", TEST_CLASSES, PHOTOS_PER_CLASS
+    )
+
+
+@pytest.fixture(scope="session")
+def small_val_folder(tmp_path_factory):
+    """The grocery `val` photos of the same 5 classes, never seen in training."""
+    if not GROCERY_DIR.is_dir():
+        pytest.skip(f"The grocery photos are missing from {GROCERY_DIR}.")
+    return copy_photos(tmp_path_factory.mktemp("small_val"), "val", TEST_CLASSES, None)
+
+
+@dataclasses.dataclass
+class SmallTraining:
+    """One real training on the small subset, with everything the tests look at."""
+
+    dataset: object
+    settings: object
+    trained: object
+    progress: list
+
+
+@pytest.fixture(scope="session")
+def small_training(small_photo_folder, engine_environment):
+    """One real model trained on the small subset at 96 px, shared by the slower tests."""
+    from tlcore import datasets, training
+
+    dataset = datasets.load_folder(small_photo_folder)
+    settings = training.TrainingSettings(epochs=25, image_size=TEST_IMAGE_SIZE, seed=1)
+    progress = []
+    trained = training.train(dataset, settings, on_progress=progress.append)
+    return SmallTraining(dataset, settings, trained, progress)

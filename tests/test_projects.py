@@ -1,0 +1,135 @@
+"""Project files: saved atomically, reloaded identically, and refused when not safe."""
+
+import io
+import json
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from tlcore import errors, prediction, projects
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def saved_project(small_training, tmp_path_factory):
+    path = tmp_path_factory.mktemp("project") / "groceries.zip"
+    projects.save_project(small_training.trained, path)
+    return path
+
+
+def test_a_saved_project_reloads_and_predicts_the_same_probabilities(
+    small_training, saved_project
+):
+    loaded = projects.load_project(saved_project)
+    assert loaded.class_names == small_training.trained.class_names
+    assert loaded.settings == small_training.trained.settings
+    assert loaded.evaluation == small_training.trained.evaluation
+    photos = [photo.path for photo in small_training.dataset.photos[::7]]
+    before = prediction.predict(small_training.trained, photos)
+    after = prediction.predict(loaded, photos)
+    np.testing.assert_allclose(
+        [item.probabilities for item in before],
+        [item.probabilities for item in after],
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_the_project_file_holds_model_and_description(saved_project):
+    with zipfile.ZipFile(saved_project) as archive:
+        assert set(archive.namelist()) == {"model.keras", "project.json"}
+        metadata = json.loads(archive.read("project.json"))
+    assert metadata["format"] == "tlcore-project"
+    assert metadata["backbone_id"] == "mobilenet_v2_1.0-96"
+    assert {"tlcore_version", "settings", "evaluation", "history"} <= set(metadata)
+    # Nothing half-written is left next to the file.
+    assert [path.name for path in saved_project.parent.iterdir()] == ["groceries.zip"]
+
+
+def test_the_plain_keras_model_runs_with_keras_alone(small_training, tmp_path):
+    path = projects.export_keras_model(small_training.trained, tmp_path / "model.keras")
+    plain = keras.models.load_model(path)
+    pixels = np.zeros((1, 96, 96, 3), dtype="float32")
+    np.testing.assert_allclose(
+        plain.predict_on_batch(pixels),
+        small_training.trained.model.predict_on_batch(pixels),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def _rewritten(saved_project, replace: dict[str, bytes | None]) -> bytes:
+    """Returns the project's zip with some entries replaced (None removes one)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(saved_project) as source, zipfile.ZipFile(buffer, "w") as target:
+        for name in source.namelist():
+            if name in replace:
+                continue
+            target.writestr(name, source.read(name))
+        for name, data in replace.items():
+            if data is not None:
+                target.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_file_that_is_not_a_zip_is_refused(tmp_path):
+    path = tmp_path / "notes.zip"
+    path.write_text("hello")
+    with pytest.raises(errors.ProjectFileError, match="not a zip"):
+        projects.load_project(path)
+    with pytest.raises(errors.ProjectFileError):
+        projects.load_project(b"")
+
+
+def test_a_zip_without_the_model_is_refused(saved_project):
+    with pytest.raises(errors.ProjectFileError, match="model.keras"):
+        projects.load_project(_rewritten(saved_project, {"model.keras": None}))
+
+
+def _leave_a_mark(tensor):
+    """Stands for hostile code: it touches a file when it runs."""
+    import os
+    import pathlib
+
+    pathlib.Path(os.environ["TLCORE_TEST_MARKER"]).touch()
+    return tensor
+
+
+def test_a_model_with_a_lambda_layer_is_refused_and_never_run(
+    saved_project, tmp_path, monkeypatch
+):
+    marker = tmp_path / "ran"
+    monkeypatch.setenv("TLCORE_TEST_MARKER", str(marker))
+    pixels = keras.Input((96, 96, 3))
+    hostile = keras.layers.Lambda(_leave_a_mark)(pixels)
+    output = keras.layers.Dense(5, activation="softmax")(
+        keras.layers.GlobalAveragePooling2D()(hostile)
+    )
+    model_path = tmp_path / "hostile.keras"
+    keras.Model(pixels, output).save(model_path)
+    marker.unlink(missing_ok=True)
+    data = _rewritten(saved_project, {"model.keras": model_path.read_bytes()})
+    with pytest.raises(errors.ProjectFileError, match="safely"):
+        projects.load_project(data)
+    assert not marker.exists()
+
+
+def test_a_class_list_that_disagrees_with_the_model_is_refused(saved_project):
+    with zipfile.ZipFile(saved_project) as archive:
+        metadata = json.loads(archive.read("project.json"))
+    metadata["class_names"] = metadata["class_names"][:3]
+    data = _rewritten(saved_project, {"project.json": json.dumps(metadata).encode()})
+    with pytest.raises(errors.ProjectFileError, match="5 classes"):
+        projects.load_project(data)
+
+
+def test_a_zip_of_something_else_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("project.json", json.dumps({"format": "other"}))
+        archive.writestr("model.keras", b"x")
+    with pytest.raises(errors.ProjectFileError, match="not a project"):
+        projects.load_project(buffer.getvalue())

@@ -1,0 +1,248 @@
+"""The command line: train, evaluate and predict from a terminal.
+
+`python -m tlcore train DATA --out MODEL.zip` trains on a folder or zip of labelled photos;
+`python -m tlcore evaluate MODEL.zip DATA` prints one JSON object of figures;
+`python -m tlcore predict MODEL.zip PHOTO...` prints one JSON line per photo. Progress goes to
+stderr, results to stdout. Bad input exits with status 2 and a one-line message.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from tlcore import errors
+
+EXIT_BAD_INPUT = 2
+
+
+class TerminalProgress:
+    """Draws a one-line progress bar on stderr, redrawn in place.
+
+    Args:
+        stream: Where to draw; stderr by default.
+        width: The bar's width in characters.
+    """
+
+    def __init__(self, stream=None, width: int = 30):
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.last_line = ""
+        self.started = time.monotonic()
+
+    def draw(self, fraction: float, text: str) -> None:
+        """Redraws the bar at a fraction from 0 to 1 with a short text after it."""
+        filled = int(round(self.width * max(0.0, min(1.0, fraction))))
+        bar = "#" * filled + "-" * (self.width - filled)
+        elapsed = time.monotonic() - self.started
+        line = f"[{bar}] {fraction * 100:5.1f}% {elapsed:5.1f}s {text}"
+        padding = " " * max(0, len(self.last_line) - len(line))
+        self.stream.write("\r" + line + padding)
+        self.stream.flush()
+        self.last_line = line
+
+    def training_callback(self, progress) -> None:
+        """A `training.train` progress callback."""
+        text = progress.message
+        if progress.phase == "training" and progress.val_accuracy is not None:
+            text += (
+                f" (loss {progress.loss:.3f}, accuracy {progress.accuracy:.1%}, "
+                f"validation accuracy {progress.val_accuracy:.1%})"
+            )
+        self.draw(progress.fraction, text)
+
+    def count_callback(self, label: str):
+        """Returns a (done, total) callback that draws `label` with the counts."""
+
+        def callback(done: int, total: int) -> None:
+            self.draw(done / total if total else 1.0, f"{label}: {done} of {total}")
+
+        return callback
+
+    def finish(self) -> None:
+        """Ends the bar's line."""
+        if self.last_line:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class FriendlyParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and exit with status 2."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Returns the parser of `python -m tlcore`."""
+    from tlcore import training
+
+    defaults = training.TrainingSettings()
+    parser = FriendlyParser(
+        prog="python -m tlcore",
+        description="Train an image classifier on labelled photos, check it, and use it.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=FriendlyParser)
+
+    train = commands.add_parser(
+        "train",
+        help="train a model on a folder or zip of photos, one sub-folder a class",
+        description="Train a model on DATA: a folder or a .zip with one sub-folder a class.",
+    )
+    train.add_argument("data", help="folder or .zip of photos, one sub-folder a class")
+    train.add_argument("--out", required=True, help="project file to write (.zip)")
+    train.add_argument("--epochs", type=int, default=defaults.epochs)
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    train.add_argument(
+        "--image-size", type=int, default=defaults.image_size, help="96, 128, 160, 192 or 224"
+    )
+    train.add_argument(
+        "--validation-split",
+        type=float,
+        default=defaults.validation_split,
+        help="share of each class kept aside to check the model (default 0.2)",
+    )
+    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--dropout", type=float, default=defaults.dropout)
+    train.add_argument("--hidden-units", type=int, default=defaults.hidden_units)
+    _add_common_arguments(train)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="print a model's figures on labelled photos as one JSON object",
+        description="Evaluate MODEL on DATA (one sub-folder a class); prints one JSON object.",
+    )
+    evaluate.add_argument("model", help="project file (.zip) written by 'train'")
+    evaluate.add_argument("data", help="folder or .zip of photos, one sub-folder a class")
+    _add_common_arguments(evaluate)
+
+    predict = commands.add_parser(
+        "predict",
+        help="print the most likely classes of photos, one JSON line each",
+        description="Predict the class of each PHOTO; prints one JSON line per photo.",
+    )
+    predict.add_argument("model", help="project file (.zip) written by 'train'")
+    predict.add_argument("photos", nargs="+", help="photo files")
+    predict.add_argument("--top", type=int, default=3, help="how many classes to list")
+    _add_common_arguments(predict)
+    return parser
+
+
+def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--weights-dir",
+        help="folder holding the pretrained weight file (else $TLCORE_WEIGHTS_DIR, Keras' "
+        "cache, or a download)",
+    )
+    parser.add_argument(
+        "--cache-dir", help="folder for cached photo features (else $TLCORE_CACHE_DIR)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="draw no progress bar")
+
+
+def _progress(arguments) -> TerminalProgress:
+    return TerminalProgress(stream=open(os.devnull, "w") if arguments.quiet else None)
+
+
+def run_train(arguments) -> int:
+    """Trains and writes the project file; prints a short summary on stdout."""
+    from tlcore import datasets, projects, training
+
+    settings = training.TrainingSettings(
+        epochs=arguments.epochs,
+        batch_size=arguments.batch_size,
+        learning_rate=arguments.learning_rate,
+        image_size=arguments.image_size,
+        validation_split=arguments.validation_split,
+        seed=arguments.seed,
+        dropout=arguments.dropout,
+        hidden_units=arguments.hidden_units,
+    ).validate()
+    dataset = datasets.load_dataset(arguments.data)
+    for skipped in dataset.skipped:
+        print(f"Skipped {skipped.file_name}: {skipped.reason}", file=sys.stderr)
+    for duplicate in dataset.duplicates:
+        print(
+            f"Skipped {duplicate.file_name}: the same photo as {duplicate.duplicate_of}",
+            file=sys.stderr,
+        )
+    progress = _progress(arguments)
+    try:
+        trained = training.train(
+            dataset,
+            settings,
+            on_progress=progress.training_callback,
+            cache_dir=arguments.cache_dir,
+            weights_dir=arguments.weights_dir,
+        )
+    finally:
+        progress.finish()
+    projects.save_project(trained, arguments.out)
+    summary = {
+        "project": os.fspath(arguments.out),
+        "classes": trained.class_names,
+        "photos": trained.photo_count,
+        "validation_accuracy": trained.evaluation.accuracy,
+        "validation_photos": trained.evaluation.photo_count,
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+def run_evaluate(arguments) -> int:
+    """Prints the model's figures on the labelled photos as one JSON object."""
+    from tlcore import datasets, evaluation, projects
+
+    trained = projects.load_project(arguments.model)
+    dataset = datasets.load_dataset(arguments.data)
+    progress = _progress(arguments)
+    try:
+        scores = evaluation.evaluate_dataset(
+            trained, dataset, on_progress=progress.count_callback("Checking photos")
+        )
+    finally:
+        progress.finish()
+    result = scores.to_dict()
+    result["skipped"] = [
+        {"file": skipped.file_name, "reason": skipped.reason} for skipped in dataset.skipped
+    ]
+    print(json.dumps(result))
+    return 0
+
+
+def run_predict(arguments) -> int:
+    """Prints one JSON line per photo; unreadable photos get an error line."""
+    from tlcore import prediction, projects
+
+    trained = projects.load_project(arguments.model)
+    paths = list(arguments.photos)
+    results = prediction.predict(trained, paths, top_k=arguments.top, file_names=paths)
+    for result in results:
+        print(json.dumps(result.to_dict()))
+    return 0 if all(result.error is None for result in results) else EXIT_BAD_INPUT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line.
+
+    Args:
+        argv: The arguments after the program name; `sys.argv[1:]` when None.
+
+    Returns:
+        The exit status: 0 on success, 2 on bad input.
+    """
+    # TensorFlow's start-up chatter is for its developers, not ours: quiet it before import.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    arguments = build_parser().parse_args(argv)
+    commands = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict}
+    try:
+        return commands[arguments.command](arguments)
+    except errors.TlcoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: stopped.", file=sys.stderr)
+        return 130

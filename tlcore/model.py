@@ -1,0 +1,205 @@
+"""Small builders for the pretrained base, the new head and the whole classifier.
+
+The ladder follows fastai's learner: `build_base` makes the frozen pretrained network,
+`build_head` the small trainable classifier that sits on its pooled features, and
+`build_classifier` joins them into one Keras model that takes raw RGB pixels, so a saved model
+runs anywhere Keras runs, with no preprocessing code of ours.
+"""
+
+import os
+import threading
+
+import keras
+from keras import layers
+
+from tlcore import backbones, device, weights
+
+_shared_bases: dict[tuple[str, int], "SharedBase"] = {}
+_shared_bases_lock = threading.Lock()
+
+
+def build_base(
+    backbone: backbones.Backbone,
+    image_size: int,
+    weights_path: str | os.PathLike | None = None,
+) -> keras.Model:
+    """Builds the pretrained network without its top, frozen.
+
+    Args:
+        backbone: The backbone's row in `backbones.BACKBONES`.
+        image_size: The square input size in pixels.
+        weights_path: The ImageNet weight file; `None` builds random weights (tests of shape).
+
+    Returns:
+        The base, with `trainable` set to False.
+    """
+    image_size = backbones.check_image_size(backbone, image_size)
+    constructor = getattr(keras.applications, backbone.application)
+    base = constructor(
+        input_shape=(image_size, image_size, 3),
+        include_top=False,
+        weights=str(weights_path) if weights_path is not None else None,
+        **dict(backbone.constructor_arguments),
+    )
+    base.trainable = False
+    return base
+
+
+def build_preprocessing(backbone: backbones.Backbone) -> layers.Layer:
+    """Returns the layer that scales raw 0-255 pixels the way the base expects."""
+    return layers.Rescaling(backbone.pixel_scale, offset=backbone.pixel_offset, name="scale_pixels")
+
+
+def build_feature_extractor(
+    base: keras.Model, backbone: backbones.Backbone, image_size: int
+) -> keras.Model:
+    """Builds the model that turns raw pixels into one pooled feature vector per photo.
+
+    Args:
+        base: The frozen base from `build_base`.
+        backbone: The base's row in the backbone table.
+        image_size: The square input size in pixels.
+
+    Returns:
+        A model from `(batch, size, size, 3)` pixels in 0-255 to `(batch, feature_count)`.
+    """
+    pixels = keras.Input(shape=(image_size, image_size, 3), name="pixels")
+    scaled = build_preprocessing(backbone)(pixels)
+    # The base runs in inference mode so that its BatchNorm statistics never move.
+    feature_map = base(scaled, training=False)
+    features = layers.GlobalAveragePooling2D(name="pool")(feature_map)
+    return keras.Model(pixels, features, name="feature_extractor")
+
+
+def build_head(
+    feature_count: int,
+    class_count: int,
+    hidden_units: int = 128,
+    dropout: float = 0.0,
+    seed: int | None = None,
+) -> keras.Model:
+    """Builds the new classifier that trains on the base's pooled features.
+
+    Args:
+        feature_count: The length of the feature vector (1280 for MobileNetV2).
+        class_count: How many classes to tell apart.
+        hidden_units: The width of the hidden layer.
+        dropout: The share of hidden units dropped during training; 0 for none.
+        seed: Seeds the layer initialisers and dropout, for reproducible training.
+
+    Returns:
+        A model from `(batch, feature_count)` to class probabilities `(batch, class_count)`.
+    """
+    features = keras.Input(shape=(feature_count,), name="features")
+    hidden = layers.Dense(
+        hidden_units,
+        activation="relu",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+        name="hidden",
+    )(features)
+    if dropout > 0:
+        hidden = layers.Dropout(dropout, seed=seed, name="dropout")(hidden)
+    probabilities = layers.Dense(
+        class_count,
+        activation="softmax",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+        name="probabilities",
+    )(hidden)
+    return keras.Model(features, probabilities, name="head")
+
+
+def compile_head(head: keras.Model, learning_rate: float) -> None:
+    """Compiles the head with Adam and sparse categorical cross-entropy.
+
+    Args:
+        head: The head from `build_head`.
+        learning_rate: Adam's learning rate.
+    """
+    head.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def build_classifier(
+    base: keras.Model, head: keras.Model, backbone: backbones.Backbone, image_size: int
+) -> keras.Model:
+    """Joins base and head into one model that takes raw RGB pixels.
+
+    Args:
+        base: The frozen base.
+        head: The trained head; its layers are shared, not copied.
+        backbone: The base's row in the backbone table.
+        image_size: The square input size in pixels.
+
+    Returns:
+        A model from `(batch, size, size, 3)` pixels in 0-255 to class probabilities.
+    """
+    pixels = keras.Input(shape=(image_size, image_size, 3), name="pixels")
+    scaled = build_preprocessing(backbone)(pixels)
+    feature_map = base(scaled, training=False)
+    features = layers.GlobalAveragePooling2D(name="pool")(feature_map)
+    probabilities = head(features)
+    return keras.Model(pixels, probabilities, name="classifier")
+
+
+class SharedBase:
+    """The frozen base and its feature extractor, built once per process and size.
+
+    Args:
+        backbone: The backbone's row.
+        image_size: The square input size in pixels.
+        weights_path: The ImageNet weight file.
+    """
+
+    def __init__(self, backbone: backbones.Backbone, image_size: int, weights_path):
+        self.backbone = backbone
+        self.image_size = image_size
+        self.weights_path = weights_path
+        self.base = build_base(backbone, image_size, weights_path)
+        self.feature_extractor = build_feature_extractor(self.base, backbone, image_size)
+        self.backbone_id = backbone.backbone_id(image_size)
+        # Keras models are safe to call from several threads, but building new models that
+        # reuse the base is not: builders take this lock.
+        self.lock = threading.Lock()
+
+    def embed_batch(self, pixels) -> "keras.KerasTensor":
+        """Returns the pooled features of a batch of raw pixels, as a NumPy array."""
+        return self.feature_extractor.predict_on_batch(pixels)
+
+
+def get_base(
+    backbone_name: str = backbones.DEFAULT_BACKBONE,
+    image_size: int | None = None,
+    weights_dir: str | os.PathLike | None = None,
+) -> SharedBase:
+    """Returns this process's shared frozen base for a backbone and size, building it once.
+
+    Args:
+        backbone_name: A key of `backbones.BACKBONES`.
+        image_size: The square input size; the backbone's default when None.
+        weights_dir: An explicit folder holding the weight file.
+
+    Returns:
+        The shared base. Every caller of the same backbone and size gets the same object.
+
+    Raises:
+        SettingsError: For an unknown backbone or size.
+        WeightsNotFoundError: If the weights are neither on disk nor downloadable.
+    """
+    backbone = backbones.get_backbone(backbone_name)
+    image_size = backbones.check_image_size(backbone, image_size or backbone.default_image_size)
+    key = (backbone.name, image_size)
+    with _shared_bases_lock:
+        if key not in _shared_bases:
+            device.configure_gpu()
+            weights_path = weights.find_weights(backbone, weights_dir)
+            _shared_bases[key] = SharedBase(backbone, image_size, weights_path)
+        return _shared_bases[key]
+
+
+def is_base_loaded(backbone_name: str = backbones.DEFAULT_BACKBONE, image_size=None) -> bool:
+    """Tells whether `get_base` would return at once, without loading weights."""
+    backbone = backbones.get_backbone(backbone_name)
+    return (backbone.name, image_size or backbone.default_image_size) in _shared_bases

@@ -1,0 +1,209 @@
+"""Project files: a trained model with everything needed to use it again, in one zip.
+
+A project file holds `model.keras` (base and head together, raw pixels in) and `project.json`
+(class names, settings, history, validation figures, base id, tlcore version). It is written
+atomically, and read back with Keras' safe mode, so an uploaded file never runs code.
+"""
+
+import io
+import json
+import os
+import pathlib
+import tempfile
+import zipfile
+
+import keras
+
+import tlcore
+from tlcore import errors, evaluation, training
+
+FORMAT_NAME = "tlcore-project"
+FORMAT_VERSION = 1
+MODEL_ENTRY = "model.keras"
+METADATA_ENTRY = "project.json"
+MAX_MODEL_BYTES = 512 * 1024 * 1024
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> pathlib.Path:
+    """Writes bytes to a file through a temporary file and a rename.
+
+    A crash, a full disk or a killed process leaves either the old file or the new one, never
+    half of one.
+
+    Args:
+        path: The file to write.
+        data: Its new content.
+
+    Returns:
+        The path written.
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        pathlib.Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def keras_model_bytes(trained: training.TrainedModel) -> bytes:
+    """Returns the trained model as the bytes of a `.keras` file."""
+    with tempfile.TemporaryDirectory() as folder:
+        model_path = pathlib.Path(folder) / MODEL_ENTRY
+        trained.model.save(model_path)
+        return model_path.read_bytes()
+
+
+def project_metadata(trained: training.TrainedModel) -> dict:
+    """Returns what `project.json` holds for a trained model."""
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "tlcore_version": tlcore.__version__,
+        "keras_version": keras.__version__,
+        "class_names": list(trained.class_names),
+        "settings": trained.settings.to_dict(),
+        "history": trained.history,
+        "evaluation": trained.evaluation.to_dict(),
+        "backbone_id": trained.backbone_id,
+        "created_at": trained.created_at,
+        "photo_count": trained.photo_count,
+    }
+
+
+def project_bytes(trained: training.TrainedModel) -> bytes:
+    """Returns a whole project file as bytes, ready to download or write."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(METADATA_ENTRY, json.dumps(project_metadata(trained), indent=2))
+        archive.writestr(MODEL_ENTRY, keras_model_bytes(trained))
+    return buffer.getvalue()
+
+
+def save_project(trained: training.TrainedModel, path: str | os.PathLike) -> pathlib.Path:
+    """Saves a trained model as one project file, atomically.
+
+    Args:
+        trained: The trained model.
+        path: The project file to write, usually ending in `.zip`.
+
+    Returns:
+        The path written.
+    """
+    return write_atomically(path, project_bytes(trained))
+
+
+def export_keras_model(trained: training.TrainedModel, path: str | os.PathLike) -> pathlib.Path:
+    """Saves only the Keras model (`.keras`), which runs anywhere with Keras alone.
+
+    Args:
+        trained: The trained model.
+        path: The file to write; it should end in `.keras`.
+
+    Returns:
+        The path written.
+    """
+    return write_atomically(path, keras_model_bytes(trained))
+
+
+def _not_a_project(detail: str) -> errors.ProjectFileError:
+    return errors.ProjectFileError(
+        f"This file is not a project saved by this tool ({detail}). Choose a .zip file that "
+        "was downloaded from the Export page or written by 'python -m tlcore train'."
+    )
+
+
+def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
+    """Loads a project file, refusing anything that is not one or that would run code.
+
+    Args:
+        source: The project file, as bytes or a path.
+
+    Returns:
+        The trained model, ready to predict.
+
+    Raises:
+        ProjectFileError: If the file is not a readable project, its model uses layers that
+            could run code (such as `Lambda`) or unknown custom objects, or its class list does
+            not match its model.
+    """
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            archive = zipfile.ZipFile(io.BytesIO(source))
+        else:
+            archive = zipfile.ZipFile(source)
+    except FileNotFoundError:
+        raise errors.ProjectFileError(f"There is no project file at '{source}'.") from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _not_a_project("it is not a zip file") from None
+
+    with archive:
+        names = set(archive.namelist())
+        if METADATA_ENTRY not in names:
+            raise _not_a_project(f"it has no {METADATA_ENTRY}")
+        if MODEL_ENTRY not in names:
+            raise _not_a_project(f"it has no {MODEL_ENTRY} inside")
+        model_info = archive.getinfo(MODEL_ENTRY)
+        if model_info.file_size > MAX_MODEL_BYTES:
+            raise _not_a_project("its model is far larger than any this tool writes")
+        try:
+            metadata = json.loads(archive.read(METADATA_ENTRY).decode("utf-8"))
+            model_data = archive.read(MODEL_ENTRY)
+        except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError):
+            raise _not_a_project("it is damaged") from None
+
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+        raise _not_a_project("its description is not a tlcore project's")
+    try:
+        class_names = [str(name) for name in metadata["class_names"]]
+        settings = training.TrainingSettings.from_dict(metadata["settings"])
+        scores = evaluation.Evaluation.from_dict(metadata["evaluation"])
+        history = {key: list(values) for key, values in metadata.get("history", {}).items()}
+    except (KeyError, TypeError, ValueError):
+        raise _not_a_project("its description is incomplete") from None
+
+    classifier = _load_keras_model_safely(model_data)
+    output_count = classifier.outputs[0].shape[-1]
+    if output_count != len(class_names):
+        raise errors.ProjectFileError(
+            f"This project file is inconsistent: its model tells {output_count} classes apart "
+            f"but it lists {len(class_names)} class names. It may have been edited by hand."
+        )
+    input_shape = tuple(classifier.inputs[0].shape[1:])
+    if input_shape != (settings.image_size, settings.image_size, 3):
+        raise errors.ProjectFileError(
+            "This project file is inconsistent: its model expects photos of "
+            f"{input_shape} but its settings say {settings.image_size} pixels."
+        )
+    return training.TrainedModel(
+        model=classifier,
+        class_names=class_names,
+        settings=settings,
+        history=history,
+        evaluation=scores,
+        backbone_id=str(metadata.get("backbone_id", "")),
+        created_at=str(metadata.get("created_at", "")),
+        photo_count=int(metadata.get("photo_count", 0)),
+    )
+
+
+def _load_keras_model_safely(model_data: bytes) -> keras.Model:
+    """Loads `.keras` bytes with safe mode on; any failure is the file's fault."""
+    with tempfile.TemporaryDirectory() as folder:
+        model_path = pathlib.Path(folder) / MODEL_ENTRY
+        model_path.write_bytes(model_data)
+        try:
+            return keras.models.load_model(model_path, compile=False, safe_mode=True)
+        except Exception as error:  # noqa: BLE001 - Keras raises many types for a bad file.
+            detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            raise errors.ProjectFileError(
+                "The model inside this project file cannot be loaded safely: it is damaged, "
+                "made by another tool, or contains code, which is never run for your safety "
+                f"({detail})."
+            ) from None
