@@ -20,9 +20,7 @@ def saved_project(small_training, tmp_path_factory):
     return path
 
 
-def test_a_saved_project_reloads_and_predicts_the_same_probabilities(
-    small_training, saved_project
-):
+def test_a_saved_project_reloads_and_predicts_the_same_probabilities(small_training, saved_project):
     loaded = projects.load_project(saved_project)
     assert loaded.class_names == small_training.trained.class_names
     assert loaded.settings == small_training.trained.settings
@@ -52,7 +50,8 @@ def test_the_project_file_holds_model_and_description(saved_project):
 def test_the_plain_keras_model_runs_with_keras_alone(small_training, tmp_path):
     path = projects.export_keras_model(small_training.trained, tmp_path / "model.keras")
     plain = keras.models.load_model(path)
-    pixels = np.zeros((1, 96, 96, 3), dtype="float32")
+    size = small_training.trained.input_size
+    pixels = np.zeros((1, size, size, 3), dtype="float32")
     np.testing.assert_allclose(
         plain.predict_on_batch(pixels),
         small_training.trained.model.predict_on_batch(pixels),
@@ -98,12 +97,10 @@ def _leave_a_mark(tensor):
     return tensor
 
 
-def test_a_model_with_a_lambda_layer_is_refused_and_never_run(
-    saved_project, tmp_path, monkeypatch
-):
+def test_a_model_with_a_lambda_layer_is_refused_and_never_run(saved_project, tmp_path, monkeypatch):
     marker = tmp_path / "ran"
     monkeypatch.setenv("TLCORE_TEST_MARKER", str(marker))
-    pixels = keras.Input((96, 96, 3))
+    pixels = keras.Input((110, 110, 3))
     hostile = keras.layers.Lambda(_leave_a_mark)(pixels)
     output = keras.layers.Dense(5, activation="softmax")(
         keras.layers.GlobalAveragePooling2D()(hostile)

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from engine_fixtures import TEST_CLASSES, TEST_IMAGE_SIZE
 
 from tlcore import datasets, errors, evaluation, model, training
-from engine_fixtures import TEST_CLASSES, TEST_IMAGE_SIZE
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def test_training_leaves_the_base_weights_unchanged(small_training):
     before = [weight.copy() for weight in shared_base.base.get_weights()]
     settings = training.TrainingSettings(epochs=3, image_size=TEST_IMAGE_SIZE)
     training.train(small_training.dataset, settings)
-    for old, new in zip(before, shared_base.base.get_weights()):
+    for old, new in zip(before, shared_base.base.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)
 
 

@@ -22,6 +22,8 @@ class Backbone:
         feature_count: The length of the pooled feature vector the base produces.
         pixel_scale: Pixels are multiplied by this before the base sees them.
         pixel_offset: And then this is added: MobileNetV2 expects values in [-1, 1].
+        crop_fraction: The share of the photo's centre the base sees, as in ImageNet's own
+            evaluation: photos are resized to `input_size` and the model crops the centre.
         weights_file: The file name of the ImageNet weights in Keras' cache folder.
         weights_url: Where Keras downloads that file from on a machine with internet.
         constructor_arguments: Extra keyword arguments for the Keras constructor.
@@ -34,6 +36,7 @@ class Backbone:
     feature_count: int
     pixel_scale: float
     pixel_offset: float
+    crop_fraction: float
     weights_file: str
     weights_url: str
     constructor_arguments: tuple[tuple[str, object], ...] = ()
@@ -52,6 +55,17 @@ class Backbone:
         """
         return f"{self.name}_1.0-{image_size}"
 
+    def input_size(self, image_size: int) -> int:
+        """Returns the size photos are resized to, before the model crops their centre.
+
+        Args:
+            image_size: The square size the base sees, in pixels.
+
+        Returns:
+            The larger square size the whole model takes: 256 for 224, for example.
+        """
+        return int(round(image_size / self.crop_fraction))
+
 
 # The ImageNet weights were trained at 224 x 224, but a network without its top accepts any of
 # these sizes, and the one file serves them all: Keras would otherwise look for a separate
@@ -65,6 +79,7 @@ BACKBONES: dict[str, Backbone] = {
         feature_count=1280,
         pixel_scale=1.0 / 127.5,
         pixel_offset=-1.0,
+        crop_fraction=0.875,
         weights_file="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
         weights_url=(
             "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"

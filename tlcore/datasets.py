@@ -250,8 +250,12 @@ def load_folder(path: str | os.PathLike) -> Dataset:
     if not root.is_dir():
         raise errors.DatasetError(f"'{root}' is not a folder, or it does not exist.")
     root = root.resolve()
+    try:
+        class_folders = sorted(root.iterdir())
+    except OSError as error:
+        raise errors.DatasetError(f"The folder '{root.name}' cannot be read.") from error
     builder = _DatasetBuilder()
-    for class_folder in sorted(root.iterdir()):
+    for class_folder in class_folders:
         if _is_ignored(class_folder.name) or not class_folder.is_dir():
             continue
         if not _is_inside(class_folder, root):

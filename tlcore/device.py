@@ -18,12 +18,23 @@ def configure_gpu() -> list[str]:
     """Turns on memory growth for every GPU TensorFlow sees, once per process.
 
     Without it TensorFlow takes all GPU memory at start, and a second model (another user's
-    prediction) cannot load. It must run before TensorFlow first touches the GPU.
+    prediction) cannot load. It must run before TensorFlow first touches the GPU. Under
+    another Keras backend (JAX, for example) it only lists the GPUs: those place work on the
+    GPU by themselves.
 
     Returns:
         The names of the GPUs found; an empty list on a machine without one.
     """
     global _gpu_configured
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return [str(found) for found in jax.devices() if found.platform == "gpu"]
+    if backend != "tensorflow":
+        return []
     import tensorflow as tf
 
     with _gpu_lock:

@@ -17,7 +17,8 @@ import numpy as np
 from tlcore import datasets, images
 
 CACHE_DIR_VARIABLE = "TLCORE_CACHE_DIR"
-EMBEDDING_VERSION = "v1"
+# Bumped whenever the way photos become features changes, so old features are not reused.
+EMBEDDING_VERSION = "v2"
 
 
 def default_cache_dir() -> pathlib.Path:
@@ -72,17 +73,14 @@ class EmbeddingCache:
             raise
 
 
-def decode_batch(
-    photos: Sequence[datasets.Photo],
-    image_size: int,
-    executor: concurrent.futures.Executor,
-) -> np.ndarray:
-    """Decodes and resizes photos into one uint8 batch, several at a time."""
-
-    def decode(photo: datasets.Photo) -> np.ndarray:
-        return images.load_pixels(photo.read_bytes(), image_size, file_name=photo.file_name)
-
-    return np.stack(list(executor.map(decode, photos)))
+def decode_batch(photos: Sequence[datasets.Photo], input_size: int) -> np.ndarray:
+    """Decodes and resizes photos into one uint8 batch of shape `(photos, size, size, 3)`."""
+    return np.stack(
+        [
+            images.load_pixels(photo.read_bytes(), input_size, file_name=photo.file_name)
+            for photo in photos
+        ]
+    )
 
 
 def embed_photos(
@@ -122,16 +120,24 @@ def embed_photos(
     done = total - len(missing)
     if on_progress is not None:
         on_progress(done, total)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as executor:
-        for start in range(0, len(missing), batch_size):
-            batch_indices = missing[start : start + batch_size]
-            batch_photos = [photos[index] for index in batch_indices]
-            pixels = decode_batch(batch_photos, shared_base.image_size, executor)
+    batches = [missing[start : start + batch_size] for start in range(0, len(missing), batch_size)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+        # While the base works on one batch, the next one is decoded: Pillow releases the GIL.
+        next_pixels = (
+            executor.submit(decode_batch, [photos[i] for i in batches[0]], shared_base.input_size)
+            if batches
+            else None
+        )
+        for batch_number, batch_indices in enumerate(batches):
+            pixels = next_pixels.result()
+            if batch_number + 1 < len(batches):
+                following = [photos[i] for i in batches[batch_number + 1]]
+                next_pixels = executor.submit(decode_batch, following, shared_base.input_size)
             batch_features = np.asarray(shared_base.embed_batch(pixels), dtype=np.float32)
-            for index, photo, row in zip(batch_indices, batch_photos, batch_features):
+            for index, row in zip(batch_indices, batch_features, strict=True):
                 features[index] = row
                 if cache is not None:
-                    cache.put(photo.content_hash, backbone_id, row)
+                    cache.put(photos[index].content_hash, backbone_id, row)
             done += len(batch_indices)
             if on_progress is not None:
                 on_progress(done, total)

@@ -165,9 +165,7 @@ def evaluate_dataset(trained, dataset, on_progress=None, batch_size: int = 32) -
     from tlcore import errors, images, prediction
 
     model_index = {name.casefold(): index for index, name in enumerate(trained.class_names)}
-    photos = [
-        photo for photo in dataset.photos if photo.class_name.casefold() in model_index
-    ]
+    photos = [photo for photo in dataset.photos if photo.class_name.casefold() in model_index]
     if not photos:
         known = ", ".join(trained.class_names)
         raise errors.DatasetError(
@@ -179,7 +177,7 @@ def evaluate_dataset(trained, dataset, on_progress=None, batch_size: int = 32) -
         batch = photos[start : start + batch_size]
         pixels = np.stack(
             [
-                images.load_pixels(photo.read_bytes(), trained.image_size, photo.file_name)
+                images.load_pixels(photo.read_bytes(), trained.input_size, photo.file_name)
                 for photo in batch
             ]
         )

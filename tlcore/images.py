@@ -180,7 +180,9 @@ def _decode(stream: io.BufferedIOBase, file_name: str) -> Image.Image:
     stream.seek(0)
     try:
         # Pillow warns about pictures between 89 and 179 megapixels and refuses bigger ones. The
-        # warning is turned into an error here, so that no such picture is ever decoded.
+        # warning is turned into an error here, so that no such picture is ever decoded. Warning
+        # filters are shared by all threads; at worst, two threads loading at once leave this
+        # one filter in place for the process, which only refuses pictures tlcore refuses anyway.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(stream, formats=_READERS)

@@ -45,9 +45,29 @@ def build_base(
     return base
 
 
-def build_preprocessing(backbone: backbones.Backbone) -> layers.Layer:
-    """Returns the layer that scales raw 0-255 pixels the way the base expects."""
-    return layers.Rescaling(backbone.pixel_scale, offset=backbone.pixel_offset, name="scale_pixels")
+def build_preprocessing(pixels, backbone: backbones.Backbone, image_size: int):
+    """Crops the centre of resized photos and scales their pixels the way the base expects.
+
+    Both are layers of the model, so whoever uses a saved model only resizes photos.
+
+    Args:
+        pixels: The model's input: `(batch, input_size, input_size, 3)` values in 0-255.
+        backbone: The base's row in the backbone table.
+        image_size: The square size the base sees.
+
+    Returns:
+        The tensor the base takes.
+    """
+    cropped = layers.CenterCrop(image_size, image_size, name="crop_centre")(pixels)
+    return layers.Rescaling(
+        backbone.pixel_scale, offset=backbone.pixel_offset, name="scale_pixels"
+    )(cropped)
+
+
+def build_input(backbone: backbones.Backbone, image_size: int):
+    """Returns the input of a model that takes photos resized to `backbone.input_size`."""
+    input_size = backbone.input_size(image_size)
+    return keras.Input(shape=(input_size, input_size, 3), name="pixels")
 
 
 def build_feature_extractor(
@@ -61,10 +81,11 @@ def build_feature_extractor(
         image_size: The square input size in pixels.
 
     Returns:
-        A model from `(batch, size, size, 3)` pixels in 0-255 to `(batch, feature_count)`.
+        A model from `(batch, input_size, input_size, 3)` pixels in 0-255 to
+        `(batch, feature_count)`.
     """
-    pixels = keras.Input(shape=(image_size, image_size, 3), name="pixels")
-    scaled = build_preprocessing(backbone)(pixels)
+    pixels = build_input(backbone, image_size)
+    scaled = build_preprocessing(pixels, backbone, image_size)
     # The base runs in inference mode so that its BatchNorm statistics never move.
     feature_map = base(scaled, training=False)
     features = layers.GlobalAveragePooling2D(name="pool")(feature_map)
@@ -134,10 +155,11 @@ def build_classifier(
         image_size: The square input size in pixels.
 
     Returns:
-        A model from `(batch, size, size, 3)` pixels in 0-255 to class probabilities.
+        A model from `(batch, input_size, input_size, 3)` pixels in 0-255 (photos resized to
+        `backbone.input_size(image_size)`) to class probabilities.
     """
-    pixels = keras.Input(shape=(image_size, image_size, 3), name="pixels")
-    scaled = build_preprocessing(backbone)(pixels)
+    pixels = build_input(backbone, image_size)
+    scaled = build_preprocessing(pixels, backbone, image_size)
     feature_map = base(scaled, training=False)
     features = layers.GlobalAveragePooling2D(name="pool")(feature_map)
     probabilities = head(features)
@@ -156,6 +178,7 @@ class SharedBase:
     def __init__(self, backbone: backbones.Backbone, image_size: int, weights_path):
         self.backbone = backbone
         self.image_size = image_size
+        self.input_size = backbone.input_size(image_size)
         self.weights_path = weights_path
         self.base = build_base(backbone, image_size, weights_path)
         self.feature_extractor = build_feature_extractor(self.base, backbone, image_size)

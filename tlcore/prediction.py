@@ -56,7 +56,7 @@ def predict_pixels(trained, pixels: np.ndarray, batch_size: int = 32) -> np.ndar
 
     Args:
         trained: A `training.TrainedModel`.
-        pixels: `(photos, size, size, 3)` RGB values in 0-255.
+        pixels: `(photos, input_size, input_size, 3)` RGB values in 0-255.
         batch_size: How many photos go through the model at once.
 
     Returns:
@@ -98,7 +98,7 @@ def predict(
     for index, source in enumerate(sources):
         name = names[index] if names is not None else _default_name(source, index)
         try:
-            pixel_rows.append(images.load_pixels(source, trained.image_size, file_name=name))
+            pixel_rows.append(images.load_pixels(source, trained.input_size, file_name=name))
             readable_rows.append(index)
         except errors.UnreadableImageError as error:
             failures[index] = error.reason
@@ -106,7 +106,7 @@ def predict(
     probabilities = (
         predict_pixels(trained, np.stack(pixel_rows)) if pixel_rows else np.zeros((0, 0))
     )
-    by_row = dict(zip(readable_rows, probabilities))
+    by_row = dict(zip(readable_rows, probabilities, strict=True))
     predictions = []
     for index, source in enumerate(sources):
         name = names[index] if names is not None else _default_name(source, index)

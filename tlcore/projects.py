@@ -176,10 +176,9 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
             f"but it lists {len(class_names)} class names. It may have been edited by hand."
         )
     input_shape = tuple(classifier.inputs[0].shape[1:])
-    if input_shape != (settings.image_size, settings.image_size, 3):
+    if len(input_shape) != 3 or input_shape[2] != 3 or input_shape[0] != input_shape[1]:
         raise errors.ProjectFileError(
-            "This project file is inconsistent: its model expects photos of "
-            f"{input_shape} but its settings say {settings.image_size} pixels."
+            f"This project file's model does not take square colour photos ({input_shape})."
         )
     return training.TrainedModel(
         model=classifier,

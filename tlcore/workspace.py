@@ -1,0 +1,901 @@
+"""The app's projects on disk: classes, photos and trained models, saved as they are added.
+
+A workspace is one folder (`TLCORE_WORKSPACE`, or `~/.tlcore/workspace`) holding one
+sub-folder per project, named by a random id that never derives from what a person typed:
+
+    <root>/<project_id>/project.json      name, owner, classes and the index of photos
+    <root>/<project_id>/photos/<folder>/<content_hash>.<ext>   the original bytes of each photo
+    <root>/<project_id>/model.zip         the last trained model (a tlcore project file)
+    <root>/<project_id>/training.json     its history and evaluation, readable without Keras
+    <root>/.cache/embeddings/             photo features shared by every project
+
+Every write goes to a temporary file first and is moved into place with `os.replace`, so a
+crash never leaves a half-written file, and writes to one project take that project's lock, so
+two browser tabs on the same project never overwrite each other's changes.
+"""
+
+import dataclasses
+import datetime
+import io
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from PIL import Image
+
+from tlcore import datasets, errors, images, names
+
+#: The environment variable that names the workspace folder.
+WORKSPACE_ENVIRONMENT_VARIABLE = "TLCORE_WORKSPACE"
+
+#: The workspace folder used when the environment variable is not set.
+DEFAULT_WORKSPACE = Path("~/.tlcore/workspace")
+
+PROJECT_FILE = "project.json"
+MODEL_FILE = "model.zip"
+TRAINING_FILE = "training.json"
+PHOTOS_FOLDER = "photos"
+
+_FORMAT_VERSION = 1
+_PROJECT_ID_PATTERN = re.compile(r"^[0-9a-f]{16,64}$")
+
+# The extension each accepted photo format is stored under (see `tlcore.images`).
+_EXTENSIONS = {
+    "JPEG": "jpg",
+    "MPO": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "BMP": "bmp",
+    "GIF": "gif",
+}
+
+_locks: dict[str, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+class WorkspaceError(errors.TlcoreError):
+    """A project that does not exist, or a project name that cannot be used."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredPhoto:
+    """One photo saved in a project.
+
+    Args:
+        file_name: The name the file had when it was added.
+        class_name: The class the photo belongs to.
+        content_hash: The hash of its bytes; the same photo always has the same hash.
+        path: Where its original bytes are stored.
+        added_at: When it was added, as an ISO 8601 time in UTC.
+    """
+
+    file_name: str
+    class_name: str
+    content_hash: str
+    path: Path
+    added_at: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectClass:
+    """One class of a project.
+
+    Args:
+        name: The class name, as shown.
+        key: A short safe identifier of the class (its storage folder), stable across renames.
+        photo_count: How many photos it has.
+    """
+
+    name: str
+    key: str
+    photo_count: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AddResult:
+    """What happened to a batch of files added to a project.
+
+    Args:
+        added: The file names of the photos that were saved.
+        skipped: The files that are not readable photos, each with the reason.
+        duplicates: The photos that were already in the project (or twice in the batch).
+        created_classes: The classes created while adding (for a zip with a folder per class).
+    """
+
+    added: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[datasets.SkippedFile] = dataclasses.field(default_factory=list)
+    duplicates: list[datasets.DuplicatePhoto] = dataclasses.field(default_factory=list)
+    created_classes: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingRecord:
+    """The summary of the last training, readable without loading the model.
+
+    Args:
+        created_at: When the model was trained, as an ISO 8601 time.
+        class_names: The classes the model tells apart, in its output order.
+        settings: The training settings, as a plain dictionary.
+        history: Loss and accuracy per epoch (keys loss, accuracy, val_loss, val_accuracy).
+        evaluation: The evaluation on the held-back photos, as `Evaluation.to_dict()` gives it.
+        backbone_id: The pretrained network and input size the model builds on.
+    """
+
+    created_at: str
+    class_names: list[str]
+    settings: dict
+    history: dict[str, list[float]]
+    evaluation: dict | None
+    backbone_id: str
+
+
+def default_root() -> Path:
+    """Returns the workspace folder named by `TLCORE_WORKSPACE`, or the default one."""
+    configured = os.environ.get(WORKSPACE_ENVIRONMENT_VARIABLE, "").strip()
+    return Path(configured).expanduser() if configured else DEFAULT_WORKSPACE.expanduser()
+
+
+def is_project_id(text: str) -> bool:
+    """Tells whether a string has the shape of a project id (so it is safe as a folder name)."""
+    return bool(_PROJECT_ID_PATTERN.match(text or ""))
+
+
+class Workspace:
+    """The folder of all projects on this server.
+
+    Args:
+        root: The workspace folder; created if it does not exist.
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root).expanduser()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def from_environment(cls) -> "Workspace":
+        """Opens the workspace named by `TLCORE_WORKSPACE`, or the default one."""
+        return cls(default_root())
+
+    @property
+    def embedding_cache_dir(self) -> Path:
+        """The folder where photo features are cached, shared by every project."""
+        return self.root / ".cache" / "embeddings"
+
+    def create_project(self, name: str, owner: str) -> "Project":
+        """Creates an empty project.
+
+        Args:
+            name: The name a person gave it; it must not be used by another project.
+            owner: The token of the browser that creates it.
+
+        Returns:
+            The new project.
+
+        Raises:
+            WorkspaceError: If the name is empty or already taken.
+        """
+        with _lock_for(self.root):
+            name = self._check_free_name(name)
+            project_id = secrets.token_hex(8)
+            while (self.root / project_id).exists():
+                project_id = secrets.token_hex(8)
+            now = _now()
+            metadata = {
+                "format": _FORMAT_VERSION,
+                "id": project_id,
+                "name": name,
+                "owner": owner,
+                "created_at": now,
+                "updated_at": now,
+                "changed_at": now,
+                "trained_at": None,
+                "classes": [],
+            }
+            folder = self.root / project_id
+            (folder / PHOTOS_FOLDER).mkdir(parents=True)
+            _write_json(folder / PROJECT_FILE, metadata)
+        return Project(self, project_id)
+
+    def unique_name(self, wanted: str) -> str:
+        """Returns `wanted`, or `wanted (2)`, `wanted (3)`... whichever is not taken yet.
+
+        Args:
+            wanted: The name to start from.
+
+        Returns:
+            A project name no project uses.
+        """
+        taken = {names.comparison_key(project.name) for project in self._all_projects()}
+        candidate, number = wanted, 2
+        while names.comparison_key(candidate) in taken:
+            candidate = f"{wanted} ({number})"
+            number += 1
+        return candidate
+
+    def list_projects(self, owner: str) -> list["Project"]:
+        """Returns the projects of one owner, the most recently changed first.
+
+        Args:
+            owner: The token of the browser whose projects to list.
+
+        Returns:
+            The projects whose owner is `owner`.
+        """
+        projects = [project for project in self._all_projects() if project.owner == owner]
+        return sorted(projects, key=lambda project: project.updated_at, reverse=True)
+
+    def open_project(self, project_id: str) -> "Project":
+        """Opens a project by its id.
+
+        Args:
+            project_id: The id, as the URL or `Project.id` has it.
+
+        Returns:
+            The project.
+
+        Raises:
+            WorkspaceError: If there is no project with that id.
+        """
+        if not is_project_id(project_id) or not (self.root / project_id / PROJECT_FILE).is_file():
+            raise WorkspaceError(
+                "This project no longer exists. It may have been deleted; choose another on Home."
+            )
+        return Project(self, project_id)
+
+    def find_by_name(self, name: str) -> "Project | None":
+        """Finds the project with exactly this name, whoever created it.
+
+        Args:
+            name: The project name; surrounding spaces and letter case are ignored.
+
+        Returns:
+            The project, or None if no project has that name.
+        """
+        cleaned = " ".join(name.split())
+        if not cleaned:
+            return None
+        wanted = names.comparison_key(cleaned)
+        for project in self._all_projects():
+            if names.comparison_key(project.name) == wanted:
+                return project
+        return None
+
+    def rename_project(self, project_id: str, new_name: str) -> "Project":
+        """Gives a project a new name.
+
+        Args:
+            project_id: The project's id.
+            new_name: The new name; it must not be used by another project.
+
+        Returns:
+            The renamed project.
+
+        Raises:
+            WorkspaceError: If the project does not exist or the name is empty or taken.
+        """
+        project = self.open_project(project_id)
+        with _lock_for(self.root):
+            new_name = self._check_free_name(new_name, ignore_id=project_id)
+            with project._editing() as metadata:
+                metadata["name"] = new_name
+        return project
+
+    def delete_project(self, project_id: str) -> None:
+        """Deletes a project with its photos and model.
+
+        Args:
+            project_id: The project's id.
+
+        Raises:
+            WorkspaceError: If the project does not exist.
+        """
+        project = self.open_project(project_id)
+        with _lock_for(project.folder):
+            # Moving the folder aside first makes the deletion look atomic: a listing never sees
+            # a half-deleted project.
+            trash = self.root / f".deleted-{project_id}-{secrets.token_hex(4)}"
+            os.replace(project.folder, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def import_project_file(self, data: bytes, owner: str, name: str) -> "Project":
+        """Makes a project from a project file someone saved earlier, to predict with it.
+
+        The file is loaded safely first (no code in it runs); the project gets the file's
+        classes and model but no photos.
+
+        Args:
+            data: The bytes of the project file.
+            owner: The token of the browser that imports it.
+            name: The name wanted for the project; made unique if it is taken.
+
+        Returns:
+            The new project, with its trained model.
+
+        Raises:
+            ProjectFileError: If the file is not a readable tlcore project.
+        """
+        from tlcore import projects
+
+        trained = projects.load_project(data)
+        project = self.create_project(self.unique_name(_clean_project_name(name)), owner)
+        try:
+            for class_name in trained.class_names:
+                project.add_class(class_name)
+            project.save_trained(trained)
+        except Exception:
+            self.delete_project(project.id)
+            raise
+        return project
+
+    def create_example_project(self, owner: str) -> "Project":
+        """Makes a project holding the built-in example photos, ready to train.
+
+        Args:
+            owner: The token of the browser that asks for it.
+
+        Returns:
+            The new project, with one class per example product.
+        """
+        from tlcore import examples
+
+        photos = examples.example_photos()
+        project = self.create_project(self.unique_name(examples.EXAMPLE_PROJECT_NAME), owner)
+        for class_name, files in photos.items():
+            project.add_class(class_name)
+            project.add_photos(class_name, files)
+        return project
+
+    def _all_projects(self) -> Iterator["Project"]:
+        """Yields every readable project of the workspace."""
+        for folder in sorted(self.root.iterdir()):
+            if folder.name.startswith(".") or not is_project_id(folder.name):
+                continue
+            if (folder / PROJECT_FILE).is_file():
+                try:
+                    yield Project(self, folder.name)
+                except (OSError, ValueError):
+                    # A project being deleted or damaged by hand is left out of listings.
+                    continue
+
+    def _check_free_name(self, name: str, ignore_id: str | None = None) -> str:
+        """Cleans a project name and checks that no other project uses it."""
+        name = _clean_project_name(name)
+        key = names.comparison_key(name)
+        for project in self._all_projects():
+            if project.id != ignore_id and names.comparison_key(project.name) == key:
+                raise WorkspaceError(
+                    f"There is already a project called '{project.name}'. Choose another name."
+                )
+        return name
+
+
+class Project:
+    """One project: its classes, photos and trained model, kept on disk.
+
+    Read methods use the state read when the object was made (or last changed or refreshed);
+    every change rereads the file under the project's lock, so changes made in another tab
+    are never lost.
+
+    Args:
+        workspace: The workspace that holds the project.
+        project_id: The project's id.
+    """
+
+    def __init__(self, workspace: Workspace, project_id: str):
+        if not is_project_id(project_id):
+            raise WorkspaceError("This is not a project id.")
+        self.workspace = workspace
+        self.id = project_id
+        self.folder = workspace.root / project_id
+        self._metadata = _read_json(self.folder / PROJECT_FILE)
+
+    # Reading.
+
+    @property
+    def name(self) -> str:
+        """The project's name."""
+        return self._metadata["name"]
+
+    @property
+    def owner(self) -> str:
+        """The token of the browser that created the project."""
+        return self._metadata["owner"]
+
+    @property
+    def created_at(self) -> str:
+        """When the project was created, as an ISO 8601 time in UTC."""
+        return self._metadata["created_at"]
+
+    @property
+    def updated_at(self) -> str:
+        """When anything in the project last changed, as an ISO 8601 time in UTC."""
+        return self._metadata["updated_at"]
+
+    @property
+    def class_names(self) -> list[str]:
+        """The names of the classes, in the order they were added."""
+        return [entry["name"] for entry in self._metadata["classes"]]
+
+    @property
+    def model_path(self) -> Path:
+        """Where the trained model is saved (it may not exist yet)."""
+        return self.folder / MODEL_FILE
+
+    @property
+    def has_trained_model(self) -> bool:
+        """Whether the project has a trained model."""
+        return self.model_path.is_file()
+
+    @property
+    def changed_since_training(self) -> bool:
+        """Whether classes or photos changed after the last training."""
+        trained_at = self._metadata.get("trained_at")
+        return bool(trained_at) and self._metadata.get("changed_at", "") > trained_at
+
+    def refresh(self) -> "Project":
+        """Rereads the project from disk, to see changes made elsewhere.
+
+        Returns:
+            The project itself.
+        """
+        self._metadata = _read_json(self.folder / PROJECT_FILE)
+        return self
+
+    def classes(self) -> list[ProjectClass]:
+        """Returns the classes, in the order they were added."""
+        return [
+            ProjectClass(name=entry["name"], key=entry["folder"], photo_count=len(entry["photos"]))
+            for entry in self._metadata["classes"]
+        ]
+
+    def photo_counts(self) -> dict[str, int]:
+        """Returns the number of photos of each class, in class order."""
+        return {entry["name"]: len(entry["photos"]) for entry in self._metadata["classes"]}
+
+    def photo_count(self) -> int:
+        """Returns the number of photos in the project."""
+        return sum(self.photo_counts().values())
+
+    def photos(self, class_name: str) -> list[StoredPhoto]:
+        """Returns the photos of one class, oldest first.
+
+        Args:
+            class_name: The class.
+
+        Returns:
+            Its photos.
+
+        Raises:
+            ClassNameError: If there is no such class.
+        """
+        entry = _find_class(self._metadata, class_name)
+        return [self._stored_photo(entry, record) for record in entry["photos"]]
+
+    def find_photo(self, content_hash: str) -> StoredPhoto | None:
+        """Finds a photo of the project by the hash of its bytes.
+
+        Args:
+            content_hash: The hash, as `tlcore.images.content_hash` gives it.
+
+        Returns:
+            The photo, or None if the project does not hold it.
+        """
+        for entry in self._metadata["classes"]:
+            for record in entry["photos"]:
+                if record["content_hash"] == content_hash:
+                    return self._stored_photo(entry, record)
+        return None
+
+    def to_dataset(self) -> datasets.Dataset:
+        """Returns the project's photos as a dataset to train on.
+
+        Returns:
+            A dataset whose photos point at the stored files.
+        """
+        photos = []
+        for entry in self._metadata["classes"]:
+            for record in entry["photos"]:
+                stored = self._stored_photo(entry, record)
+                photos.append(
+                    datasets.Photo(
+                        file_name=stored.file_name,
+                        class_name=stored.class_name,
+                        content_hash=stored.content_hash,
+                        path=stored.path,
+                    )
+                )
+        return datasets.Dataset(
+            class_names=self.class_names, photos=photos, skipped=[], duplicates=[]
+        )
+
+    # Changing classes.
+
+    def add_class(self, name: str) -> str:
+        """Adds an empty class.
+
+        Args:
+            name: The class name a person typed.
+
+        Returns:
+            The name as stored (surrounding spaces removed).
+
+        Raises:
+            ClassNameError: If the name is empty, unusable or already a class.
+        """
+        with self._editing() as metadata:
+            return self._add_class_entry(metadata, name)
+
+    def rename_class(self, old_name: str, new_name: str) -> str:
+        """Renames a class; its photos stay with it.
+
+        Args:
+            old_name: The class's current name.
+            new_name: The name wanted.
+
+        Returns:
+            The new name as stored.
+
+        Raises:
+            ClassNameError: If there is no class `old_name`, or `new_name` cannot be used.
+        """
+        with self._editing() as metadata:
+            entry = _find_class(metadata, old_name)
+            others = [item["name"] for item in metadata["classes"] if item is not entry]
+            new_name = names.check_new_class_name(new_name, others)
+            # The photos keep their folder: it is only storage, and moving it is not atomic.
+            entry["name"] = new_name
+            return new_name
+
+    def delete_class(self, name: str) -> None:
+        """Deletes a class and its photos.
+
+        Args:
+            name: The class.
+
+        Raises:
+            ClassNameError: If there is no such class.
+        """
+        with self._editing() as metadata:
+            entry = _find_class(metadata, name)
+            metadata["classes"].remove(entry)
+        shutil.rmtree(self.folder / PHOTOS_FOLDER / entry["folder"], ignore_errors=True)
+
+    # Changing photos.
+
+    def add_photos(self, class_name: str, files: Iterable[tuple[str, bytes]]) -> AddResult:
+        """Adds photos to a class, keeping the readable ones and naming the others.
+
+        Args:
+            class_name: The class the photos belong to.
+            files: `(file_name, bytes)` pairs, as uploaded.
+
+        Returns:
+            Which files were added, skipped as unreadable, or already in the project.
+
+        Raises:
+            ClassNameError: If there is no such class.
+        """
+        checked, skipped = _check_photos(files)
+        with self._editing() as metadata:
+            entry = _find_class(metadata, class_name)
+            result = self._store_photos(metadata, entry, checked)
+        return dataclasses.replace(result, skipped=skipped + result.skipped)
+
+    def add_dataset(self, dataset: datasets.Dataset) -> AddResult:
+        """Adds a dataset read from a zip: its classes (when new) and its photos.
+
+        Args:
+            dataset: The dataset, as `tlcore.datasets.load_zip` returns it.
+
+        Returns:
+            What was added, skipped and found twice, with the classes that were created.
+        """
+        by_class: dict[str, list[tuple[str, bytes, str]]] = {
+            name: [] for name in dataset.class_names
+        }
+        for photo in dataset.photos:
+            data = photo.read_bytes()
+            by_class.setdefault(photo.class_name, []).append(
+                (photo.file_name, data, _extension_for(data))
+            )
+        added, duplicates, created = [], list(dataset.duplicates), []
+        with self._editing() as metadata:
+            existing = {names.comparison_key(entry["name"]): entry for entry in metadata["classes"]}
+            for class_name, checked in by_class.items():
+                entry = existing.get(names.comparison_key(class_name))
+                if entry is None:
+                    stored_name = self._add_class_entry(metadata, class_name)
+                    created.append(stored_name)
+                    entry = _find_class(metadata, stored_name)
+                    existing[names.comparison_key(stored_name)] = entry
+                result = self._store_photos(metadata, entry, checked)
+                added.extend(result.added)
+                duplicates.extend(result.duplicates)
+        return AddResult(
+            added=added,
+            skipped=list(dataset.skipped),
+            duplicates=duplicates,
+            created_classes=created,
+        )
+
+    def remove_photo(self, class_name: str, content_hash: str) -> None:
+        """Removes one photo from a class.
+
+        Args:
+            class_name: The class that holds it.
+            content_hash: The hash of the photo's bytes.
+
+        Raises:
+            ClassNameError: If there is no such class.
+        """
+        with self._editing() as metadata:
+            entry = _find_class(metadata, class_name)
+            kept = [record for record in entry["photos"] if record["content_hash"] != content_hash]
+            removed = [
+                record for record in entry["photos"] if record["content_hash"] == content_hash
+            ]
+            entry["photos"] = kept
+        for record in removed:
+            self._photo_path(entry, record).unlink(missing_ok=True)
+
+    # The trained model.
+
+    def save_trained(self, trained) -> None:
+        """Saves a trained model as the project's model, replacing the previous one.
+
+        Args:
+            trained: The `tlcore.training.TrainedModel` to keep.
+        """
+        from tlcore import projects
+
+        with _lock_for(self.folder):
+            temporary = self.folder / f".{MODEL_FILE}.{secrets.token_hex(4)}.tmp"
+            try:
+                projects.save_project(trained, temporary)
+                os.replace(temporary, self.model_path)
+            finally:
+                temporary.unlink(missing_ok=True)
+            evaluation = trained.evaluation.to_dict() if trained.evaluation is not None else None
+            record = {
+                "created_at": str(trained.created_at),
+                "class_names": list(trained.class_names),
+                "settings": _settings_dict(trained.settings),
+                "history": {
+                    key: [float(value) for value in values]
+                    for key, values in trained.history.items()
+                },
+                "evaluation": evaluation,
+                "backbone_id": trained.backbone_id,
+            }
+            _write_json(self.folder / TRAINING_FILE, record)
+            with self._editing(changes_photos=False) as metadata:
+                metadata["trained_at"] = _now()
+
+    def load_trained(self):
+        """Loads the project's trained model.
+
+        Returns:
+            The `tlcore.training.TrainedModel`, or None if the project was never trained.
+
+        Raises:
+            ProjectFileError: If the saved model cannot be read.
+        """
+        from tlcore import projects
+
+        if not self.has_trained_model:
+            return None
+        return projects.load_project(self.model_path)
+
+    def training_record(self) -> TrainingRecord | None:
+        """Returns the summary of the last training, without loading the model.
+
+        Returns:
+            The summary, or None if the project was never trained.
+        """
+        path = self.folder / TRAINING_FILE
+        if not path.is_file() or not self.has_trained_model:
+            return None
+        data = _read_json(path)
+        return TrainingRecord(
+            created_at=data["created_at"],
+            class_names=list(data["class_names"]),
+            settings=dict(data.get("settings") or {}),
+            history={key: list(values) for key, values in (data.get("history") or {}).items()},
+            evaluation=data.get("evaluation"),
+            backbone_id=data.get("backbone_id", ""),
+        )
+
+    # Internals.
+
+    class _EditingContext:
+        """Rereads the metadata under the lock, hands it out, and writes it back on success."""
+
+        def __init__(self, project: "Project", changes_photos: bool):
+            self.project = project
+            self.changes_photos = changes_photos
+            self.lock = _lock_for(project.folder)
+
+        def __enter__(self) -> dict:
+            self.lock.acquire()
+            try:
+                if not (self.project.folder / PROJECT_FILE).is_file():
+                    raise WorkspaceError(
+                        "This project no longer exists. It may have been deleted in another tab."
+                    )
+                self.metadata = _read_json(self.project.folder / PROJECT_FILE)
+            except BaseException:
+                self.lock.release()
+                raise
+            return self.metadata
+
+        def __exit__(self, exception_type, exception, traceback) -> None:
+            try:
+                if exception_type is None:
+                    now = _now()
+                    self.metadata["updated_at"] = now
+                    if self.changes_photos:
+                        self.metadata["changed_at"] = now
+                    _write_json(self.project.folder / PROJECT_FILE, self.metadata)
+                    self.project._metadata = self.metadata
+            finally:
+                self.lock.release()
+
+    def _editing(self, changes_photos: bool = True) -> "_EditingContext":
+        return Project._EditingContext(self, changes_photos)
+
+    def _add_class_entry(self, metadata: dict, name: str) -> str:
+        """Adds a class to the metadata and makes its photo folder; returns its stored name."""
+        name = names.check_new_class_name(name, [entry["name"] for entry in metadata["classes"]])
+        folder = names.folder_name_for(name)
+        used = {entry["folder"] for entry in metadata["classes"]}
+        # Two names can map to the same folder (or a deleted class may have left one behind),
+        # so a number makes the folder unique.
+        candidate, number = folder, 2
+        while candidate in used or (self.folder / PHOTOS_FOLDER / candidate).exists():
+            candidate = f"{folder}-{number}"
+            number += 1
+        (self.folder / PHOTOS_FOLDER / candidate).mkdir(parents=True)
+        metadata["classes"].append({"name": name, "folder": candidate, "photos": []})
+        return name
+
+    def _store_photos(
+        self, metadata: dict, entry: dict, checked: list[tuple[str, bytes, str]]
+    ) -> AddResult:
+        """Writes checked photos into a class's folder, leaving out those already present."""
+        known: dict[str, tuple[str, str]] = {}
+        for other in metadata["classes"]:
+            for record in other["photos"]:
+                known[record["content_hash"]] = (record["file_name"], other["name"])
+        added, duplicates = [], []
+        for file_name, data, extension in checked:
+            content_hash = images.content_hash(data)
+            if content_hash in known:
+                original_name, original_class = known[content_hash]
+                duplicates.append(
+                    datasets.DuplicatePhoto(
+                        file_name=file_name,
+                        class_name=entry["name"],
+                        duplicate_of=original_name,
+                        duplicate_of_class=original_class,
+                    )
+                )
+                continue
+            record = {
+                "file_name": file_name,
+                "content_hash": content_hash,
+                "extension": extension,
+                "added_at": _now(),
+            }
+            _write_bytes(self._photo_path(entry, record), data)
+            entry["photos"].append(record)
+            known[content_hash] = (file_name, entry["name"])
+            added.append(file_name)
+        return AddResult(added=added, duplicates=duplicates)
+
+    def _photo_path(self, entry: dict, record: dict) -> Path:
+        return (
+            self.folder
+            / PHOTOS_FOLDER
+            / entry["folder"]
+            / f"{record['content_hash']}.{record['extension']}"
+        )
+
+    def _stored_photo(self, entry: dict, record: dict) -> StoredPhoto:
+        return StoredPhoto(
+            file_name=record["file_name"],
+            class_name=entry["name"],
+            content_hash=record["content_hash"],
+            path=self._photo_path(entry, record),
+            added_at=record["added_at"],
+        )
+
+
+def _check_photos(
+    files: Iterable[tuple[str, bytes]],
+) -> tuple[list[tuple[str, bytes, str]], list[datasets.SkippedFile]]:
+    """Splits uploaded files into readable photos (with their extension) and skipped files."""
+    checked, skipped = [], []
+    for file_name, data in files:
+        try:
+            images.load_image(data, file_name=file_name)
+        except errors.UnreadableImageError as error:
+            skipped.append(datasets.SkippedFile(file_name=file_name, reason=error.reason))
+            continue
+        checked.append((file_name, data, _extension_for(data)))
+    return checked, skipped
+
+
+def _extension_for(data: bytes) -> str:
+    """Returns the extension to store a readable photo under, from its real format.
+
+    The file's own name is not trusted: a PNG called `photo.jpg` is stored as `.png`.
+    """
+    with Image.open(io.BytesIO(data)) as image:
+        return _EXTENSIONS.get(image.format or "", "img")
+
+
+def _find_class(metadata: dict, name: str) -> dict:
+    """Returns a class's entry in the metadata, by exact name."""
+    for entry in metadata["classes"]:
+        if entry["name"] == name:
+            return entry
+    raise errors.ClassNameError(f"There is no class called '{name}' in this project.")
+
+
+def _clean_project_name(name: str) -> str:
+    """Cleans a project name, turning a bad one into a `WorkspaceError`."""
+    try:
+        return names.clean_project_name(name)
+    except errors.TlcoreError as error:
+        raise WorkspaceError(str(error)) from None
+
+
+def _settings_dict(settings) -> dict:
+    """Returns training settings as a plain dictionary for JSON."""
+    if hasattr(settings, "to_dict"):
+        return settings.to_dict()
+    return dataclasses.asdict(settings)
+
+
+def _lock_for(folder: Path) -> threading.RLock:
+    """Returns the process-wide lock of one folder (a project, or the workspace itself)."""
+    key = str(Path(folder).resolve())
+    with _locks_guard:
+        return _locks.setdefault(key, threading.RLock())
+
+
+def _now() -> str:
+    """Returns the current time in UTC as an ISO 8601 string, precise to the microsecond."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
+
+
+def _read_json(path: Path) -> dict:
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    _write_bytes(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Writes a file atomically: to a temporary file in the same folder, then moved in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
