@@ -81,6 +81,7 @@ def plain_recipe_seconds(
         settings.hidden_units,
         settings.dropout,
         settings.seed,
+        settings.l2_regularization,
     )
     classifier = model.build_classifier(
         shared_base.base, head, shared_base.backbone, settings.image_size

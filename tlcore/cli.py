@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=defaults.seed)
     train.add_argument("--dropout", type=float, default=defaults.dropout)
     train.add_argument("--hidden-units", type=int, default=defaults.hidden_units)
+    train.add_argument("--l2", type=float, default=defaults.l2_regularization, help="L2 penalty")
     _add_common_arguments(train)
 
     evaluate = commands.add_parser(
@@ -160,6 +161,7 @@ def run_train(arguments) -> int:
         seed=arguments.seed,
         dropout=arguments.dropout,
         hidden_units=arguments.hidden_units,
+        l2_regularization=arguments.l2,
     ).validate()
     dataset = datasets.load_dataset(arguments.data)
     for skipped in dataset.skipped:

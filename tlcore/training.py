@@ -43,17 +43,22 @@ class TrainingSettings:
         seed: Seeds the split, the initial weights and the shuffling.
         hidden_units: The width of the head's hidden layer.
         dropout: The share of hidden units dropped while training, against over-fitting.
+        l2_regularization: The L2 penalty on the head's weights, against over-fitting too.
         backbone: The pretrained network, a key of `backbones.BACKBONES`.
     """
 
-    epochs: int = 30
+    # The defaults were chosen on the Grocery Store photos (81 classes): scored on its `val`
+    # photos after training on `train`, dropout 0.5 with an L2 penalty of 0.003 over 40 epochs
+    # reached 71-73% across seeds, against 66-71% for dropout 0.2 without a penalty.
+    epochs: int = 40
     batch_size: int = 32
     learning_rate: float = 0.001
     image_size: int = 224
     validation_split: float = 0.2
     seed: int = 0
     hidden_units: int = 128
-    dropout: float = 0.2
+    dropout: float = 0.5
+    l2_regularization: float = 0.003
     backbone: str = backbones.DEFAULT_BACKBONE
 
     def validate(self) -> "TrainingSettings":
@@ -71,6 +76,7 @@ class TrainingSettings:
             ("The share of photos kept for checking", self.validation_split, 0.05, 0.5),
             ("The hidden layer width", self.hidden_units, 1, 4096),
             ("The dropout", self.dropout, 0.0, 0.9),
+            ("The L2 penalty", self.l2_regularization, 0.0, 1.0),
         ]
         for label, value, lowest, highest in checks:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -315,6 +321,7 @@ def train(
             hidden_units=settings.hidden_units,
             dropout=settings.dropout,
             seed=settings.seed,
+            l2_regularization=settings.l2_regularization,
         )
         model.compile_head(head, settings.learning_rate)
         fit_history = _fit_head(

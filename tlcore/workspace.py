@@ -655,6 +655,11 @@ class Project:
         from tlcore import projects
 
         with _lock_for(self.folder):
+            if not (self.folder / PROJECT_FILE).is_file():
+                # Deleted while it was training: writing now would bring back half a project.
+                raise WorkspaceError(
+                    "This project was deleted while it was training, so the model was not kept."
+                )
             temporary = self.folder / f".{MODEL_FILE}.{secrets.token_hex(4)}.tmp"
             try:
                 projects.save_project(trained, temporary)
