@@ -12,6 +12,7 @@ import pytest
 from tlcore import datasets, errors, images
 
 GROCERY_CLASSES = ("Banana", "Carrots", "Watermelon")
+NOT_A_PHOTO = "the file is not a photo (JPEG, PNG, WebP, BMP or GIF)"
 
 
 def write_files(root: pathlib.Path, files: dict[str, bytes]) -> pathlib.Path:
@@ -77,7 +78,7 @@ def test_load_folder_reads_real_photos_and_sets_bad_ones_aside(grocery_folder):
     assert dataset.counts() == {"Banana": 3, "Carrots": 3, "Watermelon": 3}
     assert dataset.labels == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     assert dataset.skipped == [
-        datasets.SkippedFile("Carrots/broken.jpg", images._NOT_A_PHOTO),
+        datasets.SkippedFile("Carrots/broken.jpg", NOT_A_PHOTO),
     ]
     assert dataset.duplicates == [
         datasets.DuplicatePhoto("copy.jpg", "Watermelon", "Banana_001.jpg", "Banana"),
@@ -215,7 +216,7 @@ def test_zip_of_a_folder_is_unwrapped(tmp_path):
     path.write_bytes(imagefactory.make_zip_bytes(entries))
     dataset = datasets.load_zip(path)
     assert dataset.counts() == {"apples": 2, "pears": 2}
-    assert dataset.skipped == [datasets.SkippedFile("myphotos/pears/bad.png", images._NOT_A_PHOTO)]
+    assert dataset.skipped == [datasets.SkippedFile("myphotos/pears/bad.png", NOT_A_PHOTO)]
 
 
 def test_zip_of_one_folder_of_photos_is_one_class():

@@ -8,9 +8,7 @@ from tlcore import evaluation
 
 def test_figures_match_a_hand_worked_example():
     # Three photos of class a (two right), two of class b (one right).
-    probabilities = np.array(
-        [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.95, 0.05]]
-    )
+    probabilities = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.95, 0.05]])
     labels = [0, 0, 0, 1, 1]
     result = evaluation.evaluate(
         probabilities, labels, ["a", "b"], file_names=["1", "2", "3", "4", "5"]

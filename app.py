@@ -1,0 +1,156 @@
+"""Home: what the tool does, the four steps, and the projects of this browser.
+
+Run with `streamlit run app.py`. The other steps are the pages in `pages/`.
+"""
+
+import streamlit as st
+
+from tlapp import state
+from tlcore import workspace
+
+space, owner, project = state.start_page("Home")
+
+state.page_title(
+    f":material/photo_camera: {state.APP_TITLE}",
+    "Teach the computer to tell your products apart from photos.  \n"
+    "Add a few photos of each product, press **Train**, and a few minutes later it "
+    "recognises new photos.  \n"
+    "No programming, nothing to install: everything is saved as you go.",
+)
+
+steps = [
+    (state.COLLECT_PAGE, "1 · Collect", "Make a class for each product and add its photos."),
+    (state.TRAIN_PAGE, "2 · Train", "Press one button and watch the computer learn."),
+    (state.EVALUATE_PAGE, "3 · Evaluate", "See how often it is right, and where it is wrong."),
+    (state.PREDICT_PAGE, "4 · Predict", "Show it new photos and get an answer at once."),
+]
+for column, (page, title, text) in zip(st.columns(4), steps, strict=True):
+    with column.container(border=True, height="stretch"):
+        st.markdown(f"**{title}**")
+        st.caption(text)
+        if project is not None:
+            state.page_link(page, label=f"Go to {title.split(' · ')[1]}")
+
+if project is not None:
+    st.success(
+        f"You are working on **{project.name}**. Continue with the steps above, or choose "
+        "another project below.",
+        icon=":material/folder_open:",
+    )
+
+
+def open_and_go(chosen: workspace.Project) -> None:
+    """Opens a project and moves on to the step where it left off."""
+    state.open_project(chosen)
+    if chosen.has_trained_model:
+        state.add_message("success", f"Opened **{chosen.name}**. Its trained model is ready.")
+        st.switch_page(state.PREDICT_PAGE[0])
+    state.add_message("success", f"Opened **{chosen.name}**.")
+    st.switch_page(state.COLLECT_PAGE[0])
+
+
+projects_column, start_column = st.columns([5, 3], gap="large")
+
+with start_column:
+    st.subheader("Start")
+    with st.container(border=True):
+        st.markdown("**New project**")
+        with st.form("new_project_form", border=False):
+            new_name = st.text_input(
+                "Name",
+                placeholder="For example: Fruit at the counter",
+                key="new_project_name",
+            )
+            create = st.form_submit_button(
+                "Create project", type="primary", icon=":material/add:", key="create_project"
+            )
+        if create:
+            with state.user_errors():
+                open_and_go(space.create_project(new_name, owner))
+
+    with st.container(border=True):
+        st.markdown("**Try it with example photos**")
+        st.caption(
+            "A ready-made set of drawn apples, bananas, limes and milk cartons, 20 of each, "
+            "so you can train in a minute without taking a single photo."
+        )
+        if st.button("Try the example photos", key="try_examples", icon=":material/science:"):
+            with st.spinner("Drawing the example photos…"):
+                example = space.create_example_project(owner)
+            state.open_project(example)
+            state.add_message(
+                "success",
+                f"Made **{example.name}** with {example.photo_count()} example photos. "
+                "Have a look, then go to **Train**.",
+            )
+            st.switch_page(state.COLLECT_PAGE[0])
+
+    with st.container(border=True):
+        st.markdown("**Open a project by its name**")
+        st.caption("To open a project someone else made on this server, type its exact name.")
+        with st.form("open_by_name_form", border=False):
+            wanted = st.text_input("Project name", key="open_by_name")
+            open_clicked = st.form_submit_button(
+                "Open", icon=":material/folder_open:", key="open_by_name_button"
+            )
+        if open_clicked:
+            found = space.find_by_name(wanted)
+            if found is None:
+                st.error(
+                    f"No project is called '{wanted.strip()}'. Check the spelling; letter case "
+                    "does not matter.",
+                    icon=":material/error:",
+                )
+            else:
+                open_and_go(found)
+
+with projects_column:
+    st.subheader("Your projects")
+    mine = space.list_projects(owner)
+    if not mine:
+        st.info(
+            "You have no projects yet. Create one, or try the example photos to see how it "
+            "works. Your projects are saved on this server and come back when you return "
+            "with the same link.",
+            icon=":material/info:",
+        )
+    for listed in mine:
+        is_open = project is not None and listed.id == project.id
+        with st.container(border=True):
+            counts = listed.photo_counts()
+            details = [
+                state.plural(len(counts), "class", "classes"),
+                state.plural(sum(counts.values()), "photo", "photos"),
+                "trained" if listed.has_trained_model else "not trained yet",
+                f"changed {state.time_ago(listed.updated_at)}",
+            ]
+            st.markdown(f"**{listed.name}**" + ("  (open)" if is_open else ""))
+            st.caption(" · ".join(details))
+            actions = st.container(horizontal=True)
+            if actions.button(
+                "Open",
+                key=f"open_{listed.id}",
+                type="primary" if not is_open else "secondary",
+                icon=":material/folder_open:",
+            ):
+                open_and_go(listed)
+            with actions.popover("Rename", icon=":material/edit:", key=f"rename_{listed.id}"):
+                renamed = st.text_input("New name", value=listed.name, key=f"rename_to_{listed.id}")
+                if st.button("Save the name", key=f"rename_save_{listed.id}"):
+                    with state.user_errors():
+                        space.rename_project(listed.id, renamed)
+                        state.add_message("success", f"Renamed to **{renamed.strip()}**.")
+                        st.rerun()
+            with actions.popover("Delete", icon=":material/delete:", key=f"delete_{listed.id}"):
+                photo_total = state.plural(sum(counts.values()), "photo", "photos")
+                st.warning(
+                    f"Delete **{listed.name}** with its {photo_total} and its trained model? "
+                    "This cannot be undone."
+                )
+                if st.button("Yes, delete it", key=f"delete_confirm_{listed.id}", type="primary"):
+                    with state.user_errors():
+                        space.delete_project(listed.id)
+                        if is_open:
+                            state.close_project()
+                        state.add_message("success", f"Deleted **{listed.name}**.")
+                        st.rerun()

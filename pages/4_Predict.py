@@ -1,0 +1,145 @@
+"""Predict: show the trained model new photos, one at a time or many at once."""
+
+import collections
+import datetime
+
+import streamlit as st
+
+from tlapp import charts, engine, media, state, tables
+from tlcore import errors, prediction
+
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif"]
+
+space, owner, project = state.start_page("Predict")
+project = state.require_project(project)
+
+state.page_title(
+    "4 · Predict",
+    "Show the model photos it has never seen and it tells you what they show. One photo gives "
+    "a detailed answer; many photos give a table you can download.",
+)
+
+if not project.has_trained_model:
+    st.info("Train a model first, then come back to try it.", icon=":material/info:")
+    state.page_link(state.TRAIN_PAGE, label="Go to Train")
+    st.stop()
+
+engine.load_engine()
+try:
+    trained = engine.trained_model_of(project)
+except errors.TlcoreError as error:
+    st.error(str(error), icon=":material/error:")
+    st.stop()
+
+st.caption(
+    f"It knows {state.plural(len(trained.class_names), 'class', 'classes')}: "
+    + ", ".join(trained.class_names)
+)
+
+upload_column, camera_column = st.columns([3, 2], gap="large")
+uploaded = upload_column.file_uploader(
+    "Photos to recognise",
+    type=PHOTO_TYPES,
+    accept_multiple_files=True,
+    key="predict_upload",
+    help="Choose one photo for a detailed answer, or many for a table.",
+)
+shot = None
+with camera_column:
+    if st.toggle("Use the camera", key="predict_camera_on"):
+        shot = st.camera_input("Take a photo", key="predict_camera")
+
+sources: list[tuple[str, bytes]] = []
+if shot is not None:
+    stamp = datetime.datetime.now().strftime("%H:%M:%S")
+    sources.append((f"camera photo {stamp}", shot.getvalue()))
+sources.extend((file.name, file.getvalue()) for file in uploaded or [])
+
+if not sources:
+    st.info("Add a photo above to see what the model says.", icon=":material/add_photo_alternate:")
+    st.stop()
+
+try:
+    with st.spinner("Looking at the photos…"):
+        predictions = prediction.predict(
+            trained,
+            [data for _, data in sources],
+            top_k=min(3, len(trained.class_names)),
+            file_names=[name for name, _ in sources],
+        )
+except errors.TlcoreError as error:
+    st.error(str(error), icon=":material/error:")
+    st.stop()
+
+if len(predictions) == 1:
+    answer = predictions[0]
+    picture_column, answer_column = st.columns([1, 2], gap="large")
+    # The photo is shown from a small copy made safely: the file may not be a photo at all.
+    preview = media.make_thumbnail(sources[0][1], size=480)
+    if preview is not None:
+        picture_column.image(preview, caption=answer.file_name, width="stretch")
+    with answer_column:
+        if answer.error is not None:
+            st.error(
+                f"'{answer.file_name}' cannot be used as a photo: {answer.error}.",
+                icon=":material/error:",
+            )
+        else:
+            best_class, best_probability = answer.top[0]
+            if best_probability >= 0.5:
+                st.subheader(f"This looks like: {best_class}")
+                st.markdown(f"The model is **{best_probability:.0%} sure**.")
+            else:
+                runner_up = answer.top[1][0] if len(answer.top) > 1 else ""
+                st.subheader(f"Not sure: perhaps {best_class}")
+                st.markdown(
+                    f"The model is only **{best_probability:.0%} sure**; it might also be "
+                    f"{runner_up}. A clearer photo, or more training photos, would help."
+                )
+            st.plotly_chart(
+                charts.probability_figure(answer.class_names, answer.probabilities),
+                key="probability_chart",
+                config={"displayModeBar": False},
+            )
+else:
+    unreadable = [answer for answer in predictions if answer.error is not None]
+    if unreadable:
+        st.warning(
+            f"{state.plural(len(unreadable), 'file', 'files')} could not be read as photos and "
+            "got no answer: " + ", ".join(f"**{answer.file_name}**" for answer in unreadable),
+            icon=":material/warning:",
+        )
+    found = collections.Counter(answer.best_class for answer in predictions if answer.top)
+    st.markdown(
+        f"**{state.plural(len(predictions), 'photo', 'photos')}**: "
+        + ", ".join(f"{count} × {name}" for name, count in found.most_common())
+    )
+    rows = tables.prediction_rows(predictions)
+    for row, (_, data) in zip(rows, sources, strict=True):
+        row["Preview"] = media.data_url(media.make_thumbnail(data, size=96))
+    columns = ["Preview", "Photo", "Looks like", "Certainty", "Second guess"]
+    if unreadable:
+        columns.append("Problem")
+    st.dataframe(
+        rows,
+        key="predictions_table",
+        hide_index=True,
+        column_order=columns,
+        row_height=64,
+        # Tall enough for every row up to a dozen; more rows scroll inside the table.
+        height=min(38 + 64 * len(rows), 38 + 64 * 12),
+        column_config={
+            "Preview": st.column_config.ImageColumn("Preview", width="small"),
+            "Certainty": st.column_config.ProgressColumn(
+                "Certainty", format="percent", min_value=0.0, max_value=1.0
+            ),
+        },
+    )
+    st.download_button(
+        "Download the table (CSV)",
+        data=tables.predictions_csv(predictions),
+        file_name=f"{project.name} predictions.csv",
+        mime="text/csv",
+        key="download_predictions",
+        icon=":material/download:",
+    )

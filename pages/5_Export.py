@@ -1,0 +1,104 @@
+"""Export: download the trained model, or open a project file saved earlier to use it here."""
+
+import json
+import pathlib
+
+import streamlit as st
+
+from tlapp import engine, state
+from tlcore import errors
+
+space, owner, project = state.start_page("Export")
+
+state.page_title(
+    "5 · Export",
+    "Take your model with you: the **project file** opens again in this app, on any server; "
+    "the **Keras model** runs in any Python program, without this app.",
+)
+
+engine.load_engine()
+
+st.subheader("Download")
+record = project.training_record() if project is not None else None
+if project is None:
+    st.info(
+        "Open a project on Home to download its model, or open a project file below.",
+        icon=":material/info:",
+    )
+elif record is None:
+    st.info("Train a model first; then it can be downloaded here.", icon=":material/info:")
+    state.page_link(state.TRAIN_PAGE, label="Go to Train")
+else:
+    slug = state.file_name_for(project.name)
+    accuracy = (record.evaluation or {}).get("accuracy")
+    project_card, keras_card = st.columns(2)
+    with project_card.container(border=True, height="stretch"):
+        st.markdown("**Project file** (.zip)")
+        st.caption(
+            "The model with its class names, settings and results. Open it later with "
+            "*Open a project file* below, here or on another server, to recognise photos "
+            "without training again."
+            + (f" It recognised {accuracy:.0%} of its checking photos." if accuracy else "")
+        )
+        st.download_button(
+            "Download the project file",
+            data=project.model_path.read_bytes(),
+            file_name=f"{slug}.zip",
+            mime="application/zip",
+            key="download_project_file",
+            icon=":material/download:",
+            type="primary",
+        )
+    with keras_card.container(border=True, height="stretch"):
+        st.markdown("**Keras model** (.keras)")
+        st.caption(
+            "Only the model, for programmers. It takes photos resized to its input size, with "
+            "pixel values 0 to 255, and returns one probability per class."
+        )
+        st.download_button(
+            "Download the Keras model",
+            data=engine.keras_file_bytes(project.model_path),
+            file_name=f"{slug}.keras",
+            mime="application/octet-stream",
+            key="download_keras_model",
+            icon=":material/download:",
+        )
+    st.markdown("To use the Keras model in Python (after `pip install keras tensorflow pillow`):")
+    st.code(
+        "import keras, numpy as np\n"
+        f'model = keras.saving.load_model("{slug}.keras")\n'
+        'photo = keras.utils.load_img("photo.jpg", target_size=model.input_shape[1:3], '
+        'interpolation="bilinear")\n'
+        f"print({json.dumps(record.class_names, ensure_ascii=False)}"
+        "[np.argmax(model.predict(np.array([photo])))])",
+        language="python",
+        wrap_lines=True,
+    )
+
+st.divider()
+st.subheader("Open a project file")
+st.caption(
+    "A .zip downloaded from this page earlier, or written by `python -m tlcore train`. "
+    "It is checked and loaded safely: nothing inside it can run on this server."
+)
+round_number = st.session_state.setdefault("round_project_file_upload", 0)
+project_file = st.file_uploader(
+    "Project file", type=["zip"], key=f"project_file_upload_{round_number}"
+)
+if project_file is not None:
+    st.session_state["round_project_file_upload"] = round_number + 1
+    try:
+        with st.spinner("Checking and loading the project file…"):
+            imported = space.import_project_file(
+                project_file.getvalue(), owner, pathlib.Path(project_file.name).stem
+            )
+    except errors.TlcoreError as error:
+        state.add_message("error", str(error))
+        st.rerun()
+    state.open_project(imported)
+    state.add_message(
+        "success",
+        f"Opened **{imported.name}** with its trained model "
+        f"({', '.join(imported.class_names)}). Try it on new photos on the Predict page.",
+    )
+    st.switch_page(state.PREDICT_PAGE[0])

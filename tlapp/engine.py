@@ -1,0 +1,113 @@
+"""The heavy parts of tlcore, loaded once per server and shared by every session.
+
+TensorFlow takes seconds to import and the pretrained network seconds to build, so both happen
+once per server process, each behind a spinner that says what is happening: `load_engine`
+imports the engine, and `st.cache_resource` keeps the base and each trained model.
+"""
+
+import importlib
+import os
+import pathlib
+import sys
+import zipfile
+
+import streamlit as st
+
+
+def load_engine() -> None:
+    """Imports TensorFlow and the engine, with a spinner the first time in this process.
+
+    Importing TensorFlow takes several seconds; without the spinner the page would stay blank.
+    Pages call this before importing the modules that need TensorFlow.
+    """
+    needed = ("tlcore.training", "tlcore.projects", "tlcore.prediction")
+    if all(module in sys.modules for module in needed):
+        return
+    with st.spinner("Starting the learning engine (first time only)…"):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        for module in needed:
+            importlib.import_module(module)
+
+
+@st.cache_resource(show_spinner="Loading the pretrained network (first time only)…")
+def load_base(backbone: str, image_size: int):
+    """Returns the shared frozen pretrained network, loading it on first use.
+
+    Args:
+        backbone: The backbone's name, a key of `tlcore.backbones.BACKBONES`.
+        image_size: The square input size in pixels.
+
+    Returns:
+        The `tlcore.model.SharedBase`.
+
+    Raises:
+        WeightsNotFoundError: If the pretrained weights are neither on disk nor downloadable.
+    """
+    from tlcore import model
+
+    return model.get_base(backbone, image_size)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the trained model…")
+def load_trained(model_path: str, modified_ns: int):
+    """Returns a project's trained model, loaded once for every session.
+
+    Args:
+        model_path: The project's model file.
+        modified_ns: The file's modification time; part of the cache key, so a new training
+            is loaded again.
+
+    Returns:
+        The `tlcore.training.TrainedModel`.
+
+    Raises:
+        ProjectFileError: If the file cannot be loaded safely.
+    """
+    del modified_ns  # Only part of the cache key.
+    from tlcore import projects
+
+    return projects.load_project(model_path)
+
+
+def trained_model_of(project):
+    """Returns the trained model of a project, or None if it was never trained.
+
+    Args:
+        project: A `tlcore.workspace.Project`.
+
+    Returns:
+        The `tlcore.training.TrainedModel`, or None.
+
+    Raises:
+        ProjectFileError: If the saved model cannot be loaded.
+    """
+    path = project.model_path
+    try:
+        modified_ns = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    return load_trained(str(path), modified_ns)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _keras_entry(project_file: str, modified_ns: int) -> bytes:
+    del modified_ns  # Only part of the cache key.
+    from tlcore import projects
+
+    with zipfile.ZipFile(project_file) as archive:
+        return archive.read(projects.MODEL_ENTRY)
+
+
+def keras_file_bytes(project_file: pathlib.Path) -> bytes:
+    """Returns the `.keras` model inside a project file, without loading it.
+
+    The project file holds exactly what `tlcore.projects.export_keras_model` writes, so the
+    bytes are copied out of the zip instead of loading and saving the model again.
+
+    Args:
+        project_file: A project file written by `tlcore.projects.save_project`.
+
+    Returns:
+        The bytes of the `.keras` file.
+    """
+    return _keras_entry(str(project_file), project_file.stat().st_mtime_ns)

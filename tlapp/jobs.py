@@ -1,0 +1,183 @@
+"""Trainings that run in the background, one per project, and survive moving between pages.
+
+A training started from the Train page runs in its own thread, not in the page's script run:
+Streamlit stops a script run as soon as the person clicks anything or opens another page, and
+a training inside it would be lost. The thread reports to a `TrainingJob`, which any page of
+any session can read to draw the progress bar and the live chart, and it saves the trained
+model into the project when it finishes. Jobs live in this process: a restarted server
+forgets a running training, but never a finished one, which is on disk.
+"""
+
+import dataclasses
+import logging
+import threading
+import time
+
+from tlcore import datasets, errors, training, workspace
+
+_logger = logging.getLogger(__name__)
+
+_jobs: dict[str, "TrainingJob"] = {}
+_jobs_lock = threading.Lock()
+
+
+@dataclasses.dataclass
+class TrainingJob:
+    """One training of one project, and what is known of it so far.
+
+    Args:
+        project_id: The project being trained.
+        settings: The training settings.
+        photo_count: How many photos it trains on.
+        started_at: When it started, as `time.time()`.
+    """
+
+    project_id: str
+    settings: training.TrainingSettings
+    photo_count: int
+    started_at: float = dataclasses.field(default_factory=time.time)
+    progress: training.Progress = dataclasses.field(
+        default_factory=lambda: training.Progress(phase="waiting", queue_position=None)
+    )
+    history: dict[str, list[float]] = dataclasses.field(
+        default_factory=lambda: {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+    )
+    state: str = "running"
+    error: str | None = None
+    accuracy: float | None = None
+    finished_at: float | None = None
+    _done: threading.Event = dataclasses.field(default_factory=threading.Event, repr=False)
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the training is still going (waiting, embedding or learning)."""
+        return self.state == "running"
+
+    def snapshot(self) -> tuple[training.Progress, dict[str, list[float]]]:
+        """Returns the latest progress and a copy of the history, consistent with each other."""
+        with self._lock:
+            return self.progress, {key: list(values) for key, values in self.history.items()}
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Waits for the training to end.
+
+        Args:
+            timeout: The most seconds to wait; None waits as long as it takes.
+
+        Returns:
+            Whether it has ended.
+        """
+        return self._done.wait(timeout)
+
+    def report(self, progress: training.Progress) -> None:
+        """Takes one progress report from `tlcore.training.train`.
+
+        Args:
+            progress: The report.
+        """
+        with self._lock:
+            self.progress = progress
+            if progress.phase == "training" and progress.epoch is not None:
+                # Keep one value per epoch, even if a report were to come twice.
+                for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                    values = self.history[key][: progress.epoch - 1]
+                    value = getattr(progress, key)
+                    values.append(float(value) if value is not None else float("nan"))
+                    self.history[key] = values
+
+    def _finish(self, state: str, error: str | None = None, accuracy: float | None = None):
+        with self._lock:
+            self.state = state
+            self.error = error
+            self.accuracy = accuracy
+            self.finished_at = time.time()
+        self._done.set()
+
+
+def get_job(project_id: str) -> TrainingJob | None:
+    """Returns the last training job of a project in this server process, or None.
+
+    Args:
+        project_id: The project's id.
+
+    Returns:
+        The running or last finished job.
+    """
+    with _jobs_lock:
+        return _jobs.get(project_id)
+
+
+def forget_job(project_id: str) -> None:
+    """Forgets a finished job, so that its result is no longer announced.
+
+    Args:
+        project_id: The project's id.
+    """
+    with _jobs_lock:
+        job = _jobs.get(project_id)
+        if job is not None and not job.is_running:
+            del _jobs[project_id]
+
+
+def start_training(project: workspace.Project, settings: training.TrainingSettings) -> TrainingJob:
+    """Checks the project's photos and the settings, then starts training in the background.
+
+    Args:
+        project: The project to train; the model is saved into it when training ends.
+        settings: The training settings.
+
+    Returns:
+        The new job.
+
+    Raises:
+        DatasetError: The project has fewer than two classes or too few photos in a class.
+        SettingsError: A setting is out of range.
+        WorkspaceError: The project is training already.
+    """
+    settings.validate()
+    dataset = project.to_dataset()
+    datasets.check_trainable(dataset)
+    with _jobs_lock:
+        existing = _jobs.get(project.id)
+        if existing is not None and existing.is_running:
+            raise workspace.WorkspaceError(
+                "This project is training already (perhaps from another tab). Wait for it to "
+                "finish; its progress is shown on the Train page."
+            )
+        job = TrainingJob(project_id=project.id, settings=settings, photo_count=len(dataset.photos))
+        _jobs[project.id] = job
+    thread = threading.Thread(
+        target=_run,
+        args=(job, project, dataset),
+        name=f"training-{project.id}",
+        daemon=True,
+    )
+    thread.start()
+    return job
+
+
+def _run(job: TrainingJob, project: workspace.Project, dataset: datasets.Dataset) -> None:
+    """The body of a training thread: train, save, and record how it ended."""
+    try:
+        trained = training.train(
+            dataset,
+            job.settings,
+            on_progress=job.report,
+            cache_dir=project.workspace.embedding_cache_dir,
+        )
+        project.save_trained(trained)
+    except errors.TlcoreError as error:
+        job._finish("failed", error=str(error))
+    except Exception as error:  # noqa: BLE001 - a thread must record every failure.
+        _logger.exception("Training of project %s failed.", job.project_id)
+        job._finish(
+            "failed",
+            error=(
+                "The training stopped because of an unexpected problem on the server "
+                f"({type(error).__name__}). Your photos are safe; try again, and if it happens "
+                "again, tell the person who runs this server."
+            ),
+        )
+    else:
+        job._finish("finished", accuracy=trained.evaluation.accuracy)

@@ -1,0 +1,150 @@
+"""The words the pages say about what happened: pure functions from results to messages.
+
+Each function returns `(kind, markdown)` pairs, where kind is the Streamlit call that shows it
+("success", "info", "warning", "error"), so the wording can be tested without a page.
+"""
+
+from collections.abc import Sequence
+
+from tlcore import datasets, workspace
+
+#: Longer lists are cut to this many names, followed by "and N more".
+MAXIMUM_LISTED = 8
+
+Message = tuple[str, str]
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _listed(lines: Sequence[str]) -> str:
+    shown = [f"- {line}" for line in lines[:MAXIMUM_LISTED]]
+    if len(lines) > MAXIMUM_LISTED:
+        shown.append(f"- and {len(lines) - MAXIMUM_LISTED} more")
+    return "\n".join(shown)
+
+
+def add_result_messages(result: workspace.AddResult, class_name: str | None) -> list[Message]:
+    """Describes what happened to a batch of added photos.
+
+    Args:
+        result: What `Project.add_photos` or `Project.add_dataset` returned.
+        class_name: The class the photos went to; None for a zip with its own classes.
+
+    Returns:
+        The messages, the good news first.
+    """
+    messages: list[Message] = []
+    where = f" to **{class_name}**" if class_name else ""
+    if result.created_classes:
+        names = ", ".join(f"**{name}**" for name in result.created_classes)
+        messages.append(
+            (
+                "success",
+                f"Made {_plural(len(result.created_classes), 'class', 'classes')}: {names}.",
+            )
+        )
+    if result.added:
+        messages.append(
+            ("success", f"Added {_plural(len(result.added), 'photo', 'photos')}{where}.")
+        )
+    if result.skipped:
+        lines = [f"**{skipped.file_name}**: {skipped.reason}" for skipped in result.skipped]
+        messages.append(
+            (
+                "warning",
+                f"{_plural(len(result.skipped), 'file was', 'files were')} left out because "
+                "they cannot be used as photos. The other photos were kept.\n\n" + _listed(lines),
+            )
+        )
+    same_class = [item for item in result.duplicates if item.duplicate_of_class == item.class_name]
+    other_class = [item for item in result.duplicates if item.duplicate_of_class != item.class_name]
+    if same_class:
+        lines = [_duplicate_line(item) for item in same_class]
+        messages.append(
+            (
+                "info",
+                f"{_plural(len(same_class), 'photo was', 'photos were')} already in the class "
+                "and not added twice (a photo counted twice teaches nothing new).\n\n"
+                + _listed(lines),
+            )
+        )
+    if other_class:
+        lines = [
+            f"**{item.file_name}** ({item.class_name}) is the same photo as "
+            f"**{item.duplicate_of}** in **{item.duplicate_of_class}**"
+            for item in other_class
+        ]
+        messages.append(
+            (
+                "warning",
+                f"{_plural(len(other_class), 'photo is', 'photos are')} already in another "
+                "class, so they were not added: a photo can belong to only one class. If a photo "
+                "belongs here, remove it from the other class first, then add it again.\n\n"
+                + _listed(lines),
+            )
+        )
+    if not messages:
+        messages.append(("info", "No photos were added."))
+    return messages
+
+
+def _duplicate_line(item: datasets.DuplicatePhoto) -> str:
+    if item.duplicate_of == item.file_name:
+        return f"**{item.file_name}**"
+    return f"**{item.file_name}** (the same as **{item.duplicate_of}**)"
+
+
+def readiness_messages(
+    counts: dict[str, int], minimum: int = 2, recommended: int = 10
+) -> list[Message]:
+    """Says whether the photos are ready for training, and what to do if they are not.
+
+    Args:
+        counts: The number of photos of each class.
+        minimum: The fewest photos a class needs to train at all.
+        recommended: The number of photos per class that trains well.
+
+    Returns:
+        Warnings for what stops training, tips for what would make it better, or one
+        success message when all is well.
+    """
+    messages: list[Message] = []
+    if len(counts) < 2:
+        messages.append(
+            (
+                "warning",
+                "Add at least **2 classes**: the computer learns to tell classes apart, so it "
+                f"needs two or more. You have {_plural(len(counts), 'class', 'classes')}.",
+            )
+        )
+    too_few = [name for name, count in counts.items() if count < minimum]
+    if too_few:
+        lines = [
+            f"**{name}** has {_plural(counts[name], 'photo', 'photos')}: add at least "
+            f"{minimum - counts[name]} more"
+            for name in too_few
+        ]
+        messages.append(
+            (
+                "warning",
+                f"Every class needs at least **{minimum} photos** before training (or delete "
+                "the class if you do not need it).\n\n" + _listed(lines),
+            )
+        )
+    if messages:
+        return messages
+    few = [name for name, count in counts.items() if count < recommended]
+    if few:
+        names = ", ".join(f"**{name}**" for name in few[:MAXIMUM_LISTED])
+        messages.append(
+            (
+                "info",
+                f"Ready to train. For better results, add photos until each class has about "
+                f"{recommended}: {names} {'has' if len(few) == 1 else 'have'} fewer.",
+            )
+        )
+    else:
+        messages.append(("success", "Ready to train: every class has enough photos."))
+    return messages

@@ -1,0 +1,307 @@
+"""What every page shares: the browser's owner token, the open project, messages, errors.
+
+The owner token and the open project's id live in the URL (`?owner=...&project=...`) and in
+the session, so a reload, a restart of the server or a bookmark brings the same projects back,
+and two people on the same server only see their own projects.
+"""
+
+import contextlib
+import datetime
+import re
+import secrets
+from collections.abc import Iterator
+
+import streamlit as st
+
+from tlcore import errors, workspace
+
+OWNER_PARAMETER = "owner"
+PROJECT_PARAMETER = "project"
+
+_OWNER_KEY = "owner_token"
+_PROJECT_KEY = "project_id"
+_MESSAGES_KEY = "pending_messages"
+_OWNER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+APP_TITLE = "Photo Classifier Trainer"
+
+#: The pages, in the order of the four steps, as (path, label, icon).
+HOME_PAGE = ("app.py", "Home", ":material/home:")
+COLLECT_PAGE = ("pages/1_Collect.py", "Collect photos", ":material/photo_library:")
+TRAIN_PAGE = ("pages/2_Train.py", "Train", ":material/model_training:")
+EVALUATE_PAGE = ("pages/3_Evaluate.py", "Evaluate", ":material/fact_check:")
+PREDICT_PAGE = ("pages/4_Predict.py", "Predict", ":material/image_search:")
+EXPORT_PAGE = ("pages/5_Export.py", "Export", ":material/download:")
+
+
+def set_up_page(title: str) -> None:
+    """Sets the browser tab's title and the wide layout; call first on every page.
+
+    Args:
+        title: The page's name, shown before the app's name in the browser tab.
+    """
+    st.set_page_config(
+        page_title=f"{title} · {APP_TITLE}",
+        page_icon=":material/photo_camera:",
+        layout="wide",
+    )
+
+
+def open_workspace() -> workspace.Workspace:
+    """Returns the workspace named by `TLCORE_WORKSPACE` (or the default folder)."""
+    return workspace.Workspace.from_environment()
+
+
+def owner_token() -> str:
+    """Returns this browser's owner token, making one on the first visit.
+
+    The token is kept in the session and written back into the URL on every page, because
+    moving between pages may drop the URL's parameters.
+
+    Returns:
+        The token.
+    """
+    token = st.session_state.get(_OWNER_KEY) or st.query_params.get(OWNER_PARAMETER, "")
+    if not _OWNER_PATTERN.match(token or ""):
+        token = secrets.token_urlsafe(16)
+    st.session_state[_OWNER_KEY] = token
+    if st.query_params.get(OWNER_PARAMETER) != token:
+        st.query_params[OWNER_PARAMETER] = token
+    return token
+
+
+def current_project(space: workspace.Workspace) -> workspace.Project | None:
+    """Returns the project open in this browser, or None.
+
+    A project deleted in another tab closes itself here with a message.
+
+    Args:
+        space: The workspace.
+
+    Returns:
+        The open project, freshly read from disk, or None.
+    """
+    project_id = st.session_state.get(_PROJECT_KEY) or st.query_params.get(PROJECT_PARAMETER, "")
+    if not project_id:
+        return None
+    try:
+        project = space.open_project(project_id)
+    except workspace.WorkspaceError as error:
+        close_project()
+        add_message("warning", str(error))
+        return None
+    st.session_state[_PROJECT_KEY] = project.id
+    if st.query_params.get(PROJECT_PARAMETER) != project.id:
+        st.query_params[PROJECT_PARAMETER] = project.id
+    return project
+
+
+def open_project(project: workspace.Project) -> None:
+    """Makes a project the open one in this browser.
+
+    Args:
+        project: The project to open.
+    """
+    st.session_state[_PROJECT_KEY] = project.id
+    st.query_params[PROJECT_PARAMETER] = project.id
+
+
+def close_project() -> None:
+    """Closes the open project (it stays on disk)."""
+    st.session_state.pop(_PROJECT_KEY, None)
+    if PROJECT_PARAMETER in st.query_params:
+        del st.query_params[PROJECT_PARAMETER]
+
+
+def start_page(title: str) -> tuple[workspace.Workspace, str, workspace.Project | None]:
+    """Does what every page does first: browser tab title, owner, open project, sidebar.
+
+    Args:
+        title: The page's name for the browser tab.
+
+    Returns:
+        The workspace, the owner token and the open project (or None).
+    """
+    set_up_page(title)
+    space = open_workspace()
+    owner = owner_token()
+    project = current_project(space)
+    show_sidebar(project)
+    return space, owner, project
+
+
+def show_sidebar(project: workspace.Project | None) -> None:
+    """Shows the app's own navigation: the open project, then a link to each step.
+
+    The links carry the owner token and the open project in the address, so they survive
+    moving between pages and can be bookmarked.
+
+    Args:
+        project: The open project, or None.
+    """
+    address = _address()
+    with st.sidebar:
+        st.markdown(f"### :material/photo_camera: {APP_TITLE}")
+        if project is not None:
+            counts = project.photo_counts()
+            photo_total = sum(counts.values())
+            with st.container(border=True):
+                st.markdown(f"**{project.name}**")
+                st.caption(
+                    f"{plural(len(counts), 'class', 'classes')} · "
+                    f"{plural(photo_total, 'photo', 'photos')} · "
+                    + ("trained" if project.has_trained_model else "not trained yet")
+                )
+        else:
+            st.caption("No project open yet: start on Home.")
+        for page, label in (
+            (HOME_PAGE, "Home"),
+            (COLLECT_PAGE, "1 · Collect photos"),
+            (TRAIN_PAGE, "2 · Train"),
+            (EVALUATE_PAGE, "3 · Evaluate"),
+            (PREDICT_PAGE, "4 · Predict"),
+            (EXPORT_PAGE, "5 · Export"),
+        ):
+            path, _, icon = page
+            st.page_link(path, label=label, icon=icon, query_params=address, width="stretch")
+
+
+def require_project(project: workspace.Project | None) -> workspace.Project:
+    """Stops the page with a pointer to Home when no project is open.
+
+    Args:
+        project: The open project, or None.
+
+    Returns:
+        The project, when there is one.
+    """
+    if project is None:
+        st.info(
+            "Open a project first: on Home, create a new one, try the example photos, or "
+            "open one of your saved projects."
+        )
+        page_link(HOME_PAGE)
+        st.stop()
+    return project
+
+
+def page_link(page: tuple[str, str, str], label: str | None = None) -> None:
+    """Shows a link to one of the app's pages.
+
+    Args:
+        page: One of the page constants of this module.
+        label: The link text; the page's name when None.
+    """
+    path, name, icon = page
+    st.page_link(path, label=label or name, icon=icon, query_params=_address())
+
+
+def add_message(kind: str, text: str) -> None:
+    """Keeps a message to show at the top of the next run of the page (after `st.rerun`).
+
+    Args:
+        kind: "success", "info", "warning" or "error".
+        text: The message, in Markdown.
+    """
+    st.session_state.setdefault(_MESSAGES_KEY, []).append((kind, text))
+
+
+def page_title(title: str, introduction: str | None = None) -> None:
+    """Shows the page's title, its introduction, then the messages kept for this run.
+
+    Args:
+        title: The title.
+        introduction: A short paragraph under it, in Markdown.
+    """
+    st.title(title)
+    if introduction:
+        st.markdown(introduction)
+    show_messages()
+
+
+def show_messages() -> None:
+    """Shows, once, the messages kept with `add_message`."""
+    for kind, text in st.session_state.pop(_MESSAGES_KEY, []):
+        getattr(st, kind)(text)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Shows any error the person's input causes as a message on the page, not a traceback.
+
+    Yields:
+        Nothing; the block inside runs with the errors caught.
+    """
+    try:
+        yield
+    except errors.TlcoreError as error:
+        st.error(str(error), icon=":material/error:")
+
+
+def _address() -> dict[str, str]:
+    """Returns the address parameters that keep this browser's owner and open project."""
+    address = {}
+    if st.session_state.get(_OWNER_KEY):
+        address[OWNER_PARAMETER] = st.session_state[_OWNER_KEY]
+    if st.session_state.get(_PROJECT_KEY):
+        address[PROJECT_PARAMETER] = st.session_state[_PROJECT_KEY]
+    return address
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """Returns `"1 photo"` or `"3 photos"`.
+
+    Args:
+        count: How many.
+        one: The word for one.
+        many: The word for several (or none).
+
+    Returns:
+        The count and the right word.
+    """
+    return f"{count} {_plural(count, one, many)}"
+
+
+def time_ago(iso_time: str, now: datetime.datetime | None = None) -> str:
+    """Describes a past moment in words: "just now", "5 minutes ago", "3 days ago".
+
+    Args:
+        iso_time: The moment, as an ISO 8601 time with its time zone.
+        now: The present moment; the current time when None (a test passes its own).
+
+    Returns:
+        The description.
+    """
+    try:
+        moment = datetime.datetime.fromisoformat(iso_time)
+    except (TypeError, ValueError):
+        return "at an unknown time"
+    now = now or datetime.datetime.now(datetime.UTC)
+    seconds = max(0, int((now - moment).total_seconds()))
+    for unit_seconds, one, many in (
+        (86400 * 365, "year", "years"),
+        (86400 * 30, "month", "months"),
+        (86400, "day", "days"),
+        (3600, "hour", "hours"),
+        (60, "minute", "minutes"),
+    ):
+        if seconds >= unit_seconds:
+            return f"{plural(seconds // unit_seconds, one, many)} ago"
+    return "just now"
+
+
+def file_name_for(name: str) -> str:
+    """Returns a name for a downloaded file: the project's name without unsafe characters.
+
+    Args:
+        name: The project's name.
+
+    Returns:
+        Letters, digits, spaces, dashes and underscores of the name, or "project" if none.
+    """
+    kept = re.sub(r"[^\w\- ]+", "", name, flags=re.UNICODE)
+    return " ".join(kept.split()) or "project"

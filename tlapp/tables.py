@@ -1,0 +1,62 @@
+"""Tables of results: rows for the page and CSV files to download, from tlcore results."""
+
+import csv
+import io
+from collections.abc import Sequence
+
+from tlcore import prediction
+
+
+def prediction_rows(predictions: Sequence[prediction.Prediction]) -> list[dict]:
+    """Returns one row per photo for the table on the Predict page.
+
+    Args:
+        predictions: What `tlcore.prediction.predict` returned.
+
+    Returns:
+        Rows with the photo, the most likely class, its probability (0 to 1), the second guess
+        and, for an unreadable file, what is wrong with it.
+    """
+    rows = []
+    for answer in predictions:
+        second = answer.top[1] if len(answer.top) > 1 else None
+        rows.append(
+            {
+                "Photo": answer.file_name,
+                "Looks like": answer.best_class or "",
+                "Certainty": answer.top[0][1] if answer.top else None,
+                "Second guess": f"{second[0]} ({second[1]:.0%})" if second else "",
+                "Problem": answer.error or "",
+            }
+        )
+    return rows
+
+
+def predictions_csv(predictions: Sequence[prediction.Prediction]) -> str:
+    """Returns the predictions as CSV text, with the probability of every class.
+
+    Args:
+        predictions: What `tlcore.prediction.predict` returned; all from the same model.
+
+    Returns:
+        The CSV text: a header row, then one row per photo. Probabilities are between 0 and 1;
+        an unreadable file has empty probabilities and its problem in the last column.
+    """
+    class_names = next((answer.class_names for answer in predictions if answer.class_names), [])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["photo", "predicted_class", "probability", *class_names, "problem"])
+    for answer in predictions:
+        if answer.error is not None or not answer.top:
+            writer.writerow([answer.file_name, "", "", *[""] * len(class_names), answer.error])
+            continue
+        writer.writerow(
+            [
+                answer.file_name,
+                answer.top[0][0],
+                f"{answer.top[0][1]:.4f}",
+                *[f"{value:.4f}" for value in answer.probabilities],
+                "",
+            ]
+        )
+    return buffer.getvalue()
