@@ -75,15 +75,16 @@ with start_column:
             "so you can train in a minute without taking a single photo."
         )
         if st.button("Try the example photos", key="try_examples", icon=":material/science:"):
-            with st.spinner("Drawing the example photos…"):
-                example = space.create_example_project(owner)
-            state.open_project(example)
-            state.add_message(
-                "success",
-                f"Made **{example.name}** with {example.photo_count()} example photos. "
-                "Have a look, then go to **Train**.",
-            )
-            st.switch_page(state.COLLECT_PAGE[0])
+            with state.user_errors():
+                with st.spinner("Drawing the example photos…"):
+                    example = space.create_example_project(owner)
+                state.open_project(example)
+                state.add_message(
+                    "success",
+                    f"Made **{example.name}** with {example.photo_count()} example photos. "
+                    "Have a look, then go to **Train**.",
+                )
+                st.switch_page(state.COLLECT_PAGE[0])
 
     with st.container(border=True):
         st.markdown("**Open a project by its name**")

@@ -7,7 +7,6 @@ import streamlit as st
 from tlapp import charts, media, messages, state
 from tlcore import datasets, errors
 
-PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif"]
 MINIMUM_PHOTOS = 2
 RECOMMENDED_PHOTOS = 10
 THUMBNAILS_SHOWN = 12
@@ -143,7 +142,7 @@ for project_class in classes:
         upload_widget = f"upload_{key}"
         uploaded = upload_column.file_uploader(
             f"Add photos of {project_class.name}",
-            type=PHOTO_TYPES,
+            type=media.PHOTO_UPLOAD_TYPES,
             accept_multiple_files=True,
             key=f"{upload_widget}_{next_round(upload_widget)}",
             help="Choose many photos at once, or drag them here from a folder.",
@@ -198,8 +197,10 @@ for project_class in classes:
                     type="tertiary",
                     help=f"Remove {photo.file_name} from {project_class.name}",
                 ):
-                    project.remove_photo(project_class.name, photo.content_hash)
-                    state.add_message(
-                        "success", f"Removed **{photo.file_name}** from **{project_class.name}**."
-                    )
-                    st.rerun()
+                    with state.user_errors():
+                        project.remove_photo(project_class.name, photo.content_hash)
+                        state.add_message(
+                            "success",
+                            f"Removed **{photo.file_name}** from **{project_class.name}**.",
+                        )
+                        st.rerun()

@@ -18,7 +18,34 @@ state.page_title(
 # a spinner meanwhile instead of staying blank.
 engine.load_engine()
 from tlapp import jobs  # noqa: E402
-from tlcore import training  # noqa: E402
+from tlcore import augmentation, training  # noqa: E402
+
+# How many augmented views of the chosen photo the preview shows.
+PREVIEW_VIEWS = 8
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def augmented_views(photo_path: str, content_hash: str, settings: dict, count: int) -> list:
+    """Returns the first augmented views of one of the project's photos, for the preview.
+
+    Args:
+        photo_path: The photo's file.
+        content_hash: Its content hash; part of the cache key, with the settings.
+        settings: The augmentation settings, as `AugmentationSettings.to_dict()` gives them.
+        count: How many views.
+
+    Returns:
+        The views, as arrays; an empty list when the photo cannot be read.
+    """
+    del content_hash  # Only part of the cache key.
+    try:
+        with open(photo_path, "rb") as file:
+            data = file.read()
+        return augmentation.preview(
+            data, augmentation.AugmentationSettings.from_dict(settings), count=count, size=160
+        )
+    except (OSError, errors.TlcoreError):
+        return []
 
 
 @st.fragment(run_every=1.0)
@@ -29,6 +56,7 @@ def show_progress(project_id: str) -> None:
         # The training ended since the last redraw: show the whole page with the results.
         st.rerun()
     progress, history = job.snapshot()
+    steps = 3 if progress.fine_tuning else 2
     if progress.phase == "waiting" and progress.queue_position:
         st.info(progress.message, icon=":material/hourglass_top:")
         text = "Waiting for the other training to finish…"
@@ -37,9 +65,11 @@ def show_progress(project_id: str) -> None:
     elif progress.phase == "loading":
         text = "Loading the pretrained network…"
     elif progress.phase == "embedding":
-        text = f"Step 1 of 2 · Looking at your photos: {progress.done} of {progress.total}"
+        text = f"Step 1 of {steps} · Looking at your photos: {progress.done} of {progress.total}"
     elif progress.phase == "training":
-        text = f"Step 2 of 2 · Learning: round {progress.done} of {progress.total}"
+        text = f"Step 2 of {steps} · Learning: round {progress.done} of {progress.total}"
+    elif progress.phase == "fine-tuning":
+        text = f"Step 3 of 3 · Improving the pretrained network: {progress.message.lower()}"
     else:
         text = "Saving the trained model…"
     st.progress(progress.fraction, text=text)
@@ -73,6 +103,13 @@ elif job is not None and job.state == "finished":
         icon=":material/check_circle:",
     )
     jobs.forget_job(project.id)
+elif jobs.forget_interrupted_training(project):
+    st.warning(
+        "The last training did not finish: the server restarted while it ran. Your photos "
+        + ("and your previous model are" if project.has_trained_model else "are")
+        + " safe. Press **Train** to train again.",
+        icon=":material/restart_alt:",
+    )
 
 dataset = project.to_dataset()
 try:
@@ -152,6 +189,112 @@ with st.expander(
         )
         st.caption("This share of each class is never learned from; it measures how good it is.")
 
+    st.divider()
+    st.markdown("**Augment photos**")
+    st.caption(
+        "The computer also learns from changed copies of your photos: mirrored, a little "
+        "turned, closer or further, lighter or darker. It then copes better with new photos "
+        "taken another way. The photos kept aside to check it are never changed."
+    )
+    augment_left, augment_right = st.columns(2, gap="large")
+    default_augmentation = defaults.augmentation
+    with augment_left:
+        augmentation_views = st.slider(
+            "Changed copies of each photo (augmented views)",
+            min_value=0,
+            max_value=10,
+            value=defaults.augmentation_views,
+            key="setting_augmentation_views",
+        )
+        st.caption(
+            "0 learns from your photos alone. Each copy is looked at once and remembered, so "
+            "only the first training takes longer."
+        )
+        flip = st.checkbox(
+            "Mirror left to right", value=default_augmentation.flip, key="setting_augment_flip"
+        )
+        test_time_augmentation = st.checkbox(
+            "Check new photos mirrored too (test-time augmentation)",
+            value=defaults.test_time_augmentation,
+            key="setting_test_time_augmentation",
+            help="When predicting, averages the answers for each photo and its mirror image: "
+            "a little more reliable, twice the work.",
+        )
+    with augment_right:
+        rotation_degrees = st.slider(
+            "Turn up to (degrees)",
+            min_value=0,
+            max_value=int(augmentation.MAX_ROTATION_DEGREES),
+            value=int(default_augmentation.rotation_degrees),
+            key="setting_augment_rotation",
+        )
+        zoom_percent = st.slider(
+            "Zoom in or out up to",
+            min_value=0,
+            max_value=round(augmentation.MAX_ZOOM * 100),
+            value=round(default_augmentation.zoom * 100),
+            format="%d%%",
+            key="setting_augment_zoom",
+        )
+        brightness_percent = st.slider(
+            "Lighter or darker up to",
+            min_value=0,
+            max_value=round(augmentation.MAX_BRIGHTNESS * 100),
+            value=round(default_augmentation.brightness * 100),
+            format="%d%%",
+            key="setting_augment_brightness",
+        )
+        contrast_percent = st.slider(
+            "More or less contrast up to",
+            min_value=0,
+            max_value=round(augmentation.MAX_CONTRAST * 100),
+            value=round(default_augmentation.contrast * 100),
+            format="%d%%",
+            key="setting_augment_contrast",
+        )
+    augmentation_settings = augmentation.AugmentationSettings(
+        flip=bool(flip),
+        rotation_degrees=float(rotation_degrees),
+        zoom=zoom_percent / 100,
+        brightness=brightness_percent / 100,
+        contrast=contrast_percent / 100,
+    )
+    preview_photos = {f"{photo.class_name}: {photo.file_name}": photo for photo in dataset.photos}
+    preview_name = st.selectbox(
+        "Preview on", options=list(preview_photos), key="augmentation_preview_photo"
+    )
+    preview_photo = preview_photos[preview_name]
+    views = augmented_views(
+        str(preview_photo.path),
+        preview_photo.content_hash,
+        augmentation_settings.to_dict(),
+        PREVIEW_VIEWS,
+    )
+    if views:
+        st.caption("What the computer learns from, for this photo:")
+        grid = st.columns(PREVIEW_VIEWS // 2)
+        for index, view in enumerate(views):
+            grid[index % len(grid)].image(view, width="stretch")
+    else:
+        st.caption("This photo cannot be shown.")
+
+    st.divider()
+    fine_tune = st.checkbox(
+        "Improve accuracy (fine-tune, slower; a GPU helps)",
+        value=defaults.fine_tune,
+        key="setting_fine_tune",
+    )
+    on_gpu = device.describe_device() == "GPU"
+    st.caption(
+        "After the usual training, the top of the pretrained network also learns from your "
+        "photos, changed as above. It tells similar products apart better, but takes "
+        + (
+            "a few minutes on this server's GPU."
+            if on_gpu
+            else "much longer: this server has no GPU, so count minutes per round of learning."
+        )
+    )
+
 settings = training.TrainingSettings(
     epochs=int(epochs),
     batch_size=int(batch_size),
@@ -159,6 +302,10 @@ settings = training.TrainingSettings(
     image_size=int(image_size),
     validation_split=validation_percent / 100,
     backbone=defaults.backbone,
+    augmentation_views=int(augmentation_views),
+    augmentation=augmentation_settings,
+    test_time_augmentation=bool(test_time_augmentation),
+    fine_tune=bool(fine_tune),
 )
 
 if st.button("Train", type="primary", icon=":material/play_arrow:", key="train_button"):
@@ -182,8 +329,16 @@ if record is not None:
             "the changes.",
             icon=":material/update:",
         )
+    head_epochs = int(record.settings.get("epochs") or 0)
+    history_figure = charts.training_history_figure(record.history)
+    if record.settings.get("fine_tune") and len(record.history.get("loss", [])) > head_epochs:
+        st.markdown(
+            f"After {state.plural(head_epochs, 'round', 'rounds')} of learning, the pretrained "
+            "network was fine-tuned: the rounds right of the dotted line."
+        )
+        history_figure.add_vline(x=head_epochs + 0.5, line_dash="dot", line_color=charts.MUTED)
     st.plotly_chart(
-        charts.training_history_figure(record.history),
+        history_figure,
         key="last_training_chart",
         config={"displayModeBar": False},
     )

@@ -1,12 +1,82 @@
-"""Evaluate: how often the model is right on photos it never learned from, and where it errs."""
+"""Evaluate: how often the model is right on photos it never learned from, and where it errs.
+
+A click on a square of the confusion matrix shows the photos behind it, and any photo shown
+can reveal what the model looked at (a Grad-CAM heatmap); only then is the model loaded.
+"""
 
 import streamlit as st
 
-from tlapp import charts, media, state
-from tlcore import evaluation
+from tlapp import charts, engine, explain_panel, media, state
+from tlcore import errors, evaluation
 
 MISTAKE_COLUMNS = 4
 MISTAKES_SHOWN = 24
+CHART_KEY = "confusion_matrix_chart"
+CELL_KEY = "evaluate_cell"
+
+
+def show_photo_grid(items, key_prefix: str) -> None:
+    """Shows evaluated photos as cards, each with a switch for what the model looked at.
+
+    Args:
+        items: `evaluation.PhotoPrediction` or `evaluation.Misclassified` entries.
+        key_prefix: Makes the switches' keys unique on the page.
+    """
+    for index, item in enumerate(items):
+        if index % MISTAKE_COLUMNS == 0:
+            row = st.columns(MISTAKE_COLUMNS)
+        with row[index % MISTAKE_COLUMNS].container(border=True):
+            stored = project.find_photo(item.content_hash) if item.content_hash else None
+            explain = stored is not None and st.toggle(
+                "What it looked at", key=f"{key_prefix}_explain_{item.content_hash}"
+            )
+            if explain:
+                trained = trained_model()
+                if trained is not None:
+                    explain_panel.show_stored_explanation(
+                        trained, stored.path, class_name=item.predicted_class
+                    )
+            else:
+                picture = media.thumbnail(str(stored.path), stored.content_hash) if stored else None
+                if picture is not None:
+                    st.image(picture, width="stretch")
+            st.markdown(
+                f"**Really:** {item.true_class}  \n"
+                f"**Model said:** {item.predicted_class} ({item.confidence:.0%} sure)"
+            )
+            st.caption(item.file_name if stored else f"{item.file_name} (no longer in the project)")
+
+
+def trained_model():
+    """Loads the trained model (once per server) for the heatmaps, or says why it cannot."""
+    engine.load_engine()
+    try:
+        return engine.trained_model_of(project)
+    except errors.TlcoreError as error:
+        st.error(str(error), icon=":material/error:")
+        return None
+
+
+def cell_label(cell) -> str:
+    """Names a square of the confusion matrix for the list of squares."""
+    if cell is None:
+        return "Choose a square…"
+    true_class, predicted_class = cell
+    count = scores.confusion_matrix[scores.class_names.index(true_class)][
+        scores.class_names.index(predicted_class)
+    ]
+    photos = state.plural(count, "photo", "photos")
+    if true_class == predicted_class:
+        return f"{true_class}, recognised ({photos})"
+    return f"Really {true_class}, the model said {predicted_class} ({photos})"
+
+
+def choose_cell_from_chart() -> None:
+    """Makes the square clicked on the confusion matrix the one whose photos are shown."""
+    cell = charts.selected_cell(st.session_state.get(CHART_KEY))
+    if cell is not None and cell in cell_options:
+        st.session_state[CELL_KEY] = cell
+
 
 space, owner, project = state.start_page("Evaluate")
 project = state.require_project(project)
@@ -60,39 +130,64 @@ with chart_left:
         config={"displayModeBar": False},
     )
     st.caption("For each class, the share of its set-aside photos that the model recognised.")
+cell_options = [
+    (true_class, predicted_class)
+    for row, true_class in enumerate(scores.class_names)
+    for column, predicted_class in enumerate(scores.class_names)
+    if scores.confusion_matrix[row][column] > 0
+]
 with chart_right:
     st.plotly_chart(
-        charts.confusion_matrix_figure(scores.class_names, scores.confusion_matrix),
-        key="confusion_matrix_chart",
+        charts.clickable_confusion_matrix_figure(scores.class_names, scores.confusion_matrix),
+        key=CHART_KEY,
         config={"displayModeBar": False},
+        on_select=choose_cell_from_chart,
+        selection_mode="points",
     )
     st.caption(
         "Each row is a class; each column what the model said. The diagonal counts the right "
-        "answers; every other square is a kind of mistake."
+        "answers; every other square is a kind of mistake. **Click a square** to see its photos."
     )
+
+
+st.subheader("The photos behind a square")
+if st.session_state.get(CELL_KEY) not in [None, *cell_options]:
+    # The square chosen belongs to an earlier training with other classes.
+    del st.session_state[CELL_KEY]
+chosen_cell = st.selectbox(
+    "Square of the confusion matrix",
+    [None, *cell_options],
+    format_func=cell_label,
+    key=CELL_KEY,
+    help="Click a square of the matrix above, or choose it here.",
+)
+if chosen_cell is None:
+    st.caption("Click a square of the matrix above to see the photos the model put there.")
+else:
+    true_class, predicted_class = chosen_cell
+    behind = scores.photos_in_cell(true_class, predicted_class)
+    if not behind:
+        st.info(
+            "This training kept only the photos it got wrong; train again to see the photos "
+            "of every square.",
+            icon=":material/info:",
+        )
+    else:
+        show_photo_grid(behind[:MISTAKES_SHOWN], "cell")
+        if len(behind) > MISTAKES_SHOWN:
+            st.caption(f"and {len(behind) - MISTAKES_SHOWN} more.")
 
 st.subheader("The photos it got wrong")
 if not scores.misclassified:
     st.success("None: it recognised every set-aside photo.", icon=":material/celebration:")
 else:
     st.caption(
-        "The most confident mistakes come first. Photos that are unclear, or that show "
-        "something from another class, are worth removing or moving on the Collect page."
+        "The most confident mistakes come first. Switch on *What it looked at* to see which "
+        "parts of a photo led the model astray. Photos that are unclear, or that show "
+        "something from another class, are worth removing or moving on the Collect page or "
+        "the Check your data page."
     )
-    mistakes = scores.misclassified[:MISTAKES_SHOWN]
-    for index, mistake in enumerate(mistakes):
-        if index % MISTAKE_COLUMNS == 0:
-            row = st.columns(MISTAKE_COLUMNS)
-        with row[index % MISTAKE_COLUMNS].container(border=True):
-            stored = project.find_photo(mistake.content_hash)
-            picture = media.thumbnail(str(stored.path), stored.content_hash) if stored else None
-            if picture is not None:
-                st.image(picture, width="stretch")
-            st.markdown(
-                f"**Really:** {mistake.true_class}  \n"
-                f"**Model said:** {mistake.predicted_class} ({mistake.confidence:.0%} sure)"
-            )
-            st.caption(mistake.file_name)
+    show_photo_grid(scores.misclassified[:MISTAKES_SHOWN], "mistake")
     if len(scores.misclassified) > MISTAKES_SHOWN:
         st.caption(f"and {len(scores.misclassified) - MISTAKES_SHOWN} more.")
 

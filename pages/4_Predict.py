@@ -5,10 +5,21 @@ import datetime
 
 import streamlit as st
 
-from tlapp import charts, engine, media, state, tables
+from tlapp import charts, engine, explain_panel, media, state, tables
 from tlcore import errors, prediction
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif"]
+NOT_SURE_TITLE = "Not sure — it may be something it was not taught"
+
+
+def distinct_percents(value: float, other: float) -> tuple[str, str]:
+    """Writes two probabilities as percentages with as many decimals as tell them apart."""
+    for decimals in range(4):
+        first, second = f"{value:.{decimals}%}", f"{other:.{decimals}%}"
+        if first != second:
+            break
+    return first, second
+
 
 space, owner, project = state.start_page("Predict")
 project = state.require_project(project)
@@ -34,6 +45,14 @@ except errors.TlcoreError as error:
 st.caption(
     f"It knows {state.plural(len(trained.class_names), 'class', 'classes')}: "
     + ", ".join(trained.class_names)
+)
+
+test_time_augmentation = st.toggle(
+    "Also look at each photo mirrored (test-time augmentation)",
+    value=bool(trained.settings.test_time_augmentation),
+    key="predict_test_time_augmentation",
+    help="Averages the answers for the photo and its mirror image: a little more reliable, "
+    "twice the work.",
 )
 
 upload_column, camera_column = st.columns([3, 2], gap="large")
@@ -66,6 +85,7 @@ try:
             [data for _, data in sources],
             top_k=min(3, len(trained.class_names)),
             file_names=[name for name, _ in sources],
+            test_time_augmentation=test_time_augmentation,
         )
 except errors.TlcoreError as error:
     st.error(str(error), icon=":material/error:")
@@ -86,21 +106,26 @@ if len(predictions) == 1:
             )
         else:
             best_class, best_probability = answer.top[0]
-            if best_probability >= 0.5:
+            if answer.is_sure:
                 st.subheader(f"This looks like: {best_class}")
                 st.markdown(f"The model is **{best_probability:.0%} sure**.")
             else:
                 runner_up = answer.top[1][0] if len(answer.top) > 1 else ""
-                st.subheader(f"Not sure: perhaps {best_class}")
+                guess, threshold = distinct_percents(best_probability, answer.threshold)
+                st.subheader(NOT_SURE_TITLE)
                 st.markdown(
-                    f"The model is only **{best_probability:.0%} sure**; it might also be "
-                    f"{runner_up}. A clearer photo, or more training photos, would help."
+                    f"Its best guess is **{best_class}**, but only at **{guess}**"
+                    + (f" (or perhaps {runner_up})" if runner_up else "")
+                    + ": less sure than it was of nearly all the set-aside photos it got right "
+                    f"(at least {threshold}). If the photo shows one of its classes, a clearer "
+                    "photo, or more training photos, would help."
                 )
             st.plotly_chart(
                 charts.probability_figure(answer.class_names, answer.probabilities),
                 key="probability_chart",
                 config={"displayModeBar": False},
             )
+    explain_panel.show_explanation(trained, sources[0][1], answer)
 else:
     unreadable = [answer for answer in predictions if answer.error is not None]
     if unreadable:
@@ -109,7 +134,9 @@ else:
             "got no answer: " + ", ".join(f"**{answer.file_name}**" for answer in unreadable),
             icon=":material/warning:",
         )
-    found = collections.Counter(answer.best_class for answer in predictions if answer.top)
+    found = collections.Counter(
+        answer.best_class if answer.is_sure else "not sure" for answer in predictions if answer.top
+    )
     st.markdown(
         f"**{state.plural(len(predictions), 'photo', 'photos')}**: "
         + ", ".join(f"{count} × {name}" for name, count in found.most_common())

@@ -1,4 +1,9 @@
-"""Export: download the trained model, or open a project file saved earlier to use it here."""
+"""Export: download the trained model, or open a project file saved earlier to use it here.
+
+Besides the project file and the Keras model, the model can be converted to TensorFlow Lite
+(float or int8) and to a TensorFlow SavedModel. Each conversion is made when asked, checked on
+the project's own photos against the Keras model, and kept for the server's other sessions.
+"""
 
 import json
 import pathlib
@@ -6,7 +11,84 @@ import pathlib
 import streamlit as st
 
 from tlapp import engine, state
-from tlcore import errors
+from tlcore import backbones, errors
+
+#: The further formats: (key, title, kind of file, description, file extension, MIME type).
+CONVERTED_FORMATS = (
+    (
+        "tflite-float",
+        "TensorFlow Lite",
+        ".tflite",
+        "For Android and iOS apps and small devices. The same answers as the Keras model.",
+        "tflite",
+        "application/octet-stream",
+    ),
+    (
+        "tflite-int8",
+        "TensorFlow Lite, small",
+        "int8 .tflite",
+        "A quarter of the size and faster on phones: its numbers are 8-bit, tuned on your "
+        "own photos. Nearly always the same answers.",
+        "int8.tflite",
+        "application/octet-stream",
+    ),
+    (
+        "saved-model",
+        "TensorFlow SavedModel",
+        "a folder in a .zip",
+        "For TensorFlow Serving and TensorFlow.js's converter: a folder, zipped. Its `serve` "
+        "function takes the same pixels as the Keras model.",
+        "saved_model.zip",
+        "application/zip",
+    ),
+)
+PREPARED_KEY = "export_prepared"
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def converted_model(
+    model_file: str,
+    modified_ns: int,
+    format_key: str,
+    photo_files: tuple[str, ...],
+    folder_name: str,
+) -> tuple[bytes, str]:
+    """Converts a project's model, checks it on photos, and returns it with the check's words.
+
+    Args:
+        model_file: The project's model file.
+        modified_ns: Its modification time; part of the cache key, so a new training converts
+            again.
+        format_key: "tflite-float", "tflite-int8" or "saved-model".
+        photo_files: The photos that tune (int8) and check the conversion.
+        folder_name: The name of the SavedModel's folder inside its zip.
+
+    Returns:
+        The file's bytes and one sentence about its check.
+
+    Raises:
+        ExportError: If the conversion fails its check or needs photos there are not.
+    """
+    from tlcore import export
+
+    trained = engine.load_trained(model_file, modified_ns)
+    if format_key == "saved-model":
+        data, check = export.saved_model_zip(trained, photo_files, folder_name=folder_name)
+    else:
+        quantize = format_key.removeprefix("tflite-")
+        data, check = export.tflite_export_bytes(trained, quantize, photo_files)
+    return data, check.summary
+
+
+def check_photos(project) -> tuple[str, ...]:
+    """Returns the project's photos that tune and check conversions, spread over its classes."""
+    from tlcore import export
+
+    by_class: dict[str, list[str]] = {}
+    for photo in project.to_dataset().photos:
+        by_class.setdefault(photo.class_name, []).append(str(photo.path))
+    return tuple(export.sample_photos(by_class, export.REPRESENTATIVE_PHOTOS))
+
 
 space, owner, project = state.start_page("Export")
 
@@ -74,6 +156,58 @@ else:
         language="python",
         wrap_lines=True,
     )
+
+    backbone = backbones.get_backbone(record.settings.get("backbone", backbones.DEFAULT_BACKBONE))
+    input_size = backbone.input_size(int(record.settings.get("image_size", 224)))
+    st.markdown("#### For phones, browsers and servers")
+    st.caption(
+        "Each is made when you ask (a minute or so), then checked: it is loaded back and its "
+        "answers on your own photos are compared with the Keras model's. Like the Keras model, "
+        f"each takes photos resized to {input_size} x {input_size} pixels, values 0 to 255, "
+        "and returns one probability per class."
+    )
+    model_file = project.model_path
+    modified_ns = model_file.stat().st_mtime_ns
+    prepared = st.session_state.setdefault(PREPARED_KEY, set())
+    for column, (format_key, title, kind, description, extension, mime) in zip(
+        st.columns(len(CONVERTED_FORMATS)), CONVERTED_FORMATS, strict=True
+    ):
+        with column.container(border=True, height="stretch"):
+            st.markdown(f"**{title}** ({kind})")
+            st.caption(description)
+            wanted = (str(model_file), modified_ns, format_key)
+            if wanted not in prepared:
+                # The click only marks the format as wanted; the run it starts converts it.
+                st.button(
+                    "Prepare",
+                    key=f"prepare_{format_key}",
+                    icon=":material/build:",
+                    on_click=prepared.add,
+                    args=(wanted,),
+                )
+                continue
+            try:
+                with st.spinner("Converting, then checking it on your photos…"):
+                    data, summary = converted_model(
+                        str(model_file),
+                        modified_ns,
+                        format_key,
+                        check_photos(project),
+                        f"{slug} saved model",
+                    )
+            except errors.TlcoreError as error:
+                prepared.discard(wanted)
+                st.error(str(error), icon=":material/error:")
+                continue
+            st.download_button(
+                "Download",
+                data=data,
+                file_name=f"{slug}.{extension}",
+                mime=mime,
+                key=f"download_{format_key}",
+                icon=":material/download:",
+            )
+            st.caption(summary)
 
 st.divider()
 st.subheader("Open a project file")

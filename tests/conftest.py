@@ -34,3 +34,18 @@ from engine_fixtures import (  # noqa: E402, F401
 def pytest_collection_modifyitems(config, items):
     """Runs the fast tests first and the slow ones (real training, the browser) last."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+
+
+# The reliability report: the tests marked `reliability` become the rows of docs/reliability.md
+# (see tests/reliability_report.py).
+import reliability_report  # noqa: E402
+
+
+def pytest_addoption(parser):
+    """Adds the reliability report's option."""
+    reliability_report.add_options(parser)
+
+
+def pytest_configure(config):
+    """Registers the reliability report."""
+    reliability_report.register(config)

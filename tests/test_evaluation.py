@@ -38,3 +38,36 @@ def test_a_class_never_predicted_has_zero_precision_not_an_error():
 def test_round_trip_through_plain_data():
     result = evaluation.evaluate(np.array([[0.2, 0.8], [0.6, 0.4]]), [1, 1], ["a", "b"])
     assert evaluation.Evaluation.from_dict(result.to_dict()) == result
+
+
+def test_every_photo_is_kept_so_each_square_of_the_matrix_shows_its_photos():
+    probabilities = np.array([[0.9, 0.1], [0.3, 0.7], [0.2, 0.8], [0.6, 0.4]])
+    scores = evaluation.evaluate(
+        probabilities,
+        [0, 0, 1, 1],
+        ["Apple", "Milk"],
+        file_names=["a1.jpg", "a2.jpg", "m1.jpg", "m2.jpg"],
+        content_hashes=["h1", "h2", "h3", "h4"],
+    )
+    assert [answer.file_name for answer in scores.predictions] == [
+        "a1.jpg",
+        "a2.jpg",
+        "m1.jpg",
+        "m2.jpg",
+    ]
+    assert [answer.file_name for answer in scores.photos_in_cell("Apple", "Apple")] == ["a1.jpg"]
+    assert [answer.content_hash for answer in scores.photos_in_cell("Apple", "Milk")] == ["h2"]
+    assert scores.photos_in_cell("Milk", "Apple")[0].confidence == pytest.approx(0.6)
+    again = evaluation.Evaluation.from_dict(scores.to_dict())
+    assert again == scores
+
+
+def test_an_evaluation_saved_before_every_photo_was_kept_still_loads():
+    scores = evaluation.evaluate(np.array([[0.2, 0.8], [0.9, 0.1]]), [0, 0], ["Apple", "Milk"])
+    old = scores.to_dict()
+    del old["predictions"]
+    loaded = evaluation.Evaluation.from_dict(old)
+    assert loaded.predictions == []
+    # The squares off the diagonal still show their photos, from the list of mistakes.
+    assert [answer.file_name for answer in loaded.photos_in_cell("Apple", "Milk")] == ["photo 1"]
+    assert loaded.photos_in_cell("Apple", "Apple") == []

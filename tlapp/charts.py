@@ -255,3 +255,182 @@ def probability_figure(class_names: Sequence[str], probabilities: Sequence[float
         showlegend=False,
     )
     return _base_layout(figure, max(200, 70 + 38 * len(pairs)))
+
+
+#: The colours of the classes on the map of the data, repeated when there are more classes.
+CLASS_COLOURS = (
+    "#2F6FDE",
+    "#F28C28",
+    "#2E9E5B",
+    "#D64545",
+    "#8E5CC8",
+    "#8C564B",
+    "#E377C2",
+    "#5E6B78",
+    "#BCBD22",
+    "#17BECF",
+)
+
+
+def clickable_confusion_matrix_figure(
+    class_names: Sequence[str], confusion_matrix: Sequence[Sequence[int]]
+) -> go.Figure:
+    """The confusion matrix, with each square clickable to show the photos behind it.
+
+    Plotly's heatmaps send no usable selection to Streamlit, so an invisible square marker
+    sits on each square and takes the clicks and the hover text instead; the marker of the
+    square clicked shows as a frame. `selected_cell` reads the click back.
+
+    Args:
+        class_names: The classes, in the matrix's order.
+        confusion_matrix: Counts; row = the photo's true class, column = the class predicted.
+
+    Returns:
+        The figure: the two heatmap layers of `confusion_matrix_figure`, then the markers.
+    """
+    figure = confusion_matrix_figure(class_names, confusion_matrix)
+    figure.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
+    names = list(class_names)
+    true_classes, predicted_classes, counts = [], [], []
+    for row, values in enumerate(confusion_matrix):
+        for column, value in enumerate(values):
+            true_classes.append(names[row])
+            predicted_classes.append(names[column])
+            counts.append(int(value))
+    figure.add_trace(
+        go.Scatter(
+            x=predicted_classes,
+            y=true_classes,
+            mode="markers",
+            marker={
+                "symbol": "square-open",
+                "size": 46,
+                "color": "#1F2937",
+                "line": {"width": 3},
+                "opacity": 0,
+            },
+            selected={"marker": {"opacity": 1}},
+            unselected={"marker": {"opacity": 0}},
+            text=[f"{count} photo" if count == 1 else f"{count} photos" for count in counts],
+            hovertemplate=(
+                "Really %{y}, the model said %{x}: %{text}<br>"
+                "<i>Click to see them</i><extra></extra>"
+            ),
+            showlegend=False,
+            name="squares",
+        )
+    )
+    # Every click goes to the nearest square's centre, which is the square clicked.
+    figure.update_layout(hovermode="closest", hoverdistance=-1, clickmode="event+select")
+    return figure
+
+
+def _selected_points(selection) -> list:
+    """Returns the points of a `st.plotly_chart` selection state (a dict or an attribute tree)."""
+    if not selection:
+        return []
+    inner = selection.get("selection") if isinstance(selection, Mapping) else None
+    if inner is None:
+        inner = getattr(selection, "selection", None)
+    if inner is None:
+        return []
+    points = inner.get("points") if isinstance(inner, Mapping) else getattr(inner, "points", None)
+    return list(points or [])
+
+
+def selected_cell(selection) -> tuple[str, str] | None:
+    """Returns the square of the confusion matrix a person clicked.
+
+    Args:
+        selection: What `st.plotly_chart(clickable_confusion_matrix_figure(...),
+            on_select=...)` returned, or its value in `st.session_state`.
+
+    Returns:
+        `(true class, predicted class)`, or None when no square is selected.
+    """
+    for point in _selected_points(selection):
+        if point.get("x") is not None and point.get("y") is not None:
+            return str(point["y"]), str(point["x"])
+    return None
+
+
+def data_map_figure(data_map, colour_by: str = "class") -> go.Figure:
+    """Every photo as a point, placed by what the model sees in it.
+
+    Args:
+        data_map: A `tlcore.datamap.DataMap`.
+        colour_by: "class" gives each class its colour; "correct" colours the photos that a
+            model which never saw them gets right and wrong.
+
+    Returns:
+        The figure. Each point's `customdata` is its index in `data_map.points`, which
+        `selected_point` reads back from a click.
+    """
+    groups: list[tuple[str, str, list[int]]] = []
+    if colour_by == "correct":
+        right = [index for index, point in enumerate(data_map.points) if point.correct]
+        wrong = [index for index, point in enumerate(data_map.points) if not point.correct]
+        groups = [("Recognised", GOOD, right), ("Not recognised", WARNING, wrong)]
+    else:
+        for number, name in enumerate(data_map.class_names):
+            members = [
+                index
+                for index, point in enumerate(data_map.points)
+                if point.photo.class_name == name
+            ]
+            groups.append((name, CLASS_COLOURS[number % len(CLASS_COLOURS)], members))
+    figure = go.Figure()
+    for label, colour, members in groups:
+        points = [data_map.points[index] for index in members]
+        figure.add_trace(
+            go.Scatter(
+                x=[point.x for point in points],
+                y=[point.y for point in points],
+                mode="markers",
+                name=label,
+                marker={"color": colour, "size": 9, "line": {"width": 0.5, "color": "white"}},
+                customdata=[[index] for index in members],
+                hovertext=[
+                    f"<b>{point.photo.file_name}</b><br>Class: {point.photo.class_name}<br>"
+                    f"A model that never saw it says: {point.predicted_class} "
+                    f"({min(point.confidence, 0.99):.0%})"
+                    for point in points
+                ],
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    shown = sum(data_map.variance_shares)
+    figure.update_layout(
+        title={
+            "text": "Map of your photos",
+            "subtitle": {
+                "text": "Photos the model finds alike lie close together; click a point to "
+                f"see the photo (the map shows {shown:.0%} of their differences)"
+            },
+        },
+        xaxis={"title": None, "showticklabels": False, "zeroline": False},
+        yaxis={"title": None, "showticklabels": False, "zeroline": False},
+        legend={"title": {"text": "Colour"}, "itemsizing": "constant"},
+        clickmode="event+select",
+        hovermode="closest",
+    )
+    return _base_layout(figure, 560)
+
+
+def selected_point(selection, data_map) -> int | None:
+    """Returns the index in `data_map.points` of the point a person clicked on the map.
+
+    Args:
+        selection: What `st.plotly_chart(data_map_figure(...), on_select=...)` returned.
+        data_map: The map the figure was drawn from.
+
+    Returns:
+        The index, or None when no point is selected.
+    """
+    for point in _selected_points(selection):
+        custom = point.get("customdata")
+        if isinstance(custom, (list, tuple)) and custom:
+            custom = custom[0]
+        if isinstance(custom, (int, float)) and 0 <= int(custom) < len(data_map.points):
+            return int(custom)
+    return None

@@ -20,6 +20,7 @@ def load_engine() -> None:
     Importing TensorFlow takes several seconds; without the spinner the page would stay blank.
     Pages call this before importing the modules that need TensorFlow.
     """
+    keep_keras_state_between_runs()
     needed = ("tlcore.training", "tlcore.projects", "tlcore.prediction")
     if all(module in sys.modules for module in needed):
         return
@@ -27,6 +28,28 @@ def load_engine() -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         for module in needed:
             importlib.import_module(module)
+
+
+def keep_keras_state_between_runs() -> None:
+    """Stops Streamlit from resetting Keras after every run of a page, in this process.
+
+    Once Keras is imported, Streamlit calls `keras.backend.clear_session()` after each script
+    run (`_clean_problem_modules` in `streamlit/runtime/scriptrunner/script_runner.py`), for
+    apps that build a model in the script itself. This app trains in background threads, and
+    the Train page redraws each session's progress every second: every redraw threw away the
+    Keras state of the running training and TensorFlow's kernel cache, and ran a full garbage
+    collection, so that five people watching their trainings made each one many times slower.
+    The models the app keeps live in `st.cache_resource` and need no reset. The other cleanup
+    of that function (closing Matplotlib figures) concerns no page of this app.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = _keep_everything
+
+
+def _keep_everything() -> None:
+    """Takes the place of Streamlit's cleanup after a script run, and leaves Keras alone."""
 
 
 @st.cache_resource(show_spinner="Loading the pretrained network (first time only)…")

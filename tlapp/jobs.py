@@ -5,9 +5,12 @@ Streamlit stops a script run as soon as the person clicks anything or opens anot
 a training inside it would be lost. The thread reports to a `TrainingJob`, which any page of
 any session can read to draw the progress bar and the live chart, and it saves the trained
 model into the project when it finishes. Jobs live in this process: a restarted server
-forgets a running training, but never a finished one, which is on disk.
+forgets a running training, but never a finished one, which is on disk. The project records
+when a training starts and ends, so after a restart the Train page can say that the training
+was interrupted, instead of showing nothing.
 """
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -78,8 +81,9 @@ class TrainingJob:
         """
         with self._lock:
             self.progress = progress
-            if progress.phase == "training" and progress.epoch is not None:
-                # Keep one value per epoch, even if a report were to come twice.
+            if progress.phase in ("training", "fine-tuning") and progress.epoch is not None:
+                # Keep one value per epoch, even if a report were to come twice. Fine-tuning's
+                # epochs count on from the head's, so the live chart goes on where it ended.
                 for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
                     values = self.history[key][: progress.epoch - 1]
                     value = getattr(progress, key)
@@ -147,6 +151,9 @@ def start_training(project: workspace.Project, settings: training.TrainingSettin
             )
         job = TrainingJob(project_id=project.id, settings=settings, photo_count=len(dataset.photos))
         _jobs[project.id] = job
+    # The record only serves to tell of a restart later; a full disk must not stop the training.
+    with contextlib.suppress(workspace.DiskFullError):
+        project.mark_training_started()
     thread = threading.Thread(
         target=_run,
         args=(job, project, dataset),
@@ -159,6 +166,26 @@ def start_training(project: workspace.Project, settings: training.TrainingSettin
 
 def _run(job: TrainingJob, project: workspace.Project, dataset: datasets.Dataset) -> None:
     """The body of a training thread: train, save, and record how it ended."""
+    state, error, accuracy = "failed", None, None
+    try:
+        state, error, accuracy = _train_and_save(job, project, dataset)
+    finally:
+        # The project's record is cleared before the job ends, so that no page ever sees an
+        # ended job next to a training still recorded as started. A project deleted meanwhile,
+        # or a full disk, leaves nothing to clear.
+        with contextlib.suppress(errors.TlcoreError, OSError):
+            project.mark_training_ended()
+        job._finish(state, error=error, accuracy=accuracy)
+
+
+def _train_and_save(
+    job: TrainingJob, project: workspace.Project, dataset: datasets.Dataset
+) -> tuple[str, str | None, float | None]:
+    """Trains and saves the model into the project.
+
+    Returns:
+        How it ended ("finished" or "failed"), the message of a failure, and the accuracy.
+    """
     try:
         trained = training.train(
             dataset,
@@ -168,16 +195,34 @@ def _run(job: TrainingJob, project: workspace.Project, dataset: datasets.Dataset
         )
         project.save_trained(trained)
     except errors.TlcoreError as error:
-        job._finish("failed", error=str(error))
+        return "failed", str(error), None
     except Exception as error:  # noqa: BLE001 - a thread must record every failure.
         _logger.exception("Training of project %s failed.", job.project_id)
-        job._finish(
+        return (
             "failed",
-            error=(
-                "The training stopped because of an unexpected problem on the server "
-                f"({type(error).__name__}). Your photos are safe; try again, and if it happens "
-                "again, tell the person who runs this server."
-            ),
+            "The training stopped because of an unexpected problem on the server "
+            f"({type(error).__name__}). Your photos are safe; try again, and if it happens "
+            "again, tell the person who runs this server.",
+            None,
         )
-    else:
-        job._finish("finished", accuracy=trained.evaluation.accuracy)
+    return "finished", None, trained.evaluation.accuracy
+
+
+def forget_interrupted_training(project: workspace.Project) -> bool:
+    """Tells whether the project's last training was cut short by a server restart.
+
+    A training started by a server process that has since stopped (killed, restarted) left its
+    start recorded in the project, and this process has no job for it. The record is cleared,
+    so the news is told once.
+
+    Args:
+        project: The project.
+
+    Returns:
+        Whether such a training was found.
+    """
+    if get_job(project.id) is not None or not project.training_interrupted:
+        return False
+    with contextlib.suppress(errors.TlcoreError, OSError):
+        project.mark_training_ended()
+    return True

@@ -10,6 +10,19 @@ from tlcore import errors, images
 
 THUMBNAIL_SIZE = 192
 
+#: The photo formats an upload box offers, as MIME types and extensions. The MIME types also
+#: make Streamlit leave the check of each file to tlcore, which reads its content and names each
+#: bad file while keeping the rest; Streamlit's own check of file names would instead fail the
+#: whole batch with an error when a browser (or anything posing as one) sends another name.
+PHOTO_UPLOAD_TYPES = [
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/bmp",
+    "image/gif",
+    *("jpg", "jpeg", "png", "webp", "bmp", "gif"),
+]
+
 
 def make_thumbnail(source: bytes | str, size: int = THUMBNAIL_SIZE) -> bytes | None:
     """Returns a square JPEG thumbnail of a photo, or None when the photo cannot be read.

@@ -58,6 +58,17 @@ def add_result_messages(result: workspace.AddResult, class_name: str | None) -> 
                 "they cannot be used as photos. The other photos were kept.\n\n" + _listed(lines),
             )
         )
+    left_out_by_reason: dict[str, list[str]] = {}
+    for item in result.left_out:
+        left_out_by_reason.setdefault(item.reason, []).append(f"**{item.file_name}**")
+    for reason, names in left_out_by_reason.items():
+        messages.append(
+            (
+                "warning",
+                f"{_plural(len(names), 'photo was', 'photos were')} not added: {reason}.\n\n"
+                + _listed(names),
+            )
+        )
     same_class = [item for item in result.duplicates if item.duplicate_of_class == item.class_name]
     other_class = [item for item in result.duplicates if item.duplicate_of_class != item.class_name]
     if same_class:

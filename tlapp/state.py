@@ -32,6 +32,7 @@ TRAIN_PAGE = ("pages/2_Train.py", "Train", ":material/model_training:")
 EVALUATE_PAGE = ("pages/3_Evaluate.py", "Evaluate", ":material/fact_check:")
 PREDICT_PAGE = ("pages/4_Predict.py", "Predict", ":material/image_search:")
 EXPORT_PAGE = ("pages/5_Export.py", "Export", ":material/download:")
+CHECK_DATA_PAGE = ("pages/6_Check_data.py", "Check your data", ":material/rule:")
 
 
 def set_up_page(title: str) -> None:
@@ -161,6 +162,7 @@ def show_sidebar(project: workspace.Project | None) -> None:
             (EVALUATE_PAGE, "3 · Evaluate"),
             (PREDICT_PAGE, "4 · Predict"),
             (EXPORT_PAGE, "5 · Export"),
+            (CHECK_DATA_PAGE, "Check your data"),
         ):
             path, _, icon = page
             st.page_link(path, label=label, icon=icon, query_params=address, width="stretch")

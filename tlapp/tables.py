@@ -14,16 +14,20 @@ def prediction_rows(predictions: Sequence[prediction.Prediction]) -> list[dict]:
         predictions: What `tlcore.prediction.predict` returned.
 
     Returns:
-        Rows with the photo, the most likely class, its probability (0 to 1), the second guess
-        and, for an unreadable file, what is wrong with it.
+        Rows with the photo, the most likely class (or "Not sure" when the model is less sure
+        than its threshold), its probability (0 to 1), the second guess and, for an unreadable
+        file, what is wrong with it.
     """
     rows = []
     for answer in predictions:
         second = answer.top[1] if len(answer.top) > 1 else None
+        looks_like = answer.best_class or ""
+        if answer.top and not answer.is_sure:
+            looks_like = f"Not sure (perhaps {answer.best_class})"
         rows.append(
             {
                 "Photo": answer.file_name,
-                "Looks like": answer.best_class or "",
+                "Looks like": looks_like,
                 "Certainty": answer.top[0][1] if answer.top else None,
                 "Second guess": f"{second[0]} ({second[1]:.0%})" if second else "",
                 "Problem": answer.error or "",

@@ -26,6 +26,8 @@ class Backbone:
             evaluation: photos are resized to `input_size` and the model crops the centre.
         weights_file: The file name of the ImageNet weights in Keras' cache folder.
         weights_url: Where Keras downloads that file from on a machine with internet.
+        last_conv_layer: The name of the base's last convolutional block, whose feature map
+            Grad-CAM explains predictions with (`tlcore.explanations`).
         constructor_arguments: Extra keyword arguments for the Keras constructor.
     """
 
@@ -39,6 +41,7 @@ class Backbone:
     crop_fraction: float
     weights_file: str
     weights_url: str
+    last_conv_layer: str
     constructor_arguments: tuple[tuple[str, object], ...] = ()
 
     def backbone_id(self, image_size: int) -> str:
@@ -85,6 +88,7 @@ BACKBONES: dict[str, Backbone] = {
             "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
             "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
         ),
+        last_conv_layer="out_relu",
         constructor_arguments=(("alpha", 1.0),),
     ),
 }

@@ -46,7 +46,7 @@ class TerminalProgress:
     def training_callback(self, progress) -> None:
         """A `training.train` progress callback."""
         text = progress.message
-        if progress.phase == "training" and progress.val_accuracy is not None:
+        if progress.phase in ("training", "fine-tuning") and progress.val_accuracy is not None:
             text += (
                 f" (loss {progress.loss:.3f}, accuracy {progress.accuracy:.1%}, "
                 f"validation accuracy {progress.val_accuracy:.1%})"
@@ -109,6 +109,28 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dropout", type=float, default=defaults.dropout)
     train.add_argument("--hidden-units", type=int, default=defaults.hidden_units)
     train.add_argument("--l2", type=float, default=defaults.l2_regularization, help="L2 penalty")
+    train.add_argument(
+        "--augmentation-views",
+        type=int,
+        default=defaults.augmentation_views,
+        help="augmented views of each training photo the head also learns from (cached)",
+    )
+    train.add_argument(
+        "--test-time-augmentation",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.test_time_augmentation,
+        help="average each photo's prediction with its mirror image's",
+    )
+    train.add_argument(
+        "--fine-tune",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.fine_tune,
+        help="after the head, fine-tune the top of the pretrained network (slow without a GPU)",
+    )
+    train.add_argument("--fine-tune-epochs", type=int, default=defaults.fine_tune_epochs)
+    train.add_argument(
+        "--fine-tune-learning-rate", type=float, default=defaults.fine_tune_learning_rate
+    )
     _add_common_arguments(train)
 
     evaluate = commands.add_parser(
@@ -162,6 +184,11 @@ def run_train(arguments) -> int:
         dropout=arguments.dropout,
         hidden_units=arguments.hidden_units,
         l2_regularization=arguments.l2,
+        augmentation_views=arguments.augmentation_views,
+        test_time_augmentation=arguments.test_time_augmentation,
+        fine_tune=arguments.fine_tune,
+        fine_tune_epochs=arguments.fine_tune_epochs,
+        fine_tune_learning_rate=arguments.fine_tune_learning_rate,
     ).validate()
     dataset = datasets.load_dataset(arguments.data)
     for skipped in dataset.skipped:
@@ -189,7 +216,10 @@ def run_train(arguments) -> int:
         "photos": trained.photo_count,
         "validation_accuracy": trained.evaluation.accuracy,
         "validation_photos": trained.evaluation.photo_count,
+        "unknown_threshold": trained.unknown_threshold,
     }
+    if trained.fine_tuning is not None:
+        summary["fine_tuning"] = trained.fine_tuning
     print(json.dumps(summary))
     return 0
 

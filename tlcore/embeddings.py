@@ -4,17 +4,24 @@ The base is frozen, so a photo's pooled features never change for one base and i
 They are computed in batches (on the GPU when there is one) and stored under the photo's
 content hash, so retraining with other settings, or adding a few photos, embeds only what is
 new.
+
+A photo can also be embedded as a variant: its mirror image (for test-time augmentation), or
+augmented view k (`augmentation`), which is always the same picture for one photo, view and
+augmentation settings. Each variant is cached under its own key.
 """
 
+import collections
 import concurrent.futures
+import dataclasses
 import os
 import pathlib
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tlcore import datasets, images
+from tlcore import augmentation, datasets, images
 
 CACHE_DIR_VARIABLE = "TLCORE_CACHE_DIR"
 # Bumped whenever the way photos become features changes, so old features are not reused.
@@ -39,29 +46,38 @@ class EmbeddingCache:
     def __init__(self, folder: str | os.PathLike | None = None):
         self.folder = pathlib.Path(folder) if folder is not None else default_cache_dir()
 
-    def path_for(self, content_hash: str, backbone_id: str) -> pathlib.Path:
-        """Returns where one photo's features for one base and size are stored."""
+    def path_for(self, content_hash: str, backbone_id: str, variant_key: str = "") -> pathlib.Path:
+        """Returns where one photo's features for one base, size and variant are stored.
+
+        Args:
+            content_hash: The photo's content hash.
+            backbone_id: The base and input size.
+            variant_key: `Variant.key`: empty for the photo itself.
+
+        Returns:
+            The path of the `.npy` file.
+        """
         if not content_hash.isalnum():
             raise ValueError(f"A content hash holds only letters and digits, not {content_hash!r}.")
-        return (
-            self.folder
-            / f"{backbone_id}-{EMBEDDING_VERSION}"
-            / content_hash[:2]
-            / f"{content_hash}.npy"
-        )
+        if variant_key and not _VARIANT_KEY.fullmatch(variant_key):
+            raise ValueError(f"A variant key holds letters, digits and '-', not {variant_key!r}.")
+        file_name = f"{content_hash}-{variant_key}.npy" if variant_key else f"{content_hash}.npy"
+        return self.folder / f"{backbone_id}-{EMBEDDING_VERSION}" / content_hash[:2] / file_name
 
-    def get(self, content_hash: str, backbone_id: str) -> np.ndarray | None:
+    def get(self, content_hash: str, backbone_id: str, variant_key: str = "") -> np.ndarray | None:
         """Returns the stored features, or None when they are missing or unreadable."""
-        path = self.path_for(content_hash, backbone_id)
+        path = self.path_for(content_hash, backbone_id, variant_key)
         try:
             return np.load(path, allow_pickle=False)
         except (OSError, ValueError):
             # A missing file is the usual case; a damaged one is simply computed again.
             return None
 
-    def put(self, content_hash: str, backbone_id: str, features: np.ndarray) -> None:
+    def put(
+        self, content_hash: str, backbone_id: str, features: np.ndarray, variant_key: str = ""
+    ) -> None:
         """Stores features atomically, so a crash never leaves half a file behind."""
-        path = self.path_for(content_hash, backbone_id)
+        path = self.path_for(content_hash, backbone_id, variant_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
@@ -73,14 +89,95 @@ class EmbeddingCache:
             raise
 
 
-def decode_batch(photos: Sequence[datasets.Photo], input_size: int) -> np.ndarray:
-    """Decodes and resizes photos into one uint8 batch of shape `(photos, size, size, 3)`."""
-    return np.stack(
-        [
-            images.load_pixels(photo.read_bytes(), input_size, file_name=photo.file_name)
-            for photo in photos
+_VARIANT_KEY = re.compile(r"[A-Za-z0-9-]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """How a photo is changed before the base sees it.
+
+    Args:
+        mirror: Whether it is mirrored left to right (the second view of test-time
+            augmentation).
+        augmentation_settings: The settings of an augmented view; None for none.
+        view: The augmented view's number, from 0.
+    """
+
+    mirror: bool = False
+    augmentation_settings: augmentation.AugmentationSettings | None = None
+    view: int = 0
+
+    @property
+    def key(self) -> str:
+        """The name of this variant in the cache: empty for the photo itself."""
+        if self.augmentation_settings is not None:
+            return f"{self.augmentation_settings.cache_key()}-view{self.view}"
+        return "mirror" if self.mirror else ""
+
+
+ORIGINAL = Variant()
+MIRRORED = Variant(mirror=True)
+
+
+def augmented_view(settings: augmentation.AugmentationSettings, view: int) -> Variant:
+    """Returns the variant that is augmented view `view` of a photo under `settings`."""
+    return Variant(augmentation_settings=settings, view=view)
+
+
+def decode_batch(
+    photos: Sequence[datasets.Photo],
+    input_size: int,
+    variants: Sequence[Variant] | None = None,
+) -> np.ndarray:
+    """Decodes and resizes photos into one uint8 batch of shape `(photos, size, size, 3)`.
+
+    Args:
+        photos: The photos.
+        input_size: The side of the square each becomes.
+        variants: How each photo is changed; None for not at all. A photo that comes several
+            times in a row (its augmented views) is read and decoded once.
+
+    Returns:
+        The batch.
+    """
+    variants = variants or [ORIGINAL] * len(photos)
+    rows: list[np.ndarray] = []
+    start = 0
+    while start < len(photos):
+        photo, variant = photos[start], variants[start]
+        if variant.augmentation_settings is None:
+            pixels = images.load_pixels(photo.read_bytes(), input_size, file_name=photo.file_name)
+            rows.append(augmentation.mirrored(pixels) if variant.mirror else pixels)
+            start += 1
+            continue
+        # The run of this photo's augmented views under the same settings, decoded once.
+        end = start
+        while (
+            end < len(photos)
+            and photos[end].content_hash == photo.content_hash
+            and variants[end].augmentation_settings == variant.augmentation_settings
+        ):
+            end += 1
+        seeds = [
+            augmentation.view_seed(photo.content_hash, variants[index].view)
+            for index in range(start, end)
         ]
-    )
+        rows.extend(
+            augmentation.augmented_pixels(
+                photo.read_bytes(),
+                variant.augmentation_settings,
+                seeds,
+                input_size,
+                photo.file_name,
+            )
+        )
+        start = end
+    return np.stack(rows)
+
+
+def default_decode_workers() -> int:
+    """Returns how many threads decode photos ahead of the base: one per spare core, up to 8."""
+    return max(1, min(8, (os.cpu_count() or 2) - 1))
 
 
 def embed_photos(
@@ -89,15 +186,22 @@ def embed_photos(
     cache: EmbeddingCache | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     batch_size: int = 32,
+    variants: Sequence[Variant] | None = None,
+    decode_workers: int | None = None,
 ) -> np.ndarray:
     """Returns the pooled features of every photo, computing only those not cached.
 
     Args:
-        photos: The photos, in the order the rows of the result follow.
+        photos: The photos, in the order the rows of the result follow. A photo may come
+            several times, as several variants.
         shared_base: A `model.SharedBase` (the frozen base at one input size).
         cache: Where features are kept between runs; None keeps nothing.
         on_progress: Called with (photos done, photos in all) after each batch.
         batch_size: How many photos go through the base at once.
+        variants: How each photo is changed before the base sees it, one per photo; None
+            embeds every photo as it is.
+        decode_workers: Threads decoding batches ahead of the base;
+            `default_decode_workers()` when None.
 
     Returns:
         A float32 array of shape `(len(photos), feature_count)`.
@@ -107,10 +211,14 @@ def embed_photos(
     """
     backbone_id = shared_base.backbone_id
     feature_count = shared_base.backbone.feature_count
+    variants = list(variants) if variants is not None else [ORIGINAL] * len(photos)
+    if len(variants) != len(photos):
+        raise ValueError(f"{len(photos)} photos need {len(photos)} variants, not {len(variants)}.")
     features = np.zeros((len(photos), feature_count), dtype=np.float32)
     missing: list[int] = []
     for index, photo in enumerate(photos):
-        stored = cache.get(photo.content_hash, backbone_id) if cache is not None else None
+        key = variants[index].key
+        stored = cache.get(photo.content_hash, backbone_id, key) if cache is not None else None
         if stored is not None and stored.shape == (feature_count,):
             features[index] = stored
         else:
@@ -121,23 +229,33 @@ def embed_photos(
     if on_progress is not None:
         on_progress(done, total)
     batches = [missing[start : start + batch_size] for start in range(0, len(missing), batch_size)]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
-        # While the base works on one batch, the next one is decoded: Pillow releases the GIL.
-        next_pixels = (
-            executor.submit(decode_batch, [photos[i] for i in batches[0]], shared_base.input_size)
-            if batches
-            else None
+
+    def decode(indices: list[int]) -> np.ndarray:
+        return decode_batch(
+            [photos[i] for i in indices], shared_base.input_size, [variants[i] for i in indices]
+        )
+
+    workers = decode_workers or default_decode_workers()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as executor:
+        # While the base works on one batch, the next ones are decoded, one per thread: Pillow
+        # releases the GIL, and augmented views take longer to make than to embed.
+        pending = collections.deque(
+            executor.submit(decode, indices) for indices in batches[:workers]
         )
         for batch_number, batch_indices in enumerate(batches):
-            pixels = next_pixels.result()
-            if batch_number + 1 < len(batches):
-                following = [photos[i] for i in batches[batch_number + 1]]
-                next_pixels = executor.submit(decode_batch, following, shared_base.input_size)
+            pixels = pending.popleft().result()
+            if batch_number + workers < len(batches):
+                pending.append(executor.submit(decode, batches[batch_number + workers]))
             batch_features = np.asarray(shared_base.embed_batch(pixels), dtype=np.float32)
             for index, row in zip(batch_indices, batch_features, strict=True):
                 features[index] = row
                 if cache is not None:
-                    cache.put(photos[index].content_hash, backbone_id, row)
+                    try:
+                        cache.put(photos[index].content_hash, backbone_id, row, variants[index].key)
+                    except OSError:
+                        # A full disk costs only the cache: the features are in memory, and
+                        # are computed again next time. No further write is tried.
+                        cache = None
             done += len(batch_indices)
             if on_progress is not None:
                 on_progress(done, total)

@@ -45,6 +45,25 @@ class Misclassified:
 
 
 @dataclasses.dataclass(frozen=True)
+class PhotoPrediction:
+    """The model's answer for one evaluated photo, right or wrong.
+
+    Args:
+        file_name: The photo's name.
+        true_class: The class it belongs to.
+        predicted_class: The class the model chose.
+        confidence: The probability the model gave its choice.
+        content_hash: The photo's content hash, to find the photo again.
+    """
+
+    file_name: str
+    true_class: str
+    predicted_class: str
+    confidence: float
+    content_hash: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Evaluation:
     """The figures of a model on labelled photos.
 
@@ -55,6 +74,9 @@ class Evaluation:
         confusion_matrix: Counts; row = true class, column = predicted class.
         misclassified: The photos predicted wrong, most confident mistake first.
         photo_count: How many photos were evaluated.
+        predictions: Every evaluated photo's answer, in the order evaluated, so that each
+            square of the confusion matrix can show its photos. Empty for evaluations saved
+            before it was kept.
     """
 
     accuracy: float
@@ -63,6 +85,7 @@ class Evaluation:
     confusion_matrix: list[list[int]]
     misclassified: list[Misclassified]
     photo_count: int
+    predictions: list[PhotoPrediction] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Returns the evaluation as plain JSON-ready data."""
@@ -78,7 +101,30 @@ class Evaluation:
             confusion_matrix=[list(map(int, row)) for row in data["confusion_matrix"]],
             misclassified=[Misclassified(**item) for item in data["misclassified"]],
             photo_count=int(data.get("photo_count", 0)),
+            predictions=[PhotoPrediction(**item) for item in data.get("predictions") or []],
         )
+
+    def photos_in_cell(self, true_class: str, predicted_class: str) -> list[PhotoPrediction]:
+        """Returns the photos behind one square of the confusion matrix.
+
+        Args:
+            true_class: The square's row: the class the photos belong to.
+            predicted_class: The square's column: the class the model said.
+
+        Returns:
+            Those photos, the most confident answer first. Evaluations saved before every
+            answer was kept know only their mistakes, so a square of the diagonal is empty.
+        """
+        if self.predictions:
+            source = self.predictions
+        else:
+            source = [PhotoPrediction(**dataclasses.asdict(item)) for item in self.misclassified]
+        found = [
+            item
+            for item in source
+            if item.true_class == true_class and item.predicted_class == predicted_class
+        ]
+        return sorted(found, key=lambda item: -item.confidence)
 
 
 def evaluate(
@@ -120,17 +166,21 @@ def evaluate(
             ClassMetrics(name, float(precision), float(recall), float(f1), int(support))
         )
 
-    misclassified = []
-    for row in np.flatnonzero(predicted != labels):
-        misclassified.append(
-            Misclassified(
-                file_name=file_names[row] if file_names is not None else f"photo {row + 1}",
-                true_class=class_names[labels[row]],
-                predicted_class=class_names[predicted[row]],
-                confidence=float(probabilities[row, predicted[row]]),
-                content_hash=content_hashes[row] if content_hashes is not None else "",
-            )
+    predictions = [
+        PhotoPrediction(
+            file_name=file_names[row] if file_names is not None else f"photo {row + 1}",
+            true_class=class_names[labels[row]],
+            predicted_class=class_names[predicted[row]],
+            confidence=float(probabilities[row, predicted[row]]),
+            content_hash=content_hashes[row] if content_hashes is not None else "",
         )
+        for row in range(photo_count)
+    ]
+    misclassified = [
+        Misclassified(**dataclasses.asdict(answer))
+        for answer in predictions
+        if answer.true_class != answer.predicted_class
+    ]
     misclassified.sort(key=lambda mistake: -mistake.confidence)
     accuracy = float((predicted == labels).mean()) if photo_count else 0.0
     return Evaluation(
@@ -140,6 +190,7 @@ def evaluate(
         confusion_matrix=confusion.tolist(),
         misclassified=misclassified,
         photo_count=photo_count,
+        predictions=predictions,
     )
 
 

@@ -268,8 +268,16 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         # Pillow's own conversion clips 16-bit values at 255, which turns most of a 16-bit
         # photo white; scaling by 257 maps 0..65535 onto 0..255 exactly. Of the accepted
         # formats only 16-bit grayscale PNGs give these modes, so the 16-bit range is assumed.
-        pixels = numpy.clip(numpy.asarray(image, dtype=numpy.float64), 0, 65535)
-        image = Image.fromarray(numpy.rint(pixels / 257).astype(numpy.uint8))
+        values = numpy.asarray(image)
+        pixels = numpy.clip(values.astype(numpy.float64), 0, 65535)
+        eight_bit = Image.fromarray(numpy.rint(pixels / 257).astype(numpy.uint8))
+        # A 16-bit PNG may mark one grey value as transparent; the new picture does not carry
+        # that mark, so it becomes an alpha channel, flattened onto white below.
+        transparent_value = image.info.get("transparency")
+        if isinstance(transparent_value, int):
+            opacity = numpy.where(values == transparent_value, 0, 255).astype(numpy.uint8)
+            eight_bit.putalpha(Image.fromarray(opacity))
+        image = eight_bit
     if image.mode in _MODES_WITH_ALPHA or "transparency" in image.info:
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

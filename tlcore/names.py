@@ -34,8 +34,8 @@ def clean_class_name(name: str) -> str:
         The cleaned name.
 
     Raises:
-        ClassNameError: The name is empty, longer than `MAX_NAME_LENGTH`, contains `/`, `\\` or
-            control characters, or is `.` or `..`.
+        ClassNameError: The name is empty (or made only of invisible characters), longer than
+            `MAX_NAME_LENGTH`, contains `/`, `\\` or control characters, or is `.` or `..`.
     """
     return _clean_name(name, "class")
 
@@ -147,7 +147,9 @@ def _clean_name(name: str, kind: str) -> str:
         raise errors.ClassNameError(f"A {kind} name must be text.")
     # Python's notion of whitespace covers tabs and line breaks, so they become single spaces.
     cleaned_name = " ".join(unicodedata.normalize("NFC", name).split())
-    if not cleaned_name:
+    # Zero-width characters (format characters, category Cf) are invisible, so a name made of
+    # them and spaces alone would look empty.
+    if all(unicodedata.category(character) in ("Cf", "Zs") for character in cleaned_name):
         raise errors.ClassNameError(f"A {kind} name cannot be empty. Type a name.")
     if len(cleaned_name) > MAX_NAME_LENGTH:
         raise errors.ClassNameError(

@@ -74,6 +74,8 @@ def project_metadata(trained: training.TrainedModel) -> dict:
         "backbone_id": trained.backbone_id,
         "created_at": trained.created_at,
         "photo_count": trained.photo_count,
+        "unknown_threshold": trained.unknown_threshold,
+        "fine_tuning": trained.fine_tuning,
     }
 
 
@@ -155,7 +157,14 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
         try:
             metadata = json.loads(archive.read(METADATA_ENTRY).decode("utf-8"))
             model_data = archive.read(MODEL_ENTRY)
-        except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError):
+        except (
+            zipfile.BadZipFile,
+            UnicodeDecodeError,
+            json.JSONDecodeError,
+            RecursionError,
+            OSError,
+        ):
+            # JSON nested deeper than Python's recursion limit raises RecursionError.
             raise _not_a_project("it is damaged") from None
 
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
@@ -165,7 +174,11 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
         settings = training.TrainingSettings.from_dict(metadata["settings"])
         scores = evaluation.Evaluation.from_dict(metadata["evaluation"])
         history = {key: list(values) for key, values in metadata.get("history", {}).items()}
-    except (KeyError, TypeError, ValueError):
+        unknown_threshold = _read_threshold(metadata.get("unknown_threshold"))
+        fine_tuning = metadata.get("fine_tuning")
+        if fine_tuning is not None and not isinstance(fine_tuning, dict):
+            raise ValueError("The fine-tuning summary is not an object.")
+    except (KeyError, TypeError, ValueError, RecursionError):
         raise _not_a_project("its description is incomplete") from None
 
     classifier = _load_keras_model_safely(model_data)
@@ -189,7 +202,22 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
         backbone_id=str(metadata.get("backbone_id", "")),
         created_at=str(metadata.get("created_at", "")),
         photo_count=int(metadata.get("photo_count", 0)),
+        unknown_threshold=unknown_threshold,
+        fine_tuning=fine_tuning,
     )
+
+
+def _read_threshold(value) -> float | None:
+    """Returns the "not sure" threshold of a project file: None for files saved before it.
+
+    Raises:
+        ValueError: If it is not a probability.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"The threshold {value!r} is not a probability.")
+    return float(value)
 
 
 def _load_keras_model_safely(model_data: bytes) -> keras.Model:
@@ -199,10 +227,60 @@ def _load_keras_model_safely(model_data: bytes) -> keras.Model:
         model_path.write_bytes(model_data)
         try:
             return keras.models.load_model(model_path, compile=False, safe_mode=True)
-        except Exception as error:  # noqa: BLE001 - Keras raises many types for a bad file.
-            detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        except Exception:  # noqa: BLE001 - Keras raises many types for a bad file.
             raise errors.ProjectFileError(
-                "The model inside this project file cannot be loaded safely: it is damaged, "
-                "made by another tool, or contains code, which is never run for your safety "
-                f"({detail})."
+                "The model inside this project file cannot be loaded safely: "
+                f"{_refusal_reason(model_data)}."
             ) from None
+
+
+# Keras' own layers live in these packages; a class from anywhere else is someone's code.
+_KERAS_PACKAGES = ("keras", "keras_hub", "keras_cv", "keras_nlp")
+
+_NEVER_RUN = "code inside a project file is never run, for your safety"
+
+
+def _refusal_reason(model_data: bytes) -> str:
+    """Says in plain words why Keras refused a model.
+
+    Keras' own messages are written for programmers (and suggest turning safe mode off), so
+    the reason is read from the model's description, `config.json` in the `.keras` file.
+
+    Args:
+        model_data: The bytes of the `.keras` file that Keras refused.
+
+    Returns:
+        The reason, starting in lower case, without a final full stop.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(model_data)) as archive:
+            config = json.loads(archive.read("config.json").decode("utf-8"))
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError, RecursionError, OSError):
+        return "it is damaged, or it was made by another tool"
+    has_lambda = False
+    custom_names = set()
+    # The description nests layers in layers; it is walked without recursion, since its depth
+    # is chosen by whoever wrote the file.
+    pending = [config]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        pending.extend(item.values())
+        class_name = item.get("class_name")
+        if not isinstance(class_name, str):
+            continue
+        package = str(item.get("module") or "").split(".")[0]
+        if class_name in ("Lambda", "__lambda__"):
+            has_lambda = True
+        elif package and package not in _KERAS_PACKAGES:
+            custom_names.add("".join(filter(str.isprintable, class_name))[:40])
+    if has_lambda:
+        return f"it contains a Lambda layer, which holds code, and {_NEVER_RUN}"
+    if custom_names:
+        listed = ", ".join(sorted(custom_names)[:3])
+        return f"it uses parts this tool does not know ({listed}), and {_NEVER_RUN}"
+    return "it is damaged, or it was made by another tool or another version of Keras"

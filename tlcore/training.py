@@ -1,11 +1,17 @@
-"""Training a new head on the frozen base's cached features.
+"""Training a new head on the frozen base's cached features, and optionally fine-tuning.
 
 `train` runs the whole recipe: wait for this process's training turn, load the shared base,
-embed each photo once (cached on disk), split off validation photos class by class, fit the
-head with Keras on the features, join base and head into one model, and score it. Progress
-goes to a callback the caller supplies, so the same function drives a Streamlit progress bar,
-a terminal bar, or nothing.
+embed each photo once (cached on disk) together with its augmented views, split off
+validation photos class by class, fit the head with Keras on the features, join base and head
+into one model, optionally fine-tune the top of the base on pixels (`finetuning`), score it,
+and set the confidence below which its answers read "not sure". Progress goes to a callback
+the caller supplies, so the same function drives a Streamlit progress bar, a terminal bar, or
+nothing.
 """
+
+# Annotations stay unevaluated: `TrainingSettings.augmentation` is named like the module its
+# type comes from.
+from __future__ import annotations
 
 import dataclasses
 import datetime
@@ -16,6 +22,7 @@ import keras
 import numpy as np
 
 from tlcore import (
+    augmentation,
     backbones,
     datasets,
     device,
@@ -26,8 +33,19 @@ from tlcore import (
     splitting,
 )
 
-# How much of the overall progress bar each phase takes.
-_EMBEDDING_SHARE = 0.6
+# How much of the overall progress bar each phase takes, without and with fine-tuning (which
+# takes far longer than the rest).
+_PHASE_SHARES = {"embedding": 0.6, "training": 0.4, "fine-tuning": 0.0}
+_PHASE_SHARES_WITH_FINE_TUNING = {"embedding": 0.15, "training": 0.1, "fine-tuning": 0.75}
+_PHASE_ORDER = ("embedding", "training", "fine-tuning")
+
+# The share of correct validation answers that must stay "sure": the confidence below which
+# an answer reads "not sure" is set so that 95% of the validation photos the model got right
+# are above it.
+SURE_SHARE_OF_CORRECT = 0.95
+
+# The rule for models saved before the threshold was measured (see `TrainedModel`).
+FALLBACK_UNKNOWN_THRESHOLD = 0.5
 
 
 @dataclasses.dataclass
@@ -45,6 +63,18 @@ class TrainingSettings:
         dropout: The share of hidden units dropped while training, against over-fitting.
         l2_regularization: The L2 penalty on the head's weights, against over-fitting too.
         backbone: The pretrained network, a key of `backbones.BACKBONES`.
+        augmentation_views: How many augmented views of each training photo the head also
+            learns from. Each view is embedded once and cached, so training stays fast;
+            validation photos are never augmented.
+        augmentation: How strongly the views (and fine-tuning's photos) are changed.
+        test_time_augmentation: Whether predictions average the photo and its mirror image.
+        fine_tune: Whether to fine-tune the top of the pretrained network after the head.
+        fine_tune_epochs: The most passes of fine-tuning; it stops early when the validation
+            loss stops falling, keeping the best weights.
+        fine_tune_blocks: How many of the network's top blocks learn while fine-tuning.
+        fine_tune_learning_rate: Adam's step size while fine-tuning, 10-100 times below the
+            head's so the pretrained weights move only a little.
+        fine_tune_patience: Epochs without a better validation loss before fine-tuning stops.
     """
 
     # The defaults were chosen on the Grocery Store photos (81 classes): scored on its `val`
@@ -60,8 +90,18 @@ class TrainingSettings:
     dropout: float = 0.5
     l2_regularization: float = 0.003
     backbone: str = backbones.DEFAULT_BACKBONE
+    augmentation_views: int = 0
+    augmentation: augmentation.AugmentationSettings = dataclasses.field(
+        default_factory=augmentation.AugmentationSettings
+    )
+    test_time_augmentation: bool = False
+    fine_tune: bool = False
+    fine_tune_epochs: int = 10
+    fine_tune_blocks: int = 6
+    fine_tune_learning_rate: float = 0.0001
+    fine_tune_patience: int = 3
 
-    def validate(self) -> "TrainingSettings":
+    def validate(self) -> TrainingSettings:
         """Checks every setting, returning the settings for chaining.
 
         Raises:
@@ -77,6 +117,11 @@ class TrainingSettings:
             ("The hidden layer width", self.hidden_units, 1, 4096),
             ("The dropout", self.dropout, 0.0, 0.9),
             ("The L2 penalty", self.l2_regularization, 0.0, 1.0),
+            ("The number of augmented views", self.augmentation_views, 0, 20),
+            ("The number of fine-tuning epochs", self.fine_tune_epochs, 1, 200),
+            ("The number of blocks to fine-tune", self.fine_tune_blocks, 1, 16),
+            ("The fine-tuning learning rate", self.fine_tune_learning_rate, 1e-7, 0.01),
+            ("The fine-tuning patience", self.fine_tune_patience, 1, 50),
         ]
         for label, value, lowest, highest in checks:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -85,6 +130,15 @@ class TrainingSettings:
                 raise errors.SettingsError(
                     f"{label} must be between {lowest:g} and {highest:g}, not {value:g}."
                 )
+        for label, value in (
+            ("Test-time augmentation", self.test_time_augmentation),
+            ("Fine-tuning", self.fine_tune),
+        ):
+            if not isinstance(value, bool):
+                raise errors.SettingsError(f"{label} must be on or off, not {value!r}.")
+        if not isinstance(self.augmentation, augmentation.AugmentationSettings):
+            raise errors.SettingsError("The augmentation settings are not readable.")
+        self.augmentation.validate()
         return self
 
     def to_dict(self) -> dict:
@@ -92,10 +146,28 @@ class TrainingSettings:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainingSettings":
-        """Rebuilds settings from `to_dict`'s output, ignoring unknown keys."""
+    def from_dict(cls, data: dict) -> TrainingSettings:
+        """Rebuilds settings from `to_dict`'s output, ignoring unknown keys.
+
+        Settings saved before augmentation existed load with it off: their model was trained
+        without it, and test-time augmentation would change its answers.
+
+        Raises:
+            ValueError: If an augmentation or fine-tuning setting has the wrong type.
+        """
         known = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
+        values = {key: value for key, value in data.items() if key in known}
+        values.setdefault("test_time_augmentation", False)
+        for name in ("test_time_augmentation", "fine_tune"):
+            if not isinstance(values.get(name, False), bool):
+                raise ValueError(f"The setting {name} must be true or false.")
+        if "augmentation" in values:
+            if not isinstance(values["augmentation"], dict):
+                raise ValueError("The augmentation settings must be an object.")
+            values["augmentation"] = augmentation.AugmentationSettings.from_dict(
+                values["augmentation"]
+            )
+        return cls(**values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,16 +176,22 @@ class Progress:
 
     Args:
         phase: "waiting" (behind another training), "loading" (the pretrained network),
-            "embedding" (photos through the base), "training" (epochs of the head), "finished".
-        done: Units of the phase done: photos embedded, or epochs trained.
+            "embedding" (photos through the base), "training" (epochs of the head),
+            "fine-tuning" (epochs of the top of the base with the head), "finished".
+        done: Units of the phase done: photos embedded, or epochs trained in this phase.
         total: Units of the phase in all.
-        epoch: The epoch just finished, from 1, while training.
-        epochs: The epochs in all.
+        epoch: The epoch just finished, counted from 1 over training and fine-tuning
+            together, so that a chart of every epoch goes on where the head's ended.
+        epochs: The epochs in all, as far as they are known.
         loss: The training loss of that epoch.
         accuracy: The training accuracy of that epoch.
         val_loss: The validation loss of that epoch.
         val_accuracy: The validation accuracy of that epoch.
         queue_position: While waiting, the place in the queue (1 means next).
+        within_epoch: While fine-tuning, the share of the epoch under way already done: its
+            epochs are long enough on a CPU for the bar to move within them.
+        fine_tuning: Whether this training fine-tunes after the head, which changes how much
+            of the whole each phase is.
     """
 
     phase: str
@@ -126,18 +204,22 @@ class Progress:
     val_loss: float | None = None
     val_accuracy: float | None = None
     queue_position: int | None = None
+    within_epoch: float = 0.0
+    fine_tuning: bool = False
 
     @property
     def fraction(self) -> float:
         """The share of the whole training done, from 0 to 1."""
-        phase_fraction = self.done / self.total if self.total else 0.0
-        if self.phase == "embedding":
-            return _EMBEDDING_SHARE * phase_fraction
-        if self.phase == "training":
-            return _EMBEDDING_SHARE + (1 - _EMBEDDING_SHARE) * phase_fraction
         if self.phase == "finished":
             return 1.0
-        return 0.0
+        if self.phase not in _PHASE_ORDER:
+            return 0.0
+        shares = _PHASE_SHARES_WITH_FINE_TUNING if self.fine_tuning else _PHASE_SHARES
+        earlier = _PHASE_ORDER[: _PHASE_ORDER.index(self.phase)]
+        phase_fraction = (
+            min(1.0, (self.done + self.within_epoch) / self.total) if self.total else 0.0
+        )
+        return sum(shares[phase] for phase in earlier) + shares[self.phase] * phase_fraction
 
     @property
     def message(self) -> str:
@@ -153,6 +235,9 @@ class Progress:
             return f"Looking at your photos: {self.done} of {self.total}"
         if self.phase == "training":
             return f"Learning: round {self.done} of {self.total}"
+        if self.phase == "fine-tuning":
+            current = self.done + 1 if self.within_epoch else self.done
+            return f"Fine-tuning: round {current} of at most {self.total}"
         return "Finished."
 
 
@@ -172,6 +257,11 @@ class TrainedModel:
         backbone_id: The base and input size, such as `mobilenet_v2_1.0-224`.
         created_at: When training finished, ISO 8601 in UTC.
         photo_count: How many photos it was trained and checked on.
+        unknown_threshold: The confidence below which an answer reads "not sure", measured on
+            the validation photos (`unknown_threshold`); None for a model saved before it was
+            measured, whose answers are "not sure" below `FALLBACK_UNKNOWN_THRESHOLD`.
+        fine_tuning: What fine-tuning did (`finetuning.FineTuningSummary.to_dict()`), or None
+            when the model was not fine-tuned.
     """
 
     model: keras.Model
@@ -182,6 +272,15 @@ class TrainedModel:
     backbone_id: str
     created_at: str
     photo_count: int = 0
+    unknown_threshold: float | None = None
+    fine_tuning: dict | None = None
+
+    @property
+    def sure_threshold(self) -> float:
+        """The confidence from which an answer counts as sure."""
+        if self.unknown_threshold is None:
+            return FALLBACK_UNKNOWN_THRESHOLD
+        return float(self.unknown_threshold)
 
     @property
     def image_size(self) -> int:
@@ -194,27 +293,46 @@ class TrainedModel:
         return int(self.model.inputs[0].shape[1])
 
 
-class _EpochReporter(keras.callbacks.Callback):
-    """Passes each finished epoch's figures to the caller's progress callback."""
+class EpochReporter(keras.callbacks.Callback):
+    """Passes each finished epoch's figures to the caller's progress callback.
 
-    def __init__(self, on_progress: ProgressCallback, epochs: int):
+    Args:
+        on_progress: The caller's callback.
+        epochs: The epochs of this phase.
+        phase: "training" or "fine-tuning".
+        first_epoch: How many epochs came before this phase, so epochs count on across phases.
+        fine_tuning: Whether the training fine-tunes (`Progress.fine_tuning`).
+    """
+
+    def __init__(
+        self,
+        on_progress: ProgressCallback,
+        epochs: int,
+        phase: str = "training",
+        first_epoch: int = 0,
+        fine_tuning: bool = False,
+    ):
         super().__init__()
         self.on_progress = on_progress
         self.epochs = epochs
+        self.phase = phase
+        self.first_epoch = first_epoch
+        self.fine_tuning = fine_tuning
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         self.on_progress(
             Progress(
-                phase="training",
+                phase=self.phase,
                 done=epoch + 1,
                 total=self.epochs,
-                epoch=epoch + 1,
-                epochs=self.epochs,
+                epoch=self.first_epoch + epoch + 1,
+                epochs=self.first_epoch + self.epochs,
                 loss=_as_float(logs.get("loss")),
                 accuracy=_as_float(logs.get("accuracy")),
                 val_loss=_as_float(logs.get("val_loss")),
                 val_accuracy=_as_float(logs.get("val_accuracy")),
+                fine_tuning=self.fine_tuning,
             )
         )
 
@@ -223,15 +341,55 @@ def _as_float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _fit_head(head, features, labels, training_rows, validation_rows, settings, callbacks):
+def unknown_threshold(
+    probabilities: np.ndarray, labels: np.ndarray, sure_share: float = SURE_SHARE_OF_CORRECT
+) -> float:
+    """Returns the confidence below which an answer should read "not sure".
+
+    A photo of something the model was never taught still gets probabilities that add up to
+    one, but they are spread more thinly: its most likely class is less probable than for the
+    photos the model knows. The threshold is chosen on the validation photos so that at least
+    `sure_share` of those the model got right stay above it: below it, an answer is less
+    certain than nearly all of the model's correct answers on photos it never learned from.
+
+    Args:
+        probabilities: `(photos, classes)` validation probabilities.
+        labels: The true class of each validation photo.
+        sure_share: The share of correct validation answers that must stay sure.
+
+    Returns:
+        A probability from 0 to 1. When the model got no validation photo right, 1: none of
+        its answers can be trusted.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if probabilities.size == 0:
+        return FALLBACK_UNKNOWN_THRESHOLD
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == np.asarray(labels)
+    if not correct.any():
+        return 1.0
+    # "lower" picks an observed confidence at or below the quantile, so that with few
+    # validation photos every correct one still counts as sure.
+    return float(np.quantile(confidence[correct], 1.0 - sure_share, method="lower"))
+
+
+def _fit_head(head, training_data, validation_data, settings, callbacks):
     """Fits the head on in-memory features, validating on the held-out rows every epoch.
 
     Under TensorFlow the features go through a cached tf.data pipeline: Keras' NumPy adapter
     rebuilds its pipeline every epoch, which costs more than a small head's whole epoch, while
     the pipeline keeps 20 epochs well under a second. Other backends take the arrays directly.
+
+    Args:
+        head: The compiled head.
+        training_data: `(features, labels)` to learn from, augmented views included.
+        validation_data: `(features, labels)` of the validation photos.
+        settings: The training settings (epochs, batch size, seed).
+        callbacks: Keras callbacks.
+
+    Returns:
+        Keras' `History`.
     """
-    training_data = (features[training_rows], labels[training_rows])
-    validation_data = (features[validation_rows], labels[validation_rows])
     if keras.backend.backend() != "tensorflow":
         return head.fit(
             *training_data,
@@ -247,7 +405,7 @@ def _fit_head(head, features, labels, training_rows, validation_rows, settings, 
     training_batches = (
         tf.data.Dataset.from_tensor_slices(training_data)
         .cache()
-        .shuffle(len(training_rows), seed=settings.seed, reshuffle_each_iteration=True)
+        .shuffle(len(training_data[1]), seed=settings.seed, reshuffle_each_iteration=True)
         .batch(settings.batch_size)
         .prefetch(tf.data.AUTOTUNE)
     )
@@ -265,6 +423,28 @@ def _fit_head(head, features, labels, training_rows, validation_rows, settings, 
     )
 
 
+def _embedding_plan(
+    dataset: datasets.Dataset,
+    training_rows: np.ndarray,
+    validation_rows: np.ndarray,
+    settings: TrainingSettings,
+) -> tuple[list[datasets.Photo], list[embeddings.Variant]]:
+    """Lists every picture the base must see: each photo, then the training photos'
+    augmented views (a photo's views one after another, so it is decoded once), then the
+    validation photos' mirror images when test-time augmentation is on.
+    """
+    photos = list(dataset.photos)
+    variants = [embeddings.ORIGINAL] * len(photos)
+    for row in training_rows:
+        for view in range(settings.augmentation_views):
+            photos.append(dataset.photos[row])
+            variants.append(embeddings.augmented_view(settings.augmentation, view))
+    if settings.test_time_augmentation:
+        photos.extend(dataset.photos[row] for row in validation_rows)
+        variants.extend([embeddings.MIRRORED] * len(validation_rows))
+    return photos, variants
+
+
 def train(
     dataset: datasets.Dataset,
     settings: TrainingSettings | None = None,
@@ -274,6 +454,12 @@ def train(
 ) -> TrainedModel:
     """Trains a classifier for the dataset's classes on the frozen pretrained base.
 
+    The head learns from each training photo's features and, with `augmentation_views`, from
+    as many augmented views of it; with `fine_tune`, the top of the base then learns too, on
+    the photos' pixels (`finetuning.fine_tune`). The validation photos are never augmented;
+    with `test_time_augmentation`, they are scored the way predictions are made, averaging
+    each photo and its mirror image.
+
     Args:
         dataset: The labelled photos.
         settings: How to train; the defaults when None.
@@ -282,7 +468,7 @@ def train(
         weights_dir: An explicit folder holding the pretrained weights.
 
     Returns:
-        The trained model with its history and validation figures.
+        The trained model with its history, validation figures and "not sure" threshold.
 
     Raises:
         SettingsError: If a setting is out of range.
@@ -292,7 +478,11 @@ def train(
     """
     settings = (settings or TrainingSettings()).validate()
     datasets.check_trainable(dataset)
-    report = on_progress or (lambda progress: None)
+    caller_report = on_progress or (lambda progress: None)
+
+    def report(progress: Progress) -> None:
+        caller_report(dataclasses.replace(progress, fine_tuning=settings.fine_tune))
+
     labels = np.asarray(dataset.labels, dtype=np.int64)
     training_rows, validation_rows = splitting.stratified_split(
         labels, settings.validation_split, settings.seed, dataset.class_names
@@ -308,12 +498,30 @@ def train(
         def report_embedding(done: int, total: int) -> None:
             report(Progress(phase="embedding", done=done, total=total))
 
-        features = embeddings.embed_photos(
-            dataset.photos,
+        photos, variants = _embedding_plan(dataset, training_rows, validation_rows, settings)
+        all_features = embeddings.embed_photos(
+            photos,
             shared_base,
             embeddings.EmbeddingCache(cache_dir),
             on_progress=report_embedding,
+            variants=variants,
         )
+        photo_count = len(dataset.photos)
+        view_count = len(training_rows) * settings.augmentation_views
+        features = all_features[:photo_count]
+        view_features = all_features[photo_count : photo_count + view_count]
+        mirrored_validation = all_features[photo_count + view_count :]
+        training_data = (
+            np.concatenate([features[training_rows], view_features]),
+            np.concatenate(
+                [
+                    labels[training_rows],
+                    np.repeat(labels[training_rows], settings.augmentation_views),
+                ]
+            ),
+        )
+        validation_data = (features[validation_rows], labels[validation_rows])
+
         keras.utils.set_random_seed(settings.seed)
         head = model.build_head(
             shared_base.backbone.feature_count,
@@ -326,31 +534,57 @@ def train(
         model.compile_head(head, settings.learning_rate)
         fit_history = _fit_head(
             head,
-            features,
-            labels,
-            training_rows,
-            validation_rows,
+            training_data,
+            validation_data,
             settings,
-            callbacks=[_EpochReporter(report, settings.epochs)],
+            callbacks=[EpochReporter(report, settings.epochs, fine_tuning=settings.fine_tune)],
         )
-        with shared_base.lock:
-            classifier = model.build_classifier(
-                shared_base.base, head, shared_base.backbone, settings.image_size
-            )
+        history = {
+            key: [float(value) for value in values] for key, values in fit_history.history.items()
+        }
         # A direct call: a small head needs no compiled predict function of its own.
-        validation_probabilities = np.asarray(head(features[validation_rows], training=False))
+        validation_probabilities = np.asarray(head(validation_data[0], training=False))
+        if settings.test_time_augmentation:
+            mirrored_probabilities = np.asarray(head(mirrored_validation, training=False))
+            validation_probabilities = (validation_probabilities + mirrored_probabilities) / 2
 
+        fine_tuning_summary = None
+        if settings.fine_tune:
+            # Imported here because fine-tuning builds on this module's settings and progress.
+            from tlcore import finetuning
+
+            result = finetuning.fine_tune(
+                shared_base,
+                head,
+                dataset,
+                training_rows,
+                validation_rows,
+                settings,
+                on_progress=report,
+                first_epoch=len(history.get("loss", [])),
+                baseline_val_loss=history["val_loss"][-1],
+            )
+            classifier = result.classifier
+            for key, values in result.history.items():
+                history.setdefault(key, []).extend(values)
+            if result.summary.kept:
+                validation_probabilities = result.validation_probabilities
+            fine_tuning_summary = result.summary.to_dict()
+        else:
+            with shared_base.lock:
+                classifier = model.build_classifier(
+                    shared_base.base, head, shared_base.backbone, settings.image_size
+                )
+
+    validation_labels = labels[validation_rows]
     validation_photos = [dataset.photos[row] for row in validation_rows]
     scores = evaluation.evaluate(
         validation_probabilities,
-        labels[validation_rows],
+        validation_labels,
         dataset.class_names,
         file_names=[photo.file_name for photo in validation_photos],
         content_hashes=[photo.content_hash for photo in validation_photos],
     )
-    history = {
-        key: [float(value) for value in values] for key, values in fit_history.history.items()
-    }
     report(Progress(phase="finished", done=1, total=1))
     return TrainedModel(
         model=classifier,
@@ -361,4 +595,6 @@ def train(
         backbone_id=shared_base.backbone_id,
         created_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         photo_count=len(dataset.photos),
+        unknown_threshold=unknown_threshold(validation_probabilities, validation_labels),
+        fine_tuning=fine_tuning_summary,
     )

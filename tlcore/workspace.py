@@ -11,18 +11,27 @@ sub-folder per project, named by a random id that never derives from what a pers
 
 Every write goes to a temporary file first and is moved into place with `os.replace`, so a
 crash never leaves a half-written file, and writes to one project take that project's lock, so
-two browser tabs on the same project never overwrite each other's changes.
+two browser tabs on the same project never overwrite each other's changes. Temporary files a
+killed server left behind are never read, and are removed when the project is next opened. A
+full disk ends a write with a `DiskFullError` and leaves the project as it was.
+
+A server shown to strangers needs bounds: `Limits` caps the photos of a project, the bytes of
+one upload, and the projects of the workspace and of one owner. Each limit has a default fit for
+a real server and can be set by an environment variable (`TLCORE_MAX_PHOTOS_PER_PROJECT`,
+`TLCORE_MAX_UPLOAD_BYTES`, `TLCORE_MAX_PROJECTS_PER_WORKSPACE`, `TLCORE_MAX_PROJECTS_PER_OWNER`).
 """
 
+import contextlib
 import dataclasses
 import datetime
+import errno
 import io
 import json
+import logging
 import os
 import re
 import secrets
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -55,12 +64,110 @@ _EXTENSIONS = {
     "GIF": "gif",
 }
 
+#: The most photos one project may hold.
+MAX_PHOTOS_PER_PROJECT = 5000
+
+#: The most bytes one batch of uploaded photos (or one zip's photos) may hold: 200 MB, the
+#: `maxUploadSize` of `.streamlit/config.toml`, which Streamlit applies to each file.
+MAX_UPLOAD_BYTES = 200 * 1024**2
+
+#: The most projects the workspace may hold, whoever made them.
+MAX_PROJECTS_PER_WORKSPACE = 500
+
+#: The most projects one owner (one browser's token) may hold.
+MAX_PROJECTS_PER_OWNER = 50
+
+# Temporary files are named `.<name>.<random>.tmp`; folders being deleted `.deleted-<id>-<random>`.
+_TEMPORARY_SUFFIX = ".tmp"
+_TRASH_PREFIX = ".deleted-"
+
+# The errors of a write that found no room: a full disk, a full quota, a file over a size limit.
+_DISK_FULL_ERRNOS = {errno.ENOSPC: "full", errno.EDQUOT: "full", errno.EFBIG: "too large"}
+
+_logger = logging.getLogger(__name__)
+
 _locks: dict[str, threading.RLock] = {}
 _locks_guard = threading.Lock()
 
+# The projects whose leftover temporary files this process has already removed.
+_tidied: set[str] = set()
+
 
 class WorkspaceError(errors.TlcoreError):
-    """A project that does not exist, or a project name that cannot be used."""
+    """A project that does not exist, a name that cannot be used, or a limit reached."""
+
+
+class DiskFullError(WorkspaceError):
+    """The server's disk had no room for a write; what was saved before is unchanged.
+
+    Args:
+        what: What could not be saved, in words ("the trained model", "'apple.jpg'").
+        reason: Why, in words: "the server's disk is full", or that it refuses large files.
+    """
+
+    def __init__(self, what: str, reason: str):
+        self.what = what
+        self.reason = reason
+        super().__init__(
+            f"{reason[0].upper()}{reason[1:]}, so {what} could not be saved. Everything saved "
+            "before is kept as it was; tell the person who runs this server."
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """The bounds a shared server puts on what people store.
+
+    Args:
+        max_photos_per_project: The most photos one project may hold.
+        max_upload_bytes: The most bytes one batch of added photos may hold.
+        max_projects_per_workspace: The most projects the workspace may hold.
+        max_projects_per_owner: The most projects one owner may hold.
+    """
+
+    max_photos_per_project: int = MAX_PHOTOS_PER_PROJECT
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    max_projects_per_workspace: int = MAX_PROJECTS_PER_WORKSPACE
+    max_projects_per_owner: int = MAX_PROJECTS_PER_OWNER
+
+    #: The environment variable that sets each limit.
+    ENVIRONMENT_VARIABLES = {
+        "max_photos_per_project": "TLCORE_MAX_PHOTOS_PER_PROJECT",
+        "max_upload_bytes": "TLCORE_MAX_UPLOAD_BYTES",
+        "max_projects_per_workspace": "TLCORE_MAX_PROJECTS_PER_WORKSPACE",
+        "max_projects_per_owner": "TLCORE_MAX_PROJECTS_PER_OWNER",
+    }
+
+    @classmethod
+    def from_environment(cls, environment: dict[str, str] | None = None) -> "Limits":
+        """Reads the limits from the environment; an unset variable keeps the default.
+
+        A value that is not a whole number of at least 1 is ignored with a logged warning,
+        so a typing mistake in the server's settings never stops the app.
+
+        Args:
+            environment: The variables to read; `os.environ` when None.
+
+        Returns:
+            The limits.
+        """
+        environment = os.environ if environment is None else environment
+        values = {}
+        for field_name, variable in cls.ENVIRONMENT_VARIABLES.items():
+            text = environment.get(variable, "").strip()
+            if not text:
+                continue
+            try:
+                value = int(text)
+            except ValueError:
+                value = 0
+            if value < 1:
+                _logger.warning(
+                    "Ignoring %s=%r: it must be a whole number of at least 1.", variable, text
+                )
+                continue
+            values[field_name] = value
+        return cls(**values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,12 +213,15 @@ class AddResult:
         skipped: The files that are not readable photos, each with the reason.
         duplicates: The photos that were already in the project (or twice in the batch).
         created_classes: The classes created while adding (for a zip with a folder per class).
+        left_out: Readable photos that were not saved because a limit was reached (photos per
+            project, bytes per upload) or the disk is full, each with the reason.
     """
 
     added: list[str] = dataclasses.field(default_factory=list)
     skipped: list[datasets.SkippedFile] = dataclasses.field(default_factory=list)
     duplicates: list[datasets.DuplicatePhoto] = dataclasses.field(default_factory=list)
     created_classes: list[str] = dataclasses.field(default_factory=list)
+    left_out: list[datasets.SkippedFile] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,11 +261,19 @@ class Workspace:
 
     Args:
         root: The workspace folder; created if it does not exist.
+        limits: The bounds on what is stored; read from the environment when None.
     """
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, limits: Limits | None = None):
         self.root = Path(root).expanduser()
         self.root.mkdir(parents=True, exist_ok=True)
+        self.limits = limits if limits is not None else Limits.from_environment()
+        key = str(self.root.resolve())
+        with _locks_guard:
+            first_time = key not in _tidied
+            _tidied.add(key)
+        if first_time:
+            self.remove_leftovers()
 
     @classmethod
     def from_environment(cls) -> "Workspace":
@@ -178,10 +296,13 @@ class Workspace:
             The new project.
 
         Raises:
-            WorkspaceError: If the name is empty or already taken.
+            WorkspaceError: If the name is empty or already taken, or the workspace or the
+                owner holds as many projects as the limits allow.
+            DiskFullError: If the disk has no room for the project.
         """
         with _lock_for(self.root):
             name = self._check_free_name(name)
+            self._check_room_for_a_project(owner)
             project_id = secrets.token_hex(8)
             while (self.root / project_id).exists():
                 project_id = secrets.token_hex(8)
@@ -198,8 +319,13 @@ class Workspace:
                 "classes": [],
             }
             folder = self.root / project_id
-            (folder / PHOTOS_FOLDER).mkdir(parents=True)
-            _write_json(folder / PROJECT_FILE, metadata)
+            try:
+                with _disk_errors("the new project"):
+                    (folder / PHOTOS_FOLDER).mkdir(parents=True)
+                    _write_json(folder / PROJECT_FILE, metadata)
+            except DiskFullError:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
         return Project(self, project_id)
 
     def unique_name(self, wanted: str) -> str:
@@ -246,7 +372,9 @@ class Workspace:
             raise WorkspaceError(
                 "This project no longer exists. It may have been deleted; choose another on Home."
             )
-        return Project(self, project_id)
+        project = Project(self, project_id)
+        project.remove_leftovers()
+        return project
 
     def find_by_name(self, name: str) -> "Project | None":
         """Finds the project with exactly this name, whoever created it.
@@ -298,8 +426,8 @@ class Workspace:
         project = self.open_project(project_id)
         with _lock_for(project.folder):
             # Moving the folder aside first makes the deletion look atomic: a listing never sees
-            # a half-deleted project.
-            trash = self.root / f".deleted-{project_id}-{secrets.token_hex(4)}"
+            # a half-deleted project, and a server killed meanwhile leaves only a hidden folder.
+            trash = self.root / f"{_TRASH_PREFIX}{project_id}-{secrets.token_hex(4)}"
             os.replace(project.folder, trash)
         shutil.rmtree(trash, ignore_errors=True)
 
@@ -319,9 +447,13 @@ class Workspace:
 
         Raises:
             ProjectFileError: If the file is not a readable tlcore project.
+            WorkspaceError: If the workspace or the owner holds as many projects as allowed.
         """
         from tlcore import projects
 
+        # A refusal for want of room comes before the costly loading of the model.
+        with _lock_for(self.root):
+            self._check_room_for_a_project(owner)
         trained = projects.load_project(data)
         project = self.create_project(self.unique_name(_clean_project_name(name)), owner)
         try:
@@ -341,15 +473,69 @@ class Workspace:
 
         Returns:
             The new project, with one class per example product.
+
+        Raises:
+            WorkspaceError: If a limit or the disk leaves no room for the whole example; no
+                project is then left behind.
         """
         from tlcore import examples
 
-        photos = examples.example_photos()
+        # The project is made first, so that a limit refuses it before any photo is drawn.
         project = self.create_project(self.unique_name(examples.EXAMPLE_PROJECT_NAME), owner)
-        for class_name, files in photos.items():
-            project.add_class(class_name)
-            project.add_photos(class_name, files)
+        try:
+            for class_name, files in examples.example_photos().items():
+                project.add_class(class_name)
+                result = project.add_photos(class_name, files)
+                if result.left_out:
+                    raise WorkspaceError(
+                        f"The example project could not be made: {result.left_out[0].reason}."
+                    )
+        except Exception:
+            self.delete_project(project.id)
+            raise
         return project
+
+    def remove_leftovers(self) -> list[Path]:
+        """Removes what a killed server left at the top of the workspace.
+
+        That is the folders of projects it was deleting, and the folders of projects it was
+        creating that never got their `project.json` and hold no file. Neither is ever listed
+        or opened, so removing them only frees the disk. It runs once per workspace and process;
+        it assumes, as the project locks do, one server process per workspace.
+
+        Returns:
+            The folders removed.
+        """
+        removed = []
+        with _lock_for(self.root):
+            for folder in sorted(self.root.iterdir()):
+                half_deleted = folder.name.startswith(_TRASH_PREFIX)
+                half_created = (
+                    is_project_id(folder.name)
+                    and not (folder / PROJECT_FILE).exists()
+                    and not any(path.is_file() for path in folder.rglob("*"))
+                )
+                if folder.is_dir() and (half_deleted or half_created):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed.append(folder)
+        return removed
+
+    def _check_room_for_a_project(self, owner: str) -> None:
+        """Refuses a new project when the workspace or the owner holds as many as allowed."""
+        projects = list(self._all_projects())
+        limit = self.limits.max_projects_per_workspace
+        if len(projects) >= limit:
+            raise WorkspaceError(
+                f"This server holds {limit} projects, the most it can keep, so no new project "
+                "can be made. Delete a project you no longer need, or ask the person who runs "
+                "this server to make room."
+            )
+        limit = self.limits.max_projects_per_owner
+        if sum(project.owner == owner for project in projects) >= limit:
+            raise WorkspaceError(
+                f"You have {limit} projects, the most one person can keep on this server. "
+                "Delete a project you no longer need on Home, then make the new one."
+            )
 
     def _all_projects(self) -> Iterator["Project"]:
         """Yields every readable project of the workspace."""
@@ -446,6 +632,65 @@ class Project:
         """
         self._metadata = _read_json(self.folder / PROJECT_FILE)
         return self
+
+    def remove_leftovers(self) -> list[Path]:
+        """Removes the files a killed server left in the project, once per process.
+
+        Every file is written to a temporary file first (`.<name>.<random>.tmp`) and moved into
+        place only once complete, and a photo is stored before `project.json` lists it, so a
+        server killed mid-write leaves temporary files, and perhaps photos of a batch it never
+        acknowledged. Nothing ever reads either (photos are found through `project.json`, the
+        model by its exact name); this only frees the disk. Every write of this process to the
+        project holds its lock, so such a file seen while holding it belongs to a dead process.
+
+        Returns:
+            The files removed; none when this process tidied the project before.
+        """
+        key = str(self.folder.resolve())
+        with _locks_guard:
+            if key in _tidied:
+                return []
+            _tidied.add(key)
+        removed = []
+        with _lock_for(self.folder):
+            try:
+                self.refresh()
+            except (OSError, ValueError):
+                # A project.json that cannot be read leaves no way to tell photos from strays.
+                return []
+            listed = {
+                self._photo_path(entry, record)
+                for entry in self._metadata["classes"]
+                for record in entry["photos"]
+            }
+            photos_folder = self.folder / PHOTOS_FOLDER
+            for path in self.folder.rglob("*"):
+                temporary = path.name.startswith(".") and path.name.endswith(_TEMPORARY_SUFFIX)
+                stray_photo = path.parent.parent == photos_folder and path not in listed
+                if path.is_file() and (temporary or stray_photo):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+        return removed
+
+    @property
+    def training_interrupted(self) -> bool:
+        """Whether a training was started but neither finished nor failed (a server restart).
+
+        `tlcore` records the start and the end of a training in `project.json` through
+        `mark_training_started` and `mark_training_ended`; the app asks this only when no
+        training of the project runs in its process.
+        """
+        return bool(self._metadata.get("training_started_at"))
+
+    def mark_training_started(self) -> None:
+        """Records that a training of the project started, so a restart can tell it was cut."""
+        with self._editing(changes_photos=False) as metadata:
+            metadata["training_started_at"] = _now()
+
+    def mark_training_ended(self) -> None:
+        """Records that the training started last has ended (finished, failed or abandoned)."""
+        with self._editing(changes_photos=False) as metadata:
+            metadata.pop("training_started_at", None)
 
     def classes(self) -> list[ProjectClass]:
         """Returns the classes, in the order they were added."""
@@ -571,21 +816,30 @@ class Project:
     def add_photos(self, class_name: str, files: Iterable[tuple[str, bytes]]) -> AddResult:
         """Adds photos to a class, keeping the readable ones and naming the others.
 
+        When the batch holds more bytes than `Limits.max_upload_bytes`, or the project would
+        hold more photos than `Limits.max_photos_per_project`, or the disk fills up, the photos
+        that fit are kept and the others are named in `AddResult.left_out`, with the reason.
+
         Args:
             class_name: The class the photos belong to.
             files: `(file_name, bytes)` pairs, as uploaded.
 
         Returns:
-            Which files were added, skipped as unreadable, or already in the project.
+            Which files were added, skipped as unreadable, already in the project, or left out.
 
         Raises:
             ClassNameError: If there is no such class.
+            DiskFullError: If the disk has no room even for the list of photos; the project is
+                then as it was before.
         """
-        checked, skipped = _check_photos(files)
-        with self._editing() as metadata:
+        within, over_size = _split_by_size(list(files), self.workspace.limits.max_upload_bytes)
+        checked, skipped = _check_photos(within)
+        with self._storing() as written, self._editing() as metadata:
             entry = _find_class(metadata, class_name)
-            result = self._store_photos(metadata, entry, checked)
-        return dataclasses.replace(result, skipped=skipped + result.skipped)
+            result = self._store_photos(metadata, entry, checked, written)
+        return dataclasses.replace(
+            result, skipped=skipped + result.skipped, left_out=over_size + result.left_out
+        )
 
     def add_dataset(self, dataset: datasets.Dataset) -> AddResult:
         """Adds a dataset read from a zip: its classes (when new) and its photos.
@@ -599,13 +853,15 @@ class Project:
         by_class: dict[str, list[tuple[str, bytes, str]]] = {
             name: [] for name in dataset.class_names
         }
-        for photo in dataset.photos:
-            data = photo.read_bytes()
+        files = [(photo.file_name, photo.read_bytes()) for photo in dataset.photos]
+        within, left_out = _split_by_size(files, self.workspace.limits.max_upload_bytes)
+        # The photos within the byte limit are the first ones, so `zip` stops where they end.
+        for photo, (file_name, data) in zip(dataset.photos, within, strict=False):
             by_class.setdefault(photo.class_name, []).append(
-                (photo.file_name, data, _extension_for(data))
+                (file_name, data, _extension_for(data))
             )
         added, duplicates, created = [], list(dataset.duplicates), []
-        with self._editing() as metadata:
+        with self._storing() as written, self._editing() as metadata:
             existing = {names.comparison_key(entry["name"]): entry for entry in metadata["classes"]}
             for class_name, checked in by_class.items():
                 entry = existing.get(names.comparison_key(class_name))
@@ -614,14 +870,16 @@ class Project:
                     created.append(stored_name)
                     entry = _find_class(metadata, stored_name)
                     existing[names.comparison_key(stored_name)] = entry
-                result = self._store_photos(metadata, entry, checked)
+                result = self._store_photos(metadata, entry, checked, written)
                 added.extend(result.added)
                 duplicates.extend(result.duplicates)
+                left_out.extend(result.left_out)
         return AddResult(
             added=added,
             skipped=list(dataset.skipped),
             duplicates=duplicates,
             created_classes=created,
+            left_out=left_out,
         )
 
     def remove_photo(self, class_name: str, content_hash: str) -> None:
@@ -660,12 +918,6 @@ class Project:
                 raise WorkspaceError(
                     "This project was deleted while it was training, so the model was not kept."
                 )
-            temporary = self.folder / f".{MODEL_FILE}.{secrets.token_hex(4)}.tmp"
-            try:
-                projects.save_project(trained, temporary)
-                os.replace(temporary, self.model_path)
-            finally:
-                temporary.unlink(missing_ok=True)
             evaluation = trained.evaluation.to_dict() if trained.evaluation is not None else None
             record = {
                 "created_at": str(trained.created_at),
@@ -678,7 +930,19 @@ class Project:
                 "evaluation": evaluation,
                 "backbone_id": trained.backbone_id,
             }
-            _write_json(self.folder / TRAINING_FILE, record)
+            # Both files are written in full before either replaces its old version, so a full
+            # disk or a kill leaves the previous model with its own record.
+            model_temporary = _temporary_path(self.model_path)
+            record_temporary = _temporary_path(self.folder / TRAINING_FILE)
+            try:
+                with _disk_errors("the trained model"):
+                    projects.save_project(trained, model_temporary)
+                    _write_file(record_temporary, _json_bytes(record))
+                os.replace(model_temporary, self.model_path)
+                os.replace(record_temporary, self.folder / TRAINING_FILE)
+            finally:
+                model_temporary.unlink(missing_ok=True)
+                record_temporary.unlink(missing_ok=True)
             with self._editing(changes_photos=False) as metadata:
                 metadata["trained_at"] = _now()
 
@@ -746,7 +1010,7 @@ class Project:
                     self.metadata["updated_at"] = now
                     if self.changes_photos:
                         self.metadata["changed_at"] = now
-                    _write_json(self.project.folder / PROJECT_FILE, self.metadata)
+                    _write_json(self.project.folder / PROJECT_FILE, self.metadata, "your change")
                     self.project._metadata = self.metadata
             finally:
                 self.lock.release()
@@ -765,20 +1029,55 @@ class Project:
         while candidate in used or (self.folder / PHOTOS_FOLDER / candidate).exists():
             candidate = f"{folder}-{number}"
             number += 1
-        (self.folder / PHOTOS_FOLDER / candidate).mkdir(parents=True)
+        with _disk_errors(f"the class '{name}'"):
+            (self.folder / PHOTOS_FOLDER / candidate).mkdir(parents=True)
         metadata["classes"].append({"name": name, "folder": candidate, "photos": []})
         return name
 
+    @contextlib.contextmanager
+    def _storing(self) -> Iterator[list[Path]]:
+        """Yields the list of photo files a change writes, and removes them if the change fails.
+
+        A photo file is written before `project.json` lists it; when `project.json` cannot be
+        written (a full disk), the new files would be listed nowhere, so they are removed.
+        """
+        written: list[Path] = []
+        try:
+            yield written
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+
     def _store_photos(
-        self, metadata: dict, entry: dict, checked: list[tuple[str, bytes, str]]
+        self,
+        metadata: dict,
+        entry: dict,
+        checked: list[tuple[str, bytes, str]],
+        written: list[Path],
     ) -> AddResult:
-        """Writes checked photos into a class's folder, leaving out those already present."""
+        """Writes checked photos into a class's folder, leaving out those already present.
+
+        Photos beyond `Limits.max_photos_per_project`, and every photo after the disk filled
+        up, are left out with the reason; the paths written are appended to `written`.
+        """
         known: dict[str, tuple[str, str]] = {}
         for other in metadata["classes"]:
             for record in other["photos"]:
                 known[record["content_hash"]] = (record["file_name"], other["name"])
-        added, duplicates = [], []
+        limit = self.workspace.limits.max_photos_per_project
+        room = limit - sum(len(other["photos"]) for other in metadata["classes"])
+        added, duplicates, left_out = [], [], []
+        stop_reason = None
         for file_name, data, extension in checked:
+            if stop_reason is None and room <= 0:
+                stop_reason = (
+                    f"the project holds {limit} photos, the most a project can have; delete "
+                    "photos it does not need, or start another project"
+                )
+            if stop_reason is not None:
+                left_out.append(datasets.SkippedFile(file_name=file_name, reason=stop_reason))
+                continue
             content_hash = images.content_hash(data)
             if content_hash in known:
                 original_name, original_class = known[content_hash]
@@ -797,11 +1096,20 @@ class Project:
                 "extension": extension,
                 "added_at": _now(),
             }
-            _write_bytes(self._photo_path(entry, record), data)
+            path = self._photo_path(entry, record)
+            try:
+                _write_bytes(path, data, what=f"'{file_name}'")
+            except DiskFullError as error:
+                # The photos written so far are kept; this one and the rest are named.
+                stop_reason = error.reason
+                left_out.append(datasets.SkippedFile(file_name=file_name, reason=stop_reason))
+                continue
+            written.append(path)
             entry["photos"].append(record)
             known[content_hash] = (file_name, entry["name"])
             added.append(file_name)
-        return AddResult(added=added, duplicates=duplicates)
+            room -= 1
+        return AddResult(added=added, duplicates=duplicates, left_out=left_out)
 
     def _photo_path(self, entry: dict, record: dict) -> Path:
         return (
@@ -819,6 +1127,57 @@ class Project:
             path=self._photo_path(entry, record),
             added_at=record["added_at"],
         )
+
+    def move_photo(self, content_hash: str, from_class: str, to_class: str) -> None:
+        """Moves one photo to another class, to correct its label.
+
+        The photo is linked (or copied) into its new class's folder before `project.json`
+        changes and removed from the old folder only after, so a crash leaves it in one class
+        or the other, never in neither.
+
+        Args:
+            content_hash: The hash of the photo's bytes.
+            from_class: The class that holds it now.
+            to_class: The class it belongs to.
+
+        Raises:
+            ClassNameError: If either class does not exist.
+            WorkspaceError: If the photo is no longer in `from_class` (moved or removed in
+                another tab).
+        """
+        if from_class == to_class:
+            return
+        new_path = None
+        try:
+            with self._editing() as metadata:
+                source = _find_class(metadata, from_class)
+                target = _find_class(metadata, to_class)
+                record = next(
+                    (item for item in source["photos"] if item["content_hash"] == content_hash),
+                    None,
+                )
+                if record is None:
+                    raise WorkspaceError(
+                        f"This photo is no longer in '{from_class}'. It may have been moved or "
+                        "removed in another tab."
+                    )
+                old_path = self._photo_path(source, record)
+                candidate = self._photo_path(target, record)
+                candidate.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(old_path, candidate)
+                except FileExistsError:
+                    pass
+                except OSError:
+                    shutil.copyfile(old_path, candidate)
+                new_path = candidate
+                source["photos"].remove(record)
+                target["photos"].append(record)
+        except BaseException:
+            if new_path is not None:
+                new_path.unlink(missing_ok=True)
+            raise
+        old_path.unlink(missing_ok=True)
 
 
 def _check_photos(
@@ -885,22 +1244,91 @@ def _read_json(path: Path) -> dict:
         return json.load(file)
 
 
-def _write_json(path: Path, data: dict) -> None:
-    _write_bytes(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
+def _json_bytes(data: dict) -> bytes:
+    return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Writes a file atomically: to a temporary file in the same folder, then moved in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+def _write_json(path: Path, data: dict, what: str = "your change") -> None:
+    _write_bytes(path, _json_bytes(data), what)
+
+
+def _write_bytes(path: Path, data: bytes, what: str = "your change") -> None:
+    """Writes a file atomically: to a temporary file in the same folder, then moved in place.
+
+    Args:
+        path: The file to write.
+        data: Its content.
+        what: What the file holds, in words, for the message of a full disk.
+
+    Raises:
+        DiskFullError: If the disk has no room; the old file, if any, is left as it was.
+    """
+    temporary = _temporary_path(path)
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
+        with _disk_errors(what):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_file(temporary, data)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def _temporary_path(path: Path) -> Path:
+    """Returns a new temporary file's name beside `path`: hidden, and ending in `.tmp`."""
+    return path.parent / f".{path.name}.{secrets.token_hex(6)}{_TEMPORARY_SUFFIX}"
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Writes a new file and forces it to the disk, so a later rename publishes all of it."""
+    with open(path, "xb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+@contextlib.contextmanager
+def _disk_errors(what: str) -> Iterator[None]:
+    """Turns the `OSError` of a disk without room into a `DiskFullError` about `what`."""
+    try:
+        yield
+    except OSError as error:
+        kind = _DISK_FULL_ERRNOS.get(error.errno)
+        if kind is None:
+            raise
+        reason = (
+            "the server's disk is full"
+            if kind == "full"
+            else "the server refuses to store a file this large"
+        )
+        raise DiskFullError(what, reason) from error
+
+
+def _split_by_size(
+    files: list[tuple[str, bytes]], max_bytes: int
+) -> tuple[list[tuple[str, bytes]], list[datasets.SkippedFile]]:
+    """Keeps the first files of a batch up to `max_bytes` in all, and names the others.
+
+    Args:
+        files: `(file_name, bytes)` pairs, in the order they were given.
+        max_bytes: The most bytes the files kept may hold together.
+
+    Returns:
+        The files kept (the first ones), and the others, each with the reason.
+    """
+    total = 0
+    for index, (_, data) in enumerate(files):
+        total += len(data)
+        if total > max_bytes:
+            reason = (
+                f"the upload holds more than {_megabytes(max_bytes)} in all, the most one "
+                "upload may hold; add these photos in another upload"
+            )
+            left_out = [datasets.SkippedFile(file_name=name, reason=reason) for name, _ in files]
+            return files[:index], left_out[index:]
+    return files, []
+
+
+def _megabytes(count: int) -> str:
+    """Returns a byte count in words, such as "200 MB" or "0.5 MB"."""
+    return f"{count / 1024**2:.3g} MB"

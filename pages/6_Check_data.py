@@ -1,0 +1,349 @@
+"""Check your data: photos that may be mislabelled, near-duplicates, outliers, and a map of all.
+
+The checks run on the photos' features from the pretrained network (cached on disk, so a
+project that was trained is checked in seconds) when the person asks; the report is kept in
+the session. Moving or removing a photo takes one click and leaves that photo out of the lists
+until the next check.
+"""
+
+import streamlit as st
+
+from tlapp import charts, engine, media, state
+from tlcore import backbones, errors
+
+REPORT_KEY = "check_data_report"
+MAP_KEY = "check_data_map"
+SHOWN = 12
+CARD_COLUMNS = 4
+
+space, owner, project = state.start_page("Check your data")
+project = state.require_project(project)
+
+state.page_title(
+    "Check your data",
+    "A model learns what its photos show, mistakes included. This page looks for photos that "
+    "are probably in the **wrong class**, photos that are **nearly the same** as another, and "
+    "photos **unlike the rest of their class**, and draws a **map** of all your photos. Fix "
+    "them with one click, then train again.",
+)
+
+
+def move_photo(content_hash: str, from_class: str, to_class: str, file_name: str) -> None:
+    """Moves a photo to another class and leaves it out of the lists."""
+    try:
+        project.move_photo(content_hash, from_class, to_class)
+    except errors.TlcoreError as error:
+        state.add_message("error", str(error))
+        return
+    forget_photo(content_hash)
+    state.add_message("success", f"Moved **{file_name}** from {from_class} to **{to_class}**.")
+
+
+def remove_photo(content_hash: str, class_name: str, file_name: str) -> None:
+    """Removes a photo from the project and leaves it out of the lists."""
+    try:
+        project.remove_photo(class_name, content_hash)
+    except errors.TlcoreError as error:
+        state.add_message("error", str(error))
+        return
+    forget_photo(content_hash)
+    state.add_message("success", f"Removed **{file_name}** from {class_name}.")
+
+
+def forget_photo(content_hash: str) -> None:
+    """Leaves a photo out of the kept report, which stays otherwise valid."""
+    kept = st.session_state.get(REPORT_KEY)
+    if kept is not None:
+        kept["report"] = kept["report"].without_photo(content_hash)
+        kept["changed"] += 1
+
+
+def photo_card(reference, key: str, note: str, suggested_class: str | None = None) -> None:
+    """Shows one photo with its note and the buttons that fix it.
+
+    Args:
+        reference: The `quality.PhotoReference` of the photo.
+        key: Makes the widgets' keys unique on the page.
+        note: A line of Markdown under the photo.
+        suggested_class: The class a one-click button moves it to, if any.
+    """
+    stored = project.find_photo(reference.content_hash)
+    if stored is None:
+        st.caption(f"{reference.file_name} is no longer in the project.")
+        return
+    picture = media.thumbnail(str(stored.path), stored.content_hash)
+    if picture is not None:
+        st.image(picture, width="stretch")
+    if note:
+        st.markdown(note)
+    st.caption(f"{stored.file_name} · in {stored.class_name}")
+    details = (stored.content_hash, stored.class_name)
+    if suggested_class and suggested_class != stored.class_name:
+        st.button(
+            f"Move to {suggested_class}",
+            key=f"{key}_move",
+            icon=":material/drive_file_move:",
+            type="primary",
+            width="stretch",
+            on_click=move_photo,
+            args=(*details, suggested_class, stored.file_name),
+        )
+    others = [name for name in project.class_names if name != stored.class_name]
+    if others:
+        with st.popover("Move to another class", width="stretch"):
+            target = st.selectbox("Class", others, key=f"{key}_target")
+            st.button(
+                "Move",
+                key=f"{key}_move_other",
+                on_click=move_photo,
+                args=(*details, target, stored.file_name),
+            )
+    st.button(
+        "Remove",
+        key=f"{key}_remove",
+        icon=":material/delete:",
+        width="stretch",
+        on_click=remove_photo,
+        args=(stored.content_hash, stored.class_name, stored.file_name),
+    )
+
+
+def percent(share: float) -> str:
+    """Writes a share as a percentage between 0% and 99%: no model is ever 100% sure."""
+    return f"{min(max(share, 0.0), 0.99):.0%}"
+
+
+def show_more_note(total: int) -> None:
+    if total > SHOWN:
+        st.caption(
+            f"and {total - SHOWN} more. Deal with these first, then check again: the lists "
+            "often shrink once the worst photos are fixed."
+        )
+
+
+counts = project.photo_counts()
+if sum(1 for count in counts.values() if count > 0) < 2:
+    st.info(
+        "Add photos to at least 2 classes first; then this page can check them.",
+        icon=":material/info:",
+    )
+    state.page_link(state.COLLECT_PAGE, label="Go to Collect photos")
+    st.stop()
+
+# The check uses the network and size of the last training, whose features are cached.
+record = project.training_record()
+settings = record.settings if record is not None else {}
+backbone_name = str(settings.get("backbone") or backbones.DEFAULT_BACKBONE)
+image_size = int(
+    settings.get("image_size") or backbones.get_backbone(backbone_name).default_image_size
+)
+
+kept = st.session_state.get(REPORT_KEY)
+if kept is not None and kept["project"] != project.id:
+    kept = None
+button_label = "Check my photos" if kept is None else "Check again"
+if st.button(button_label, key="check_data_button", type="primary", icon=":material/rule:"):
+    engine.load_engine()
+    from tlcore import datamap, embeddings, quality
+
+    progress_bar = st.progress(0.0, text="Loading the pretrained network…")
+
+    def report_progress(done: int, total: int) -> None:
+        progress_bar.progress(
+            done / total if total else 1.0, text=f"Looking at your photos: {done} of {total}"
+        )
+
+    try:
+        shared_base = engine.load_base(backbone_name, image_size)
+        report = quality.check_dataset(
+            project.to_dataset(),
+            shared_base,
+            embeddings.EmbeddingCache(space.embedding_cache_dir),
+            on_progress=report_progress,
+        )
+    except errors.TlcoreError as error:
+        progress_bar.empty()
+        st.error(str(error), icon=":material/error:")
+        st.stop()
+    progress_bar.empty()
+    st.session_state[REPORT_KEY] = {
+        "project": project.id,
+        "report": report,
+        "map": datamap.build_data_map(report),
+        "changed": 0,
+    }
+    # Once more from the top, so the button says "Check again".
+    st.rerun()
+
+if kept is None:
+    st.info(
+        f"Press **{button_label}** to look for problems in your "
+        f"{state.plural(project.photo_count(), 'photo', 'photos')}. A project that was trained "
+        "is checked in seconds; otherwise each photo is looked at once first.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+report, data_map = kept["report"], kept["map"]
+if kept["changed"]:
+    st.caption(
+        f"You moved or removed {state.plural(kept['changed'], 'photo', 'photos')} since the "
+        "check; they are left out of the lists. Check again to look at everything afresh, and "
+        "train again so the model learns from the corrected photos."
+    )
+
+photos_metric, recognised_metric, mislabelled_metric, duplicates_metric, outliers_metric = (
+    st.columns(5)
+)
+photos_metric.metric("Photos checked", len(report.photos), border=True)
+recognised_metric.metric(
+    "Recognised",
+    f"{report.out_of_fold_accuracy:.0%}",
+    border=True,
+    help=f"Each photo is recognised by a model trained on the others ({report.settings.folds} "
+    "rounds), so every photo gets an honest second opinion.",
+)
+mislabelled_metric.metric("Maybe in the wrong class", len(report.mislabelled), border=True)
+duplicates_metric.metric("Pairs nearly the same", len(report.near_duplicates), border=True)
+outliers_metric.metric("Unlike their class", len(report.outliers), border=True)
+
+# The labels carry no counts, so the tab shown stays the same while photos are fixed.
+mislabelled_tab, duplicates_tab, outliers_tab, map_tab = st.tabs(
+    ["Maybe in the wrong class", "Nearly the same", "Unlike their class", "Map of your photos"],
+    key="check_data_tab",
+    on_change="rerun",
+)
+
+with mislabelled_tab:
+    if not report.mislabelled:
+        st.success(
+            "No photo looks like it belongs to another class.", icon=":material/check_circle:"
+        )
+    else:
+        st.caption(
+            "A model that never saw these photos is sure they show another class than the one "
+            "they are in. Move them if it is right; remove them if they show neither."
+        )
+        for index, item in enumerate(report.mislabelled[:SHOWN]):
+            if index % CARD_COLUMNS == 0:
+                row = st.columns(CARD_COLUMNS)
+            with row[index % CARD_COLUMNS].container(border=True):
+                photo_card(
+                    item.photo,
+                    f"mislabelled_{item.photo.content_hash}",
+                    f"Looks like **{item.suggested_class}** ({percent(item.confidence)} sure); "
+                    f"{percent(item.label_probability)} for {item.photo.class_name}.",
+                    suggested_class=item.suggested_class,
+                )
+        show_more_note(len(report.mislabelled))
+
+with duplicates_tab:
+    if not report.near_duplicates:
+        st.success("No two photos are nearly the same.", icon=":material/check_circle:")
+    else:
+        st.caption(
+            "Pairs of photos the model can hardly tell apart. Across two classes, one of them "
+            "is in the wrong class. Within a class, they make the photos set aside for "
+            "checking too easy: keep the one that shows the most."
+        )
+        for index, pair in enumerate(report.near_duplicates[:SHOWN]):
+            with st.container(border=True):
+                first_column, second_column, text_column = st.columns([1, 1, 2])
+                with text_column:
+                    st.markdown(f"**{pair.similarity:.0%} alike**")
+                    if pair.same_class:
+                        st.caption(f"Both in {pair.first.class_name}.")
+                    else:
+                        st.warning(
+                            f"In two classes: {pair.first.class_name} and "
+                            f"{pair.second.class_name}.",
+                            icon=":material/warning:",
+                        )
+                with first_column:
+                    photo_card(
+                        pair.first,
+                        f"duplicate_{index}_first",
+                        "",
+                        suggested_class=None if pair.same_class else pair.second.class_name,
+                    )
+                with second_column:
+                    photo_card(
+                        pair.second,
+                        f"duplicate_{index}_second",
+                        "",
+                        suggested_class=None if pair.same_class else pair.first.class_name,
+                    )
+        show_more_note(len(report.near_duplicates))
+
+with outliers_tab:
+    if not report.outliers:
+        st.success(
+            "Every photo is like the other photos of its class.", icon=":material/check_circle:"
+        )
+    else:
+        st.caption(
+            "Photos far less like their class than its other photos are: another subject, an "
+            "unusual view, or a photo that slipped in by mistake. Keep them if they show the "
+            "class in a way worth learning."
+        )
+        # A one-click move is offered only where a model that never saw the photo is sure.
+        suggestions = {
+            point.photo.content_hash: point.predicted_class
+            for point in data_map.points
+            if point.confidence >= report.settings.mislabelled_confidence
+        }
+        for index, item in enumerate(report.outliers[:SHOWN]):
+            if index % CARD_COLUMNS == 0:
+                row = st.columns(CARD_COLUMNS)
+            with row[index % CARD_COLUMNS].container(border=True):
+                photo_card(
+                    item.photo,
+                    f"outlier_{item.photo.content_hash}",
+                    f"Likeness to the rest of {item.photo.class_name}: "
+                    f"**{percent(item.similarity)}**, where "
+                    f"{percent(item.typical_similarity)} is typical.",
+                    suggested_class=suggestions.get(item.photo.content_hash),
+                )
+        show_more_note(len(report.outliers))
+
+with map_tab:
+    colour_by = st.segmented_control(
+        "Colour the photos by",
+        ["class", "correct"],
+        format_func={"class": "Class", "correct": "Recognised or not"}.get,
+        default="class",
+        key="check_data_colour",
+    )
+    chart_column, photo_column = st.columns([3, 1], gap="medium")
+    with chart_column:
+        selection = st.plotly_chart(
+            charts.data_map_figure(data_map, colour_by or "class"),
+            key=MAP_KEY,
+            on_select="rerun",
+            selection_mode="points",
+            config={"displayModeBar": False},
+        )
+        st.caption(
+            f"Recognised by a model that never saw them: {data_map.correct_share:.0%}. Points "
+            "of one class far inside another's cloud are worth a look."
+        )
+    with photo_column:
+        chosen = charts.selected_point(selection, data_map)
+        if chosen is None:
+            st.info("Click a point to see its photo here.", icon=":material/touch_app:")
+        else:
+            point = data_map.points[chosen]
+            with st.container(border=True):
+                photo_card(
+                    point.photo,
+                    "map_photo",
+                    f"A model that never saw it says **{point.predicted_class}** "
+                    f"({percent(point.confidence)}).",
+                    suggested_class=(
+                        point.predicted_class
+                        if point.confidence >= report.settings.mislabelled_confidence
+                        else None
+                    ),
+                )
+
+state.page_link(state.TRAIN_PAGE, label="Next: train again on the corrected photos")

@@ -1,0 +1,161 @@
+"""The pages of explanations, data checks and exports, on a real small trained project.
+
+The project holds the session's small real training (5 grocery classes, 96 pixels), saved into
+a workspace the way the Train page saves it, so no test here trains again.
+"""
+
+import dataclasses
+import pathlib
+
+import pytest
+from app_fixtures import (  # noqa: F401
+    APP_FILE,
+    SLOW_PAGE_TIMEOUT,
+    app_workspace_fixture,
+    grocery_photos,
+)
+from streamlit.testing.v1 import AppTest
+
+from tlapp import charts
+from tlcore import workspace
+
+OWNER = "owner-token-for-check-data-tests"
+
+
+def texts(elements) -> str:
+    return "\n".join(str(element.value) for element in elements)
+
+
+def open_page(project: workspace.Project, page: str) -> AppTest:
+    app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
+    app.query_params.update({"owner": project.owner, "project": project.id})
+    app.run()
+    return app.switch_page(page).run()
+
+
+def test_the_confusion_matrix_has_a_clickable_square_over_each_cell():
+    figure = charts.clickable_confusion_matrix_figure(["Apple", "Milk"], [[3, 1], [0, 4]])
+    right, wrong, squares = figure.data
+    assert right.hoverinfo == "skip" and wrong.hoverinfo == "skip"
+    assert list(zip(squares.y, squares.x, strict=True)) == [
+        ("Apple", "Apple"),
+        ("Apple", "Milk"),
+        ("Milk", "Apple"),
+        ("Milk", "Milk"),
+    ]
+    assert list(squares.text) == ["3 photos", "1 photo", "0 photos", "4 photos"]
+    assert figure.layout.clickmode == "event+select"
+    click = {"selection": {"points": [{"x": "Milk", "y": "Apple", "curve_number": 2}]}}
+    assert charts.selected_cell(click) == ("Apple", "Milk")
+    assert charts.selected_cell({"selection": {"points": []}}) is None
+    assert charts.selected_cell(None) is None
+
+
+@dataclasses.dataclass
+class CheckedProject:
+    folder: pathlib.Path
+    project: workspace.Project
+    moved_photo: str
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory, small_training):
+    """The small training's photos and model in a workspace, with one banana filed as carrots."""
+    folder = tmp_path_factory.mktemp("check_data_workspace")
+    project = workspace.Workspace(folder).create_project("Groceries", OWNER)
+    project.add_dataset(small_training.dataset)
+    project.save_trained(small_training.trained)
+    banana = project.photos("Banana")[0]
+    project.move_photo(banana.content_hash, "Banana", "Carrots")
+    return CheckedProject(folder, project.refresh(), banana.content_hash)
+
+
+@pytest.fixture
+def in_workspace(checked, monkeypatch):
+    monkeypatch.setenv("TLCORE_WORKSPACE", str(checked.folder))
+    return checked
+
+
+@pytest.mark.slow
+def test_a_square_of_the_confusion_matrix_shows_its_photos_and_their_heatmaps(in_workspace):
+    app = open_page(in_workspace.project, "pages/3_Evaluate.py")
+    assert not app.exception
+    assert len(app.get("plotly_chart")) == 2
+    square = app.selectbox(key="evaluate_cell")
+    assert square.value is None
+    scores = in_workspace.project.training_record().evaluation
+    right_answers = [
+        item for item in scores["predictions"] if item["true_class"] == item["predicted_class"]
+    ]
+    chosen = (right_answers[0]["true_class"], right_answers[0]["true_class"])
+    square.set_value(chosen).run()
+    assert not app.exception
+    assert f"**Really:** {chosen[0]}" in texts(app.markdown)
+    switch = app.toggle(key=f"cell_explain_{right_answers[0]['content_hash']}")
+    switch.set_value(True).run()
+    assert not app.exception
+    assert f"What made it say {chosen[0]}" in texts(app.caption)
+
+
+@pytest.mark.slow
+def test_predict_shows_what_the_model_looked_at(in_workspace):
+    app = open_page(in_workspace.project, "pages/4_Predict.py")
+    file_name, data = grocery_photos("Watermelon", 1, split="val")[0]
+    app.file_uploader(key="predict_upload").set_value((file_name, data, "image/jpeg"))
+    app.run()
+    assert not app.exception
+    assert "What the model looked at" in texts(app.markdown)
+    assert "made the model choose" in texts(app.markdown)
+    explained = app.selectbox(key="predict_explain_class")
+    assert explained.value == explained.options[explained.index]
+    explained.set_value("Banana").run()
+    assert not app.exception
+    assert "choose **Banana**" in texts(app.markdown)
+
+
+@pytest.mark.slow
+def test_check_your_data_finds_the_banana_among_the_carrots_and_moves_it_back(in_workspace):
+    project = in_workspace.project
+    app = open_page(project, "pages/6_Check_data.py")
+    assert not app.exception
+    assert "Check my photos" in texts(app.info)
+    app.button(key="check_data_button").click().run()
+    assert not app.exception
+    assert app.metric[0].value == str(project.photo_count())
+    assert len(app.get("plotly_chart")) == 1
+    tab_labels = [tab.label for tab in app.tabs]
+    assert tab_labels == [
+        "Maybe in the wrong class",
+        "Nearly the same",
+        "Unlike their class",
+        "Map of your photos",
+    ]
+    move = app.button(key=f"mislabelled_{in_workspace.moved_photo}_move")
+    assert move.label == "Move to Banana"
+    move.click().run()
+    assert not app.exception
+    assert "to **Banana**" in texts(app.success)
+    assert project.refresh().find_photo(in_workspace.moved_photo).class_name == "Banana"
+    # The photo has left the list; the rest of the report stays until the next check.
+    keys = [button.key for button in app.button]
+    assert f"mislabelled_{in_workspace.moved_photo}_move" not in keys
+    assert "You moved or removed 1 photo" in texts(app.caption)
+
+
+def test_check_your_data_asks_for_two_classes_first(app_workspace):
+    project = workspace.Workspace(app_workspace).create_project("Empty", OWNER)
+    app = open_page(project, "pages/6_Check_data.py")
+    assert not app.exception
+    assert "at least 2 classes" in texts(app.info)
+
+
+@pytest.mark.slow
+def test_export_prepares_a_checked_tflite_model(in_workspace):
+    app = open_page(in_workspace.project, "pages/5_Export.py")
+    assert not app.exception
+    assert len(app.get("download_button")) == 2
+    app.button(key="prepare_tflite-float").click().run()
+    assert not app.exception
+    downloads = app.get("download_button")
+    assert len(downloads) == 3
+    assert "the same answers as the original model" in texts(app.caption)

@@ -1,0 +1,258 @@
+"""Augmentation: reproducible views, cached view features, test-time augmentation, the page."""
+
+import dataclasses
+import io
+
+import numpy as np
+import pytest
+from app_fixtures import (  # noqa: F401
+    APP_FILE,
+    SLOW_PAGE_TIMEOUT,
+    app_workspace_fixture,
+    grocery_photos,
+)
+from PIL import Image
+
+from tlcore import augmentation, embeddings, errors, images
+
+NO_CHANGE = augmentation.AugmentationSettings(
+    flip=False, rotation_degrees=0, zoom=0, brightness=0, contrast=0
+)
+
+
+def photo_bytes(colour_at=None, size=(120, 90)) -> bytes:
+    """A small photo with a left-right asymmetric pattern, so mirroring shows."""
+    pixels = np.zeros((size[1], size[0], 3), dtype=np.uint8)
+    pixels[:, : size[0] // 3] = (200, 30, 30)
+    pixels[:, size[0] // 3 :] = (20, 160, 220)
+    pixels[size[1] // 2 :, :, 1] += 60
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_view_is_the_same_picture_every_time_and_views_differ():
+    data = photo_bytes()
+    seeds = [augmentation.view_seed(images.content_hash(data), view) for view in range(4)]
+    first = augmentation.augmented_pixels(data, augmentation.AugmentationSettings(), seeds, 64)
+    again = augmentation.augmented_pixels(data, augmentation.AugmentationSettings(), seeds, 64)
+    assert all(view.shape == (64, 64, 3) and view.dtype == np.uint8 for view in first)
+    for one, other in zip(first, again, strict=True):
+        np.testing.assert_array_equal(one, other)
+    assert len({view.tobytes() for view in first}) == 4
+    assert augmentation.view_seed("abc", 1) != augmentation.view_seed("abc", 2)
+    assert augmentation.view_seed("abc", 1) != augmentation.view_seed("abd", 1)
+
+
+def test_no_change_is_the_plain_resize_and_a_flip_is_a_mirror_image():
+    data = photo_bytes()
+    plain = images.load_pixels(data, 64).astype(int)
+    unchanged = augmentation.augmented_pixels(data, NO_CHANGE, [7], 64)[0].astype(int)
+    # The same squash to a square, sampled a little differently: near-identical pixels.
+    assert np.abs(unchanged - plain).mean() < 3
+    flip_only = dataclasses.replace(NO_CHANGE, flip=True)
+    views = augmentation.augmented_pixels(data, flip_only, list(range(20)), 64)
+    mirrored = [view for view in views if np.abs(view.astype(int) - plain).mean() > 20]
+    # About half of the seeds mirror the photo; each of those is the plain photo mirrored.
+    assert 3 <= len(mirrored) <= 17
+    for view in mirrored:
+        assert np.abs(view.astype(int) - augmentation.mirrored(plain)).mean() < 3
+
+
+def test_turned_corners_are_filled_with_the_photo_not_black():
+    white = io.BytesIO()
+    Image.new("RGB", (80, 120), (255, 255, 255)).save(white, format="PNG")
+    turned = dataclasses.replace(NO_CHANGE, rotation_degrees=30, zoom=0.3)
+    for view in augmentation.augmented_pixels(white.getvalue(), turned, list(range(6)), 48):
+        assert view.min() >= 250
+
+
+def test_brightness_and_contrast_stay_within_their_strength():
+    data = photo_bytes()
+    plain = images.load_pixels(data, 48).astype(float)
+    lighter = dataclasses.replace(NO_CHANGE, brightness=0.2)
+    for view in augmentation.augmented_pixels(data, lighter, list(range(8)), 48):
+        shift = view.astype(float).mean() - plain.mean()
+        assert abs(shift) <= 0.2 * 255 + 1
+
+
+def test_big_photos_are_shrunk_before_they_are_changed():
+    big = Image.new("RGB", (3000, 2000), (10, 20, 30))
+    small = augmentation.working_copy(big, 96)
+    assert max(small.size) <= 1.5 * 96 and small.size[0] > small.size[1]
+    tiny = Image.new("RGB", (50, 40))
+    assert augmentation.working_copy(tiny, 96) is tiny
+
+
+def test_the_preview_shows_the_views_the_model_learns_from():
+    data = photo_bytes()
+    settings = augmentation.AugmentationSettings(rotation_degrees=25)
+    shown = augmentation.preview(data, settings, count=3, size=64)
+    seeds = [augmentation.view_seed(images.content_hash(data), view) for view in range(3)]
+    learned = augmentation.augmented_pixels(data, settings, seeds, 64)
+    for one, other in zip(shown, learned, strict=True):
+        np.testing.assert_array_equal(one, other)
+
+
+def test_settings_are_checked_saved_and_named_in_the_cache():
+    defaults = augmentation.AugmentationSettings()
+    assert augmentation.AugmentationSettings.from_dict(defaults.to_dict()) == defaults
+    assert defaults.cache_key() == augmentation.AugmentationSettings().cache_key()
+    assert defaults.cache_key() != dataclasses.replace(defaults, zoom=0.1).cache_key()
+    assert defaults.cache_key().isalnum()
+    assert not NO_CHANGE.changes_anything and defaults.changes_anything
+    with pytest.raises(errors.SettingsError, match="turn"):
+        augmentation.AugmentationSettings(rotation_degrees=90).validate()
+    with pytest.raises(errors.SettingsError, match="zoom"):
+        augmentation.AugmentationSettings(zoom="a lot").validate()
+
+
+def test_each_variant_has_its_own_place_in_the_cache(tmp_path):
+    cache = embeddings.EmbeddingCache(tmp_path)
+    content_hash = "ab" * 32
+    view = embeddings.augmented_view(augmentation.AugmentationSettings(), 3)
+    paths = {
+        cache.path_for(content_hash, "base-96", variant.key)
+        for variant in (embeddings.ORIGINAL, embeddings.MIRRORED, view)
+    }
+    assert len(paths) == 3
+    assert cache.path_for(content_hash, "base-96") == cache.path_for(content_hash, "base-96", "")
+    assert view.key.endswith("-view3")
+    cache.put(content_hash, "base-96", np.ones(4), view.key)
+    np.testing.assert_array_equal(cache.get(content_hash, "base-96", view.key), np.ones(4))
+    assert cache.get(content_hash, "base-96") is None
+    with pytest.raises(ValueError):
+        cache.path_for(content_hash, "base-96", "../escape")
+
+
+def test_decoding_a_photo_s_views_gives_the_same_pixels_as_augmenting_it(tmp_path):
+    from tlcore import datasets
+
+    data = photo_bytes()
+    photo = datasets.Photo("a.png", "A", images.content_hash(data), data=data)
+    settings = augmentation.AugmentationSettings()
+    variants = [embeddings.ORIGINAL, embeddings.MIRRORED] + [
+        embeddings.augmented_view(settings, view) for view in range(3)
+    ]
+    batch = embeddings.decode_batch([photo] * 5, 64, variants)
+    plain = images.load_pixels(data, 64)
+    np.testing.assert_array_equal(batch[0], plain)
+    np.testing.assert_array_equal(batch[1], augmentation.mirrored(plain))
+    seeds = [augmentation.view_seed(photo.content_hash, view) for view in range(3)]
+    views = augmentation.augmented_pixels(data, settings, seeds, 64)
+    for row, view in zip(batch[2:], views, strict=True):
+        np.testing.assert_array_equal(row, view)
+
+
+def test_test_time_views_are_the_batch_and_its_mirror_image():
+    batch = np.arange(2 * 4 * 4 * 3).reshape(2, 4, 4, 3)
+    original, mirror = augmentation.test_time_views(batch)
+    np.testing.assert_array_equal(original, batch)
+    np.testing.assert_array_equal(mirror[:, :, 0], batch[:, :, -1])
+
+
+def test_training_settings_keep_augmentation_and_old_files_load_without_it():
+    from tlcore import training
+
+    settings = training.TrainingSettings(
+        augmentation_views=3,
+        augmentation=augmentation.AugmentationSettings(zoom=0.1),
+        test_time_augmentation=True,
+    )
+    assert training.TrainingSettings.from_dict(settings.to_dict()) == settings
+    old = {"epochs": 20, "image_size": 160, "dropout": 0.2}
+    loaded = training.TrainingSettings.from_dict(old)
+    assert loaded.augmentation_views == 0 and loaded.test_time_augmentation is False
+    assert loaded.augmentation == augmentation.AugmentationSettings()
+    with pytest.raises(ValueError):
+        training.TrainingSettings.from_dict({"test_time_augmentation": "yes"})
+    with pytest.raises(ValueError):
+        training.TrainingSettings.from_dict({"augmentation": [1, 2]})
+    with pytest.raises(errors.SettingsError, match="augmented views"):
+        training.TrainingSettings(augmentation_views=50).validate()
+    with pytest.raises(errors.SettingsError, match="turn"):
+        training.TrainingSettings(
+            augmentation=augmentation.AugmentationSettings(rotation_degrees=45)
+        ).validate()
+
+
+@pytest.mark.slow
+def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_training, tmp_path):
+    from tlcore import datasets, evaluation, splitting, training
+
+    dataset = small_training.dataset
+    settings = dataclasses.replace(
+        small_training.settings, epochs=10, augmentation_views=2, test_time_augmentation=True
+    )
+    reports = []
+    trained = training.train(dataset, settings, on_progress=reports.append, cache_dir=tmp_path)
+    photo_count = len(dataset.photos)
+    validation_count = trained.evaluation.photo_count
+    training_count = photo_count - validation_count
+    embedding = [report for report in reports if report.phase == "embedding"]
+    assert embedding[-1].total == photo_count + 2 * training_count + validation_count
+    view_files = list(tmp_path.rglob("*-view1.npy"))
+    # Views are made of the training photos only; validation photos are never augmented.
+    assert len(view_files) == training_count
+    assert len(list(tmp_path.rglob("*-mirror.npy"))) == validation_count
+
+    again = []
+    training.train(dataset, settings, on_progress=again.append, cache_dir=tmp_path)
+    first = next(report for report in again if report.phase == "embedding")
+    assert first.done == first.total
+
+    # The validation figures used the cached mirror images; predicting the same photos through
+    # the saved model with test-time augmentation gives the same answers.
+    labels = np.asarray(dataset.labels)
+    _, validation_rows = splitting.stratified_split(
+        labels, settings.validation_split, settings.seed, dataset.class_names
+    )
+    validation_set = datasets.Dataset(
+        class_names=dataset.class_names,
+        photos=[dataset.photos[row] for row in validation_rows],
+        skipped=[],
+        duplicates=[],
+    )
+    through_model = evaluation.evaluate_dataset(trained, validation_set)
+    assert through_model.accuracy == pytest.approx(trained.evaluation.accuracy)
+    stored = {answer.file_name: answer.confidence for answer in trained.evaluation.predictions}
+    for answer in through_model.predictions:
+        assert answer.confidence == pytest.approx(stored[answer.file_name], abs=1e-3)
+
+
+@pytest.mark.slow
+def test_the_train_page_previews_augmentation_and_passes_the_settings_on(
+    app_workspace, engine_environment, monkeypatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    from tlapp import jobs
+    from tlcore import workspace
+
+    project = workspace.Workspace(app_workspace).create_project("Augmented", "augment-owner")
+    for class_name in ("Banana", "Carrots"):
+        project.add_class(class_name)
+        project.add_photos(class_name, grocery_photos(class_name, 3))
+    started = []
+    monkeypatch.setattr(jobs, "start_training", lambda project, settings: started.append(settings))
+
+    app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
+    app.query_params.update({"owner": project.owner, "project": project.id})
+    app.run()
+    app.switch_page("pages/2_Train.py").run()
+    assert not app.exception
+    # The preview grid: eight augmented views of the first photo.
+    assert len(app.get("image")) == 8
+    app.slider(key="setting_augmentation_views").set_value(3)
+    app.slider(key="setting_augment_rotation").set_value(25)
+    app.checkbox(key="setting_fine_tune").check()
+    app.checkbox(key="setting_test_time_augmentation").check()
+    app.run()
+    assert not app.exception
+    app.button(key="train_button").click().run()
+    assert not app.exception
+    assert len(started) == 1
+    settings = started[0]
+    assert settings.augmentation_views == 3
+    assert settings.augmentation.rotation_degrees == 25
+    assert settings.fine_tune and settings.test_time_augmentation
