@@ -210,6 +210,17 @@ with st.expander(
             "0 learns from your photos alone. Each copy is looked at once and remembered, so "
             "only the first training takes longer."
         )
+        head_count = st.slider(
+            "Learners averaged",
+            min_value=1,
+            max_value=5,
+            value=defaults.head_count,
+            key="setting_head_count",
+        )
+        st.caption(
+            "Each learner starts from its own random guess; their average answer is steadier "
+            "than any one of them. Each one adds a few seconds."
+        )
         flip = st.checkbox(
             "Mirror left to right", value=default_augmentation.flip, key="setting_augment_flip"
         )
@@ -305,6 +316,7 @@ settings = training.TrainingSettings(
     augmentation_views=int(augmentation_views),
     augmentation=augmentation_settings,
     test_time_augmentation=bool(test_time_augmentation),
+    head_count=int(head_count),
     fine_tune=bool(fine_tune),
 )
 

@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from tlcore import datasets, workspace
 
 OWNER = "owner-token-for-hostile-input-tests"
+HOME_TITLE = ":material/photo_camera: Photo Classifier Trainer"
 
 # Every path the workspace may hold, relative to its root. Class folders are
 # `names.folder_name_for` names; photos are named by the hash of their content.
@@ -108,20 +109,30 @@ class PageSession:
 
     Args:
         page: The page's script, such as "pages/1_Collect.py", or "app.py" for Home.
+        title: The page's title, which tells whether the session shows the page.
     """
 
-    def __init__(self, page: str):
+    def __init__(self, page: str, title: str):
         self.page = page
+        self.title = title
+        self.project_id = None
         self.app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
         self.app.query_params["owner"] = OWNER
         self.app.run()
 
     def show(self, project: workspace.Project | None = None) -> AppTest:
-        """Opens a project (when given) in the session, then shows the page."""
-        if project is not None:
-            self.app.session_state["project_id"] = project.id
+        """Shows the page, with a project open when one is given.
+
+        A session that already shows the page with that project is left as it is, which
+        saves a run of the page.
+        """
+        if project is not None and project.id != self.project_id:
+            self.app.session_state["project_id"] = self.project_id = project.id
+        elif self.app.title and self.app.title[0].value == self.title:
+            return self.app
         self.app.switch_page(self.page).run()
         assert not self.app.exception
+        assert self.app.title[0].value == self.title
         return self.app
 
     def upload(self, key_prefix: str, files) -> AppTest:
@@ -133,12 +144,12 @@ class PageSession:
 
 @pytest.fixture(scope="module")
 def collect(sandbox) -> PageSession:
-    return PageSession("pages/1_Collect.py")
+    return PageSession("pages/1_Collect.py", "1 · Collect photos")
 
 
 @pytest.fixture(scope="module")
 def home(sandbox) -> PageSession:
-    return PageSession("app.py")
+    return PageSession("app.py", HOME_TITLE)
 
 
 def new_project(sandbox: Sandbox, name: str, class_names=()) -> workspace.Project:
@@ -236,7 +247,7 @@ def test_a_bad_zip_imported_on_collect(case, sandbox, collect):
 
 @pytest.fixture(scope="module")
 def export(sandbox, engine_environment) -> PageSession:
-    return PageSession("pages/5_Export.py")
+    return PageSession("pages/5_Export.py", "5 · Export")
 
 
 def project_params() -> list:
@@ -349,7 +360,7 @@ def test_a_hostile_project_name_on_home(case, sandbox, home):
     made = {path.name for path in sandbox.workspace_root.iterdir()} - folders_before
     if case.expect == hostile_corpus.REFUSED:
         assert case.message in texts(app.error)
-        assert app.title[0].value.endswith("Photo Classifier Trainer")
+        assert app.title[0].value == HOME_TITLE
         assert made == set()
     else:
         cleaned = case.cleaned if case.cleaned is not None else case.name

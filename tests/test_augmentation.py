@@ -182,7 +182,11 @@ def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_
 
     dataset = small_training.dataset
     settings = dataclasses.replace(
-        small_training.settings, epochs=10, augmentation_views=2, test_time_augmentation=True
+        small_training.settings,
+        epochs=10,
+        augmentation_views=2,
+        test_time_augmentation=True,
+        head_count=2,
     )
     reports = []
     trained = training.train(dataset, settings, on_progress=reports.append, cache_dir=tmp_path)
@@ -200,6 +204,13 @@ def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_
     training.train(dataset, settings, on_progress=again.append, cache_dir=tmp_path)
     first = next(report for report in again if report.phase == "embedding")
     assert first.done == first.total
+    # Two heads, one after the other, averaged into one: the bar goes over both.
+    learning = [report for report in reports if report.phase == "training"]
+    assert [report.done for report in learning] == list(range(1, 21))
+    assert [report.epoch for report in learning] == list(range(1, 11)) * 2
+    assert len(trained.history["val_loss"]) == 10
+    head = trained.model.get_layer("head")
+    assert [layer.name for layer in head.layers][-1] == "average"
 
     # The validation figures used the cached mirror images; predicting the same photos through
     # the saved model with test-time augmentation gives the same answers.
@@ -247,6 +258,7 @@ def test_the_train_page_previews_augmentation_and_passes_the_settings_on(
     app.slider(key="setting_augment_rotation").set_value(25)
     app.checkbox(key="setting_fine_tune").check()
     app.checkbox(key="setting_test_time_augmentation").check()
+    app.slider(key="setting_head_count").set_value(3)
     app.run()
     assert not app.exception
     app.button(key="train_button").click().run()
@@ -256,3 +268,4 @@ def test_the_train_page_previews_augmentation_and_passes_the_settings_on(
     assert settings.augmentation_views == 3
     assert settings.augmentation.rotation_degrees == 25
     assert settings.fine_tune and settings.test_time_augmentation
+    assert settings.head_count == 3

@@ -113,9 +113,13 @@ def warm_up(shared_base, dataset: datasets.Dataset) -> None:
         shared_base.embed_batch(pixels[:size])
 
 
-# Augmented views per photo for the benchmark's augmented run, measured on the grocery photos
-# (see README): more views kept adding a little, at one more pass over `train` each.
-RECOMMENDED_VIEWS = 4
+# The augmented run's recipe, chosen on the grocery photos (train on `train`, score on `val`;
+# see README): 6 views a photo, over 20 epochs since each epoch is 7 times longer, and three
+# heads averaged. One head's accuracy moved between 69% and 76% with its random start; three
+# averaged moved far less.
+RECOMMENDED_VIEWS = 6
+RECOMMENDED_HEADS = 3
+RECOMMENDED_EPOCHS_WITH_VIEWS = 20
 
 
 def main(argv=None) -> int:
@@ -136,6 +140,12 @@ def main(argv=None) -> int:
         type=int,
         default=RECOMMENDED_VIEWS,
         help=f"augmented views per photo for the augmented run (default {RECOMMENDED_VIEWS})",
+    )
+    parser.add_argument(
+        "--head-count",
+        type=int,
+        default=RECOMMENDED_HEADS,
+        help=f"heads averaged in the augmented run (default {RECOMMENDED_HEADS})",
     )
     parser.add_argument(
         "--skip-augmented", action="store_true", help="skip the run with augmented views + TTA"
@@ -317,12 +327,15 @@ def _augmented_run(arguments, data, train_set, figures: dict, cache_dir: str) ->
     """Trains on all of train with augmented views and scores on val with and without TTA."""
     settings = training.TrainingSettings(
         image_size=arguments.image_size,
+        epochs=RECOMMENDED_EPOCHS_WITH_VIEWS,
         augmentation_views=arguments.augmentation_views,
+        head_count=arguments.head_count,
         test_time_augmentation=True,
     )
     started = time.perf_counter()
     trained = training.train(train_set, settings, cache_dir=cache_dir)
     figures["augmented_views"] = settings.augmentation_views
+    figures["augmented_heads"] = settings.head_count
     figures["augmented_train_seconds"] = time.perf_counter() - started
     with_tta = _score_on_val(trained, data)
     if with_tta is None:
@@ -336,8 +349,9 @@ def _augmented_run(arguments, data, train_set, figures: dict, cache_dir: str) ->
     figures["augmented_val_accuracy_without_tta"] = without_tta.accuracy
     figures["augmented_val_accuracy"] = with_tta.accuracy
     print(
-        f"with {settings.augmentation_views} augmented views a photo (embedded once, cached): "
-        f"{figures['augmented_train_seconds']:.1f} s to train; accuracy on val "
+        f"with {settings.augmentation_views} augmented views a photo (embedded once, cached) "
+        f"and {settings.head_count} heads averaged: {figures['augmented_train_seconds']:.1f} s "
+        "to train; accuracy on val "
         f"{without_tta.accuracy:.1%}, with test-time augmentation {with_tta.accuracy:.1%} "
         "(target >= 74%)"
     )
@@ -352,6 +366,11 @@ def _fine_tuning_run(arguments, data, train_set, figures: dict, cache_dir: str) 
         )
     settings = training.TrainingSettings(
         image_size=arguments.image_size,
+        epochs=(
+            RECOMMENDED_EPOCHS_WITH_VIEWS
+            if arguments.augmentation_views
+            else training.TrainingSettings().epochs
+        ),
         augmentation_views=arguments.augmentation_views,
         test_time_augmentation=True,
         fine_tune=True,

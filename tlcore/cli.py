@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="augmented views of each training photo the head also learns from (cached)",
     )
     train.add_argument(
+        "--head-count",
+        type=int,
+        default=defaults.head_count,
+        help="heads trained from different random starts and averaged",
+    )
+    train.add_argument(
         "--test-time-augmentation",
         action=argparse.BooleanOptionalAction,
         default=defaults.test_time_augmentation,
@@ -185,6 +191,7 @@ def run_train(arguments) -> int:
         hidden_units=arguments.hidden_units,
         l2_regularization=arguments.l2,
         augmentation_views=arguments.augmentation_views,
+        head_count=arguments.head_count,
         test_time_augmentation=arguments.test_time_augmentation,
         fine_tune=arguments.fine_tune,
         fine_tune_epochs=arguments.fine_tune_epochs,
