@@ -77,7 +77,9 @@ class TrainingSettings:
             loss stops falling, keeping the best weights.
         fine_tune_blocks: How many of the network's top blocks learn while fine-tuning.
         fine_tune_learning_rate: Adam's step size while fine-tuning, 10-100 times below the
-            head's so the pretrained weights move only a little.
+            head's so the pretrained weights move only a little. On the grocery photos, 100
+            times below (0.00001) raised the `val` accuracy, while 10 times below (0.0001)
+            lowered it from the first epoch.
         fine_tune_patience: Epochs without a better validation loss before fine-tuning stops.
     """
 
@@ -103,7 +105,7 @@ class TrainingSettings:
     fine_tune: bool = False
     fine_tune_epochs: int = 10
     fine_tune_blocks: int = 6
-    fine_tune_learning_rate: float = 0.0001
+    fine_tune_learning_rate: float = 0.00001
     fine_tune_patience: int = 3
 
     def validate(self) -> TrainingSettings:
