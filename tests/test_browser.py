@@ -8,7 +8,6 @@ so a person can look at what a customer would see.
 import contextlib
 import os
 import pathlib
-import socket
 import subprocess
 import sys
 import time
@@ -16,26 +15,12 @@ import urllib.request
 
 import pytest
 from app_fixtures import APP_CLASSES, ROOT, grocery_photos
+from server_fixtures import CHROMIUM, CHROMIUM_ARGUMENTS, free_port
 
-CHROMIUM = pathlib.Path("/usr/bin/chromium")
-CHROMIUM_ARGUMENTS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PHOTOS_PER_CLASS = 8
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until_healthy(address: str, server: subprocess.Popen, timeout: float = 90) -> None:
