@@ -4,13 +4,20 @@ import datetime
 
 import streamlit as st
 
-from tlapp import charts, media, messages, state
+from tlapp import charts, media, messages, paging, state
 from tlcore import datasets, errors
 
 MINIMUM_PHOTOS = 2
 RECOMMENDED_PHOTOS = 10
 THUMBNAILS_SHOWN = 12
 THUMBNAIL_COLUMNS = 6
+# A project with more classes than this shows their cards a page at a time, with a search box,
+# so that a page run makes the thumbnails of a few classes rather than of all of them.
+CLASS_CARDS_PER_PAGE = 8
+# A class's photos, once all are asked for, also come a page at a time.
+PHOTOS_PER_PAGE = 48
+CLASS_FILTER_KEY = "collect_class_filter"
+CLASS_PAGE_KEY = "collect_class_page"
 
 space, owner, project = state.start_page("Collect photos")
 project = state.require_project(project)
@@ -45,65 +52,8 @@ def add_files(class_name: str, widget: str, files: list[tuple[str, bytes]]) -> N
     finish_upload(widget, messages.add_result_messages(result, class_name))
 
 
-with st.form("add_class_form", clear_on_submit=True):
-    name_column, button_column = st.columns([4, 1], vertical_alignment="bottom")
-    new_class = name_column.text_input(
-        "New class", placeholder="For example: Apple", key="new_class_name"
-    )
-    add_clicked = button_column.form_submit_button(
-        "Add class", type="primary", icon=":material/add:", width="stretch", key="add_class"
-    )
-if add_clicked:
-    with state.user_errors():
-        added_name = project.add_class(new_class)
-        state.add_message("success", f"Added the class **{added_name}**. Now add its photos.")
-        st.rerun()
-
-with st.expander(
-    "Photos already sorted into folders? Upload them all as one zip", key="zip_expander"
-):
-    st.caption(
-        "Put one folder per class in the zip, named after the class, with its photos inside. "
-        "Folders with new names become new classes; the others add to the existing class."
-    )
-    zip_widget = "zip_upload"
-    zip_file = st.file_uploader(
-        "Zip file", type=["zip"], key=f"{zip_widget}_{next_round(zip_widget)}"
-    )
-    if zip_file is not None:
-        with st.spinner("Reading the photos in the zip…"):
-            try:
-                dataset = datasets.load_zip(zip_file.getvalue())
-                zip_result = project.add_dataset(dataset)
-            except errors.TlcoreError as error:
-                finish_upload(zip_widget, [("error", str(error))])
-        finish_upload(zip_widget, messages.add_result_messages(zip_result, None))
-
-classes = project.classes()
-if not classes:
-    st.info(
-        "Start by adding a class above, one for each product, for example *Apple* and *Milk*.",
-        icon=":material/arrow_upward:",
-    )
-    st.stop()
-
-counts = project.photo_counts()
-chart_column, status_column = st.columns([3, 2], gap="large")
-with chart_column:
-    st.plotly_chart(
-        charts.photos_per_class_figure(counts, MINIMUM_PHOTOS, RECOMMENDED_PHOTOS),
-        key="photos_per_class_chart",
-        config={"displayModeBar": False},
-    )
-with status_column:
-    st.markdown("#### Ready to train?")
-    readiness = messages.readiness_messages(counts, MINIMUM_PHOTOS, RECOMMENDED_PHOTOS)
-    for kind, text in readiness:
-        getattr(st, kind)(text)
-    if all(kind in ("success", "info") for kind, _ in readiness):
-        state.page_link(state.TRAIN_PAGE, label="Next: train the model")
-
-for project_class in classes:
+def show_class_card(project_class) -> None:
+    """Shows one class: its name, its menu, its upload and camera boxes and its photos."""
     key = project_class.key
     with st.container(border=True, key=f"class_card_{key}"):
         title_column, menu_column = st.columns([5, 2], vertical_alignment="center")
@@ -172,35 +122,129 @@ for project_class in classes:
         photos = project.photos(project_class.name)
         if not photos:
             st.caption("No photos yet.")
-            continue
+            return
         show_all = len(photos) <= THUMBNAILS_SHOWN or st.toggle(
             f"Show all {len(photos)} photos", key=f"show_all_{key}"
         )
-        shown = photos if show_all else photos[:THUMBNAILS_SHOWN]
+        if show_all:
+            start, stop = paging.show_page_picker(
+                len(photos), PHOTOS_PER_PAGE, f"collect_photo_page_{key}", ("photo", "photos")
+            )
+            shown = photos[start:stop]
+        else:
+            shown = photos[:THUMBNAILS_SHOWN]
         for index, photo in enumerate(shown):
             # A new row of columns every few photos keeps the rows of thumbnails aligned.
             if index % THUMBNAIL_COLUMNS == 0:
                 grid = st.columns(THUMBNAIL_COLUMNS)
             with grid[index % THUMBNAIL_COLUMNS]:
-                picture = media.thumbnail(str(photo.path), photo.content_hash)
-                caption = (
-                    photo.file_name if len(photo.file_name) <= 22 else photo.file_name[:20] + "…"
-                )
-                if picture is not None:
-                    st.image(picture, caption=caption, width="stretch")
-                else:
-                    st.caption(f"{caption} (cannot be shown)")
-                if st.button(
-                    "Remove",
-                    key=f"remove_{key}_{photo.content_hash[:24]}",
-                    icon=":material/close:",
-                    type="tertiary",
-                    help=f"Remove {photo.file_name} from {project_class.name}",
-                ):
-                    with state.user_errors():
-                        project.remove_photo(project_class.name, photo.content_hash)
-                        state.add_message(
-                            "success",
-                            f"Removed **{photo.file_name}** from **{project_class.name}**.",
-                        )
-                        st.rerun()
+                show_photo(project_class, photo)
+
+
+def show_photo(project_class, photo) -> None:
+    """Shows one photo of a class as a thumbnail with its name and a button that removes it."""
+    picture = media.thumbnail(str(photo.path), photo.content_hash)
+    caption = photo.file_name if len(photo.file_name) <= 22 else photo.file_name[:20] + "…"
+    if picture is not None:
+        st.image(picture, caption=caption, width="stretch")
+    else:
+        st.caption(f"{caption} (cannot be shown)")
+    if st.button(
+        "Remove",
+        key=f"remove_{project_class.key}_{photo.content_hash[:24]}",
+        icon=":material/close:",
+        type="tertiary",
+        help=f"Remove {photo.file_name} from {project_class.name}",
+    ):
+        with state.user_errors():
+            project.remove_photo(project_class.name, photo.content_hash)
+            state.add_message(
+                "success",
+                f"Removed **{photo.file_name}** from **{project_class.name}**.",
+            )
+            st.rerun()
+
+
+with st.form("add_class_form", clear_on_submit=True):
+    name_column, button_column = st.columns([4, 1], vertical_alignment="bottom")
+    new_class = name_column.text_input(
+        "New class", placeholder="For example: Apple", key="new_class_name"
+    )
+    add_clicked = button_column.form_submit_button(
+        "Add class", type="primary", icon=":material/add:", width="stretch", key="add_class"
+    )
+if add_clicked:
+    with state.user_errors():
+        added_name = project.add_class(new_class)
+        state.add_message("success", f"Added the class **{added_name}**. Now add its photos.")
+        if len(project.class_names) > CLASS_CARDS_PER_PAGE:
+            # Among many classes, the search box brings the new class's card into view.
+            st.session_state[CLASS_FILTER_KEY] = added_name
+            paging.first_page(CLASS_PAGE_KEY)
+        st.rerun()
+
+with st.expander(
+    "Photos already sorted into folders? Upload them all as one zip", key="zip_expander"
+):
+    st.caption(
+        "Put one folder per class in the zip, named after the class, with its photos inside. "
+        "Folders with new names become new classes; the others add to the existing class."
+    )
+    zip_widget = "zip_upload"
+    zip_file = st.file_uploader(
+        "Zip file", type=["zip"], key=f"{zip_widget}_{next_round(zip_widget)}"
+    )
+    if zip_file is not None:
+        with st.spinner("Reading the photos in the zip…"):
+            try:
+                dataset = datasets.load_zip(zip_file.getvalue())
+                zip_result = project.add_dataset(dataset)
+            except errors.TlcoreError as error:
+                finish_upload(zip_widget, [("error", str(error))])
+        finish_upload(zip_widget, messages.add_result_messages(zip_result, None))
+
+classes = project.classes()
+if not classes:
+    st.info(
+        "Start by adding a class above, one for each product, for example *Apple* and *Milk*.",
+        icon=":material/arrow_upward:",
+    )
+    st.stop()
+
+counts = project.photo_counts()
+chart_column, status_column = st.columns([3, 2], gap="large")
+with chart_column:
+    st.plotly_chart(
+        charts.photos_per_class_figure(counts, MINIMUM_PHOTOS, RECOMMENDED_PHOTOS),
+        key="photos_per_class_chart",
+        config={"displayModeBar": False},
+    )
+with status_column:
+    st.markdown("#### Ready to train?")
+    readiness = messages.readiness_messages(counts, MINIMUM_PHOTOS, RECOMMENDED_PHOTOS)
+    for kind, text in readiness:
+        getattr(st, kind)(text)
+    if all(kind in ("success", "info") for kind, _ in readiness):
+        state.page_link(state.TRAIN_PAGE, label="Next: train the model")
+
+shown_classes = classes
+if len(classes) > CLASS_CARDS_PER_PAGE:
+    st.markdown(f"#### Your {len(classes)} classes")
+    search = st.text_input(
+        "Find a class",
+        placeholder="Type part of a class name",
+        key=CLASS_FILTER_KEY,
+        on_change=paging.first_page,
+        args=(CLASS_PAGE_KEY,),
+        icon=":material/search:",
+    )
+    shown_classes = [item for item in classes if paging.matches(item.name, search)]
+    if not shown_classes:
+        st.info(f"No class name contains “{search.strip()}”.", icon=":material/search_off:")
+    start, stop = paging.show_page_picker(
+        len(shown_classes), CLASS_CARDS_PER_PAGE, CLASS_PAGE_KEY, ("class", "classes")
+    )
+    shown_classes = shown_classes[start:stop]
+
+for shown_class in shown_classes:
+    show_class_card(shown_class)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from tlapp import charts, engine, state
+from tlapp import charts, engine, messages, state
 from tlcore import backbones, datasets, device, errors
 
 space, owner, project = state.start_page("Train")
@@ -22,6 +22,8 @@ from tlcore import augmentation, training  # noqa: E402
 
 # How many augmented views of the chosen photo the preview shows.
 PREVIEW_VIEWS = 8
+# With more photos than this, the preview's photo is chosen in two steps: class, then photo.
+PREVIEW_CHOICES = 500
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -65,7 +67,7 @@ def show_progress(project_id: str) -> None:
     elif progress.phase == "loading":
         text = "Loading the pretrained network…"
     elif progress.phase == "embedding":
-        text = f"Step 1 of {steps} · Looking at your photos: {progress.done} of {progress.total}"
+        text = f"Step 1 of {steps} · {progress.message}"
     elif progress.phase == "training":
         text = f"Step 2 of {steps} · Learning: round {progress.done} of {progress.total}"
     elif progress.phase == "fine-tuning":
@@ -124,7 +126,7 @@ counts = dataset.counts()
 st.markdown(
     f"Ready: **{state.plural(len(dataset.photos), 'photo', 'photos')}** in "
     f"**{state.plural(len(counts), 'class', 'classes')}** "
-    f"({', '.join(f'{name}: {count}' for name, count in counts.items())})."
+    f"({messages.class_counts_summary(counts)})."
 )
 
 if device.training_queue.is_busy():
@@ -225,11 +227,12 @@ with st.expander(
             "Mirror left to right", value=default_augmentation.flip, key="setting_augment_flip"
         )
         test_time_augmentation = st.checkbox(
-            "Check new photos mirrored too (test-time augmentation)",
+            "Check new photos with changed copies too (test-time augmentation)",
             value=defaults.test_time_augmentation,
             key="setting_test_time_augmentation",
-            help="When predicting, averages the answers for each photo and its mirror image: "
-            "a little more reliable, twice the work.",
+            help="When predicting, averages the answers for each photo and 8 copies of it, "
+            "turned, zoomed and lit with the changes set here but never mirrored: steadier "
+            "answers, 9 times the work.",
         )
     with augment_right:
         rotation_degrees = st.slider(
@@ -270,7 +273,15 @@ with st.expander(
         brightness=brightness_percent / 100,
         contrast=contrast_percent / 100,
     )
-    preview_photos = {f"{photo.class_name}: {photo.file_name}": photo for photo in dataset.photos}
+    preview_choices = dataset.photos
+    if len(dataset.photos) > PREVIEW_CHOICES:
+        # A list of 20,000 photos would be sent to the browser on every run: the class
+        # comes first, then one of its photos.
+        preview_class = st.selectbox(
+            "Preview on a photo of", options=list(counts), key="augmentation_preview_class"
+        )
+        preview_choices = [photo for photo in dataset.photos if photo.class_name == preview_class]
+    preview_photos = {f"{photo.class_name}: {photo.file_name}": photo for photo in preview_choices}
     preview_name = st.selectbox(
         "Preview on", options=list(preview_photos), key="augmentation_preview_photo"
     )

@@ -6,13 +6,18 @@ can reveal what the model looked at (a Grad-CAM heatmap); only then is the model
 
 import streamlit as st
 
-from tlapp import charts, engine, explain_panel, media, state
+from tlapp import charts, engine, explain_panel, media, paging, state, tables
 from tlcore import errors, evaluation
 
 MISTAKE_COLUMNS = 4
+# The galleries show this many photos at a time, with a page picker for the rest.
 MISTAKES_SHOWN = 24
+# With more classes than this, the confusion matrix takes the page's whole width.
+SIDE_BY_SIDE_CLASSES = 15
 CHART_KEY = "confusion_matrix_chart"
 CELL_KEY = "evaluate_cell"
+CELL_PAGE_KEY = "evaluate_cell_page"
+MISTAKE_PAGE_KEY = "evaluate_mistake_page"
 
 
 def show_photo_grid(items, key_prefix: str) -> None:
@@ -57,6 +62,14 @@ def trained_model():
         return None
 
 
+def cell_order(true_class: str, predicted_class: str) -> tuple:
+    """Sorts the squares of a large matrix: mistakes first, the most photos first."""
+    count = scores.confusion_matrix[scores.class_names.index(true_class)][
+        scores.class_names.index(predicted_class)
+    ]
+    return (1, 0) if true_class == predicted_class else (0, -count)
+
+
 def cell_label(cell) -> str:
     """Names a square of the confusion matrix for the list of squares."""
     if cell is None:
@@ -76,6 +89,19 @@ def choose_cell_from_chart() -> None:
     cell = charts.selected_cell(st.session_state.get(CHART_KEY))
     if cell is not None and cell in cell_options:
         st.session_state[CELL_KEY] = cell
+        paging.first_page(CELL_PAGE_KEY)
+
+
+def show_paged_photo_grid(items, key_prefix: str, page_key: str) -> None:
+    """Shows a page of evaluated photos, with a page picker when they are many.
+
+    Args:
+        items: `evaluation.PhotoPrediction` or `evaluation.Misclassified` entries.
+        key_prefix: Makes the switches' keys unique on the page.
+        page_key: The key of the page picker.
+    """
+    start, stop = paging.show_page_picker(len(items), MISTAKES_SHOWN, page_key, ("photo", "photos"))
+    show_photo_grid(items[start:stop], key_prefix)
 
 
 space, owner, project = state.start_page("Evaluate")
@@ -115,11 +141,16 @@ else:
         "and backgrounds, and train again."
     )
 explanation.markdown(
-    f"It named the right class for **{right} of {scores.photo_count}** photos it had not "
+    f"It named the right class for **{right:,} of {scores.photo_count:,}** photos it had not "
     f"seen before. {verdict}"
 )
 
-chart_left, chart_right = st.columns(2, gap="large")
+many_classes = len(scores.class_names) > SIDE_BY_SIDE_CLASSES
+if many_classes:
+    # A large matrix needs the whole width for squares a person can aim at.
+    chart_left, chart_right = st.container(), st.container()
+else:
+    chart_left, chart_right = st.columns(2, gap="large")
 with chart_left:
     st.plotly_chart(
         charts.class_accuracy_figure(
@@ -130,12 +161,35 @@ with chart_left:
         config={"displayModeBar": False},
     )
     st.caption("For each class, the share of its set-aside photos that the model recognised.")
+    if many_classes:
+        with st.expander(
+            f"Every class's figures ({len(scores.per_class)} classes)", key="class_table_expander"
+        ):
+            st.dataframe(
+                tables.class_metric_rows(scores.per_class),
+                hide_index=True,
+                width="stretch",
+                key="class_metrics_table",
+                column_config={
+                    tables.RECOGNISED: st.column_config.ProgressColumn(
+                        tables.RECOGNISED, format="percent", min_value=0, max_value=1
+                    ),
+                    tables.PRECISE: st.column_config.NumberColumn(
+                        tables.PRECISE,
+                        format="percent",
+                        help="Of the photos the model named this class, the share that were.",
+                    ),
+                },
+            )
 cell_options = [
     (true_class, predicted_class)
     for row, true_class in enumerate(scores.class_names)
     for column, predicted_class in enumerate(scores.class_names)
     if scores.confusion_matrix[row][column] > 0
 ]
+if many_classes:
+    # Among hundreds of squares, the list offers the biggest mistakes first.
+    cell_options.sort(key=lambda cell: cell_order(*cell))
 with chart_right:
     st.plotly_chart(
         charts.clickable_confusion_matrix_figure(scores.class_names, scores.confusion_matrix),
@@ -144,10 +198,18 @@ with chart_right:
         on_select=choose_cell_from_chart,
         selection_mode="points",
     )
-    st.caption(
-        "Each row is a class; each column what the model said. The diagonal counts the right "
-        "answers; every other square is a kind of mistake. **Click a square** to see its photos."
-    )
+    if many_classes:
+        st.caption(
+            "Each row is a class; each column what the model said. The green diagonal holds "
+            "the right answers; every red square off it is a kind of mistake, the darker the "
+            "more photos. Hover a square to see its classes, and **click it** to see its photos."
+        )
+    else:
+        st.caption(
+            "Each row is a class; each column what the model said. The diagonal counts the right "
+            "answers; every other square is a kind of mistake. **Click a square** to see its "
+            "photos."
+        )
 
 
 st.subheader("The photos behind a square")
@@ -160,6 +222,8 @@ chosen_cell = st.selectbox(
     format_func=cell_label,
     key=CELL_KEY,
     help="Click a square of the matrix above, or choose it here.",
+    on_change=paging.first_page,
+    args=(CELL_PAGE_KEY,),
 )
 if chosen_cell is None:
     st.caption("Click a square of the matrix above to see the photos the model put there.")
@@ -173,9 +237,7 @@ else:
             icon=":material/info:",
         )
     else:
-        show_photo_grid(behind[:MISTAKES_SHOWN], "cell")
-        if len(behind) > MISTAKES_SHOWN:
-            st.caption(f"and {len(behind) - MISTAKES_SHOWN} more.")
+        show_paged_photo_grid(behind, "cell", CELL_PAGE_KEY)
 
 st.subheader("The photos it got wrong")
 if not scores.misclassified:
@@ -187,8 +249,6 @@ else:
         "something from another class, are worth removing or moving on the Collect page or "
         "the Check your data page."
     )
-    show_photo_grid(scores.misclassified[:MISTAKES_SHOWN], "mistake")
-    if len(scores.misclassified) > MISTAKES_SHOWN:
-        st.caption(f"and {len(scores.misclassified) - MISTAKES_SHOWN} more.")
+    show_paged_photo_grid(scores.misclassified, "mistake", MISTAKE_PAGE_KEY)
 
 state.page_link(state.PREDICT_PAGE, label="Next: try it on new photos")

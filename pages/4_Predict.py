@@ -5,10 +5,9 @@ import datetime
 
 import streamlit as st
 
-from tlapp import charts, engine, explain_panel, media, state, tables
+from tlapp import charts, engine, explain_panel, media, messages, state, tables
 from tlcore import errors, prediction
 
-PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif"]
 NOT_SURE_TITLE = "Not sure — it may be something it was not taught"
 
 
@@ -44,21 +43,21 @@ except errors.TlcoreError as error:
 
 st.caption(
     f"It knows {state.plural(len(trained.class_names), 'class', 'classes')}: "
-    + ", ".join(trained.class_names)
+    + messages.names_listed(trained.class_names, bold=False, limit=24)
 )
 
 test_time_augmentation = st.toggle(
-    "Also look at each photo mirrored (test-time augmentation)",
+    "Also look at changed copies of each photo (test-time augmentation)",
     value=bool(trained.settings.test_time_augmentation),
     key="predict_test_time_augmentation",
-    help="Averages the answers for the photo and its mirror image: a little more reliable, "
-    "twice the work.",
+    help="Averages the answers for the photo and 8 copies of it, a little turned, zoomed, "
+    "lighter or darker (never mirrored): steadier answers, 9 times the work.",
 )
 
 upload_column, camera_column = st.columns([3, 2], gap="large")
 uploaded = upload_column.file_uploader(
     "Photos to recognise",
-    type=PHOTO_TYPES,
+    type=media.PHOTO_UPLOAD_TYPES,
     accept_multiple_files=True,
     key="predict_upload",
     help="Choose one photo for a detailed answer, or many for a table.",

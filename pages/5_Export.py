@@ -10,7 +10,7 @@ import pathlib
 
 import streamlit as st
 
-from tlapp import engine, state
+from tlapp import engine, messages, state
 from tlcore import backbones, errors
 
 #: The further formats: (key, title, kind of file, description, file extension, MIME type).
@@ -233,6 +233,7 @@ if project_file is not None:
     state.add_message(
         "success",
         f"Opened **{imported.name}** with its trained model "
-        f"({', '.join(imported.class_names)}). Try it on new photos on the Predict page.",
+        f"({messages.names_listed(imported.class_names, bold=False)}). Try it on new photos "
+        "on the Predict page.",
     )
     st.switch_page(state.PREDICT_PAGE[0])

@@ -8,11 +8,13 @@ until the next check.
 
 import streamlit as st
 
-from tlapp import charts, engine, media, state
+from tlapp import charts, engine, media, paging, state
 from tlcore import backbones, errors
 
 REPORT_KEY = "check_data_report"
 MAP_KEY = "check_data_map"
+HIGHLIGHT_KEY = "check_data_highlight"
+# Each list shows this many photos (or pairs) at a time, with a page picker for the rest.
 SHOWN = 12
 CARD_COLUMNS = 4
 
@@ -114,11 +116,26 @@ def percent(share: float) -> str:
 
 
 def show_more_note(total: int) -> None:
+    """Says that a long list is worth shortening before paging through it all."""
     if total > SHOWN:
         st.caption(
-            f"and {total - SHOWN} more. Deal with these first, then check again: the lists "
-            "often shrink once the worst photos are fixed."
+            "Deal with the first photos, then check again: the lists often shrink once the "
+            "worst photos are fixed."
         )
+
+
+def photo_page(items: list, key: str) -> list:
+    """Shows the page picker of a list of photos and returns the page on view.
+
+    Args:
+        items: The list's entries, worst first.
+        key: The page picker's key.
+
+    Returns:
+        The entries on the page on view.
+    """
+    start, stop = paging.show_page_picker(len(items), SHOWN, key, ("photo", "photos"))
+    return items[start:stop]
 
 
 counts = project.photo_counts()
@@ -144,13 +161,24 @@ if kept is not None and kept["project"] != project.id:
 button_label = "Check my photos" if kept is None else "Check again"
 if st.button(button_label, key="check_data_button", type="primary", icon=":material/rule:"):
     engine.load_engine()
-    from tlcore import datamap, embeddings, quality
+    from tlcore import datamap, embeddings, quality, time_left
 
     progress_bar = st.progress(0.0, text="Loading the pretrained network…")
 
+    estimator = time_left.TimeLeftEstimator()
+
     def report_progress(done: int, total: int) -> None:
+        if done >= total:
+            # The comparisons come after the last photo and report nothing until they end:
+            # for 20,000 photos they take a while, which "a few seconds left" would belie.
+            progress_bar.progress(
+                1.0, text=f"Comparing your {total:,} photos with each other… (the last step)"
+            )
+            return
+        words = f"Looking at your photos: {done:,} of {total:,}"
+        remaining = time_left.describe(estimator.update(done, total))
         progress_bar.progress(
-            done / total if total else 1.0, text=f"Looking at your photos: {done} of {total}"
+            done / total if total else 1.0, text=f"{words} · {remaining}" if remaining else words
         )
 
     try:
@@ -195,7 +223,7 @@ if kept["changed"]:
 photos_metric, recognised_metric, mislabelled_metric, duplicates_metric, outliers_metric = (
     st.columns(5)
 )
-photos_metric.metric("Photos checked", len(report.photos), border=True)
+photos_metric.metric("Photos checked", f"{len(report.photos):,}", border=True)
 recognised_metric.metric(
     "Recognised",
     f"{report.out_of_fold_accuracy:.0%}",
@@ -224,7 +252,8 @@ with mislabelled_tab:
             "A model that never saw these photos is sure they show another class than the one "
             "they are in. Move them if it is right; remove them if they show neither."
         )
-        for index, item in enumerate(report.mislabelled[:SHOWN]):
+        show_more_note(len(report.mislabelled))
+        for index, item in enumerate(photo_page(report.mislabelled, "check_data_mislabelled_page")):
             if index % CARD_COLUMNS == 0:
                 row = st.columns(CARD_COLUMNS)
             with row[index % CARD_COLUMNS].container(border=True):
@@ -235,7 +264,6 @@ with mislabelled_tab:
                     f"{percent(item.label_probability)} for {item.photo.class_name}.",
                     suggested_class=item.suggested_class,
                 )
-        show_more_note(len(report.mislabelled))
 
 with duplicates_tab:
     if not report.near_duplicates:
@@ -246,7 +274,12 @@ with duplicates_tab:
             "is in the wrong class. Within a class, they make the photos set aside for "
             "checking too easy: keep the one that shows the most."
         )
-        for index, pair in enumerate(report.near_duplicates[:SHOWN]):
+        show_more_note(len(report.near_duplicates))
+        start, stop = paging.show_page_picker(
+            len(report.near_duplicates), SHOWN, "check_data_duplicates_page", ("pair", "pairs")
+        )
+        for index in range(start, stop):
+            pair = report.near_duplicates[index]
             with st.container(border=True):
                 first_column, second_column, text_column = st.columns([1, 1, 2])
                 with text_column:
@@ -273,7 +306,6 @@ with duplicates_tab:
                         "",
                         suggested_class=None if pair.same_class else pair.first.class_name,
                     )
-        show_more_note(len(report.near_duplicates))
 
 with outliers_tab:
     if not report.outliers:
@@ -292,7 +324,8 @@ with outliers_tab:
             for point in data_map.points
             if point.confidence >= report.settings.mislabelled_confidence
         }
-        for index, item in enumerate(report.outliers[:SHOWN]):
+        show_more_note(len(report.outliers))
+        for index, item in enumerate(photo_page(report.outliers, "check_data_outliers_page")):
             if index % CARD_COLUMNS == 0:
                 row = st.columns(CARD_COLUMNS)
             with row[index % CARD_COLUMNS].container(border=True):
@@ -304,20 +337,34 @@ with outliers_tab:
                     f"{percent(item.typical_similarity)} is typical.",
                     suggested_class=suggestions.get(item.photo.content_hash),
                 )
-        show_more_note(len(report.outliers))
 
 with map_tab:
-    colour_by = st.segmented_control(
-        "Colour the photos by",
-        ["class", "correct"],
-        format_func={"class": "Class", "correct": "Recognised or not"}.get,
-        default="class",
-        key="check_data_colour",
-    )
+    option_column, highlight_column = st.columns([1, 1], vertical_alignment="bottom")
+    with option_column:
+        colour_by = st.segmented_control(
+            "Colour the photos by",
+            ["class", "correct"],
+            format_func={"class": "Class", "correct": "Recognised or not"}.get,
+            default="class",
+            key="check_data_colour",
+        )
+    highlight = None
+    if len(data_map.class_names) > charts.LEGEND_CLASSES:
+        # Hundreds of colours cannot be told apart: one class at a time stands out instead.
+        if st.session_state.get(HIGHLIGHT_KEY) not in [None, *data_map.class_names]:
+            del st.session_state[HIGHLIGHT_KEY]
+        highlight = highlight_column.selectbox(
+            "Pick out a class",
+            data_map.class_names,
+            index=None,
+            placeholder="All classes",
+            key=HIGHLIGHT_KEY,
+            help="Draws the photos of one class on top, in blue; the others fade.",
+        )
     chart_column, photo_column = st.columns([3, 1], gap="medium")
     with chart_column:
         selection = st.plotly_chart(
-            charts.data_map_figure(data_map, colour_by or "class"),
+            charts.data_map_figure(data_map, colour_by or "class", highlight=highlight),
             key=MAP_KEY,
             on_select="rerun",
             selection_mode="points",
@@ -326,6 +373,11 @@ with map_tab:
         st.caption(
             f"Recognised by a model that never saw them: {data_map.correct_share:.0%}. Points "
             "of one class far inside another's cloud are worth a look."
+            + (
+                " Hover a point to see its class."
+                if len(data_map.class_names) > charts.LEGEND_CLASSES
+                else ""
+            )
         )
     with photo_column:
         chosen = charts.selected_point(selection, data_map)

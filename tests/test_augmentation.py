@@ -56,7 +56,7 @@ def test_no_change_is_the_plain_resize_and_a_flip_is_a_mirror_image():
     # About half of the seeds mirror the photo; each of those is the plain photo mirrored.
     assert 3 <= len(mirrored) <= 17
     for view in mirrored:
-        assert np.abs(view.astype(int) - augmentation.mirrored(plain)).mean() < 3
+        assert np.abs(view.astype(int) - plain[:, ::-1]).mean() < 3
 
 
 def test_turned_corners_are_filled_with_the_photo_not_black():
@@ -111,11 +111,17 @@ def test_each_variant_has_its_own_place_in_the_cache(tmp_path):
     cache = embeddings.EmbeddingCache(tmp_path)
     content_hash = "ab" * 32
     view = embeddings.augmented_view(augmentation.AugmentationSettings(), 3)
+    test_time_view = embeddings.test_time_view(augmentation.AugmentationSettings(), 3)
     paths = {
         cache.path_for(content_hash, "base-96", variant.key)
-        for variant in (embeddings.ORIGINAL, embeddings.MIRRORED, view)
+        for variant in (embeddings.ORIGINAL, test_time_view, view)
     }
     assert len(paths) == 3
+    # Test-time views are augmented views without mirroring: settings that differ only in
+    # mirroring share them.
+    unmirrored = augmentation.AugmentationSettings(flip=False)
+    assert test_time_view == embeddings.augmented_view(unmirrored, 3)
+    assert embeddings.test_time_view(unmirrored, 3).key == test_time_view.key
     assert cache.path_for(content_hash, "base-96") == cache.path_for(content_hash, "base-96", "")
     assert view.key.endswith("-view3")
     cache.put(content_hash, "base-96", np.ones(4), view.key)
@@ -131,24 +137,56 @@ def test_decoding_a_photo_s_views_gives_the_same_pixels_as_augmenting_it(tmp_pat
     data = photo_bytes()
     photo = datasets.Photo("a.png", "A", images.content_hash(data), data=data)
     settings = augmentation.AugmentationSettings()
-    variants = [embeddings.ORIGINAL, embeddings.MIRRORED] + [
+    variants = [embeddings.ORIGINAL, embeddings.test_time_view(settings, 2)] + [
         embeddings.augmented_view(settings, view) for view in range(3)
     ]
     batch = embeddings.decode_batch([photo] * 5, 64, variants)
     plain = images.load_pixels(data, 64)
     np.testing.assert_array_equal(batch[0], plain)
-    np.testing.assert_array_equal(batch[1], augmentation.mirrored(plain))
+    # A test-time view is embedded from the same pixels as prediction makes it from.
+    np.testing.assert_array_equal(batch[1], augmentation.test_time_pixels(data, settings, 64)[2])
     seeds = [augmentation.view_seed(photo.content_hash, view) for view in range(3)]
     views = augmentation.augmented_pixels(data, settings, seeds, 64)
     for row, view in zip(batch[2:], views, strict=True):
         np.testing.assert_array_equal(row, view)
 
 
-def test_test_time_views_are_the_batch_and_its_mirror_image():
-    batch = np.arange(2 * 4 * 4 * 3).reshape(2, 4, 4, 3)
-    original, mirror = augmentation.test_time_views(batch)
-    np.testing.assert_array_equal(original, batch)
-    np.testing.assert_array_equal(mirror[:, :, 0], batch[:, :, -1])
+def test_test_time_views_are_unmirrored_views_of_the_photo_the_same_every_time():
+    data = photo_bytes()
+    settings = augmentation.AugmentationSettings()
+    views = augmentation.test_time_pixels(data, settings, 64)
+    assert views.shape == (augmentation.TEST_TIME_VIEW_COUNT, 64, 64, 3)
+    assert views.dtype == np.uint8
+    np.testing.assert_array_equal(views, augmentation.test_time_pixels(data, settings, 64))
+    assert len({view.tobytes() for view in views}) == len(views)
+    # No view is the photo mirrored: its left third, red, stays on the left.
+    for view in views:
+        assert view[32, 3, 0] > view[32, 3, 2]
+    # Settings that change nothing but the mirroring give no views at all.
+    only_mirroring = dataclasses.replace(NO_CHANGE, flip=True)
+    assert augmentation.test_time_pixels(data, only_mirroring, 64).shape == (0, 64, 64, 3)
+
+
+def test_predicting_with_views_averages_the_photo_with_its_views():
+    import keras
+
+    from tlcore import prediction
+
+    # A "model" that says how bright the middle of a picture is, against how dark.
+    pixels_in = keras.Input((8, 8, 3))
+    brightness = keras.layers.Lambda(lambda x: keras.ops.mean(x[:, 3:5, 3:5, :], axis=(1, 2, 3)))(
+        pixels_in
+    )
+    share = keras.layers.Lambda(lambda b: keras.ops.stack([b / 255.0, 1 - b / 255.0], axis=1))(
+        brightness
+    )
+    classifier = keras.Model(pixels_in, share)
+    photos = np.stack([np.full((8, 8, 3), 255, np.uint8), np.zeros((8, 8, 3), np.uint8)])
+    views = np.zeros((2, 3, 8, 8, 3), np.uint8)  # Three black views of each photo.
+    plain = prediction.model_probabilities(classifier, photos, batch_size=4)
+    np.testing.assert_allclose(plain, [[1, 0], [0, 1]], atol=1e-6)
+    averaged = prediction.model_probabilities(classifier, photos, batch_size=4, views=views)
+    np.testing.assert_allclose(averaged, [[0.25, 0.75], [0, 1]], atol=1e-6)
 
 
 def test_training_settings_keep_augmentation_and_old_files_load_without_it():
@@ -194,11 +232,17 @@ def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_
     validation_count = trained.evaluation.photo_count
     training_count = photo_count - validation_count
     embedding = [report for report in reports if report.phase == "embedding"]
-    assert embedding[-1].total == photo_count + 2 * training_count + validation_count
-    view_files = list(tmp_path.rglob("*-view1.npy"))
-    # Views are made of the training photos only; validation photos are never augmented.
-    assert len(view_files) == training_count
-    assert len(list(tmp_path.rglob("*-mirror.npy"))) == validation_count
+    test_time_views = augmentation.TEST_TIME_VIEW_COUNT
+    assert embedding[-1].total == (
+        photo_count + 2 * training_count + test_time_views * validation_count
+    )
+    training_key = settings.augmentation.cache_key()
+    test_time_key = augmentation.test_time_settings(settings.augmentation).cache_key()
+    assert training_key != test_time_key
+    # Views are made of the training photos only; validation photos get test-time views.
+    assert len(list(tmp_path.rglob(f"*-{training_key}-view1.npy"))) == training_count
+    last_view = f"*-{test_time_key}-view{test_time_views - 1}.npy"
+    assert len(list(tmp_path.rglob(last_view))) == validation_count
 
     again = []
     training.train(dataset, settings, on_progress=again.append, cache_dir=tmp_path)
@@ -212,7 +256,7 @@ def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_
     head = trained.model.get_layer("head")
     assert [layer.name for layer in head.layers][-1] == "average"
 
-    # The validation figures used the cached mirror images; predicting the same photos through
+    # The validation figures used the cached test-time views; predicting the same photos through
     # the saved model with test-time augmentation gives the same answers.
     labels = np.asarray(dataset.labels)
     _, validation_rows = splitting.stratified_split(

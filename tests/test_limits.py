@@ -155,7 +155,7 @@ def test_the_default_upload_limit_is_the_servers_upload_size():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert workspace.MAX_UPLOAD_BYTES == config["server"]["maxUploadSize"] * 1024**2
     assert workspace.Limits() == workspace.Limits(
-        max_photos_per_project=5000,
+        max_photos_per_project=25_000,
         max_upload_bytes=200 * 1024**2,
         max_projects_per_workspace=500,
         max_projects_per_owner=50,

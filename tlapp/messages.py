@@ -25,6 +25,42 @@ def _listed(lines: Sequence[str]) -> str:
     return "\n".join(shown)
 
 
+def names_listed(names: Sequence[str], bold: bool = True, limit: int = MAXIMUM_LISTED) -> str:
+    """Joins names with commas, cut to `limit` names and "and N more" among hundreds.
+
+    Args:
+        names: The names.
+        bold: Whether each name is in bold.
+        limit: The most names written out.
+
+    Returns:
+        For instance "**Apple**, **Milk** and 198 more".
+    """
+    shown = [f"**{name}**" if bold else str(name) for name in names[:limit]]
+    text = ", ".join(shown)
+    if len(names) > limit:
+        text += f" and {len(names) - limit} more"
+    return text
+
+
+def class_counts_summary(counts: dict[str, int], limit: int = MAXIMUM_LISTED) -> str:
+    """Says how many photos each class has, in a few words even for hundreds of classes.
+
+    Args:
+        counts: The number of photos of each class, in class order.
+        limit: Up to this many classes, each is named with its count.
+
+    Returns:
+        For instance "Apple: 12, Milk: 10", or "from 95 to 105 photos each".
+    """
+    if len(counts) <= limit:
+        return ", ".join(f"{name}: {count}" for name, count in counts.items())
+    fewest, most = min(counts.values()), max(counts.values())
+    if fewest == most:
+        return f"{_plural(fewest, 'photo', 'photos')} each"
+    return f"from {fewest} to {most} photos each"
+
+
 def add_result_messages(result: workspace.AddResult, class_name: str | None) -> list[Message]:
     """Describes what happened to a batch of added photos.
 
@@ -38,7 +74,7 @@ def add_result_messages(result: workspace.AddResult, class_name: str | None) -> 
     messages: list[Message] = []
     where = f" to **{class_name}**" if class_name else ""
     if result.created_classes:
-        names = ", ".join(f"**{name}**" for name in result.created_classes)
+        names = names_listed(result.created_classes)
         messages.append(
             (
                 "success",
@@ -148,7 +184,7 @@ def readiness_messages(
         return messages
     few = [name for name, count in counts.items() if count < recommended]
     if few:
-        names = ", ".join(f"**{name}**" for name in few[:MAXIMUM_LISTED])
+        names = names_listed(few)
         messages.append(
             (
                 "info",

@@ -255,7 +255,7 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def plural(count: int, one: str, many: str) -> str:
-    """Returns `"1 photo"` or `"3 photos"`.
+    """Returns `"1 photo"`, `"3 photos"` or `"20,000 photos"`.
 
     Args:
         count: How many.
@@ -263,9 +263,9 @@ def plural(count: int, one: str, many: str) -> str:
         many: The word for several (or none).
 
     Returns:
-        The count and the right word.
+        The count, with a comma every three digits, and the right word.
     """
-    return f"{count} {_plural(count, one, many)}"
+    return f"{count:,} {_plural(count, one, many)}"
 
 
 def time_ago(iso_time: str, now: datetime.datetime | None = None) -> str:

@@ -4,7 +4,11 @@ import csv
 import io
 from collections.abc import Sequence
 
-from tlcore import prediction
+from tlcore import evaluation, prediction
+
+#: The columns of the table of every class's figures that a page formats as percentages.
+RECOGNISED = "Recognised"
+PRECISE = "Right when it names it"
 
 
 def prediction_rows(predictions: Sequence[prediction.Prediction]) -> list[dict]:
@@ -64,3 +68,26 @@ def predictions_csv(predictions: Sequence[prediction.Prediction]) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+def class_metric_rows(per_class: Sequence[evaluation.ClassMetrics]) -> list[dict]:
+    """Returns one row per class for the table of every class's figures, worst class first.
+
+    Args:
+        per_class: The classes' figures, as `Evaluation.per_class` holds them.
+
+    Returns:
+        Rows with the class, the share of its photos recognised (0 to 1), the share of the
+        photos the model named this class that were (0 to 1) and how many photos were checked;
+        the class recognised worst comes first, then in the evaluation's order.
+    """
+    rows = [
+        {
+            "Class": metrics.class_name,
+            RECOGNISED: float(metrics.recall),
+            PRECISE: float(metrics.precision),
+            "Photos checked": int(metrics.support),
+        }
+        for metrics in per_class
+    ]
+    return sorted(rows, key=lambda row: row[RECOGNISED])

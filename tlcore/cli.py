@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--test-time-augmentation",
         action=argparse.BooleanOptionalAction,
         default=defaults.test_time_augmentation,
-        help="average each photo's prediction with its mirror image's",
+        help="average each photo's prediction with those of 8 changed copies of it",
     )
     train.add_argument(
         "--fine-tune",

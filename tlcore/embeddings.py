@@ -5,9 +5,9 @@ They are computed in batches (on the GPU when there is one) and stored under the
 content hash, so retraining with other settings, or adding a few photos, embeds only what is
 new.
 
-A photo can also be embedded as a variant: its mirror image (for test-time augmentation), or
-augmented view k (`augmentation`), which is always the same picture for one photo, view and
-augmentation settings. Each variant is cached under its own key.
+A photo can also be embedded as a variant: augmented view k (`augmentation`), always the same
+picture for one photo, view and augmentation settings; test-time views are augmented views
+under the settings without mirroring. Each variant is cached under its own key.
 """
 
 import collections
@@ -97,31 +97,33 @@ class Variant:
     """How a photo is changed before the base sees it.
 
     Args:
-        mirror: Whether it is mirrored left to right (the second view of test-time
-            augmentation).
-        augmentation_settings: The settings of an augmented view; None for none.
+        augmentation_settings: The settings of an augmented view; None for the photo itself.
         view: The augmented view's number, from 0.
     """
 
-    mirror: bool = False
     augmentation_settings: augmentation.AugmentationSettings | None = None
     view: int = 0
 
     @property
     def key(self) -> str:
         """The name of this variant in the cache: empty for the photo itself."""
-        if self.augmentation_settings is not None:
-            return f"{self.augmentation_settings.cache_key()}-view{self.view}"
-        return "mirror" if self.mirror else ""
+        if self.augmentation_settings is None:
+            return ""
+        return f"{self.augmentation_settings.cache_key()}-view{self.view}"
 
 
 ORIGINAL = Variant()
-MIRRORED = Variant(mirror=True)
 
 
 def augmented_view(settings: augmentation.AugmentationSettings, view: int) -> Variant:
     """Returns the variant that is augmented view `view` of a photo under `settings`."""
     return Variant(augmentation_settings=settings, view=view)
+
+
+def test_time_view(settings: augmentation.AugmentationSettings, view: int) -> Variant:
+    """Returns the variant that is test-time view `view` of a photo whose model was trained
+    with `settings` (`augmentation.test_time_pixels`)."""
+    return augmented_view(augmentation.test_time_settings(settings), view)
 
 
 def decode_batch(
@@ -146,8 +148,9 @@ def decode_batch(
     while start < len(photos):
         photo, variant = photos[start], variants[start]
         if variant.augmentation_settings is None:
-            pixels = images.load_pixels(photo.read_bytes(), input_size, file_name=photo.file_name)
-            rows.append(augmentation.mirrored(pixels) if variant.mirror else pixels)
+            rows.append(
+                images.load_pixels(photo.read_bytes(), input_size, file_name=photo.file_name)
+            )
             start += 1
             continue
         # The run of this photo's augmented views under the same settings, decoded once.

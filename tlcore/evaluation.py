@@ -213,7 +213,7 @@ def evaluate_dataset(trained, dataset, on_progress=None, batch_size: int = 32) -
         DatasetError: If no photo belongs to a class the model knows.
     """
     # Imported here: evaluation's own figures need NumPy alone, this path needs the model.
-    from tlcore import errors, images, prediction
+    from tlcore import errors, prediction
 
     model_index = {name.casefold(): index for index, name in enumerate(trained.class_names)}
     photos = [photo for photo in dataset.photos if photo.class_name.casefold() in model_index]
@@ -223,20 +223,16 @@ def evaluate_dataset(trained, dataset, on_progress=None, batch_size: int = 32) -
             f"None of these photos is in a class the model knows. Its classes are: {known}."
         )
     labels = [model_index[photo.class_name.casefold()] for photo in photos]
-    rows = []
-    for start in range(0, len(photos), batch_size):
-        batch = photos[start : start + batch_size]
-        pixels = np.stack(
-            [
-                images.load_pixels(photo.read_bytes(), trained.input_size, photo.file_name)
-                for photo in batch
-            ]
-        )
-        rows.append(prediction.predict_pixels(trained, pixels, batch_size))
-        if on_progress is not None:
-            on_progress(start + len(batch), len(photos))
+    probabilities = prediction.photo_probabilities(
+        trained.model,
+        photos,
+        trained.input_size,
+        trained.settings.augmentation if trained.settings.test_time_augmentation else None,
+        batch_size,
+        on_progress,
+    )
     return evaluate(
-        np.concatenate(rows),
+        probabilities,
         labels,
         trained.class_names,
         file_names=[photo.file_name for photo in photos],

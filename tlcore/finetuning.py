@@ -394,9 +394,7 @@ def fine_tune(
     base.trainable = False
     with shared_base.lock:
         classifier = model.build_classifier(base, head, backbone, settings.image_size)
-    validation_probabilities = _probabilities(
-        classifier, validation_batches, settings.test_time_augmentation
-    )
+    validation_probabilities = _probabilities(classifier, validation_batches, settings)
     summary = FineTuningSummary(
         blocks=int(settings.fine_tune_blocks),
         trainable_weights=trainable_weights,
@@ -411,17 +409,13 @@ def fine_tune(
     return FineTuningResult(classifier, history, validation_probabilities, summary)
 
 
-def _probabilities(
-    classifier: keras.Model, batches: PixelBatches, test_time_augmentation: bool
-) -> np.ndarray:
-    """Returns the classifier's probabilities for every photo of `batches`, in order."""
-    rows = [
-        prediction.model_probabilities(
-            classifier,
-            batches[index][0],
-            batch_size=batches.batch_size,
-            test_time_augmentation=test_time_augmentation,
-        )
-        for index in range(len(batches))
-    ]
-    return np.concatenate(rows) if rows else np.zeros((0, int(classifier.outputs[0].shape[-1])))
+def _probabilities(classifier: keras.Model, batches: PixelBatches, settings) -> np.ndarray:
+    """Returns the classifier's probabilities for every photo of `batches`, in order, with
+    test-time augmentation when `settings` (the `TrainingSettings`) ask for it."""
+    return prediction.photo_probabilities(
+        classifier,
+        batches.photos,
+        batches.input_size,
+        settings.augmentation if settings.test_time_augmentation else None,
+        batches.batch_size,
+    )

@@ -4,7 +4,7 @@ Each answer says whether the model is sure: below the confidence measured on the
 photos when it was trained (`TrainedModel.unknown_threshold`), a photo may show something the
 model was never taught, and the answer reads "not sure" instead of forcing it into a class.
 With test-time augmentation, each photo's probabilities are the average over the photo and
-its mirror image.
+its test-time views (`augmentation.test_time_views`).
 """
 
 import dataclasses
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tlcore import augmentation, errors, images
+from tlcore import augmentation, datasets, errors, images
 
 Source = bytes | str | os.PathLike
 
@@ -72,55 +72,108 @@ def _default_name(source: Source, index: int) -> str:
 
 
 def model_probabilities(
-    classifier, pixels: np.ndarray, batch_size: int = 32, test_time_augmentation: bool = False
+    classifier,
+    pixels: np.ndarray,
+    batch_size: int = 32,
+    views: np.ndarray | None = None,
 ) -> np.ndarray:
     """Returns a Keras classifier's probabilities for already resized pixels.
 
     Args:
         classifier: A Keras model from pixels to class probabilities.
         pixels: `(photos, input_size, input_size, 3)` RGB values in 0-255.
-        batch_size: How many photos go through the model at once.
-        test_time_augmentation: Whether to average each photo's probabilities with its
-            mirror image's. Both go through the model in one batch.
+        batch_size: How many pictures go through the model at once.
+        views: `(photos, views, input_size, input_size, 3)` test-time views of each photo
+            (`augmentation.test_time_pixels`), whose probabilities are averaged with the
+            photo's; None for none.
 
     Returns:
         A `(photos, classes)` float array.
     """
-    rows = []
-    for start in range(0, len(pixels), batch_size):
-        batch = pixels[start : start + batch_size]
-        if not test_time_augmentation:
-            rows.append(np.asarray(classifier.predict_on_batch(batch)))
-            continue
-        views = augmentation.test_time_views(batch)
-        probabilities = np.asarray(classifier.predict_on_batch(np.concatenate(views)))
-        rows.append(probabilities.reshape(len(views), len(batch), -1).mean(axis=0))
-    if rows:
-        return np.concatenate(rows)
-    return np.zeros((0, int(classifier.outputs[0].shape[-1])))
+    pictures = pixels
+    if views is not None and views.shape[1]:
+        pictures = np.concatenate([pixels[:, None], views], axis=1).reshape(-1, *pixels.shape[1:])
+    rows = [
+        np.asarray(classifier.predict_on_batch(pictures[start : start + batch_size]))
+        for start in range(0, len(pictures), batch_size)
+    ]
+    if not rows:
+        return np.zeros((0, int(classifier.outputs[0].shape[-1])))
+    probabilities = np.concatenate(rows)
+    if pictures is pixels:
+        return probabilities
+    # Each photo's rows come together: the photo, then its views.
+    return probabilities.reshape(len(pixels), 1 + views.shape[1], -1).mean(axis=1)
 
 
 def predict_pixels(
-    trained,
-    pixels: np.ndarray,
-    batch_size: int = 32,
-    test_time_augmentation: bool | None = None,
+    trained, pixels: np.ndarray, batch_size: int = 32, views: np.ndarray | None = None
 ) -> np.ndarray:
     """Returns class probabilities for a batch of already resized pixels.
 
     Args:
         trained: A `training.TrainedModel`.
         pixels: `(photos, input_size, input_size, 3)` RGB values in 0-255.
-        batch_size: How many photos go through the model at once.
-        test_time_augmentation: Whether to average over each photo and its mirror image; None
-            follows the setting the model was trained with.
+        batch_size: How many pictures go through the model at once.
+        views: Each photo's test-time views, averaged with it; None for none.
 
     Returns:
         A `(photos, classes)` float array.
     """
-    if test_time_augmentation is None:
-        test_time_augmentation = bool(trained.settings.test_time_augmentation)
-    return model_probabilities(trained.model, pixels, batch_size, test_time_augmentation)
+    return model_probabilities(trained.model, pixels, batch_size, views)
+
+
+def photo_probabilities(
+    classifier,
+    photos: Sequence[datasets.Photo],
+    input_size: int,
+    test_time_augmentation: augmentation.AugmentationSettings | None = None,
+    batch_size: int = 32,
+    on_progress=None,
+) -> np.ndarray:
+    """Returns a classifier's probabilities for dataset photos, decoded a batch at a time.
+
+    Args:
+        classifier: A Keras model from pixels to class probabilities.
+        photos: The photos.
+        input_size: The square size the model takes.
+        test_time_augmentation: The training's augmentation settings, to average each photo
+            with its test-time views; None for no test-time augmentation.
+        batch_size: How many photos are decoded at once.
+        on_progress: Called with (photos done, photos in all) after each batch.
+
+    Returns:
+        A `(photos, classes)` float array.
+
+    Raises:
+        UnreadableImageError: If a photo can no longer be read.
+    """
+    rows = []
+    for start in range(0, len(photos), batch_size):
+        batch = photos[start : start + batch_size]
+        contents = [photo.read_bytes() for photo in batch]
+        pixels = np.stack(
+            [
+                images.load_pixels(data, input_size, photo.file_name)
+                for photo, data in zip(batch, contents, strict=True)
+            ]
+        )
+        views = None
+        if test_time_augmentation is not None:
+            views = np.stack(
+                [
+                    augmentation.test_time_pixels(
+                        data, test_time_augmentation, input_size, photo.file_name
+                    )
+                    for photo, data in zip(batch, contents, strict=True)
+                ]
+            )
+        rows.append(model_probabilities(classifier, pixels, batch_size, views))
+        if on_progress is not None:
+            on_progress(start + len(batch), len(photos))
+    if not rows:
+        return np.zeros((0, int(classifier.outputs[0].shape[-1])))
+    return np.concatenate(rows)
 
 
 def predict(
@@ -140,8 +193,9 @@ def predict(
         sources: Photos as bytes or paths.
         top_k: How many of the most likely classes to list.
         file_names: A name for each photo; taken from the paths when None.
-        test_time_augmentation: Whether to average over each photo and its mirror image; None
-            follows the setting the model was trained with.
+        test_time_augmentation: Whether to average each photo with its test-time views
+            (`augmentation.test_time_pixels`); None follows the setting the model was trained
+            with.
 
     Returns:
         One prediction per photo, in order.
@@ -152,16 +206,31 @@ def predict(
     readable_rows: list[int] = []
     pixel_rows: list[np.ndarray] = []
     failures: dict[int, str] = {}
+    if test_time_augmentation is None:
+        test_time_augmentation = bool(trained.settings.test_time_augmentation)
+    view_rows: list[np.ndarray] = []
     for index, source in enumerate(sources):
         name = names[index] if names is not None else _default_name(source, index)
         try:
-            pixel_rows.append(images.load_pixels(source, trained.input_size, file_name=name))
+            if test_time_augmentation:
+                # The photo is read once for itself and its views.
+                source = _read_source(source, name)
+            pixels = images.load_pixels(source, trained.input_size, file_name=name)
+            if test_time_augmentation:
+                view_rows.append(
+                    augmentation.test_time_pixels(
+                        source, trained.settings.augmentation, trained.input_size, name
+                    )
+                )
+            pixel_rows.append(pixels)
             readable_rows.append(index)
         except errors.UnreadableImageError as error:
             failures[index] = error.reason
 
     probabilities = (
-        predict_pixels(trained, np.stack(pixel_rows), test_time_augmentation=test_time_augmentation)
+        predict_pixels(
+            trained, np.stack(pixel_rows), views=np.stack(view_rows) if view_rows else None
+        )
         if pixel_rows
         else np.zeros((0, 0))
     )
@@ -196,3 +265,16 @@ def predict(
             )
         )
     return predictions
+
+
+def _read_source(source: Source, name: str) -> bytes:
+    """Returns a photo's content, from bytes as given or from its path."""
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    try:
+        with open(source, "rb") as file:
+            return file.read()
+    except FileNotFoundError as error:
+        raise errors.UnreadableImageError(name, "the file does not exist") from error
+    except OSError as error:
+        raise errors.UnreadableImageError(name, "the file cannot be opened") from error

@@ -31,6 +31,7 @@ from tlcore import (
     evaluation,
     model,
     splitting,
+    time_left,
 )
 
 # How much of the overall progress bar each phase takes, without and with fine-tuning (which
@@ -67,7 +68,9 @@ class TrainingSettings:
             learns from. Each view is embedded once and cached, so training stays fast;
             validation photos are never augmented.
         augmentation: How strongly the views (and fine-tuning's photos) are changed.
-        test_time_augmentation: Whether predictions average the photo and its mirror image.
+        test_time_augmentation: Whether predictions average the photo with
+            `augmentation.TEST_TIME_VIEW_COUNT` changed copies of it (`augmentation`'s changes,
+            never mirrored).
         head_count: How many heads are trained, each from its own random start (seeds `seed`,
             `seed + 1`...), and averaged into one. With a few dozen photos a class, one head's
             accuracy moves by a few points from one random start to the next; the average of
@@ -200,6 +203,8 @@ class Progress:
             epochs are long enough on a CPU for the bar to move within them.
         fine_tuning: Whether this training fine-tunes after the head, which changes how much
             of the whole each phase is.
+        seconds_left: While embedding, the estimated seconds until the photos are all seen
+            (`time_left.TimeLeftEstimator`); None while too little is known to say.
     """
 
     phase: str
@@ -214,6 +219,7 @@ class Progress:
     queue_position: int | None = None
     within_epoch: float = 0.0
     fine_tuning: bool = False
+    seconds_left: float | None = None
 
     @property
     def fraction(self) -> float:
@@ -240,7 +246,9 @@ class Progress:
         if self.phase == "loading":
             return "Loading the pretrained network…"
         if self.phase == "embedding":
-            return f"Looking at your photos: {self.done} of {self.total}"
+            words = f"Looking at your photos: {self.done:,} of {self.total:,}"
+            remaining = time_left.describe(self.seconds_left)
+            return f"{words} · {remaining}" if remaining else words
         if self.phase == "training":
             return f"Learning: round {self.done} of {self.total}"
         if self.phase == "fine-tuning":
@@ -504,8 +512,8 @@ def _embedding_plan(
     settings: TrainingSettings,
 ) -> tuple[list[datasets.Photo], list[embeddings.Variant]]:
     """Lists every picture the base must see: each photo, then the training photos'
-    augmented views (a photo's views one after another, so it is decoded once), then the
-    validation photos' mirror images when test-time augmentation is on.
+    augmented views, then the validation photos' test-time views when test-time augmentation
+    is on. A photo's views come one after another, so it is decoded once.
     """
     photos = list(dataset.photos)
     variants = [embeddings.ORIGINAL] * len(photos)
@@ -513,10 +521,19 @@ def _embedding_plan(
         for view in range(settings.augmentation_views):
             photos.append(dataset.photos[row])
             variants.append(embeddings.augmented_view(settings.augmentation, view))
-    if settings.test_time_augmentation:
-        photos.extend(dataset.photos[row] for row in validation_rows)
-        variants.extend([embeddings.MIRRORED] * len(validation_rows))
+    for row in validation_rows:
+        for view in range(test_time_view_count(settings)):
+            photos.append(dataset.photos[row])
+            variants.append(embeddings.test_time_view(settings.augmentation, view))
     return photos, variants
+
+
+def test_time_view_count(settings: TrainingSettings) -> int:
+    """Returns how many test-time views of each photo predictions average with it: none when
+    test-time augmentation is off or its changes change nothing."""
+    if not settings.test_time_augmentation:
+        return 0
+    return augmentation.test_time_view_count(settings.augmentation)
 
 
 def train(
@@ -532,7 +549,7 @@ def train(
     as many augmented views of it; with `fine_tune`, the top of the base then learns too, on
     the photos' pixels (`finetuning.fine_tune`). The validation photos are never augmented;
     with `test_time_augmentation`, they are scored the way predictions are made, averaging
-    each photo and its mirror image.
+    each photo with its test-time views.
 
     Args:
         dataset: The labelled photos.
@@ -569,8 +586,11 @@ def train(
         report(Progress(phase="loading"))
         shared_base = model.get_base(settings.backbone, settings.image_size, weights_dir)
 
+        estimator = time_left.TimeLeftEstimator()
+
         def report_embedding(done: int, total: int) -> None:
-            report(Progress(phase="embedding", done=done, total=total))
+            seconds_left = estimator.update(done, total)
+            report(Progress(phase="embedding", done=done, total=total, seconds_left=seconds_left))
 
         photos, variants = _embedding_plan(dataset, training_rows, validation_rows, settings)
         all_features = embeddings.embed_photos(
@@ -584,7 +604,7 @@ def train(
         view_count = len(training_rows) * settings.augmentation_views
         features = all_features[:photo_count]
         view_features = all_features[photo_count : photo_count + view_count]
-        mirrored_validation = all_features[photo_count + view_count :]
+        test_time_features = all_features[photo_count + view_count :]
         training_data = (
             np.concatenate([features[training_rows], view_features]),
             np.concatenate(
@@ -606,9 +626,14 @@ def train(
         )
         # A direct call: a small head needs no compiled predict function of its own.
         validation_probabilities = np.asarray(head(validation_data[0], training=False))
-        if settings.test_time_augmentation:
-            mirrored_probabilities = np.asarray(head(mirrored_validation, training=False))
-            validation_probabilities = (validation_probabilities + mirrored_probabilities) / 2
+        if len(test_time_features):
+            # Each validation photo's test-time views, one after another: averaged with it.
+            view_probabilities = np.asarray(head(test_time_features, training=False)).reshape(
+                len(validation_rows), test_time_view_count(settings), -1
+            )
+            validation_probabilities = (
+                validation_probabilities + view_probabilities.sum(axis=1)
+            ) / (1 + view_probabilities.shape[1])
 
         fine_tuning_summary = None
         if settings.fine_tune:

@@ -64,8 +64,9 @@ _EXTENSIONS = {
     "GIF": "gif",
 }
 
-#: The most photos one project may hold.
-MAX_PHOTOS_PER_PROJECT = 5000
+#: The most photos one project may hold: room for the 20,000 photos in 200 classes that the
+#: scale benchmark (`tlcore.bench_scale`) imports, embeds, trains and checks.
+MAX_PHOTOS_PER_PROJECT = 25_000
 
 #: The most bytes one batch of uploaded photos (or one zip's photos) may hold: 200 MB, the
 #: `maxUploadSize` of `.streamlit/config.toml`, which Streamlit applies to each file.
@@ -580,6 +581,8 @@ class Project:
         self.id = project_id
         self.folder = workspace.root / project_id
         self._metadata = _read_json(self.folder / PROJECT_FILE)
+        # `find_photo`'s index and the record it was built from.
+        self._photo_index: tuple[dict, dict] | None = None
 
     # Reading.
 
@@ -731,11 +734,18 @@ class Project:
         Returns:
             The photo, or None if the project does not hold it.
         """
-        for entry in self._metadata["classes"]:
-            for record in entry["photos"]:
-                if record["content_hash"] == content_hash:
-                    return self._stored_photo(entry, record)
-        return None
+        # The index is built once for each version of the project's record: a page showing a
+        # few dozen photos of a 20,000-photo project looks each one up.
+        metadata = self._metadata
+        if self._photo_index is None or self._photo_index[0] is not metadata:
+            index = {
+                record["content_hash"]: (entry, record)
+                for entry in metadata["classes"]
+                for record in entry["photos"]
+            }
+            self._photo_index = (metadata, index)
+        found = self._photo_index[1].get(content_hash)
+        return self._stored_photo(*found) if found is not None else None
 
     def to_dataset(self) -> datasets.Dataset:
         """Returns the project's photos as a dataset to train on.
@@ -842,44 +852,44 @@ class Project:
         )
 
     def add_dataset(self, dataset: datasets.Dataset) -> AddResult:
-        """Adds a dataset read from a zip: its classes (when new) and its photos.
+        """Adds a dataset read from a zip or a folder: its classes (when new) and its photos.
+
+        Each photo's bytes are read only as it is stored, so a folder of thousands of photos
+        never sits in memory at once. Photos beyond `Limits.max_upload_bytes` in all (counted
+        class by class, in the order of `dataset.class_names`) are left out with the reason.
 
         Args:
-            dataset: The dataset, as `tlcore.datasets.load_zip` returns it.
+            dataset: The dataset, as `tlcore.datasets.load_zip` or `load_folder` returns it.
 
         Returns:
             What was added, skipped and found twice, with the classes that were created.
         """
-        by_class: dict[str, list[tuple[str, bytes, str]]] = {
+        photos_by_class: dict[str, list[datasets.Photo]] = {
             name: [] for name in dataset.class_names
         }
-        files = [(photo.file_name, photo.read_bytes()) for photo in dataset.photos]
-        within, left_out = _split_by_size(files, self.workspace.limits.max_upload_bytes)
-        # The photos within the byte limit are the first ones, so `zip` stops where they end.
-        for photo, (file_name, data) in zip(dataset.photos, within, strict=False):
-            by_class.setdefault(photo.class_name, []).append(
-                (file_name, data, _extension_for(data))
-            )
+        for photo in dataset.photos:
+            photos_by_class[photo.class_name].append(photo)
+        byte_budget = _ByteBudget(self.workspace.limits.max_upload_bytes)
         added, duplicates, created = [], list(dataset.duplicates), []
         with self._storing() as written, self._editing() as metadata:
             existing = {names.comparison_key(entry["name"]): entry for entry in metadata["classes"]}
-            for class_name, checked in by_class.items():
+            for class_name, photos in photos_by_class.items():
                 entry = existing.get(names.comparison_key(class_name))
                 if entry is None:
                     stored_name = self._add_class_entry(metadata, class_name)
                     created.append(stored_name)
                     entry = _find_class(metadata, stored_name)
                     existing[names.comparison_key(stored_name)] = entry
-                result = self._store_photos(metadata, entry, checked, written)
+                result = self._store_photos(metadata, entry, byte_budget.read(photos), written)
                 added.extend(result.added)
                 duplicates.extend(result.duplicates)
-                left_out.extend(result.left_out)
+                byte_budget.left_out.extend(result.left_out)
         return AddResult(
             added=added,
             skipped=list(dataset.skipped),
             duplicates=duplicates,
             created_classes=created,
-            left_out=left_out,
+            left_out=byte_budget.left_out,
         )
 
     def remove_photo(self, class_name: str, content_hash: str) -> None:
@@ -1327,6 +1337,41 @@ def _split_by_size(
             left_out = [datasets.SkippedFile(file_name=name, reason=reason) for name, _ in files]
             return files[:index], left_out[index:]
     return files, []
+
+
+class _ByteBudget:
+    """Reads photos one at a time until they hold `max_bytes` in all, and names the others.
+
+    Args:
+        max_bytes: The most bytes the photos read may hold together.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.used = 0
+        self.left_out: list[datasets.SkippedFile] = []
+
+    def read(self, photos: list[datasets.Photo]) -> Iterator[tuple[str, bytes, str]]:
+        """Yields `(file_name, bytes, extension)` for each photo that still fits.
+
+        Args:
+            photos: The photos, read in this order.
+
+        Yields:
+            The photos that fit; the others are appended to `left_out`.
+        """
+        for photo in photos:
+            if self.used <= self.max_bytes:
+                data = photo.read_bytes()
+                self.used += len(data)
+            if self.used > self.max_bytes:
+                reason = (
+                    f"the upload holds more than {_megabytes(self.max_bytes)} in all, the most "
+                    "one upload may hold; add these photos in another upload"
+                )
+                self.left_out.append(datasets.SkippedFile(file_name=photo.file_name, reason=reason))
+                continue
+            yield photo.file_name, data, _extension_for(data)
 
 
 def _megabytes(count: int) -> str:
