@@ -227,12 +227,12 @@ with st.expander(
             "Mirror left to right", value=default_augmentation.flip, key="setting_augment_flip"
         )
         test_time_augmentation = st.checkbox(
-            "Check new photos with changed copies too (test-time augmentation)",
+            "Check new photos with changed copies too",
             value=defaults.test_time_augmentation,
             key="setting_test_time_augmentation",
-            help="When predicting, averages the answers for each photo and 8 copies of it, "
-            "turned, zoomed and lit with the changes set here but never mirrored: steadier "
-            "answers, 9 times the work.",
+            help="Test-time augmentation: when predicting, averages the answers for each photo "
+            "and 8 copies of it, turned, zoomed and lit with the changes set here but never "
+            "mirrored. Steadier answers, 9 times the work.",
         )
     with augment_right:
         rotation_degrees = st.slider(
