@@ -34,6 +34,13 @@ def test_training_history_has_both_sets_of_photos_in_both_charts():
     assert figure.layout.annotations[0].text == "How often it is right"
 
 
+def test_training_history_marks_whole_rounds_only():
+    one_round = charts.training_history_figure({"accuracy": [0.5], "loss": [1.0]})
+    assert one_round.layout.xaxis.dtick == 1 and one_round.layout.xaxis2.dtick == 1
+    many = charts.training_history_figure({"accuracy": [0.5] * 40, "loss": [1.0] * 40})
+    assert many.layout.xaxis.dtick is None
+
+
 def test_training_history_draws_while_it_is_still_empty():
     figure = charts.training_history_figure({"accuracy": [], "loss": []})
     assert all(len(trace.y) == 0 for trace in figure.data)

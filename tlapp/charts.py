@@ -247,7 +247,11 @@ def training_history_figure(history: Mapping[str, Sequence[float]]) -> go.Figure
             row=1,
             col=column,
         )
-    figure.update_xaxes(title_text="Round of learning", rangemode="tozero")
+    rounds = max((len(values) for values in history.values()), default=0)
+    # Rounds are whole numbers: with few of them, Plotly would otherwise mark halves too.
+    figure.update_xaxes(
+        title_text="Round of learning", rangemode="tozero", dtick=1 if rounds <= 10 else None
+    )
     figure.update_yaxes(title_text="Right (%)", range=[0, 105], row=1, col=1)
     figure.update_yaxes(title_text="Error", rangemode="tozero", row=1, col=2)
     figure.update_layout(
