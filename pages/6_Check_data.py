@@ -176,10 +176,8 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
             )
             return
         words = f"Looking at your photos: {done:,} of {total:,}"
-        remaining = time_left.describe(estimator.update(done, total))
-        progress_bar.progress(
-            done / total if total else 1.0, text=f"{words} · {remaining}" if remaining else words
-        )
+        text = time_left.with_time_left(words, estimator.update(done, total))
+        progress_bar.progress(done / total if total else 1.0, text=text)
 
     try:
         shared_base = engine.load_base(backbone_name, image_size)

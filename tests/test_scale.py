@@ -40,6 +40,8 @@ def test_the_time_left_reads_as_words():
     assert time_left.describe(61) == "about 2 minutes left"
     assert time_left.describe(60) == "about 1 minute left"
     assert time_left.describe(3 * 3600) == "about 3 hours left"
+    assert time_left.with_time_left("Working", 45) == "Working · less than a minute left"
+    assert time_left.with_time_left("Working", None) == "Working"
 
 
 def test_the_embedding_progress_names_the_time_left():

@@ -91,13 +91,7 @@ def load_image(source: bytes | str | os.PathLike, file_name: str | None = None) 
         raise TypeError(f"load_image needs the photo's bytes or its path, not {type(source)}.")
     path = pathlib.Path(source)
     file_name = file_name or path.name
-    try:
-        stream = path.open("rb")
-    except FileNotFoundError as error:
-        raise errors.UnreadableImageError(file_name, "the file does not exist") from error
-    except OSError as error:
-        raise errors.UnreadableImageError(file_name, "the file cannot be opened") from error
-    with stream:
+    with _open_photo(path, file_name) as stream:
         return _decode(stream, file_name)
 
 
@@ -127,6 +121,36 @@ def image_to_array(image: Image.Image, image_size: int) -> numpy.ndarray:
         image = image.convert("RGB")
     resized = image.resize((image_size, image_size), Image.Resampling.BILINEAR, reducing_gap=3.0)
     return numpy.array(resized, dtype=numpy.uint8)
+
+
+def read_photo(source: bytes | str | os.PathLike, file_name: str | None = None) -> bytes:
+    """Returns a photo's content: the bytes as given, or the file's content.
+
+    Args:
+        source: The content of the file, or its path.
+        file_name: The name shown in error messages (see `load_image`).
+
+    Returns:
+        The content, not yet checked to be a photo.
+
+    Raises:
+        UnreadableImageError: The file is missing or cannot be opened.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    path = pathlib.Path(source)
+    with _open_photo(path, file_name or path.name) as stream:
+        return stream.read()
+
+
+def _open_photo(path: pathlib.Path, file_name: str):
+    """Opens a photo's file for reading, naming a missing or unreadable file in words."""
+    try:
+        return path.open("rb")
+    except FileNotFoundError as error:
+        raise errors.UnreadableImageError(file_name, "the file does not exist") from error
+    except OSError as error:
+        raise errors.UnreadableImageError(file_name, "the file cannot be opened") from error
 
 
 def load_pixels(

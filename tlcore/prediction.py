@@ -214,7 +214,7 @@ def predict(
         try:
             if test_time_augmentation:
                 # The photo is read once for itself and its views.
-                source = _read_source(source, name)
+                source = images.read_photo(source, name)
             pixels = images.load_pixels(source, trained.input_size, file_name=name)
             if test_time_augmentation:
                 view_rows.append(
@@ -265,16 +265,3 @@ def predict(
             )
         )
     return predictions
-
-
-def _read_source(source: Source, name: str) -> bytes:
-    """Returns a photo's content, from bytes as given or from its path."""
-    if isinstance(source, (bytes, bytearray)):
-        return bytes(source)
-    try:
-        with open(source, "rb") as file:
-            return file.read()
-    except FileNotFoundError as error:
-        raise errors.UnreadableImageError(name, "the file does not exist") from error
-    except OSError as error:
-        raise errors.UnreadableImageError(name, "the file cannot be opened") from error

@@ -66,3 +66,17 @@ def describe(seconds: float | None) -> str:
         return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
     hours = round(seconds / 3600, 1)
     return f"about {hours:g} hours left"
+
+
+def with_time_left(text: str, seconds: float | None) -> str:
+    """Returns a progress text followed by the time left, when there is an estimate.
+
+    Args:
+        text: What is being done, such as "Looking at your photos: 3 of 20".
+        seconds: The estimated seconds left, or None.
+
+    Returns:
+        "text · about 4 minutes left", or the text alone.
+    """
+    remaining = describe(seconds)
+    return f"{text} · {remaining}" if remaining else text

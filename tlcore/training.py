@@ -246,9 +246,9 @@ class Progress:
         if self.phase == "loading":
             return "Loading the pretrained network…"
         if self.phase == "embedding":
-            words = f"Looking at your photos: {self.done:,} of {self.total:,}"
-            remaining = time_left.describe(self.seconds_left)
-            return f"{words} · {remaining}" if remaining else words
+            return time_left.with_time_left(
+                f"Looking at your photos: {self.done:,} of {self.total:,}", self.seconds_left
+            )
         if self.phase == "training":
             return f"Learning: round {self.done} of {self.total}"
         if self.phase == "fine-tuning":
