@@ -127,10 +127,9 @@ def show_class_card(project_class) -> None:
             f"Show all {len(photos)} photos", key=f"show_all_{key}"
         )
         if show_all:
-            start, stop = paging.show_page_picker(
-                len(photos), PHOTOS_PER_PAGE, f"collect_photo_page_{key}", ("photo", "photos")
+            shown = paging.show_page(
+                photos, PHOTOS_PER_PAGE, f"collect_photo_page_{key}", ("photo", "photos")
             )
-            shown = photos[start:stop]
         else:
             shown = photos[:THUMBNAILS_SHOWN]
         for index, photo in enumerate(shown):

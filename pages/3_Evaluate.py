@@ -100,8 +100,9 @@ def show_paged_photo_grid(items, key_prefix: str, page_key: str) -> None:
         key_prefix: Makes the switches' keys unique on the page.
         page_key: The key of the page picker.
     """
-    start, stop = paging.show_page_picker(len(items), MISTAKES_SHOWN, page_key, ("photo", "photos"))
-    show_photo_grid(items[start:stop], key_prefix)
+    show_photo_grid(
+        paging.show_page(items, MISTAKES_SHOWN, page_key, ("photo", "photos")), key_prefix
+    )
 
 
 space, owner, project = state.start_page("Evaluate")

@@ -124,20 +124,6 @@ def show_more_note(total: int) -> None:
         )
 
 
-def photo_page(items: list, key: str) -> list:
-    """Shows the page picker of a list of photos and returns the page on view.
-
-    Args:
-        items: The list's entries, worst first.
-        key: The page picker's key.
-
-    Returns:
-        The entries on the page on view.
-    """
-    start, stop = paging.show_page_picker(len(items), SHOWN, key, ("photo", "photos"))
-    return items[start:stop]
-
-
 counts = project.photo_counts()
 if sum(1 for count in counts.values() if count > 0) < 2:
     st.info(
@@ -251,7 +237,10 @@ with mislabelled_tab:
             "they are in. Move them if it is right; remove them if they show neither."
         )
         show_more_note(len(report.mislabelled))
-        for index, item in enumerate(photo_page(report.mislabelled, "check_data_mislabelled_page")):
+        shown = paging.show_page(
+            report.mislabelled, SHOWN, "check_data_mislabelled_page", ("photo", "photos")
+        )
+        for index, item in enumerate(shown):
             if index % CARD_COLUMNS == 0:
                 row = st.columns(CARD_COLUMNS)
             with row[index % CARD_COLUMNS].container(border=True):
@@ -323,7 +312,10 @@ with outliers_tab:
             if point.confidence >= report.settings.mislabelled_confidence
         }
         show_more_note(len(report.outliers))
-        for index, item in enumerate(photo_page(report.outliers, "check_data_outliers_page")):
+        shown = paging.show_page(
+            report.outliers, SHOWN, "check_data_outliers_page", ("photo", "photos")
+        )
+        for index, item in enumerate(shown):
             if index % CARD_COLUMNS == 0:
                 row = st.columns(CARD_COLUMNS)
             with row[index % CARD_COLUMNS].container(border=True):

@@ -122,3 +122,21 @@ def show_page_picker(
     start, stop = page_bounds(total, per_page, page)
     text_column.caption(f"Showing {nouns[1]} {start + 1}–{stop} of {total}.")
     return start, stop
+
+
+def show_page(
+    items: list, per_page: int, key: str, nouns: tuple[str, str] = ("item", "items")
+) -> list:
+    """Shows a long list's page picker (`show_page_picker`) and returns the items on view.
+
+    Args:
+        items: The whole list.
+        per_page: How many items one page shows.
+        key: The key of the page picker.
+        nouns: What the items are called, one and many.
+
+    Returns:
+        The items of the page on view.
+    """
+    start, stop = show_page_picker(len(items), per_page, key, nouns)
+    return items[start:stop]

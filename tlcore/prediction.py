@@ -4,7 +4,7 @@ Each answer says whether the model is sure: below the confidence measured on the
 photos when it was trained (`TrainedModel.unknown_threshold`), a photo may show something the
 model was never taught, and the answer reads "not sure" instead of forcing it into a class.
 With test-time augmentation, each photo's probabilities are the average over the photo and
-its test-time views (`augmentation.test_time_views`).
+its test-time views (`augmentation.test_time_pixels`).
 """
 
 import dataclasses
@@ -150,30 +150,41 @@ def photo_probabilities(
     """
     rows = []
     for start in range(0, len(photos), batch_size):
-        batch = photos[start : start + batch_size]
-        contents = [photo.read_bytes() for photo in batch]
-        pixels = np.stack(
-            [
-                images.load_pixels(data, input_size, photo.file_name)
-                for photo, data in zip(batch, contents, strict=True)
-            ]
-        )
-        views = None
-        if test_time_augmentation is not None:
-            views = np.stack(
-                [
-                    augmentation.test_time_pixels(
-                        data, test_time_augmentation, input_size, photo.file_name
-                    )
-                    for photo, data in zip(batch, contents, strict=True)
-                ]
+        batch = [
+            _pixels_and_views(
+                photo.read_bytes(), input_size, test_time_augmentation, photo.file_name
             )
+            for photo in photos[start : start + batch_size]
+        ]
+        pixels = np.stack([pixels for pixels, _ in batch])
+        views = (
+            np.stack([views for _, views in batch]) if test_time_augmentation is not None else None
+        )
         rows.append(model_probabilities(classifier, pixels, batch_size, views))
         if on_progress is not None:
             on_progress(start + len(batch), len(photos))
     if not rows:
         return np.zeros((0, int(classifier.outputs[0].shape[-1])))
     return np.concatenate(rows)
+
+
+def _pixels_and_views(
+    source: Source,
+    input_size: int,
+    test_time_augmentation: augmentation.AugmentationSettings | None,
+    file_name: str,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Returns a photo's pixels for the model and, with test-time augmentation, its views.
+
+    Without test-time augmentation a path is decoded as it is read; with it, the photo is read
+    once for itself and its views.
+    """
+    if test_time_augmentation is None:
+        return images.load_pixels(source, input_size, file_name=file_name), None
+    data = images.read_photo(source, file_name)
+    pixels = images.load_pixels(data, input_size, file_name=file_name)
+    views = augmentation.test_time_pixels(data, test_time_augmentation, input_size, file_name)
+    return pixels, views
 
 
 def predict(
@@ -208,21 +219,15 @@ def predict(
     failures: dict[int, str] = {}
     if test_time_augmentation is None:
         test_time_augmentation = bool(trained.settings.test_time_augmentation)
+    view_settings = trained.settings.augmentation if test_time_augmentation else None
     view_rows: list[np.ndarray] = []
     for index, source in enumerate(sources):
         name = names[index] if names is not None else _default_name(source, index)
         try:
-            if test_time_augmentation:
-                # The photo is read once for itself and its views.
-                source = images.read_photo(source, name)
-            pixels = images.load_pixels(source, trained.input_size, file_name=name)
-            if test_time_augmentation:
-                view_rows.append(
-                    augmentation.test_time_pixels(
-                        source, trained.settings.augmentation, trained.input_size, name
-                    )
-                )
+            pixels, views = _pixels_and_views(source, trained.input_size, view_settings, name)
             pixel_rows.append(pixels)
+            if views is not None:
+                view_rows.append(views)
             readable_rows.append(index)
         except errors.UnreadableImageError as error:
             failures[index] = error.reason
