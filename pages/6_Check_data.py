@@ -258,8 +258,8 @@ with duplicates_tab:
     else:
         st.caption(
             "Pairs of photos the model can hardly tell apart. Across two classes, one of them "
-            "is in the wrong class. Within a class, they make the photos set aside for "
-            "checking too easy: keep the one that shows the most."
+            "is in the wrong class. Within a class, the second teaches the model little: "
+            "keep the one that shows the most."
         )
         show_more_note(len(report.near_duplicates))
         start, stop = paging.show_page_picker(

@@ -33,6 +33,19 @@ def test_the_time_left_follows_the_pace_since_the_first_report():
     assert estimator.update(1400, 1400) == 0.0
 
 
+def test_units_found_in_a_cache_midway_do_not_speed_up_the_pace():
+    clock = FakeClock()
+    estimator = time_left.TimeLeftEstimator(clock)
+    estimator.update(0, 1000)
+    clock.now += 10.0
+    # 100 photos in 10 s, then their 500 views turn up in the cache at once.
+    assert estimator.update(100, 1000) == pytest.approx(90.0)
+    estimator.skip(500)
+    assert estimator.update(600, 1000) == pytest.approx(40.0)
+    clock.now += 10.0
+    assert estimator.update(700, 1000) == pytest.approx(30.0)
+
+
 def test_the_time_left_reads_as_words():
     assert time_left.describe(None) == ""
     assert time_left.describe(4) == "a few seconds left"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_CLASSES, TEST_IMAGE_SIZE
 
-from tlcore import datasets, errors, evaluation, model, training
+from tlcore import datasets, embeddings, errors, evaluation, model, splitting, training
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +29,21 @@ def test_history_and_validation_figures_are_kept(small_training):
     assert trained.evaluation.photo_count == 2 * len(TEST_CLASSES)
     assert [metrics.support for metrics in trained.evaluation.per_class] == [2] * 5
     assert trained.backbone_id == f"mobilenet_v2_1.0-{TEST_IMAGE_SIZE}"
+
+
+def test_the_validation_photos_are_the_grouped_split_of_the_photos_features(small_training):
+    dataset, settings = small_training.dataset, small_training.settings
+    shared_base = model.get_base("mobilenet_v2", TEST_IMAGE_SIZE)
+    features = embeddings.embed_photos(dataset.photos, shared_base, embeddings.EmbeddingCache())
+    labels = np.asarray(dataset.labels)
+    _, validation_rows = splitting.grouped_split(
+        labels,
+        splitting.near_copy_groups(features, labels),
+        settings.validation_split,
+        settings.seed,
+    )
+    held_out = {answer.content_hash for answer in small_training.trained.evaluation.predictions}
+    assert held_out == {dataset.photos[row].content_hash for row in validation_rows}
 
 
 def test_progress_goes_through_every_phase_in_order(small_training):

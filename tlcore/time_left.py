@@ -23,6 +23,17 @@ class TimeLeftEstimator:
         self._clock = clock or time.monotonic
         self._start: tuple[float, int] | None = None
 
+    def skip(self, units: int) -> None:
+        """Notes units that were done at once without work (found in a cache), so that they
+        do not make the pace look faster than it is.
+
+        Args:
+            units: How many units were done without work since the last report.
+        """
+        if self._start is not None:
+            start_time, start_done = self._start
+            self._start = (start_time, start_done + units)
+
     def update(self, done: int, total: int) -> float | None:
         """Notes progress and returns the estimated seconds left.
 

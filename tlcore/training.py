@@ -1,12 +1,12 @@
 """Training a new head on the frozen base's cached features, and optionally fine-tuning.
 
 `train` runs the whole recipe: wait for this process's training turn, load the shared base,
-embed each photo once (cached on disk) together with its augmented views, split off
-validation photos class by class, fit the head with Keras on the features, join base and head
-into one model, optionally fine-tune the top of the base on pixels (`finetuning`), score it,
-and set the confidence below which its answers read "not sure". Progress goes to a callback
-the caller supplies, so the same function drives a Streamlit progress bar, a terminal bar, or
-nothing.
+embed each photo once (cached on disk), split off validation photos class by class keeping
+near-copies together (`splitting.grouped_split`), embed the training photos' augmented views,
+fit the head with Keras on the features, join base and head into one model, optionally
+fine-tune the top of the base on pixels (`finetuning`), score it, and set the confidence
+below which its answers read "not sure". Progress goes to a callback the caller supplies, so
+the same function drives a Streamlit progress bar, a terminal bar, or nothing.
 """
 
 # Annotations stay unevaluated: `TrainingSettings.augmentation` is named like the module its
@@ -505,18 +505,18 @@ def _average_heads(heads: list[keras.Model], feature_count: int) -> keras.Model:
     return keras.Model(features, averaged, name="head")
 
 
-def _embedding_plan(
+def _view_plan(
     dataset: datasets.Dataset,
     training_rows: np.ndarray,
     validation_rows: np.ndarray,
     settings: TrainingSettings,
 ) -> tuple[list[datasets.Photo], list[embeddings.Variant]]:
-    """Lists every picture the base must see: each photo, then the training photos'
+    """Lists the views the base must see after the photos themselves: the training photos'
     augmented views, then the validation photos' test-time views when test-time augmentation
-    is on. A photo's views come one after another, so it is decoded once.
+    is on. A photo's views come one after another, so it is decoded once for them all.
     """
-    photos = list(dataset.photos)
-    variants = [embeddings.ORIGINAL] * len(photos)
+    photos: list[datasets.Photo] = []
+    variants: list[embeddings.Variant] = []
     for row in training_rows:
         for view in range(settings.augmentation_views):
             photos.append(dataset.photos[row])
@@ -575,9 +575,15 @@ def train(
         caller_report(dataclasses.replace(progress, fine_tuning=settings.fine_tune))
 
     labels = np.asarray(dataset.labels, dtype=np.int64)
-    training_rows, validation_rows = splitting.stratified_split(
-        labels, settings.validation_split, settings.seed, dataset.class_names
+    # The counts are checked before waiting for a turn, so a class too small to split is
+    # reported at once; which photos are held out is decided once their features are known.
+    validation_count = sum(
+        splitting.validation_counts(labels, settings.validation_split, dataset.class_names)
     )
+    training_count = len(labels) - validation_count
+    photo_count = len(dataset.photos)
+    view_count = training_count * settings.augmentation_views
+    embedding_total = photo_count + view_count + validation_count * test_time_view_count(settings)
 
     def report_place(place: int) -> None:
         report(Progress(phase="waiting", queue_position=place))
@@ -585,26 +591,49 @@ def train(
     with device.training_queue.turn(on_wait=report_place):
         report(Progress(phase="loading"))
         shared_base = model.get_base(settings.backbone, settings.image_size, weights_dir)
-
+        cache = embeddings.EmbeddingCache(cache_dir)
         estimator = time_left.TimeLeftEstimator()
 
-        def report_embedding(done: int, total: int) -> None:
-            seconds_left = estimator.update(done, total)
-            report(Progress(phase="embedding", done=done, total=total, seconds_left=seconds_left))
+        def report_embedding(done: int) -> None:
+            seconds_left = estimator.update(done, embedding_total)
+            report(
+                Progress(
+                    phase="embedding",
+                    done=done,
+                    total=embedding_total,
+                    seconds_left=seconds_left,
+                )
+            )
 
-        photos, variants = _embedding_plan(dataset, training_rows, validation_rows, settings)
-        all_features = embeddings.embed_photos(
-            photos,
-            shared_base,
-            embeddings.EmbeddingCache(cache_dir),
-            on_progress=report_embedding,
-            variants=variants,
+        # First the photos themselves, one bar for them and their views.
+        features = embeddings.embed_photos(
+            dataset.photos, shared_base, cache, on_progress=lambda done, _: report_embedding(done)
         )
-        photo_count = len(dataset.photos)
-        view_count = len(training_rows) * settings.augmentation_views
-        features = all_features[:photo_count]
-        view_features = all_features[photo_count : photo_count + view_count]
-        test_time_features = all_features[photo_count + view_count :]
+        # Near-copies of a photo stay on its side of the split, so the photos that check the
+        # model are unlike those it learns from (see `splitting`).
+        training_rows, validation_rows = splitting.grouped_split(
+            labels,
+            splitting.near_copy_groups(features, labels),
+            settings.validation_split,
+            settings.seed,
+            dataset.class_names,
+        )
+        view_photos, view_variants = _view_plan(dataset, training_rows, validation_rows, settings)
+        views_started = False
+
+        def report_views(done: int, _total: int) -> None:
+            nonlocal views_started
+            if not views_started:
+                # Views found in the cache took no time: they do not count towards the pace.
+                estimator.skip(done)
+                views_started = True
+            report_embedding(photo_count + done)
+
+        all_view_features = embeddings.embed_photos(
+            view_photos, shared_base, cache, on_progress=report_views, variants=view_variants
+        )
+        view_features = all_view_features[:view_count]
+        test_time_features = all_view_features[view_count:]
         training_data = (
             np.concatenate([features[training_rows], view_features]),
             np.concatenate(
