@@ -151,18 +151,19 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
 
     progress_bar = st.progress(0.0, text="Loading the pretrained network…")
 
-    estimator = time_left.TimeLeftEstimator()
+    looking_estimator = time_left.TimeLeftEstimator()
+    comparing_estimator = time_left.TimeLeftEstimator()
+    photo_count = project.photo_count()
 
-    def report_progress(done: int, total: int) -> None:
-        if done >= total:
-            # The comparisons come after the last photo and report nothing until they end:
-            # for 20,000 photos they take a while, which "a few seconds left" would belie.
-            progress_bar.progress(
-                1.0, text=f"Comparing your {total:,} photos with each other… (the last step)"
-            )
-            return
+    def report_looking(done: int, total: int) -> None:
         words = f"Looking at your photos: {done:,} of {total:,}"
-        text = time_left.with_time_left(words, estimator.update(done, total))
+        text = time_left.with_time_left(words, looking_estimator.update(done, total))
+        progress_bar.progress(done / total if total else 1.0, text=text)
+
+    def report_comparing(done: int, total: int) -> None:
+        # A second pass over the bar: for 20,000 photos the comparisons take tens of seconds.
+        words = f"Comparing your {photo_count:,} photos with each other"
+        text = time_left.with_time_left(words, comparing_estimator.update(done, total))
         progress_bar.progress(done / total if total else 1.0, text=text)
 
     try:
@@ -171,7 +172,8 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
             project.to_dataset(),
             shared_base,
             embeddings.EmbeddingCache(space.embedding_cache_dir),
-            on_progress=report_progress,
+            on_progress=report_looking,
+            on_comparing=report_comparing,
         )
     except errors.TlcoreError as error:
         progress_bar.empty()

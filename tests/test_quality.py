@@ -133,6 +133,28 @@ def test_a_report_can_leave_a_fixed_photo_out():
     assert len(fixed.photos) == len(report.photos)
 
 
+def test_the_checks_report_their_progress_fold_by_fold_and_block_by_block():
+    # 1,200 photos: 5 folds, 2 blocks of photos compared with all the others, the outliers.
+    features, labels, photos = clusters(per_class=400)
+    reports = []
+    quality.check_features(
+        features, labels, CLASSES, photos, on_progress=lambda *report: reports.append(report)
+    )
+    assert reports[0] == (0, 8) and reports[-1] == (8, 8)
+    assert [done for done, _ in reports] == list(range(9))
+    # Four photos make at most four folds, not five; the count still ends at the total.
+    few = []
+    quality.check_features(
+        features[[0, 1, 400, 401]],
+        labels[[0, 1, 400, 401]],
+        CLASSES,
+        [photos[row] for row in (0, 1, 400, 401)],
+        on_progress=lambda *report: few.append(report),
+    )
+    done = [done for done, _ in few]
+    assert done == sorted(done) and few[-1] == (7, 7)
+
+
 def test_features_labels_and_photos_must_match():
     features, labels, photos = clusters(per_class=5)
     with pytest.raises(ValueError, match="as many"):

@@ -18,6 +18,7 @@ The heavy lifting (the features) needs the pretrained base; everything after it 
 """
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -26,6 +27,10 @@ from tlcore import datasets, errors
 
 # The number of main directions the out-of-fold model fits on, when there are many photos.
 _FIT_DIMENSIONS = 128
+
+# Near-duplicates are looked for this many photos at a time, so 10,000 photos never need a
+# 10,000-square matrix of similarities.
+_DUPLICATE_BLOCK = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -321,6 +326,7 @@ def out_of_fold_probabilities(
     class_count: int,
     folds: int = 5,
     seed: int = 0,
+    on_fold: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """Predicts every photo with a model trained on the other folds only.
 
@@ -336,6 +342,7 @@ def out_of_fold_probabilities(
         class_count: The number of classes.
         folds: The number of folds; each photo is predicted by the model of the other folds.
         seed: Seeds the split into folds.
+        on_fold: Called after each fold's model has predicted its photos.
 
     Returns:
         `(photos, class_count)` probabilities.
@@ -369,6 +376,8 @@ def out_of_fold_probabilities(
             (training_inputs - mean) / scale, labels[training_rows], class_count
         )
         probabilities[held_out] = softmax(((inputs[held_out] - mean) / scale) @ weights + biases)
+        if on_fold is not None:
+            on_fold()
     return probabilities.astype(np.float32)
 
 
@@ -421,6 +430,7 @@ def near_duplicates(
     threshold: float = 0.9,
     most_listed: int = 100,
     normalised: np.ndarray | None = None,
+    on_block: Callable[[], None] | None = None,
 ) -> list[NearDuplicate]:
     """Lists the pairs of photos whose features are nearly the same.
 
@@ -430,6 +440,7 @@ def near_duplicates(
         threshold: The least cosine similarity (of the centred features) of a pair.
         most_listed: The most pairs returned.
         normalised: `normalise(features)`, when the caller has it already.
+        on_block: Called after each block of `_DUPLICATE_BLOCK` photos is compared with all.
 
     Returns:
         The pairs: those across classes first (the same picture under two labels is the worse
@@ -438,10 +449,8 @@ def near_duplicates(
     """
     vectors = normalise(features) if normalised is None else normalised
     found = []
-    # Rows are compared a block at a time, so 10,000 photos never need a 10,000-square matrix.
-    block = 1024
-    for start in range(0, len(vectors), block):
-        similarities = vectors[start : start + block] @ vectors.T
+    for start in range(0, len(vectors), _DUPLICATE_BLOCK):
+        similarities = vectors[start : start + _DUPLICATE_BLOCK] @ vectors.T
         for offset, row in enumerate(similarities):
             first = start + offset
             for second in np.flatnonzero(row[first + 1 :] >= threshold) + first + 1:
@@ -450,6 +459,8 @@ def near_duplicates(
                 found.append(
                     NearDuplicate(photos[first], photos[second], float(min(row[second], 1.0)))
                 )
+        if on_block is not None:
+            on_block()
     found.sort(key=lambda pair: (pair.same_class, -pair.similarity))
     return found[:most_listed]
 
@@ -522,6 +533,7 @@ def check_features(
     class_names: Sequence[str],
     photos: Sequence[PhotoReference],
     settings: QualitySettings | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> QualityReport:
     """Runs every check on features already computed.
 
@@ -531,6 +543,9 @@ def check_features(
         class_names: The classes.
         photos: Each photo's reference.
         settings: How strict the checks are; the defaults when None.
+        on_progress: Called with (steps done, steps in all) as the checks go: through the
+            folds of the out-of-fold predictions, the blocks of photos compared with all the
+            others, and the outliers. For 20,000 photos the checks take tens of seconds.
 
     Returns:
         The report.
@@ -540,10 +555,49 @@ def check_features(
     labels = np.asarray(labels, dtype=np.int64)
     if len(features) != len(labels) or len(labels) != len(photos):
         raise ValueError("There must be as many feature rows, labels and photos.")
+    blocks = math.ceil(len(labels) / _DUPLICATE_BLOCK)
+    # Measured at 20,000 photos on two cores: a fold takes about as long as comparing ten
+    # blocks (2.6 s against 0.27 s), so the bar moves at an even pace through both.
+    fold_steps = max(1, math.ceil(blocks / 2))
+    steps = settings.folds * fold_steps + blocks + 1
+    steps_done = 0
+
+    def advance(count: int) -> None:
+        nonlocal steps_done
+        # Fewer folds run when there are very few photos: the count never passes the total.
+        steps_done = min(steps_done + count, steps - 1)
+        if on_progress is not None:
+            on_progress(steps_done, steps)
+
+    if on_progress is not None:
+        on_progress(0, steps)
     normalised = normalise(features)
     out_of_fold = out_of_fold_probabilities(
-        features, labels, len(class_names), settings.folds, settings.seed
+        features,
+        labels,
+        len(class_names),
+        settings.folds,
+        settings.seed,
+        on_fold=lambda: advance(fold_steps),
     )
+    duplicates = near_duplicates(
+        features,
+        photos,
+        settings.duplicate_similarity,
+        settings.most_listed,
+        normalised=normalised,
+        on_block=lambda: advance(1),
+    )
+    unlike_their_class = outliers(
+        features,
+        labels,
+        photos,
+        settings.outlier_deviations,
+        settings.most_listed,
+        normalised=normalised,
+    )
+    if on_progress is not None:
+        on_progress(steps, steps)
     return QualityReport(
         class_names=list(class_names),
         photos=list(photos),
@@ -553,21 +607,8 @@ def check_features(
         mislabelled=likely_mislabelled(
             out_of_fold, labels, photos, class_names, settings.mislabelled_confidence
         )[: settings.most_listed],
-        near_duplicates=near_duplicates(
-            features,
-            photos,
-            settings.duplicate_similarity,
-            settings.most_listed,
-            normalised=normalised,
-        ),
-        outliers=outliers(
-            features,
-            labels,
-            photos,
-            settings.outlier_deviations,
-            settings.most_listed,
-            normalised=normalised,
-        ),
+        near_duplicates=duplicates,
+        outliers=unlike_their_class,
         settings=settings,
     )
 
@@ -578,6 +619,7 @@ def check_dataset(
     cache=None,
     on_progress: Callable[[int, int], None] | None = None,
     settings: QualitySettings | None = None,
+    on_comparing: Callable[[int, int], None] | None = None,
 ) -> QualityReport:
     """Embeds a dataset's photos (cached ones are read back) and runs every check.
 
@@ -587,6 +629,8 @@ def check_dataset(
         cache: An `embeddings.EmbeddingCache`; None computes every photo's features again.
         on_progress: Called with (photos done, photos in all) while the photos are embedded.
         settings: How strict the checks are; the defaults when None.
+        on_comparing: Called with (steps done, steps in all) while the photos' features are
+            compared (`check_features`' `on_progress`).
 
     Returns:
         The report.
@@ -607,4 +651,6 @@ def check_dataset(
         PhotoReference(photo.file_name, photo.class_name, photo.content_hash)
         for photo in dataset.photos
     ]
-    return check_features(features, dataset.labels, dataset.class_names, photos, settings)
+    return check_features(
+        features, dataset.labels, dataset.class_names, photos, settings, on_progress=on_comparing
+    )
