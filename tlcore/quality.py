@@ -19,7 +19,7 @@ The heavy lifting (the features) needs the pretrained base; everything after it 
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -28,9 +28,9 @@ from tlcore import datasets, errors
 # The number of main directions the out-of-fold model fits on, when there are many photos.
 _FIT_DIMENSIONS = 128
 
-# Near-duplicates are looked for this many photos at a time, so 10,000 photos never need a
+# Similar pairs are looked for this many photos at a time, so 10,000 photos never need a
 # 10,000-square matrix of similarities.
-_DUPLICATE_BLOCK = 1024
+_SIMILARITY_BLOCK = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -424,6 +424,32 @@ def likely_mislabelled(
     return found
 
 
+def similar_pairs(
+    vectors: np.ndarray, threshold: float, on_block: Callable[[], None] | None = None
+) -> Iterator[tuple[int, int, float]]:
+    """Yields every pair of rows whose cosine similarity is at least `threshold`.
+
+    Rows are compared with all the others a block at a time, so the whole similarity matrix is
+    never in memory.
+
+    Args:
+        vectors: `(photos, dimensions)` rows of length one (`normalise`).
+        threshold: The least similarity of a pair.
+        on_block: Called after each block of rows is compared with all.
+
+    Yields:
+        `(first, second, similarity)` with `first < second`, each pair once.
+    """
+    for start in range(0, len(vectors), _SIMILARITY_BLOCK):
+        similarities = vectors[start : start + _SIMILARITY_BLOCK] @ vectors.T
+        for offset, row in enumerate(similarities):
+            first = start + offset
+            for second in np.flatnonzero(row[first + 1 :] >= threshold) + first + 1:
+                yield first, int(second), float(row[second])
+        if on_block is not None:
+            on_block()
+
+
 def near_duplicates(
     features: np.ndarray,
     photos: Sequence[PhotoReference],
@@ -440,7 +466,7 @@ def near_duplicates(
         threshold: The least cosine similarity (of the centred features) of a pair.
         most_listed: The most pairs returned.
         normalised: `normalise(features)`, when the caller has it already.
-        on_block: Called after each block of `_DUPLICATE_BLOCK` photos is compared with all.
+        on_block: Called after each block of photos is compared with all (`similar_pairs`).
 
     Returns:
         The pairs: those across classes first (the same picture under two labels is the worse
@@ -448,19 +474,11 @@ def near_duplicates(
         are the same photo and never a pair.
     """
     vectors = normalise(features) if normalised is None else normalised
-    found = []
-    for start in range(0, len(vectors), _DUPLICATE_BLOCK):
-        similarities = vectors[start : start + _DUPLICATE_BLOCK] @ vectors.T
-        for offset, row in enumerate(similarities):
-            first = start + offset
-            for second in np.flatnonzero(row[first + 1 :] >= threshold) + first + 1:
-                if photos[first].content_hash == photos[second].content_hash:
-                    continue
-                found.append(
-                    NearDuplicate(photos[first], photos[second], float(min(row[second], 1.0)))
-                )
-        if on_block is not None:
-            on_block()
+    found = [
+        NearDuplicate(photos[first], photos[second], min(similarity, 1.0))
+        for first, second, similarity in similar_pairs(vectors, threshold, on_block)
+        if photos[first].content_hash != photos[second].content_hash
+    ]
     found.sort(key=lambda pair: (pair.same_class, -pair.similarity))
     return found[:most_listed]
 
@@ -555,7 +573,7 @@ def check_features(
     labels = np.asarray(labels, dtype=np.int64)
     if len(features) != len(labels) or len(labels) != len(photos):
         raise ValueError("There must be as many feature rows, labels and photos.")
-    blocks = math.ceil(len(labels) / _DUPLICATE_BLOCK)
+    blocks = math.ceil(len(labels) / _SIMILARITY_BLOCK)
     # Measured at 20,000 photos on two cores: a fold takes about as long as comparing ten
     # blocks (2.6 s against 0.27 s), so the bar moves at an even pace through both.
     fold_steps = max(1, math.ceil(blocks / 2))

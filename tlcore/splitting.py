@@ -22,10 +22,6 @@ from tlcore import errors, quality
 # nearest `train` photo (taken on another day) 0.55.
 NEAR_COPY_SIMILARITY = 0.75
 
-# Similarities are computed this many rows at a time, so a class of thousands of photos never
-# needs its whole similarity matrix in memory.
-_SIMILARITY_BLOCK = 512
-
 
 def stratified_split(
     labels: Sequence[int],
@@ -141,14 +137,8 @@ def near_copy_groups(
 
     for class_index in np.unique(labels):
         members = np.flatnonzero(labels == class_index)
-        class_vectors = vectors[members]
-        for start in range(0, len(members), _SIMILARITY_BLOCK):
-            block = class_vectors[start : start + _SIMILARITY_BLOCK] @ class_vectors.T
-            for offset, row in enumerate(block):
-                first = start + offset
-                # Each pair once: only partners after this photo.
-                for partner in np.flatnonzero(row[first + 1 :] >= similarity) + first + 1:
-                    parent[root(members[first])] = root(members[partner])
+        for first, second, _ in quality.similar_pairs(vectors[members], similarity):
+            parent[root(members[first])] = root(members[second])
     return np.array([root(row) for row in range(len(labels))], dtype=np.int64)
 
 
