@@ -190,15 +190,9 @@ def main(argv=None) -> int:
         "the first figures include embedding)",
     )
     parser.add_argument("--json", help="also write the figures to this JSON file")
-    parser.add_argument(
-        "--weights-dir",
-        default=os.environ.get("TLCORE_WEIGHTS_DIR") or shared_weights(repository),
-        help="folder holding the pretrained weights (default: $TLCORE_WEIGHTS_DIR, else "
-        "../shared/weights when it exists, else Keras' cache)",
-    )
+    add_weights_dir_argument(parser)
     arguments = parser.parse_args(argv)
-    if arguments.weights_dir:
-        os.environ["TLCORE_WEIGHTS_DIR"] = str(arguments.weights_dir)
+    use_weights_dir(arguments)
     try:
         return run(arguments)
     except errors.TlcoreError as error:
@@ -206,10 +200,22 @@ def main(argv=None) -> int:
         return 2
 
 
-def shared_weights(repository: pathlib.Path) -> str | None:
-    """Returns `../shared/weights` beside the repository when it exists, else None."""
-    shared = repository.parent / "shared" / "weights"
-    return str(shared) if shared.is_dir() else None
+def add_weights_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds `--weights-dir`: `$TLCORE_WEIGHTS_DIR` by default, else `../shared/weights` beside
+    the repository when it exists, else None (Keras' cache)."""
+    shared = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "weights"
+    parser.add_argument(
+        "--weights-dir",
+        default=os.environ.get("TLCORE_WEIGHTS_DIR") or (str(shared) if shared.is_dir() else None),
+        help="folder holding the pretrained weights (default: $TLCORE_WEIGHTS_DIR, else "
+        "../shared/weights when it exists, else Keras' cache)",
+    )
+
+
+def use_weights_dir(arguments: argparse.Namespace) -> None:
+    """Points the engine at `--weights-dir`, when there is one, for the whole run."""
+    if arguments.weights_dir:
+        os.environ["TLCORE_WEIGHTS_DIR"] = str(arguments.weights_dir)
 
 
 def run(arguments) -> int:

@@ -91,16 +91,9 @@ def main(argv=None) -> int:
     parser.add_argument("--photos-per-class", type=int, default=100)
     parser.add_argument("--workspace", help="the workspace to use (a temporary folder)")
     parser.add_argument("--skip-check", action="store_true", help="leave out the data check")
-    repository = pathlib.Path(__file__).resolve().parent.parent
-    parser.add_argument(
-        "--weights-dir",
-        default=os.environ.get("TLCORE_WEIGHTS_DIR") or bench.shared_weights(repository),
-        help="folder holding the pretrained weights (default: $TLCORE_WEIGHTS_DIR, else "
-        "../shared/weights when it exists, else Keras' cache)",
-    )
+    bench.add_weights_dir_argument(parser)
     arguments = parser.parse_args(argv)
-    if arguments.weights_dir:
-        os.environ["TLCORE_WEIGHTS_DIR"] = str(arguments.weights_dir)
+    bench.use_weights_dir(arguments)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             return run(arguments, pathlib.Path(scratch))
