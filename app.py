@@ -71,12 +71,12 @@ with start_column:
     with st.container(border=True):
         st.markdown("**Try it with example photos**")
         st.caption(
-            "A ready-made set of drawn apples, bananas, limes and milk cartons, 20 of each, "
-            "so you can train in a minute without taking a single photo."
+            "A ready-made set of real shop photos of bananas, limes, red peppers, oat milk and "
+            "mushrooms, 25 of each, so you can train in a minute without taking a single photo."
         )
         if st.button("Try the example photos", key="try_examples", icon=":material/science:"):
             with state.user_errors():
-                with st.spinner("Drawing the example photos…"):
+                with st.spinner("Adding the example photos…"):
                     example = space.create_example_project(owner)
                 state.open_project(example)
                 state.add_message(

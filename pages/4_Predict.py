@@ -5,7 +5,7 @@ import datetime
 
 import streamlit as st
 
-from tlapp import charts, engine, explain_panel, media, messages, state, tables
+from tlapp import charts, engine, explain_panel, media, messages, state, tables, try_photo
 from tlcore import errors, prediction
 
 NOT_SURE_TITLE = "Not sure — it may be something it was not taught"
@@ -72,6 +72,7 @@ if shot is not None:
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
     sources.append((f"camera photo {stamp}", shot.getvalue()))
 sources.extend((file.name, file.getvalue()) for file in uploaded or [])
+tried = try_photo.offer_set_aside_photo(project, trained, sources)
 
 if not sources:
     st.info("Add a photo above to see what the model says.", icon=":material/add_photo_alternate:")
@@ -98,6 +99,7 @@ if len(predictions) == 1:
     if preview is not None:
         picture_column.image(preview, caption=answer.file_name, width="stretch")
     with answer_column:
+        try_photo.show_true_class(tried, answer.best_class)
         if answer.error is not None:
             st.error(
                 f"'{answer.file_name}' cannot be used as a photo: {answer.error}.",

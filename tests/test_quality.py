@@ -3,6 +3,7 @@
 import io
 import shutil
 
+import imagefactory
 import numpy as np
 import pytest
 from app_fixtures import tiny_photo
@@ -185,7 +186,7 @@ def test_a_photo_moves_to_another_class_and_can_be_removed(tmp_path):
 def test_real_photos_a_wrong_label_and_a_copy_in_another_class_are_found(
     small_photo_folder, tmp_path, engine_environment
 ):
-    from tlcore import datasets, embeddings, examples, model
+    from tlcore import datasets, embeddings, model
 
     folder = shutil.copytree(small_photo_folder, tmp_path / "photos")
     # A banana photo filed under carrots.
@@ -198,9 +199,10 @@ def test_real_photos_a_wrong_label_and_a_copy_in_another_class_are_found(
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=70)
     (folder / "Oatly-Oat-Milk" / "copy.jpg").write_bytes(buffer.getvalue())
-    # A drawing among the red peppers.
-    drawing = next(iter(examples.example_photos(photos_per_class=1).values()))[0][1]
-    (folder / "Red-Bell-Pepper" / "drawing.jpg").write_bytes(drawing)
+    # A picture of noise among the red peppers.
+    (folder / "Red-Bell-Pepper" / "noise.jpg").write_bytes(
+        imagefactory.make_noise_bytes("JPEG", size=(224, 224))
+    )
 
     dataset = datasets.load_folder(folder)
     shared_base = model.get_base(image_size=96)
@@ -214,4 +216,4 @@ def test_real_photos_a_wrong_label_and_a_copy_in_another_class_are_found(
     assert {pair.first.file_name for pair in across} | {
         pair.second.file_name for pair in across
     } >= {"copy.jpg", watermelon.name}
-    assert "drawing.jpg" in [item.photo.file_name for item in report.outliers]
+    assert "noise.jpg" in [item.photo.file_name for item in report.outliers]

@@ -6,7 +6,7 @@ import threading
 import zipfile
 
 import pytest
-from app_fixtures import tiny_photo
+from app_fixtures import GROCERY_TRAIN, tiny_photo
 
 from tlcore import datasets, errors, examples, images, workspace
 
@@ -233,24 +233,33 @@ def test_a_file_that_is_not_a_project_is_refused_and_nothing_is_made(space):
     assert space.list_projects("owner-a") == []
 
 
-def test_the_example_photos_are_deterministic_and_readable():
-    photos = examples.example_photos(photos_per_class=3, seed=5, image_size=64)
+def test_the_example_photos_are_real_photos_of_their_classes_with_their_licence():
+    photos = examples.example_photos()
     assert list(photos) == list(examples.EXAMPLE_CLASS_NAMES)
-    assert photos == examples.example_photos(photos_per_class=3, seed=5, image_size=64)
-    assert photos != examples.example_photos(photos_per_class=3, seed=6, image_size=64)
+    # Class names exactly as the dataset's folders.
+    if GROCERY_TRAIN.is_dir():
+        assert set(photos) <= {folder.name for folder in GROCERY_TRAIN.iterdir()}
     hashes = set()
+    total_bytes = 0
     for files in photos.values():
-        assert len(files) == 3
+        assert 20 <= len(files) <= 30
         for _, data in files:
-            assert images.load_image(data).size == (64, 64)
+            assert min(images.load_image(data).size) >= 224
             hashes.add(images.content_hash(data))
-    assert len(hashes) == 12
+            total_bytes += len(data)
+    assert len(hashes) == sum(len(files) for files in photos.values())
+    assert total_bytes < 5_000_000
+    licence = (examples.PHOTOS_FOLDER / "LICENSE").read_text()
+    assert "MIT License" in licence and "Klasson" in licence
+    assert "Grocery Store Dataset" in (examples.PHOTOS_FOLDER / "README.md").read_text()
 
 
 def test_the_example_project_is_ready_to_train(space):
     made = space.create_example_project("owner-a")
     assert made.name == examples.EXAMPLE_PROJECT_NAME
-    assert made.photo_counts() == dict.fromkeys(examples.EXAMPLE_CLASS_NAMES, 20)
+    assert made.photo_counts() == {
+        name: len(files) for name, files in examples.example_photos().items()
+    }
     datasets.check_trainable(made.to_dataset())
     assert space.create_example_project("owner-a").name == f"{examples.EXAMPLE_PROJECT_NAME} (2)"
 
