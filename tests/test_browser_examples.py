@@ -1,0 +1,71 @@
+"""In a real browser: Home's example photos, then Predict's "Try one of your set-aside photos".
+
+Screenshots of both go to `test-artifacts/screenshots/` for a person to look at.
+"""
+
+import pytest
+from server_fixtures import CHROMIUM, CHROMIUM_ARGUMENTS, StreamlitServer, screenshot, settle
+
+from tlcore import examples, training, workspace
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+NO_SPINNER = "() => !document.querySelector('[data-testid=\"stSpinner\"]')"
+
+
+@pytest.fixture
+def server(tmp_path, engine_environment):
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}; the browser test needs it.")
+    running = StreamlitServer(tmp_path / "workspace", tmp_path).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def page(server):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGUMENTS, headless=True
+        )
+        context = browser.new_context(viewport={"width": 1440, "height": 1500})
+        opened = context.new_page()
+        opened.set_default_timeout(60_000)
+        yield opened
+        context.close()
+        browser.close()
+
+
+def test_the_example_photos_train_and_a_set_aside_photo_is_tried(server, page):
+    page.goto(server.address)
+    settle(page)
+    button = page.get_by_role("button", name="Try the example photos")
+    button.wait_for()
+    print(screenshot(page, "examples-home"))
+    button.click()
+    # Adding the photos and switching to Collect takes a few runs of the script.
+    page.get_by_text(f"Made {examples.EXAMPLE_PROJECT_NAME} with").wait_for()
+    settle(page, 1500)
+    print(screenshot(page, "examples-collect"))
+    main_text = page.locator('[data-testid="stMain"]').inner_text()
+    for class_name in examples.EXAMPLE_CLASS_NAMES:
+        assert class_name in main_text
+
+    # The model is trained here, small and fast, into the project the browser made.
+    project = workspace.Workspace(server.workspace).find_by_name(examples.EXAMPLE_PROJECT_NAME)
+    settings = training.TrainingSettings(image_size=96, epochs=15)
+    project.save_trained(training.train(project.to_dataset(), settings))
+
+    page.goto(f"{server.address}/Predict?owner={project.owner}&project={project.id}")
+    settle(page)
+    for _ in range(2):
+        page.get_by_role("button", name="Try one of your set-aside photos").click()
+        page.get_by_text("It is really:").wait_for()
+        settle(page, 1500)
+        assert page.get_by_text("(set aside)").first.is_visible()
+    # Away from the button, so that its tooltip does not cover the page, and the heatmap drawn.
+    page.mouse.move(5, 5)
+    page.wait_for_function(NO_SPINNER, timeout=120_000)
+    page.wait_for_timeout(500)
+    print(screenshot(page, "examples-predict-try-photo"))
