@@ -81,6 +81,9 @@ def test_each_press_shows_a_set_aside_photo_of_the_next_class(trained_project):
             f"Its best guess is **{true_class}**" in answer
         )
         assert ("The model's answer is right" in verdict) == right
+        # The heatmap below explains the class the model chose for this photo, not the last one.
+        chosen = app.selectbox(key="predict_explain_class").value
+        assert f"This looks like: {chosen}" in answer or f"Its best guess is **{chosen}**" in answer
     # One photo of each class in turn, then the first class again.
     assert sorted(seen_classes[:class_count]) == sorted(trained_project.project.class_names)
     assert seen_classes[class_count] == seen_classes[0]

@@ -9,7 +9,7 @@ import io
 
 import streamlit as st
 
-from tlcore import errors
+from tlcore import errors, images
 
 OVERLAY_SIZE = 384
 
@@ -95,6 +95,11 @@ def show_explanation(trained, photo: bytes, answer=None, key: str = "predict_exp
         return
     picture_column, text_column = st.columns([1, 2], gap="large")
     best_class = answer.best_class if answer is not None else None
+    # A new photo starts on the class the model chose for it, not on the one picked before.
+    photo_hash = images.content_hash(photo)
+    if st.session_state.get(f"{key}_photo") != photo_hash:
+        st.session_state[f"{key}_photo"] = photo_hash
+        st.session_state.pop(f"{key}_class", None)
     options = list(trained.class_names)
     with text_column:
         chosen = st.selectbox(
