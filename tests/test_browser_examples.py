@@ -67,5 +67,11 @@ def test_the_example_photos_train_and_a_set_aside_photo_is_tried(server, page):
     # Away from the button, so that its tooltip does not cover the page, and the heatmap drawn.
     page.mouse.move(5, 5)
     page.wait_for_function(NO_SPINNER, timeout=120_000)
+    page.get_by_text("made the model choose").wait_for(timeout=120_000)
     page.wait_for_timeout(500)
+    # The list of classes to explain shows, in the browser too, the class the heatmap is of: the
+    # one chosen for this photo, not the one of the photo before.
+    explained = page.get_by_text("made the model choose").inner_text()
+    listed = page.get_by_role("combobox", name="Show the evidence for").input_value()
+    assert f"choose {listed};" in explained
     print(screenshot(page, "examples-predict-try-photo"))

@@ -95,18 +95,22 @@ def show_explanation(trained, photo: bytes, answer=None, key: str = "predict_exp
         return
     picture_column, text_column = st.columns([1, 2], gap="large")
     best_class = answer.best_class if answer is not None else None
-    # A new photo starts on the class the model chose for it, not on the one picked before.
-    photo_hash = images.content_hash(photo)
-    if st.session_state.get(f"{key}_photo") != photo_hash:
-        st.session_state[f"{key}_photo"] = photo_hash
-        st.session_state.pop(f"{key}_class", None)
     options = list(trained.class_names)
+    # A new photo starts on the class the model chose for it, not on the one picked before. The
+    # choice is set through the session state, which also moves the list shown in the browser.
+    photo_hash = images.content_hash(photo)
+    class_key = f"{key}_class"
+    if (
+        st.session_state.get(f"{key}_photo") != photo_hash
+        or st.session_state.get(class_key) not in options
+    ):
+        st.session_state[f"{key}_photo"] = photo_hash
+        st.session_state[class_key] = best_class if best_class in options else options[0]
     with text_column:
         chosen = st.selectbox(
             "Show the evidence for",
             options,
-            index=options.index(best_class) if best_class in options else 0,
-            key=f"{key}_class",
+            key=class_key,
             help="The class the model chose, or any other: where in the photo does it see it?",
         )
     try:
