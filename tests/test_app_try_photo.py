@@ -8,7 +8,7 @@ from app_fixtures import APP_FILE, SLOW_PAGE_TIMEOUT, app_workspace_fixture  # n
 from streamlit.testing.v1 import AppTest
 
 from tlapp import try_photo
-from tlcore import evaluation, images, workspace
+from tlcore import evaluation, images, prediction, workspace
 
 OWNER = "owner-token-for-try-photo-tests"
 
@@ -114,6 +114,23 @@ def test_a_deleted_set_aside_photo_is_skipped_or_said(trained_project):
     app.button(key=try_photo.BUTTON_KEY).click().run()
     assert not app.exception
     assert shown_photo(app, trained_project)[0] != content_hash
+
+
+def test_a_photo_moved_to_another_class_since_is_judged_by_its_class_now(
+    trained_project, small_training
+):
+    project = trained_project.project
+    app = open_predict(project)
+    app.button(key=try_photo.BUTTON_KEY).click().run()
+    content_hash, true_class = shown_photo(app, trained_project)
+    photo = project.find_photo(content_hash)
+    said = prediction.predict(small_training.trained, [photo.path])[0].best_class
+    # Its label is corrected to a class the model did not say: the model's answer is now wrong.
+    corrected = next(name for name in project.class_names if name not in (true_class, said))
+    project.move_photo(content_hash, true_class, corrected)
+    app.run()
+    assert not app.exception
+    assert f"It is really: **{corrected}**. The model's answer is wrong." in texts(app.error)
 
 
 def test_a_model_without_its_set_aside_photos_says_so(app_workspace, small_training):
