@@ -89,7 +89,7 @@ def test_each_press_shows_a_set_aside_photo_of_the_next_class(trained_project):
     assert seen_classes[class_count] == seen_classes[0]
     # The photo stays on the page when the page runs again for another reason.
     before = shown_photo(app, trained_project)
-    app.toggle(key="predict_test_time_augmentation").set_value(True).run()
+    app.run()
     assert not app.exception
     assert shown_photo(app, trained_project) == before
     assert "It is really:" in texts(app.success) + texts(app.error)
