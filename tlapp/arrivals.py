@@ -56,7 +56,7 @@ class Arrival:
     @property
     def message(self) -> str:
         """A one-line description for a person."""
-        if self.state == "waiting":
+        if self.state == "waiting" or not self.total:
             return "New photos will be made ready to train in a moment…"
         photos = "photo" if self.total == 1 else "photos"
         return f"Getting {self.total:,} new {photos} ready: {self.done:,} done"
@@ -146,18 +146,21 @@ def _embed_new_photos(project: workspace.Project, arrival: Arrival) -> None:
     project.refresh()
     record = project.training_record()
     backbone_name, image_size = backbones.named_in_settings(record.settings if record else None)
+    backbone_id = backbones.get_backbone(backbone_name).backbone_id(image_size)
+    cache = embeddings.EmbeddingCache(project.workspace.embedding_cache_dir)
+    missing = [
+        photo
+        for photo in project.to_dataset().photos
+        if not cache.path_for(photo.content_hash, backbone_id).is_file()
+    ]
+    arrival.total = len(missing)
+    if not missing:
+        return
     # Imported here, in the background thread: TensorFlow takes seconds to import, and
     # Collect, which imports this module, must not wait for it.
     model = importlib.import_module("tlcore.model")
     device = importlib.import_module("tlcore.device")
     shared_base = model.get_base(backbone_name, image_size)
-    cache = embeddings.EmbeddingCache(project.workspace.embedding_cache_dir)
-    missing = [
-        photo
-        for photo in project.to_dataset().photos
-        if not cache.path_for(photo.content_hash, shared_base.backbone_id).is_file()
-    ]
-    arrival.total = len(missing)
     for start in range(0, len(missing), PHOTOS_PER_TURN):
         batch = missing[start : start + PHOTOS_PER_TURN]
         with device.training_queue.turn():

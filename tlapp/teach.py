@@ -25,6 +25,8 @@ _JOB_KEY = "teach_job"
 # The projects whose correction is being learned in this process.
 _busy_projects: set[str] = set()
 _busy_lock = threading.Lock()
+# The projects whose pretrained network was made ready for a correction (`teaching.warm_up`).
+_warmed_projects: set[str] = set()
 
 
 @dataclasses.dataclass
@@ -90,6 +92,7 @@ def show_teach_panel(
         else:
             _show_outcome(job)
         return
+    _warm_up_once(project)
     with st.container(border=True, key="teach_panel"):
         st.markdown("#### Teach it")
         if answer.error is not None:
@@ -100,6 +103,24 @@ def show_teach_panel(
             )
             return
         _show_controls(project, photo_name, photo_bytes, answer)
+
+
+def _warm_up_once(project: workspace.Project) -> None:
+    """Makes the pretrained network ready in the background while the person looks at the
+    answer, so that the first correction does not wait for it."""
+    with _busy_lock:
+        if project.id in _warmed_projects:
+            return
+        _warmed_projects.add(project.id)
+    threading.Thread(target=_warm_up, args=(project,), name="teach-warm-up", daemon=True).start()
+
+
+def _warm_up(project: workspace.Project) -> None:
+    """The body of the warm-up thread; a failure is told by the correction itself later."""
+    try:
+        teaching.warm_up(project)
+    except Exception:  # noqa: BLE001 - a thread must record every failure.
+        _logger.warning("Could not make the network ready for project %s.", project.id)
 
 
 def _show_controls(
