@@ -189,6 +189,13 @@ def test_the_correction_loop_on_the_predict_page(project, monkeypatch):
     monkeypatch.setenv("TLCORE_WORKSPACE", str(project.workspace.root))
     file_name, data = taught_photo()
     app = open_predict(project)
+    # Many photos: a row of the table is chosen to teach it, and nothing is taught before.
+    uploads = [(name, photo, "image/jpeg") for name, photo in grocery_photos(TAUGHT_CLASS, 2)]
+    app.file_uploader(key="predict_upload").set_value(uploads)
+    app.run()
+    assert not app.exception
+    assert "Choose a row" in texts(app.caption)
+    assert not any(button.key == "teach_button" for button in app.button)
     app.file_uploader(key="predict_upload").set_value((file_name, data, "image/jpeg"))
     app.run()
     assert not app.exception

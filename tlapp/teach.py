@@ -227,7 +227,8 @@ def _run(job: TeachJob, project: workspace.Project, photo_name: str, photo_bytes
     except errors.DatasetError as error:
         job.state = "kept"
         job.message = (
-            f"The photo is kept in **{job.class_name}**, but the model cannot learn it yet: {error}"
+            f"The photo is kept in **{job.class_name}**, but the model cannot learn it yet: "
+            f"{error} Teach it another photo of {job.class_name}, or add photos on Collect."
         )
     except errors.TlcoreError as error:
         job.state, job.message = "failed", str(error)
