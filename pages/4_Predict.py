@@ -166,7 +166,8 @@ else:
             ),
         },
     )
-    chosen_rows = table.selection.rows
+    # A row chosen before the photos changed may no longer be there.
+    chosen_rows = [row for row in table.selection.rows if row < len(sources)]
     if chosen_rows:
         chosen = chosen_rows[0]
         teach.show_teach_panel(project, *sources[chosen], predictions[chosen])

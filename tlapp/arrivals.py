@@ -19,6 +19,7 @@ import time
 
 import streamlit as st
 
+from tlapp import engine
 from tlcore import backbones, embeddings, errors, workspace
 
 _logger = logging.getLogger(__name__)
@@ -78,6 +79,10 @@ def photos_added(project: workspace.Project) -> None:
         project: The project photos were added to.
     """
     global _worker
+    # TensorFlow, and pandas which it brings, are imported here, in the page's own run (with
+    # a spinner the first time), never by the embedder: a module half imported by one thread
+    # broke the chart another thread's page was drawing.
+    engine.load_engine()
     with _condition:
         current = _arrivals.get(project.id)
         if current is None or not current.is_active:
@@ -156,8 +161,8 @@ def _embed_new_photos(project: workspace.Project, arrival: Arrival) -> None:
     arrival.total = len(missing)
     if not missing:
         return
-    # Imported here, in the background thread: TensorFlow takes seconds to import, and
-    # Collect, which imports this module, must not wait for it.
+    # Imported by name: Collect, which imports this module, must not wait for TensorFlow
+    # before photos are added; `photos_added` imported it by then.
     model = importlib.import_module("tlcore.model")
     device = importlib.import_module("tlcore.device")
     shared_base = model.get_base(backbone_name, image_size)
