@@ -4,7 +4,7 @@ import datetime
 
 import streamlit as st
 
-from tlapp import charts, media, messages, paging, state
+from tlapp import arrivals, charts, media, messages, paging, state
 from tlcore import datasets, errors
 
 MINIMUM_PHOTOS = 2
@@ -37,6 +37,8 @@ def next_round(widget: str) -> int:
 
 def finish_upload(widget: str, results: list[tuple[str, str]]) -> None:
     """Keeps the messages, empties the upload widget and shows the page again."""
+    # New photos are embedded in the background from now on, so Train finds them ready.
+    arrivals.photos_added(project)
     for kind, text in results:
         state.add_message(kind, text)
     st.session_state[f"round_{widget}"] = next_round(widget) + 1
@@ -201,6 +203,8 @@ with st.expander(
             except errors.TlcoreError as error:
                 finish_upload(zip_widget, [("error", str(error))])
         finish_upload(zip_widget, messages.add_result_messages(zip_result, None))
+
+arrivals.show_progress(project)
 
 classes = project.classes()
 if not classes:

@@ -35,6 +35,8 @@ if not project.has_trained_model:
     st.stop()
 
 engine.load_engine()
+from tlapp import teach  # noqa: E402
+
 try:
     trained = engine.trained_model_of(project)
 except errors.TlcoreError as error:
@@ -126,6 +128,7 @@ if len(predictions) == 1:
                 key="probability_chart",
                 config={"displayModeBar": False},
             )
+    teach.show_teach_panel(project, sources[0][0], sources[0][1], answer)
     explain_panel.show_explanation(trained, sources[0][1], answer)
 else:
     unreadable = [answer for answer in predictions if answer.error is not None]
@@ -148,9 +151,11 @@ else:
     columns = ["Preview", "Photo", "Looks like", "Certainty", "Second guess"]
     if unreadable:
         columns.append("Problem")
-    st.dataframe(
+    table = st.dataframe(
         rows,
         key="predictions_table",
+        on_select="rerun",
+        selection_mode="single-row",
         hide_index=True,
         column_order=columns,
         row_height=64,
@@ -163,6 +168,13 @@ else:
             ),
         },
     )
+    # A row chosen before the photos changed may no longer be there.
+    chosen_rows = [row for row in table.selection.rows if row < len(sources)]
+    if chosen_rows:
+        chosen = chosen_rows[0]
+        teach.show_teach_panel(project, *sources[chosen], predictions[chosen])
+    else:
+        st.caption("Choose a row (click its left edge) to correct its answer or add it to a class.")
     st.download_button(
         "Download the table (CSV)",
         data=tables.predictions_csv(predictions),

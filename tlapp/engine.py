@@ -9,6 +9,7 @@ import importlib
 import os
 import pathlib
 import sys
+import threading
 import zipfile
 
 import streamlit as st
@@ -109,7 +110,35 @@ def trained_model_of(project):
         modified_ns = path.stat().st_mtime_ns
     except FileNotFoundError:
         return None
+    with _just_saved_lock:
+        remembered = _just_saved.get(str(path))
+    if remembered is not None and remembered[0] == modified_ns:
+        return remembered[1]
     return load_trained(str(path), modified_ns)
+
+
+# Models trained and saved by this process a moment ago, by model file: (its modification
+# time when saved, the model). Loading MobileNetV2 back from the file takes seconds, which
+# would double the wait after a correction on Predict.
+_just_saved: dict[str, tuple[int, object]] = {}
+_just_saved_lock = threading.Lock()
+_JUST_SAVED_KEPT = 8
+
+
+def remember_saved_model(project, trained) -> None:
+    """Keeps a model just saved as the project's model, for `trained_model_of` to return.
+
+    Once the file changes again (another training), the file is loaded as usual.
+
+    Args:
+        project: The `tlcore.workspace.Project` whose model file was just written.
+        trained: The `tlcore.training.TrainedModel` that was saved there.
+    """
+    path = project.model_path
+    with _just_saved_lock:
+        _just_saved[str(path)] = (path.stat().st_mtime_ns, trained)
+        while len(_just_saved) > _JUST_SAVED_KEPT:
+            _just_saved.pop(next(iter(_just_saved)))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

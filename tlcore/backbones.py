@@ -136,3 +136,27 @@ def check_image_size(backbone: Backbone, image_size: int) -> int:
             f"The image size must be one of {sizes} pixels, not {image_size}."
         )
     return int(image_size)
+
+
+def named_in_settings(settings: dict | None) -> tuple[str, int]:
+    """Returns the backbone and image size that saved training settings name.
+
+    Read from the plain settings of a training's record, without importing TensorFlow, for
+    work that must embed photos as the next training will (the embedder of new photos).
+
+    Args:
+        settings: `TrainingSettings.to_dict()` as saved; None or empty for a project never
+            trained.
+
+    Returns:
+        The backbone's name and the image size: the default backbone at its default size
+        when the settings name none, or none that can be used.
+    """
+    settings = settings or {}
+    try:
+        backbone = get_backbone(settings.get("backbone", DEFAULT_BACKBONE))
+        image_size = settings.get("image_size") or backbone.default_image_size
+        return backbone.name, check_image_size(backbone, image_size)
+    except (errors.TlcoreError, TypeError):
+        backbone = get_backbone(DEFAULT_BACKBONE)
+        return backbone.name, backbone.default_image_size

@@ -17,6 +17,10 @@ from tlcore import augmentation, datasets, errors, images
 
 Source = bytes | str | os.PathLike
 
+# Up to this many pictures (a photo and its 8 test-time views) go through the model in one
+# direct call rather than through Keras' compiled predict step.
+DIRECT_CALL_PICTURES = 9
+
 
 @dataclasses.dataclass(frozen=True)
 class Prediction:
@@ -93,17 +97,28 @@ def model_probabilities(
     pictures = pixels
     if views is not None and views.shape[1]:
         pictures = np.concatenate([pixels[:, None], views], axis=1).reshape(-1, *pixels.shape[1:])
+    if 0 < len(pictures) <= DIRECT_CALL_PICTURES:
+        # A direct call runs the layers one by one: for a few pictures that is far quicker
+        # than tracing the model's predict step, which takes seconds for each new model (the
+        # Predict page's first answer after every training or correction).
+        probabilities = np.asarray(classifier(pictures, training=False))
+    else:
+        probabilities = _predict_in_batches(classifier, pictures, batch_size)
+    if pictures is pixels:
+        return probabilities
+    # Each photo's rows come together: the photo, then its views.
+    return probabilities.reshape(len(pixels), 1 + views.shape[1], -1).mean(axis=1)
+
+
+def _predict_in_batches(classifier, pictures: np.ndarray, batch_size: int) -> np.ndarray:
+    """Returns the classifier's probabilities for pictures, a batch at a time."""
     rows = [
         np.asarray(classifier.predict_on_batch(pictures[start : start + batch_size]))
         for start in range(0, len(pictures), batch_size)
     ]
     if not rows:
         return np.zeros((0, int(classifier.outputs[0].shape[-1])))
-    probabilities = np.concatenate(rows)
-    if pictures is pixels:
-        return probabilities
-    # Each photo's rows come together: the photo, then its views.
-    return probabilities.reshape(len(pixels), 1 + views.shape[1], -1).mean(axis=1)
+    return np.concatenate(rows)
 
 
 def predict_pixels(

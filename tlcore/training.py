@@ -472,7 +472,6 @@ def _train_heads(
             seed=head_settings.seed,
             l2_regularization=settings.l2_regularization,
         )
-        model.compile_head(head, settings.learning_rate)
         reporter = EpochReporter(
             report,
             settings.epochs,
@@ -480,9 +479,20 @@ def _train_heads(
             run=index,
             runs=settings.head_count,
         )
-        fit_history = _fit_head(
-            head, training_data, validation_data, head_settings, callbacks=[reporter]
+        shape_key = (
+            feature_count,
+            class_count,
+            settings.hidden_units,
+            settings.dropout,
+            settings.l2_regularization,
         )
+        # A compiled head of the same shape from an earlier training learns in its place, so
+        # that Keras does not trace its steps again (`model.lend_compiled_head`).
+        with model.lend_compiled_head(head, settings.learning_rate, shape_key) as learner:
+            fit_history = _fit_head(
+                learner, training_data, validation_data, head_settings, callbacks=[reporter]
+            )
+            head.set_weights(learner.get_weights())
         heads.append(head)
         histories.append(fit_history.history)
     # Every head ran the same number of epochs: there is no early stopping here.

@@ -1,0 +1,259 @@
+"""Teach by correction and embed on arrival: the engine, the Predict page, and a real browser.
+
+The project is three real grocery classes of 8 photos at 96 px, trained once; a `val` photo
+of one class is taught to it, and the new model's answer for it is checked.
+"""
+
+import pathlib
+import shutil
+import time
+
+import keras
+import numpy as np
+import pytest
+from app_fixtures import (  # noqa: F401
+    APP_CLASSES,
+    APP_FILE,
+    APP_IMAGE_SIZE,
+    SLOW_PAGE_TIMEOUT,
+    app_workspace_fixture,
+    grocery_photos,
+    tiny_photo,
+)
+from server_fixtures import (
+    CHROMIUM,
+    CHROMIUM_ARGUMENTS,
+    StreamlitServer,
+    screenshot,
+    settle,
+    write_photos,
+)
+from streamlit.testing.v1 import AppTest
+
+from tlcore import (
+    embeddings,
+    errors,
+    images,
+    model,
+    names,
+    teaching,
+    training,
+    workspace,
+)
+
+OWNER = "owner-token-for-teaching-tests"
+PHOTOS_PER_CLASS = 8
+TAUGHT_CLASS = APP_CLASSES[1]
+
+
+def make_project(folder: pathlib.Path, trained: bool = True) -> workspace.Project:
+    """A project of the three app classes, 8 real photos each, trained at 96 px when asked."""
+    project = workspace.Workspace(folder).create_project("Groceries", OWNER)
+    for class_name in APP_CLASSES:
+        project.add_class(class_name)
+        project.add_photos(class_name, grocery_photos(class_name, PHOTOS_PER_CLASS))
+    if trained:
+        settings = training.TrainingSettings(epochs=10, image_size=APP_IMAGE_SIZE, seed=0)
+        project.save_trained(
+            training.train(
+                project.to_dataset(), settings, cache_dir=project.workspace.embedding_cache_dir
+            )
+        )
+    return project.refresh()
+
+
+@pytest.fixture(scope="module")
+def trained_folder(tmp_path_factory, engine_environment) -> pathlib.Path:
+    """A workspace holding one trained project; each test copies what it changes."""
+    folder = tmp_path_factory.mktemp("teach_workspace")
+    make_project(folder)
+    return folder
+
+
+@pytest.fixture
+def project(trained_folder, tmp_path) -> workspace.Project:
+    """A fresh copy of the trained project, so each test changes its own."""
+    copy = tmp_path / "workspace"
+    shutil.copytree(trained_folder, copy)
+    space = workspace.Workspace(copy)
+    (only,) = [item for item in copy.iterdir() if workspace.is_project_id(item.name)]
+    return space.open_project(only.name)
+
+
+def taught_photo() -> tuple[str, bytes]:
+    return grocery_photos(TAUGHT_CLASS, 1, split="val")[0]
+
+
+def test_a_lent_head_learns_exactly_as_a_new_one():
+    """The compiled heads kept between trainings change nothing in the training math."""
+    generator = np.random.default_rng(0)
+    features = generator.normal(size=(60, 32)).astype("float32")
+    labels = generator.integers(0, 3, size=60)
+    settings = training.TrainingSettings(epochs=4, seed=3)
+    data = ((features[:45], labels[:45]), (features[45:], labels[45:]))
+    keras.utils.set_random_seed(settings.seed)
+    fresh = model.build_head(32, 3, 128, settings.dropout, settings.seed, 0.003)
+    model.compile_head(fresh, settings.learning_rate)
+    expected = training._fit_head(fresh, *data, settings, []).history
+    for _ in range(2):  # The first run makes the kept head, the second reuses it.
+        head, history = training._train_heads(32, 3, *data, settings, lambda progress: None)
+        np.testing.assert_allclose(history["val_loss"], expected["val_loss"], rtol=1e-5)
+        np.testing.assert_allclose(head.get_weights()[0], fresh.get_weights()[0], rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_corrected_photo_is_kept_and_learned(project):
+    file_name, data = taught_photo()
+    before = project.model_path.stat().st_mtime_ns
+    stored = teaching.store_photo(project, TAUGHT_CLASS, file_name, data)
+    assert stored.class_name == TAUGHT_CLASS and not stored.created_class
+    assert project.find_photo(images.content_hash(data)).class_name == TAUGHT_CLASS
+    phases = []
+    result = teaching.retrain(project, file_name, data, on_progress=phases.append)
+    print(f"\nQuick retrain of {result.trained.photo_count} photos: {result.seconds:.2f} s")
+    assert result.trained.photo_count == len(APP_CLASSES) * PHOTOS_PER_CLASS + 1
+    assert result.trained.settings.image_size == APP_IMAGE_SIZE
+    assert result.trained.settings.epochs == 10
+    # Only the new photo had no cached features.
+    embedding = [progress for progress in phases if progress.phase == "embedding"]
+    assert embedding[0].done == embedding[0].total - 1
+    assert project.model_path.stat().st_mtime_ns != before
+    assert project.load_trained().class_names == list(APP_CLASSES)
+    assert result.answer.class_names == list(APP_CLASSES)
+    assert result.answer.best_class == TAUGHT_CLASS
+    assert not result.dropped_fine_tuning
+
+
+@pytest.mark.slow
+def test_a_new_class_keeps_its_photo_and_says_it_needs_another(project):
+    file_name, data = taught_photo()
+    stored = teaching.store_photo(project, "  Oat drink ", file_name, data, new_class=True)
+    assert stored.created_class and stored.class_name == "Oat drink"
+    assert project.photo_counts()["Oat drink"] == 1
+    with pytest.raises(errors.DatasetError, match="at least 2 photos"):
+        teaching.retrain(project, file_name, data)
+
+
+def test_bad_corrections_give_messages_and_change_nothing(app_workspace):
+    project = workspace.Workspace(app_workspace).create_project("Groceries", OWNER)
+    project.add_class("Apple")
+    photo = tiny_photo((200, 30, 30))
+    project.add_photos("Apple", [("apple.jpg", photo)])
+    with pytest.raises(errors.UnreadableImageError):
+        teaching.store_photo(project, "Pear", "notes.jpg", b"not a photo", new_class=True)
+    with pytest.raises(errors.ClassNameError):
+        teaching.store_photo(project, "   ", "pear.jpg", tiny_photo((0, 200, 0)), new_class=True)
+    with pytest.raises(workspace.WorkspaceError, match="in the class 'Apple'"):
+        teaching.store_photo(project, "Pear", "again.jpg", photo, new_class=True)
+    with pytest.raises(errors.ClassNameError):
+        teaching.store_photo(project, "Plum", "plum.jpg", tiny_photo((90, 0, 90)))
+    assert project.refresh().photo_counts() == {"Apple": 1}
+    assert names.comparison_key("Apple") in [names.comparison_key(n) for n in project.class_names]
+
+
+@pytest.mark.slow
+def test_photos_are_embedded_as_they_arrive(app_workspace, engine_environment):
+    from tlapp import arrivals
+
+    project = workspace.Workspace(app_workspace).create_project("Arrivals", OWNER)
+    project.add_class(APP_CLASSES[0])
+    photos = grocery_photos(APP_CLASSES[0], 6)
+    project.add_photos(APP_CLASSES[0], photos)
+    arrivals.photos_added(project)
+    assert arrivals.wait_until_idle(timeout=300)
+    arrival = arrivals.arrival_of(project.id)
+    assert (arrival.state, arrival.done, arrival.total) == ("finished", 6, 6), arrival.error
+    cache = embeddings.EmbeddingCache(project.workspace.embedding_cache_dir)
+    backbone_id = model.get_base().backbone_id  # Never trained: the default size.
+    for photo in project.to_dataset().photos:
+        assert cache.get(photo.content_hash, backbone_id) is not None
+    # Adding nothing new embeds nothing.
+    arrivals.photos_added(project)
+    assert arrivals.wait_until_idle(timeout=60)
+    assert arrivals.arrival_of(project.id).total == 0
+
+
+def open_predict(project: workspace.Project) -> AppTest:
+    app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
+    app.query_params.update({"owner": project.owner, "project": project.id})
+    app.run()
+    return app.switch_page("pages/4_Predict.py").run()
+
+
+def texts(elements) -> str:
+    return "\n".join(str(element.value) for element in elements)
+
+
+@pytest.mark.slow
+def test_the_correction_loop_on_the_predict_page(project, monkeypatch):
+    monkeypatch.setenv("TLCORE_WORKSPACE", str(project.workspace.root))
+    file_name, data = taught_photo()
+    app = open_predict(project)
+    # Many photos: a row of the table is chosen to teach it, and nothing is taught before.
+    uploads = [(name, photo, "image/jpeg") for name, photo in grocery_photos(TAUGHT_CLASS, 2)]
+    app.file_uploader(key="predict_upload").set_value(uploads)
+    app.run()
+    assert not app.exception
+    assert "Choose a row" in texts(app.caption)
+    assert not any(button.key == "teach_button" for button in app.button)
+    app.file_uploader(key="predict_upload").set_value((file_name, data, "image/jpeg"))
+    app.run()
+    assert not app.exception
+    app.button(key="teach_button").click().run()
+    assert "Choose the class the photo shows first." in texts(app.warning)
+    app.selectbox(key="teach_class").set_value(TAUGHT_CLASS)
+    app.button(key="teach_button").click().run()
+    assert not app.exception, app.exception
+    job = app.session_state["teach_job"]
+    deadline = time.monotonic() + 300
+    while job.is_running and time.monotonic() < deadline:
+        time.sleep(0.2)
+    print(f"\nClick to updated model on the page: {job.seconds:.2f} s")
+    assert job.state == "finished", job.message
+    app.run()
+    assert not app.exception
+    assert "Before" in texts(app.markdown) and "Now" in texts(app.markdown)
+    assert f"Now: This looks like {TAUGHT_CLASS}" in texts(app.markdown)
+    assert f"Kept in **{TAUGHT_CLASS}**" in texts(app.success)
+    assert project.refresh().photo_counts()[TAUGHT_CLASS] == PHOTOS_PER_CLASS + 1
+    # Teaching the same photo again says where it is.
+    app.session_state["teach_job"] = None
+    app.run()
+    app.selectbox(key="teach_class").set_value(APP_CLASSES[0])
+    app.button(key="teach_button").click().run()
+    assert f"in the class '{TAUGHT_CLASS}'" in texts(app.error)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_correction_loop_in_a_real_browser(project, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}.")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    (photo_path,) = write_photos(tmp_path / "photos", [taught_photo()])
+    server = StreamlitServer(project.workspace.root, tmp_path).start()
+    try:
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGUMENTS, headless=True
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 1100})
+            page.set_default_timeout(120_000)
+            page.goto(f"{server.address}/Predict?owner={OWNER}&project={project.id}")
+            page.get_by_text("Add a photo above").wait_for()
+            page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(photo_path)
+            page.get_by_text("Teach it", exact=True).first.wait_for()
+            settle(page)
+            screenshot(page, "teach-before")
+            page.locator(".st-key-teach_class").click()
+            page.get_by_role("option", name=TAUGHT_CLASS).click()
+            started = time.perf_counter()
+            page.locator(".st-key-teach_button button").click()
+            page.get_by_text(f"Now: This looks like {TAUGHT_CLASS}").wait_for()
+            print(f"\nClick to the new answer in Chromium: {time.perf_counter() - started:.2f} s")
+            settle(page)
+            screenshot(page, "teach-after")
+            browser.close()
+    finally:
+        server.stop()
+    assert project.refresh().photo_counts()[TAUGHT_CLASS] == PHOTOS_PER_CLASS + 1

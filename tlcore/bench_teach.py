@@ -1,0 +1,101 @@
+"""`python -m tlcore.bench_teach`: seconds from a correction to the updated model.
+
+For each project size asked for, real grocery photos (whole classes of `train`, in name order,
+until the count is reached) go into a new project of a temporary workspace, are embedded as
+they arrive (`embeddings.embed_photos`, as the app's embedder does) and trained on once with the
+default settings. Then, several times, a photo of `val` of one of its classes is taught as the
+app's Predict page does it: kept in its class (`teaching.store_photo`), the head retrained from
+the cached features and saved, and the new model's answer for the photo computed
+(`teaching.retrain`). Each correction's seconds are printed, with the CPU load at the time.
+"""
+
+import argparse
+import os
+import pathlib
+import platform
+import statistics
+import tempfile
+import time
+
+from tlcore import bench, datasets, embeddings, model, teaching, training, workspace
+
+
+def _load() -> str:
+    """Returns the load averages over 1, 5 and 15 minutes, as `uptime` prints them."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _project_of(space: workspace.Workspace, train_set: datasets.Dataset, count: int):
+    """Makes a project of the first whole classes of `train_set` holding `count` photos."""
+    project = space.create_project(f"Teach {count}", owner="bench-teach-owner-0001")
+    added = 0
+    for class_name in train_set.class_names:
+        if added >= count:
+            break
+        photos = [photo for photo in train_set.photos if photo.class_name == class_name]
+        photos = photos[: count - added]
+        project.add_class(class_name)
+        project.add_photos(class_name, [(photo.file_name, photo.read_bytes()) for photo in photos])
+        added += len(photos)
+    return project
+
+
+def measure(space, train_set, val_set, count: int, corrections: int) -> list[float]:
+    """Measures the corrections of one project of `count` photos; returns their seconds."""
+    project = _project_of(space, train_set, count)
+    print(f"\n{project.photo_count():,} photos in {len(project.class_names)} classes")
+    started = time.perf_counter()
+    shared_base = model.get_base()
+    embeddings.embed_photos(
+        project.to_dataset().photos,
+        shared_base,
+        embeddings.EmbeddingCache(space.embedding_cache_dir),
+    )
+    print(f"  embedded on arrival: {time.perf_counter() - started:.1f} s (load {_load()})")
+    started = time.perf_counter()
+    project.save_trained(training.train(project.to_dataset(), cache_dir=space.embedding_cache_dir))
+    print(f"  first training: {time.perf_counter() - started:.1f} s (load {_load()})")
+    # As the Predict page does while the person looks at the answer.
+    teaching.warm_up(project)
+    taught = [photo for photo in val_set.photos if photo.class_name in project.class_names]
+    seconds = []
+    for photo in taught[:: max(1, len(taught) // corrections)][:corrections]:
+        data = photo.read_bytes()
+        started, processor_started = time.perf_counter(), time.process_time()
+        teaching.store_photo(project, photo.class_name, photo.file_name, data)
+        result = teaching.retrain(project, photo.file_name, data)
+        seconds.append(time.perf_counter() - started)
+        # The processor time this process used: on a shared machine the wall-clock seconds
+        # include waiting for the cores, this does not (two cores can do it in half).
+        processor = time.process_time() - processor_started
+        print(
+            f"  taught {photo.file_name} as {photo.class_name}: {seconds[-1]:.2f} s "
+            f"({processor:.2f} s of processor time); now {result.answer.best_class} at "
+            f"{result.answer.top[0][1]:.0%} (load {_load()})"
+        )
+    print(f"  median {statistics.median(seconds):.2f} s, slowest {max(seconds):.2f} s")
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmark; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m tlcore.bench_teach", description=__doc__)
+    parser.add_argument("--data", required=True, help="the grocery-store folder (train, val)")
+    parser.add_argument("--photos", type=int, nargs="+", default=[200, 2000])
+    parser.add_argument("--corrections", type=int, default=5, help="corrections per project")
+    bench.add_weights_dir_argument(parser)
+    arguments = parser.parse_args(argv)
+    bench.use_weights_dir(arguments)
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
+    data = pathlib.Path(arguments.data)
+    train_set = datasets.load_dataset(data / "train")
+    val_set = datasets.load_dataset(data / "val")
+    with tempfile.TemporaryDirectory() as folder:
+        space = workspace.Workspace(pathlib.Path(folder) / "workspace")
+        for count in arguments.photos:
+            measure(space, train_set, val_set, count, arguments.corrections)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
