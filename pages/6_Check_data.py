@@ -235,8 +235,10 @@ with mislabelled_tab:
         )
     else:
         st.caption(
-            "A model that never saw these photos is sure they show another class than the one "
-            "they are in. Move them if it is right; remove them if they show neither."
+            "A model that never saw these photos thinks they show another class than the one "
+            "they are in; how sure it is was measured on your own photos. From "
+            f"{report.settings.move_confidence:.0%} on it offers a one-click move; below, look "
+            "at the photo and decide. Remove photos that show neither."
         )
         show_more_note(len(report.mislabelled))
         shown = paging.show_page(
@@ -249,9 +251,14 @@ with mislabelled_tab:
                 photo_card(
                     item.photo,
                     f"mislabelled_{item.photo.content_hash}",
-                    f"Looks like **{item.suggested_class}** ({percent(item.confidence)} sure); "
-                    f"{percent(item.label_probability)} for {item.photo.class_name}.",
-                    suggested_class=item.suggested_class,
+                    (
+                        f"Looks like **{item.suggested_class}** ({percent(item.confidence)} sure)"
+                        if item.offer_move
+                        else f"Check this photo: it may be **{item.suggested_class}** "
+                        f"({percent(item.confidence)} sure)"
+                    )
+                    + f"; {percent(item.label_probability)} for {item.photo.class_name}.",
+                    suggested_class=item.suggested_class if item.offer_move else None,
                 )
 
 with duplicates_tab:
@@ -311,7 +318,7 @@ with outliers_tab:
         suggestions = {
             point.photo.content_hash: point.predicted_class
             for point in data_map.points
-            if point.confidence >= report.settings.mislabelled_confidence
+            if point.confidence >= report.settings.move_confidence
         }
         show_more_note(len(report.outliers))
         shown = paging.show_page(
@@ -385,7 +392,7 @@ with map_tab:
                     f"({percent(point.confidence)}).",
                     suggested_class=(
                         point.predicted_class
-                        if point.confidence >= report.settings.mislabelled_confidence
+                        if point.confidence >= report.settings.move_confidence
                         else None
                     ),
                 )
