@@ -227,7 +227,12 @@ recognised_metric.metric(
     help=f"Each photo is recognised by a model trained on the others ({report.settings.folds} "
     "rounds), so every photo gets an honest second opinion.",
 )
-mislabelled_metric.metric("Maybe in the wrong class", len(report.mislabelled), border=True)
+mislabelled_metric.metric(
+    "Wrong class?",
+    len(report.mislabelled),
+    border=True,
+    help="Photos that may be in the wrong class: see the tab of that name.",
+)
 duplicates_metric.metric("Pairs nearly the same", len(report.near_duplicates), border=True)
 outliers_metric.metric("Unlike their class", len(report.outliers), border=True)
 

@@ -101,9 +101,9 @@ def test_small_classes_and_findings_shrink_as_photos_are_fixed():
     assert kinds == ["dark", "small class"]
     small = findings[1]
     assert small.class_name == "C" and small.missing_photos == 16 and small.fix == "add photos"
-    assert findings[0].title == "2 photos are too dark"
+    assert findings[0].title == "Too dark: 2 photos"
     fewer = health.without_photo(findings, photos[0].content_hash)
-    assert fewer[0].title == "1 photo is too dark"
+    assert fewer[0].title == "Too dark: 1 photo"
     assert [f.kind for f in health.without_photo(fewer, photos[1].content_hash)] == ["small class"]
 
 
@@ -236,7 +236,7 @@ def test_check_data_shows_the_findings_and_fixes_them_in_one_click(app_workspace
     assert not app.exception
     assert app.tabs[0].label == "Data health"
     markdown = "\n".join(str(item.value) for item in app.markdown)
-    assert "1 photo is too dark" in markdown
+    assert "Too dark: 1 photo" in markdown
     assert "The same photo is in Banana and Carrots" in markdown
     app.button(key="health_remove_all_dark").click().run()
     assert not app.exception
@@ -246,7 +246,7 @@ def test_check_data_shows_the_findings_and_fixes_them_in_one_click(app_workspace
     assert not app.exception
     assert project.refresh().photo_counts() == {"Banana": 8, "Carrots": 8}
     markdown = "\n".join(str(item.value) for item in app.markdown)
-    assert "too dark" not in markdown and "The same photo" not in markdown
+    assert "Too dark" not in markdown and "The same photo" not in markdown
 
 
 @pytest.mark.slow

@@ -88,7 +88,8 @@ def show_findings(
 def show_pair(finding, index: int, photo_card, remove_photo) -> None:
     """A photo in two classes: both copies, and a button to keep each one."""
     first, second = finding.photos
-    columns = st.columns(2)
+    # Two of four columns keep the photos the size of the other cards.
+    columns = st.columns(CARD_COLUMNS)
     for column, kept, other in ((columns[0], first, second), (columns[1], second, first)):
         with column:
             photo_card(kept, f"health_{index}_{kept.content_hash}", "")

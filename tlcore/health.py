@@ -193,34 +193,35 @@ def photo_problem(look: PhotoLook, image_size: int, settings: HealthSettings) ->
 
 _PHOTO_WORDS = {
     "plain": (
-        "almost nothing in them: one flat colour",
-        "A picture with nothing in it teaches the model nothing about the class; it may have "
-        "been added by mistake. Remove it.",
+        "Almost nothing in the picture (one flat colour)",
+        "A picture with nothing in it teaches the model nothing about its class; it was "
+        "probably added by mistake. Remove it.",
     ),
     "tiny": (
-        "too small",
-        "The model sees photos enlarged to {size} x {size} pixels; these are smaller than half "
-        "of that, so their details are lost. Replace them with larger photos.",
+        "Too small",
+        "The model sees photos enlarged to {size} x {size} pixels; these have less than half "
+        "of that on their short side, so their details are lost. Remove them and add larger "
+        "photos.",
     ),
     "dark": (
-        "too dark",
-        "The product can hardly be seen. Remove them, or take them again in better light.",
+        "Too dark",
+        "The product can hardly be seen. Remove, and take again in better light.",
     ),
     "over-exposed": (
-        "over-exposed",
-        "Much of the photo is white, so the product's colours and details are lost. Remove "
-        "them, or take them again with less light.",
+        "Over-exposed",
+        "Much of the picture is white, so the product's colours and details are lost. Remove, "
+        "and take again with less light.",
     ),
     "blurred": (
-        "blurred",
-        "Shaken or out of focus, even at the size the model sees. Remove them, or take them again.",
+        "Blurred",
+        "Shaken or out of focus, even at the size the model sees. Remove, and take again.",
     ),
 }
 
 
 def photo_title(kind: str, count: int) -> str:
     """The title of a finding about `count` photos with one problem of their pixels."""
-    return f"{count} {'photo is' if count == 1 else 'photos are'} {_PHOTO_WORDS[kind][0]}"
+    return f"{_PHOTO_WORDS[kind][0]}: {count} {'photo' if count == 1 else 'photos'}"
 
 
 def photo_findings(
@@ -257,18 +258,18 @@ def class_findings(report: quality.QualityReport, settings: HealthSettings) -> l
     labels = np.asarray(report.labels, dtype=np.int64)
     counts = np.bincount(labels, minlength=len(report.class_names))
     used = [int(count) for count in counts if count > 0]
-    typical = statistics.median(used) if used else 0
+    typical = round(statistics.median(used)) if used else 0
     groups = splitting.near_copy_groups(report.features, labels) if len(labels) else labels
     findings = []
     for class_index, class_name in enumerate(report.class_names):
         rows = np.flatnonzero(labels == class_index)
         photos = tuple(report.photos[row] for row in rows)
         if 0 < len(rows) < settings.small_class_share * typical:
-            missing = int(np.ceil(typical - len(rows)))
+            missing = typical - len(rows)
             findings.append(
                 Finding(
                     kind="small class",
-                    title=f"{class_name} has {len(rows)} photos; a typical class has {typical:g}",
+                    title=f"{class_name} has {len(rows)} photos; a typical class has {typical}",
                     advice=f"Add about {missing} more photos of {class_name}: the model sees "
                     "few examples of it and leans towards the bigger classes.",
                     fix="add photos",

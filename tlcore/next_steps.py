@@ -80,7 +80,7 @@ def small_class_steps(evaluation: dict, counts: dict[str, int]) -> list[NextStep
     accuracy = float(evaluation["accuracy"])
     total = max(sum(int(item["support"]) for item in evaluation["per_class"]), 1)
     used = [count for count in counts.values() if count > 0]
-    typical = statistics.median(used) if used else 0
+    typical = round(statistics.median(used)) if used else 0
     steps = []
     for item in evaluation["per_class"]:
         name, support, recall = item["class_name"], int(item["support"]), float(item["recall"])
@@ -88,13 +88,13 @@ def small_class_steps(evaluation: dict, counts: dict[str, int]) -> list[NextStep
         missed = round(support * (1 - recall))
         if missed == 0 or recall >= accuracy or count >= typical:
             continue
-        to_add = max(10, int(np.ceil(typical - count)))
+        to_add = max(10, typical - count)
         steps.append(
             NextStep(
                 title=f"More photos of {name}",
                 detail=f"It recognised {recall:.0%} of the {name} photos kept aside ({missed} "
                 f"missed), and {name} has {count} photos where a typical class has "
-                f"{typical:g}. Add about {to_add}.",
+                f"{typical}. Add about {to_add}.",
                 gain=missed / total,
                 classes=(name,),
                 photos_to_add=(to_add,),
