@@ -1,6 +1,5 @@
 """Predict: show the trained model new photos, one at a time or many at once."""
 
-import collections
 import datetime
 
 import streamlit as st
@@ -129,20 +128,13 @@ else:
     unreadable = [answer for answer in predictions if answer.error is not None]
     if unreadable:
         st.warning(
-            f"{state.plural(len(unreadable), 'file', 'files')} could not be read as photos and "
-            "got no answer: " + ", ".join(f"**{answer.file_name}**" for answer in unreadable),
+            messages.unreadable_files_line([answer.file_name for answer in unreadable]),
             icon=":material/warning:",
         )
-    found = collections.Counter(
-        answer.best_class if answer.is_sure else "not sure" for answer in predictions if answer.top
-    )
-    st.markdown(
-        f"**{state.plural(len(predictions), 'photo', 'photos')}**: "
-        + ", ".join(f"{count} × {name}" for name, count in found.most_common())
-    )
+    st.markdown(messages.predictions_summary(predictions))
     rows = tables.prediction_rows(predictions)
     for row, (_, data) in zip(rows, sources, strict=True):
-        row["Preview"] = media.data_url(media.make_thumbnail(data, size=96))
+        row["Preview"] = media.data_url(media.make_thumbnail(data, size=96)) or media.NO_PREVIEW
     columns = ["Preview", "Photo", "Looks like", "Certainty", "Second guess"]
     if unreadable:
         columns.append("Problem")
@@ -156,6 +148,7 @@ else:
         height=min(38 + 64 * len(rows), 38 + 64 * 12),
         column_config={
             "Preview": st.column_config.ImageColumn("Preview", width="small"),
+            "Problem": st.column_config.TextColumn("Problem", width="large"),
             "Certainty": st.column_config.ProgressColumn(
                 "Certainty", format="percent", min_value=0.0, max_value=1.0
             ),

@@ -178,6 +178,8 @@ def require_project(project: workspace.Project | None) -> workspace.Project:
         The project, when there is one.
     """
     if project is None:
+        # Says why, when the link named a project that was not found (`current_project`).
+        show_messages()
         st.info(
             "Open a project first: on Home, create a new one, try the example photos, or "
             "open one of your saved projects."
