@@ -125,7 +125,7 @@ else:
         st.download_button(
             "Download the project file",
             data=project.model_path.read_bytes(),
-            file_name=f"{slug}.zip",
+            file_name=f"{state.project_file_name_for(project.name)}.zip",
             mime="application/zip",
             key="download_project_file",
             icon=":material/download:",

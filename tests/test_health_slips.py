@@ -1,6 +1,7 @@
 """Slips a new user tripped over (issue 11): each fixed, and kept fixed here."""
 
 import io
+import pathlib
 import zipfile
 
 from app_fixtures import (  # noqa: F401
@@ -11,7 +12,7 @@ from app_fixtures import (  # noqa: F401
 )
 from streamlit.testing.v1 import AppTest
 
-from tlapp import media, messages
+from tlapp import media, messages, state
 from tlcore import datasets, prediction, training, workspace
 
 
@@ -99,3 +100,12 @@ def test_deleting_an_untrained_project_speaks_of_its_photos_only(app_workspace):
     warning = texts(app.warning)
     assert "Delete **Fresh** with its 0 photos?" in warning
     assert "trained model" not in warning
+
+
+def test_a_downloaded_project_file_keeps_the_punctuation_of_its_name():
+    for name in ("Fruit & veg (v2)!", "Äpfel, Birnen; 100% bio", "Milk 1.5%"):
+        file_name = f"{state.project_file_name_for(name)}.zip"
+        # Opening the file again names the project after the file (pages/5_Export.py).
+        assert pathlib.Path(file_name).stem == name
+    assert state.project_file_name_for('a/b:c*?"<>|') == "a b c"
+    assert state.project_file_name_for("../..") == "project"
