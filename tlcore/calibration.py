@@ -93,17 +93,20 @@ def nearest_centre_scores(
         `(photos, class_count)` similarities; a class with no photo in the other folds gets
         -1, the least possible.
     """
+    labels = np.asarray(labels, dtype=np.int64)
     scores = np.full((len(labels), class_count), -1.0)
     for fold in np.unique(assignment):
         held_out = assignment == fold
-        for class_index in range(class_count):
-            members = (~held_out) & (labels == class_index)
-            if not members.any():
-                continue
-            centre = vectors[members].mean(axis=0)
-            length = float(np.linalg.norm(centre))
-            if length > 1e-12:
-                scores[held_out, class_index] = vectors[held_out] @ (centre / length)
+        # Each class's sum of the other folds' rows, as one product with a one-hot matrix.
+        one_hot = np.zeros((class_count, int((~held_out).sum())), dtype=np.float32)
+        one_hot[labels[~held_out], np.arange(one_hot.shape[1])] = 1.0
+        centres = one_hot @ vectors[~held_out]
+        lengths = np.linalg.norm(centres, axis=1)
+        present = lengths > 1e-12
+        similarities = vectors[held_out] @ (centres[present] / lengths[present, None]).T
+        fold_scores = np.full((int(held_out.sum()), class_count), -1.0)
+        fold_scores[:, present] = similarities
+        scores[held_out] = fold_scores
     return scores
 
 
