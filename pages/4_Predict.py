@@ -128,16 +128,21 @@ else:
     unreadable = [answer for answer in predictions if answer.error is not None]
     if unreadable:
         st.warning(
-            messages.unreadable_files_line([answer.file_name for answer in unreadable]),
+            messages.unreadable_files_line(
+                [(answer.file_name, answer.error) for answer in unreadable]
+            ),
             icon=":material/warning:",
         )
     st.markdown(messages.predictions_summary(predictions))
     rows = tables.prediction_rows(predictions)
     for row, (_, data) in zip(rows, sources, strict=True):
         row["Preview"] = media.data_url(media.make_thumbnail(data, size=96)) or media.NO_PREVIEW
+    # A file that could not be read says so in its row; the warning above gives the reason
+    # in full, which a column of the table would cut short.
+    for row in rows:
+        if row["Problem"]:
+            row["Looks like"] = "Not read (see above)"
     columns = ["Preview", "Photo", "Looks like", "Certainty", "Second guess"]
-    if unreadable:
-        columns.append("Problem")
     st.dataframe(
         rows,
         key="predictions_table",
@@ -148,7 +153,6 @@ else:
         height=min(38 + 64 * len(rows), 38 + 64 * 12),
         column_config={
             "Preview": st.column_config.ImageColumn("Preview", width="small"),
-            "Problem": st.column_config.TextColumn("Problem", width="large"),
             "Certainty": st.column_config.ProgressColumn(
                 "Certainty", format="percent", min_value=0.0, max_value=1.0
             ),

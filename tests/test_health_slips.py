@@ -53,10 +53,11 @@ def test_a_batch_summary_adds_up_and_names_the_file_not_read():
     batch.append(answer("notes.txt", None))
     summary = messages.predictions_summary(batch)
     assert summary == "**3 photos**: 2 × A, 1 × not sure · 1 file could not be read"
-    assert messages.unreadable_files_line(["notes.txt"]) == (
-        "1 file could not be read as a photo and got no answer: **notes.txt**"
+    assert messages.unreadable_files_line([("notes.txt", "not a photo")]) == (
+        "1 file could not be read as a photo and got no answer:\n\n- **notes.txt**: not a photo"
     )
-    assert "as photos" in messages.unreadable_files_line(["a.txt", "b.txt"])
+    two = [("a.txt", "not a photo"), ("b.txt", "not a photo")]
+    assert "as photos" in messages.unreadable_files_line(two)
     assert media.NO_PREVIEW.startswith("data:image/svg+xml;base64,")
 
 

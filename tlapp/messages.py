@@ -87,13 +87,20 @@ def augmentation_preview_caption(views_per_photo: int, shown: int) -> str:
     return f"The computer also learns from {copies} of each photo; for this one:"
 
 
-def unreadable_files_line(file_names: Sequence[str]) -> str:
-    """Says which files of a batch could not be read as photos and got no answer."""
-    count = len(file_names)
+def unreadable_files_line(files: Sequence[tuple[str, str]]) -> str:
+    """Says which files of a batch could not be read as photos, and why.
+
+    Args:
+        files: Each file's name and the reason it could not be read.
+
+    Returns:
+        The message, one line a file (cut to `MAXIMUM_LISTED` and "and N more").
+    """
+    count = len(files)
     return (
         f"{_plural(count, 'file', 'files')} could not be read as "
-        f"{'a photo' if count == 1 else 'photos'} and got no answer: "
-        + names_listed(list(file_names))
+        f"{'a photo' if count == 1 else 'photos'} and got no answer:\n\n"
+        + _listed([f"**{name}**: {reason}" for name, reason in files])
     )
 
 
@@ -156,7 +163,13 @@ def add_result_messages(result: workspace.AddResult, class_name: str | None) -> 
             (
                 "warning",
                 f"{_plural(len(result.skipped), 'file was', 'files were')} left out because "
-                f"they cannot be used as photos. {outcome}\n\n" + _listed(lines),
+                + (
+                    "it cannot be used as a photo"
+                    if len(result.skipped) == 1
+                    else "they cannot be used as photos"
+                )
+                + f". {outcome}\n\n"
+                + _listed(lines),
             )
         )
     left_out_by_reason: dict[str, list[str]] = {}
