@@ -145,8 +145,9 @@ with projects_column:
             with actions.popover("Delete", icon=":material/delete:", key=f"delete_{listed.id}"):
                 photo_total = state.plural(sum(counts.values()), "photo", "photos")
                 st.warning(
-                    f"Delete **{listed.name}** with its {photo_total} and its trained model? "
-                    "This cannot be undone."
+                    f"Delete **{listed.name}** with its {photo_total}"
+                    + (" and its trained model" if listed.has_trained_model else "")
+                    + "? This cannot be undone."
                 )
                 if st.button("Yes, delete it", key=f"delete_confirm_{listed.id}", type="primary"):
                     with state.user_errors():

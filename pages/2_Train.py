@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from tlapp import charts, engine, messages, state
+from tlapp import charts, engine, health_panel, messages, state
 from tlcore import backbones, datasets, device, errors
 
 space, owner, project = state.start_page("Train")
@@ -69,13 +69,18 @@ def show_progress(project_id: str) -> None:
     elif progress.phase == "embedding":
         text = f"Step 1 of {steps} · {progress.message}"
     elif progress.phase == "training":
-        text = f"Step 2 of {steps} · Learning: round {progress.done} of {progress.total}"
+        text = f"Step 2 of {steps} · {progress.message}"
     elif progress.phase == "fine-tuning":
         text = f"Step 3 of 3 · Improving the pretrained network: {progress.message.lower()}"
     else:
         text = "Saving the trained model…"
     st.progress(progress.fraction, text=text)
     if history["accuracy"]:
+        if progress.phase == "training" and progress.learners > 1:
+            st.caption(
+                f"The chart follows learner {progress.learner} of {progress.learners}; each "
+                "starts again from round 1, and their answers are averaged at the end."
+            )
         st.plotly_chart(
             charts.training_history_figure(history),
             key="live_training_chart",
@@ -129,7 +134,12 @@ st.markdown(
     f"({messages.class_counts_summary(counts)})."
 )
 
-if device.training_queue.is_busy():
+
+@st.fragment(run_every=2.0)
+def show_others_training() -> None:
+    """Says that someone else is training, and goes away when they have finished."""
+    if not device.training_queue.is_busy():
+        return
     waiting = device.training_queue.waiting_count()
     st.info(
         "Someone else is training on this server right now"
@@ -138,6 +148,10 @@ if device.training_queue.is_busy():
         "turn, and the page shows your place in the queue.",
         icon=":material/group:",
     )
+
+
+if device.training_queue.is_busy():
+    show_others_training()
 
 defaults = training.TrainingSettings()
 backbone = backbones.get_backbone(defaults.backbone)
@@ -294,10 +308,10 @@ with st.expander(
         str(preview_photo.path),
         preview_photo.content_hash,
         augmentation_settings.to_dict(),
-        PREVIEW_VIEWS,
+        min(augmentation_views, PREVIEW_VIEWS) or PREVIEW_VIEWS,
     )
     if views:
-        st.caption("What the computer learns from, for this photo:")
+        st.caption(messages.augmentation_preview_caption(int(augmentation_views), len(views)))
         grid = st.columns(PREVIEW_VIEWS // 2)
         for index, view in enumerate(views):
             grid[index % len(grid)].image(view, width="stretch")
@@ -369,6 +383,7 @@ if record is not None:
         key="last_training_chart",
         config={"displayModeBar": False},
     )
+    health_panel.show_next_steps(project, record.evaluation)
     links = st.columns(3)
     with links[0]:
         state.page_link(state.EVALUATE_PAGE, label="Next: see where it is right and wrong")

@@ -1,6 +1,5 @@
 """Predict: show the trained model new photos, one at a time or many at once."""
 
-import collections
 import datetime
 
 import streamlit as st
@@ -134,23 +133,21 @@ else:
     unreadable = [answer for answer in predictions if answer.error is not None]
     if unreadable:
         st.warning(
-            f"{state.plural(len(unreadable), 'file', 'files')} could not be read as photos and "
-            "got no answer: " + ", ".join(f"**{answer.file_name}**" for answer in unreadable),
+            messages.unreadable_files_line(
+                [(answer.file_name, answer.error) for answer in unreadable]
+            ),
             icon=":material/warning:",
         )
-    found = collections.Counter(
-        answer.best_class if answer.is_sure else "not sure" for answer in predictions if answer.top
-    )
-    st.markdown(
-        f"**{state.plural(len(predictions), 'photo', 'photos')}**: "
-        + ", ".join(f"{count} × {name}" for name, count in found.most_common())
-    )
+    st.markdown(messages.predictions_summary(predictions))
     rows = tables.prediction_rows(predictions)
     for row, (_, data) in zip(rows, sources, strict=True):
-        row["Preview"] = media.data_url(media.make_thumbnail(data, size=96))
+        row["Preview"] = media.data_url(media.make_thumbnail(data, size=96)) or media.NO_PREVIEW
+    # A file that could not be read says so in its row; the warning above gives the reason
+    # in full, which a column of the table would cut short.
+    for row in rows:
+        if row["Problem"]:
+            row["Looks like"] = "Not read (see above)"
     columns = ["Preview", "Photo", "Looks like", "Certainty", "Second guess"]
-    if unreadable:
-        columns.append("Problem")
     table = st.dataframe(
         rows,
         key="predictions_table",

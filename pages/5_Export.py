@@ -125,7 +125,7 @@ else:
         st.download_button(
             "Download the project file",
             data=project.model_path.read_bytes(),
-            file_name=f"{slug}.zip",
+            file_name=f"{state.project_file_name_for(project.name)}.zip",
             mime="application/zip",
             key="download_project_file",
             icon=":material/download:",
@@ -164,7 +164,10 @@ else:
         "Each is made when you ask (a minute or so), then checked: it is loaded back and its "
         "answers on your own photos are compared with the Keras model's. Like the Keras model, "
         f"each takes photos resized to {input_size} x {input_size} pixels, values 0 to 255, "
-        "and returns one probability per class."
+        "and returns one probability per class. That is more than the "
+        f"{int(record.settings.get('image_size', 224))} pixels it was trained at on purpose: "
+        "like ImageNet's own models, it crops the centre of the photo, so the product fills "
+        "the part it looks at."
     )
     model_file = project.model_path
     modified_ns = model_file.stat().st_mtime_ns

@@ -8,7 +8,7 @@ until the next check.
 
 import streamlit as st
 
-from tlapp import charts, engine, media, paging, state
+from tlapp import charts, engine, health_panel, media, paging, state
 from tlcore import backbones, errors
 
 REPORT_KEY = "check_data_report"
@@ -23,8 +23,10 @@ project = state.require_project(project)
 
 state.page_title(
     "Check your data",
-    "A model learns what its photos show, mistakes included. This page looks for photos that "
-    "are probably in the **wrong class**, photos that are **nearly the same** as another, and "
+    "A model learns what its photos show, mistakes included. This page checks the **health** "
+    "of your photos (blurred, dark, tiny, in two classes; small classes, classes taken in one "
+    "sitting), looks for photos that are probably in the **wrong class**, photos that are "
+    "**nearly the same** as another, and "
     "photos **unlike the rest of their class**, and draws a **map** of all your photos. Fix "
     "them with one click, then train again.",
 )
@@ -57,6 +59,7 @@ def forget_photo(content_hash: str) -> None:
     kept = st.session_state.get(REPORT_KEY)
     if kept is not None:
         kept["report"] = kept["report"].without_photo(content_hash)
+        health_panel.forget_photo(kept, content_hash)
         kept["changed"] += 1
 
 
@@ -147,7 +150,7 @@ if kept is not None and kept["project"] != project.id:
 button_label = "Check my photos" if kept is None else "Check again"
 if st.button(button_label, key="check_data_button", type="primary", icon=":material/rule:"):
     engine.load_engine()
-    from tlcore import datamap, embeddings, quality, time_left
+    from tlcore import datamap, embeddings, health, quality, time_left
 
     progress_bar = st.progress(0.0, text="Loading the pretrained network…")
 
@@ -166,15 +169,21 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
         text = time_left.with_time_left(words, comparing_estimator.update(done, total))
         progress_bar.progress(done / total if total else 1.0, text=text)
 
+    def report_measuring(done: int, total: int) -> None:
+        text = f"Measuring sharpness and light: {done:,} of {total:,} photos"
+        progress_bar.progress(done / total if total else 1.0, text=text)
+
     try:
         shared_base = engine.load_base(backbone_name, image_size)
+        dataset = project.to_dataset()
         report = quality.check_dataset(
-            project.to_dataset(),
+            dataset,
             shared_base,
             embeddings.EmbeddingCache(space.embedding_cache_dir),
             on_progress=report_looking,
             on_comparing=report_comparing,
         )
+        looks = health.look_at_photos(dataset.photos, on_progress=report_measuring)
     except errors.TlcoreError as error:
         progress_bar.empty()
         st.error(str(error), icon=":material/error:")
@@ -184,6 +193,7 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
         "project": project.id,
         "report": report,
         "map": datamap.build_data_map(report),
+        "health": health.check_health(report, looks, image_size),
         "changed": 0,
     }
     # Once more from the top, so the button says "Check again".
@@ -217,16 +227,30 @@ recognised_metric.metric(
     help=f"Each photo is recognised by a model trained on the others ({report.settings.folds} "
     "rounds), so every photo gets an honest second opinion.",
 )
-mislabelled_metric.metric("Maybe in the wrong class", len(report.mislabelled), border=True)
+mislabelled_metric.metric(
+    "Wrong class?",
+    len(report.mislabelled),
+    border=True,
+    help="Photos that may be in the wrong class: see the tab of that name.",
+)
 duplicates_metric.metric("Pairs nearly the same", len(report.near_duplicates), border=True)
 outliers_metric.metric("Unlike their class", len(report.outliers), border=True)
 
 # The labels carry no counts, so the tab shown stays the same while photos are fixed.
-mislabelled_tab, duplicates_tab, outliers_tab, map_tab = st.tabs(
-    ["Maybe in the wrong class", "Nearly the same", "Unlike their class", "Map of your photos"],
+health_tab, mislabelled_tab, duplicates_tab, outliers_tab, map_tab = st.tabs(
+    [
+        "Data health",
+        "Maybe in the wrong class",
+        "Nearly the same",
+        "Unlike their class",
+        "Map of your photos",
+    ],
     key="check_data_tab",
     on_change="rerun",
 )
+
+with health_tab:
+    health_panel.show_findings(kept.get("health"), project, photo_card, remove_photo)
 
 with mislabelled_tab:
     if not report.mislabelled:
@@ -235,8 +259,10 @@ with mislabelled_tab:
         )
     else:
         st.caption(
-            "A model that never saw these photos is sure they show another class than the one "
-            "they are in. Move them if it is right; remove them if they show neither."
+            "A model that never saw these photos thinks they show another class than the one "
+            "they are in; how sure it is was measured on your own photos. From "
+            f"{report.settings.move_confidence:.0%} on it offers a one-click move; below, look "
+            "at the photo and decide. Remove photos that show neither."
         )
         show_more_note(len(report.mislabelled))
         shown = paging.show_page(
@@ -249,9 +275,14 @@ with mislabelled_tab:
                 photo_card(
                     item.photo,
                     f"mislabelled_{item.photo.content_hash}",
-                    f"Looks like **{item.suggested_class}** ({percent(item.confidence)} sure); "
-                    f"{percent(item.label_probability)} for {item.photo.class_name}.",
-                    suggested_class=item.suggested_class,
+                    (
+                        f"Looks like **{item.suggested_class}** ({percent(item.confidence)} sure)"
+                        if item.offer_move
+                        else f"Check this photo: it may be **{item.suggested_class}** "
+                        f"({percent(item.confidence)} sure)"
+                    )
+                    + f"; {percent(item.label_probability)} for {item.photo.class_name}.",
+                    suggested_class=item.suggested_class if item.offer_move else None,
                 )
 
 with duplicates_tab:
@@ -311,7 +342,7 @@ with outliers_tab:
         suggestions = {
             point.photo.content_hash: point.predicted_class
             for point in data_map.points
-            if point.confidence >= report.settings.mislabelled_confidence
+            if point.confidence >= report.settings.move_confidence
         }
         show_more_note(len(report.outliers))
         shown = paging.show_page(
@@ -385,7 +416,7 @@ with map_tab:
                     f"({percent(point.confidence)}).",
                     suggested_class=(
                         point.predicted_class
-                        if point.confidence >= report.settings.mislabelled_confidence
+                        if point.confidence >= report.settings.move_confidence
                         else None
                     ),
                 )

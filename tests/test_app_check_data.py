@@ -125,6 +125,7 @@ def test_check_your_data_finds_the_banana_among_the_carrots_and_moves_it_back(in
     assert len(app.get("plotly_chart")) == 1
     tab_labels = [tab.label for tab in app.tabs]
     assert tab_labels == [
+        "Data health",
         "Maybe in the wrong class",
         "Nearly the same",
         "Unlike their class",

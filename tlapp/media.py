@@ -24,6 +24,15 @@ PHOTO_UPLOAD_TYPES = [
 ]
 
 
+#: What a table's preview cell shows for a file that is not a photo: a grey square with a
+#: cross, instead of the word "None".
+NO_PREVIEW = "data:image/svg+xml;base64," + base64.b64encode(
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96">'
+    b'<rect width="96" height="96" fill="#e5e7eb"/>'
+    b'<path d="M30 30L66 66M66 30L30 66" stroke="#9ca3af" stroke-width="6"/></svg>'
+).decode("ascii")
+
+
 def make_thumbnail(source: bytes | str, size: int = THUMBNAIL_SIZE) -> bytes | None:
     """Returns a square JPEG thumbnail of a photo, or None when the photo cannot be read.
 

@@ -4,6 +4,7 @@ Each function returns `(kind, markdown)` pairs, where kind is the Streamlit call
 ("success", "info", "warning", "error"), so the wording can be tested without a page.
 """
 
+import collections
 from collections.abc import Sequence
 
 from tlcore import datasets, workspace
@@ -61,6 +62,71 @@ def class_counts_summary(counts: dict[str, int], limit: int = MAXIMUM_LISTED) ->
     return f"from {fewest} to {most} photos each"
 
 
+def augmentation_preview_caption(views_per_photo: int, shown: int) -> str:
+    """Says what the augmentation preview shows, and whether training uses such copies.
+
+    Args:
+        views_per_photo: The changed copies of each photo training learns from (0 for none).
+        shown: How many copies the preview shows.
+
+    Returns:
+        The caption over the preview.
+    """
+    if views_per_photo == 0:
+        return (
+            "Changed copies are off (0 above), so training learns from your photos alone. "
+            f"With copies on, {_plural(shown, 'copy', 'copies')} of this photo would look like "
+            "this:"
+        )
+    if views_per_photo > shown:
+        return (
+            f"The computer also learns from {views_per_photo} changed copies of each photo; "
+            f"the first {shown} of this one:"
+        )
+    copies = _plural(views_per_photo, "changed copy", "changed copies")
+    return f"The computer also learns from {copies} of each photo; for this one:"
+
+
+def unreadable_files_line(files: Sequence[tuple[str, str]]) -> str:
+    """Says which files of a batch could not be read as photos, and why.
+
+    Args:
+        files: Each file's name and the reason it could not be read.
+
+    Returns:
+        The message, one line a file (cut to `MAXIMUM_LISTED` and "and N more").
+    """
+    count = len(files)
+    return (
+        f"{_plural(count, 'file', 'files')} could not be read as "
+        f"{'a photo' if count == 1 else 'photos'} and got no answer:\n\n"
+        + _listed([f"**{name}**: {reason}" for name, reason in files])
+    )
+
+
+def predictions_summary(predictions) -> str:
+    """One line over a batch's table: the photos answered, by answer, and the files not read.
+
+    Args:
+        predictions: `tlcore.prediction.Prediction`s of a batch.
+
+    Returns:
+        For instance "**9 photos**: 5 × Apple, 4 × not sure · 1 file could not be read", whose
+        counts add up to the photos named.
+    """
+    answered = [answer for answer in predictions if answer.top]
+    found = collections.Counter(
+        answer.best_class if answer.is_sure else "not sure" for answer in answered
+    )
+    line = f"**{_plural(len(answered), 'photo', 'photos')}**: " + ", ".join(
+        f"{count} × {name}" for name, count in found.most_common()
+    )
+    unread = len(predictions) - len(answered)
+    if unread:
+        line += f" · {_plural(unread, 'file', 'files')} could not be read"
+    return line
+
+
 def add_result_messages(result: workspace.AddResult, class_name: str | None) -> list[Message]:
     """Describes what happened to a batch of added photos.
 
@@ -87,11 +153,23 @@ def add_result_messages(result: workspace.AddResult, class_name: str | None) -> 
         )
     if result.skipped:
         lines = [f"**{skipped.file_name}**: {skipped.reason}" for skipped in result.skipped]
+        if result.added:
+            outcome = "The other photos were kept."
+        elif class_name is None:
+            outcome = "Nothing was added, and no class was made."
+        else:
+            outcome = "Nothing was added."
         messages.append(
             (
                 "warning",
                 f"{_plural(len(result.skipped), 'file was', 'files were')} left out because "
-                "they cannot be used as photos. The other photos were kept.\n\n" + _listed(lines),
+                + (
+                    "it cannot be used as a photo"
+                    if len(result.skipped) == 1
+                    else "they cannot be used as photos"
+                )
+                + f". {outcome}\n\n"
+                + _listed(lines),
             )
         )
     left_out_by_reason: dict[str, list[str]] = {}

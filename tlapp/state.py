@@ -178,6 +178,8 @@ def require_project(project: workspace.Project | None) -> workspace.Project:
         The project, when there is one.
     """
     if project is None:
+        # Says why, when the link named a project that was not found (`current_project`).
+        show_messages()
         st.info(
             "Open a project first: on Home, create a new one, try the example photos, or "
             "open one of your saved projects."
@@ -294,6 +296,20 @@ def time_ago(iso_time: str, now: datetime.datetime | None = None) -> str:
         if seconds >= unit_seconds:
             return f"{plural(seconds // unit_seconds, one, many)} ago"
     return "just now"
+
+
+def project_file_name_for(name: str) -> str:
+    """Returns the name of a downloaded project file: the project's name as it is, save for
+    the characters no file name may hold, so that opening the file again brings the name back.
+
+    Args:
+        name: The project's name.
+
+    Returns:
+        The name without / \\ : * ? " < > |, control characters and leading dots, or "project".
+    """
+    kept = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', " ", name).lstrip(". ")
+    return " ".join(kept.split()) or "project"
 
 
 def file_name_for(name: str) -> str:

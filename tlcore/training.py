@@ -205,6 +205,9 @@ class Progress:
             of the whole each phase is.
         seconds_left: While embedding, the estimated seconds until the photos are all seen
             (`time_left.TimeLeftEstimator`); None while too little is known to say.
+        learner: While training heads, which of them is learning, from 1; each counts its
+            rounds (`epoch`) from 1 again.
+        learners: How many heads are trained one after the other (`head_count`).
     """
 
     phase: str
@@ -220,6 +223,8 @@ class Progress:
     within_epoch: float = 0.0
     fine_tuning: bool = False
     seconds_left: float | None = None
+    learner: int = 1
+    learners: int = 1
 
     @property
     def fraction(self) -> float:
@@ -249,6 +254,8 @@ class Progress:
             return time_left.with_time_left(
                 f"Looking at your photos: {self.done:,} of {self.total:,}", self.seconds_left
             )
+        if self.phase == "training" and self.learners > 1:
+            return f"Learner {self.learner} of {self.learners}: round {self.epoch} of {self.epochs}"
         if self.phase == "training":
             return f"Learning: round {self.done} of {self.total}"
         if self.phase == "fine-tuning":
@@ -356,6 +363,8 @@ class EpochReporter(keras.callbacks.Callback):
                 val_loss=_as_float(logs.get("val_loss")),
                 val_accuracy=_as_float(logs.get("val_accuracy")),
                 fine_tuning=self.fine_tuning,
+                learner=self.run + 1,
+                learners=self.runs,
             )
         )
 

@@ -371,7 +371,8 @@ class Workspace:
         """
         if not is_project_id(project_id) or not (self.root / project_id / PROJECT_FILE).is_file():
             raise WorkspaceError(
-                "This project no longer exists. It may have been deleted; choose another on Home."
+                "The project in this link was not found: it no longer exists (it may have been "
+                "deleted) or the link is incomplete. Choose a project on Home."
             )
         project = Project(self, project_id)
         project.remove_leftovers()
@@ -875,6 +876,10 @@ class Project:
             existing = {names.comparison_key(entry["name"]): entry for entry in metadata["classes"]}
             for class_name, photos in photos_by_class.items():
                 entry = existing.get(names.comparison_key(class_name))
+                if entry is None and not photos:
+                    # A folder none of whose files could be used would be an empty new
+                    # class; the skipped files say why nothing was made.
+                    continue
                 if entry is None:
                     stored_name = self._add_class_entry(metadata, class_name)
                     created.append(stored_name)
