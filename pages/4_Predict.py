@@ -8,18 +8,6 @@ import streamlit as st
 from tlapp import charts, engine, explain_panel, media, messages, state, tables
 from tlcore import errors, prediction
 
-NOT_SURE_TITLE = "Not sure — it may be something it was not taught"
-
-
-def distinct_percents(value: float, other: float) -> tuple[str, str]:
-    """Writes two probabilities as percentages with as many decimals as tell them apart."""
-    for decimals in range(4):
-        first, second = f"{value:.{decimals}%}", f"{other:.{decimals}%}"
-        if first != second:
-            break
-    return first, second
-
-
 space, owner, project = state.start_page("Predict")
 project = state.require_project(project)
 
@@ -110,8 +98,8 @@ if len(predictions) == 1:
                 st.markdown(f"The model is **{best_probability:.0%} sure**.")
             else:
                 runner_up = answer.top[1][0] if len(answer.top) > 1 else ""
-                guess, threshold = distinct_percents(best_probability, answer.threshold)
-                st.subheader(NOT_SURE_TITLE)
+                guess, threshold = messages.distinct_percents(best_probability, answer.threshold)
+                st.subheader(messages.NOT_SURE_TITLE)
                 st.markdown(
                     f"Its best guess is **{best_class}**, but only at **{guess}**"
                     + (f" (or perhaps {runner_up})" if runner_up else "")
