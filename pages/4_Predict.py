@@ -5,7 +5,7 @@ import datetime
 
 import streamlit as st
 
-from tlapp import charts, engine, explain_panel, media, messages, state, tables
+from tlapp import charts, engine, explain_panel, live, media, messages, state, tables
 from tlcore import errors, prediction
 
 space, owner, project = state.start_page("Predict")
@@ -42,6 +42,8 @@ test_time_augmentation = st.toggle(
     "lighter or darker (never mirrored): steadier answers, 9 times the work.",
 )
 
+live_frame = live.show_live_camera(project, trained)
+
 upload_column, camera_column = st.columns([3, 2], gap="large")
 uploaded = upload_column.file_uploader(
     "Photos to recognise",
@@ -59,6 +61,8 @@ sources: list[tuple[str, bytes]] = []
 if shot is not None:
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
     sources.append((f"camera photo {stamp}", shot.getvalue()))
+if live_frame is not None:
+    sources.append(live_frame)
 sources.extend((file.name, file.getvalue()) for file in uploaded or [])
 
 if not sources:

@@ -192,3 +192,257 @@ def test_a_failing_answer_gives_a_message_and_the_thread_goes_on(small_training)
 def test_a_round_must_hold_a_picture():
     with pytest.raises(errors.SettingsError):
         live_frames.LiveClassifier(round_size=0)
+
+
+def test_recording_takes_new_pictures_at_even_intervals_and_stops_with_the_camera():
+    viewer = live_frames.LiveViewer()
+    stop = threading.Event()
+    sent = []
+
+    def camera(pictures: int) -> None:
+        for index in range(pictures):
+            if stop.is_set():
+                return
+            picture = np.full((8, 8, 3), index, dtype=np.uint8)
+            sent.append(picture)
+            viewer.offer(picture)
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=camera, args=(1000,))
+    thread.start()
+    progress = []
+    try:
+        pictures = live_frames.record_frames(
+            viewer, 5, 0.5, on_progress=lambda *p: progress.append(p)
+        )
+    finally:
+        stop.set()
+        thread.join()
+    assert len(pictures) == 5 and progress == [(n, 5) for n in range(1, 6)]
+    values = [int(picture[0, 0, 0]) for picture in pictures]
+    assert values == sorted(set(values)), "each photo is a new picture, in order"
+    # About 0.1 s apart at 50 pictures a second: several pictures between two photos.
+    assert values[-1] - values[0] >= 8
+
+    # A camera that stops after 3 pictures: those are kept, and the recording ends early.
+    stopped = live_frames.LiveViewer()
+    for value in range(3):
+        stopped.offer(np.full((8, 8, 3), value, dtype=np.uint8))
+    started = time.monotonic()
+    kept = live_frames.record_frames(stopped, 10, 0.1, patience=0.3)
+    assert len(kept) == 1 and int(kept[0][0, 0, 0]) == 2
+    assert time.monotonic() - started < 3
+    with pytest.raises(errors.SettingsError):
+        live_frames.record_frames(stopped, 0, 1)
+
+
+def test_no_ice_server_by_default_and_the_setting_read_or_explained():
+    from tlapp import live
+
+    assert live.ice_servers({}) == ([], None)
+    servers = '[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "c"}]'
+    assert live.ice_servers({live.ICE_SERVERS_VARIABLE: servers})[0][0]["username"] == "u"
+    for wrong in ("stun:stun.example.org", '{"urls": "stun:x"}', "[1]", '[{"url": "x"}]'):
+        found, problem = live.ice_servers({live.ICE_SERVERS_VARIABLE: wrong})
+        assert found == [] and live.ICE_SERVERS_VARIABLE in problem
+
+
+def test_the_camera_messages_say_what_is_wrong_in_words():
+    from tlapp import live
+
+    viewer = live_frames.LiveViewer()
+    assert "Start the camera" in live.camera_message(False, viewer)[1]
+    assert live.camera_message(True, viewer)[0] == "info"
+    viewer.offer(np.zeros((8, 8, 3), dtype=np.uint8))
+    assert live.camera_message(True, viewer) is None
+    viewer.note_problem("A picture from the camera could not be read (bad data).")
+    assert live.camera_message(True, viewer) == ("warning", viewer.problem)
+    viewer.mark_ended()
+    kind, text = live.camera_message(True, viewer)
+    assert kind == "warning" and "No picture has come from the camera" in text
+
+
+# The browser: Chromium's fake camera plays a video of real photos, class A then class B.
+
+CLASS_A, CLASS_B = "Banana", "Oatly-Oat-Milk"
+SECONDS_PER_CLASS = 4
+WEBRTC_FRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
+# Keeps every camera stream the page opens, so the test can stop the camera mid-stream.
+KEEP_STREAMS = """
+(() => {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
+  const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  window.liveTestStreams = [];
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const stream = await original(constraints);
+    window.liveTestStreams.push(stream);
+    return stream;
+  };
+})();
+"""
+
+
+@pytest.fixture(scope="module", name="live_app")
+def live_app_fixture(tmp_path_factory, engine_environment):
+    """A trained two-class project, the app serving it, and a video of both classes."""
+    from app_fixtures import grocery_photos
+    from live_fixtures import trained_project, write_y4m
+    from server_fixtures import CHROMIUM, StreamlitServer
+
+    from tlcore import workspace
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}; the browser test needs it.")
+    folder = tmp_path_factory.mktemp("live_app")
+    photos = {name: grocery_photos(name, 10) for name in (CLASS_A, CLASS_B)}
+    video = write_y4m(
+        folder / "camera.y4m",
+        [([data for _, data in photos[name][:3]], SECONDS_PER_CLASS) for name in photos],
+    )
+    space = workspace.Workspace(folder / "workspace")
+    project = trained_project(space, photos)
+    server = StreamlitServer(folder / "workspace", folder).start()
+    try:
+        yield server, project, video
+    finally:
+        server.stop()
+
+
+@pytest.fixture(name="camera_page")
+def camera_page_fixture(live_app):
+    """A Chromium page whose camera plays the test video."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from live_fixtures import fake_camera_arguments
+    from server_fixtures import CHROMIUM
+
+    _, _, video = live_app
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=fake_camera_arguments(video), headless=True
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1100})
+        context.add_init_script(KEEP_STREAMS)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def live_best_class(page) -> str | None:
+    """Reads the live answer's best class from its headline, sure or not."""
+    for heading in page.locator("h3").all_inner_texts():
+        if heading.startswith("This looks like: "):
+            return heading.removeprefix("This looks like: ").strip()
+    guess = page.get_by_text("Its best guess is ")
+    if guess.count():
+        return guess.first.inner_text().removeprefix("Its best guess is ").split(",")[0].strip()
+    return None
+
+
+def wait_for_class(page, class_name: str, timeout: float = 40.0) -> float:
+    """Waits until the live headline names a class; returns the seconds it took."""
+    start = time.monotonic()
+    seen = []
+    while time.monotonic() - start < timeout:
+        found = live_best_class(page)
+        seen.append(found)
+        if found == class_name:
+            return time.monotonic() - start
+        page.wait_for_timeout(200)
+    raise AssertionError(f"The live headline never named {class_name}; it read {set(seen)}.")
+
+
+def start_camera(page) -> None:
+    from server_fixtures import settle
+
+    settle(page)
+    page.frame_locator(WEBRTC_FRAME).first.get_by_role("button", name="Start the camera").click()
+
+
+def stop_camera_tracks(page) -> None:
+    """Stops the camera's tracks inside the component, as an unplugged camera would."""
+    for frame in page.frames:
+        stopped = frame.evaluate(
+            "() => (window.liveTestStreams || []).map("
+            "s => s.getTracks().forEach(t => t.stop())).length"
+        )
+        if stopped:
+            return
+    raise AssertionError("No camera stream was found to stop.")
+
+
+def assert_no_exception_box(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_live_headline_follows_the_camera_from_one_class_to_another(live_app, camera_page):
+    from server_fixtures import screenshot, settle
+
+    server, project, _ = live_app
+    page = camera_page
+    opened = time.monotonic()
+    page.goto(f"{server.address}/Predict?owner={project.owner}&project={project.id}")
+    start_camera(page)
+    # The video starts with class A; the first answer may come during either class.
+    start = time.monotonic()
+    while live_best_class(page) is None and time.monotonic() - start < 60:
+        page.wait_for_timeout(200)
+    first = live_best_class(page)
+    print(f"\nFrom opening Predict to the first live answer: {time.monotonic() - opened:.1f} s")
+    assert first in (CLASS_A, CLASS_B)
+    other = CLASS_B if first == CLASS_A else CLASS_A
+    print(f"The headline turned from {first} to {other} in {wait_for_class(page, other):.1f} s")
+    print(f"and back to {first} in {wait_for_class(page, first):.1f} s")
+    assert page.get_by_text("answers a second").count() == 1
+    screenshot(page, "live_predict")
+
+    # Use this frame: the picture judged gets the page's detailed answer, as a photo would.
+    page.get_by_role("button", name="Use this frame").click()
+    page.get_by_text("live frame ").first.wait_for(timeout=30_000)
+    settle(page)
+    screenshot(page, "live_predict_frame_used")
+    assert_no_exception_box(page)
+
+    # A camera that stops mid-stream gives a message in words.
+    stop_camera_tracks(page)
+    expect_message = page.get_by_text("No picture has come from the camera")
+    expect_message.first.wait_for(timeout=20_000)
+    assert_no_exception_box(page)
+    screenshot(page, "live_predict_camera_stopped")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_photos_recorded_from_the_live_camera_go_into_a_class(live_app, camera_page):
+    from server_fixtures import screenshot, settle
+
+    server, project, _ = live_app
+    page = camera_page
+    before = project.refresh().photo_counts()[CLASS_B]
+    page.goto(f"{server.address}/Collect?owner={project.owner}&project={project.id}")
+    settle(page)
+    page.get_by_text("Record photos from the live camera").click()
+    page.locator(".st-key-live_record_class").get_by_role("combobox").click()
+    page.keyboard.type(CLASS_B)
+    page.keyboard.press("Enter")
+    settle(page)
+    for label, value in (("Photos", "4"), ("Over seconds", "2")):
+        page.get_by_label(label, exact=True).fill(value)
+        page.get_by_label(label, exact=True).press("Enter")
+        settle(page)
+    start_camera(page)
+    take = page.get_by_role("button", name="Take 4 photos over 2 seconds")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button')].some(b => "
+        "b.innerText.includes('Take 4 photos') && !b.disabled)",
+        timeout=30_000,
+    )
+    take.click()
+    page.get_by_text("Added ").first.wait_for(timeout=30_000)
+    assert_no_exception_box(page)
+    added = project.refresh().photo_counts()[CLASS_B] - before
+    assert 1 <= added <= 4
+    screenshot(page, "live_collect_recorded")

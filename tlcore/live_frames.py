@@ -304,6 +304,58 @@ class LiveClassifier:
                 self.rounds += 1
 
 
+def record_frames(
+    viewer: LiveViewer,
+    count: int,
+    seconds: float,
+    on_progress=None,
+    patience: float = 3.0,
+) -> list[np.ndarray]:
+    """Takes a camera's pictures at even intervals, such as 20 over 10 seconds.
+
+    Each picture taken is a new one from the camera, never the same one twice. When the camera
+    sends nothing new for `patience` seconds (it stopped or was unplugged), the recording ends
+    early with the pictures taken so far, so that nothing taken is lost.
+
+    Args:
+        viewer: The camera's viewer, which keeps its newest picture.
+        count: How many pictures, at least 1.
+        seconds: Over how long, at least 0.
+        on_progress: Called with (pictures taken, count) after each picture.
+        patience: The most seconds to wait for a new picture.
+
+    Returns:
+        The pictures taken, `(height, width, 3)` RGB each, oldest first.
+
+    Raises:
+        SettingsError: If `count` or `seconds` is out of range.
+    """
+    if count < 1 or seconds < 0:
+        raise errors.SettingsError("Take at least one picture, over no less than 0 seconds.")
+    interval = seconds / count
+    start = time.monotonic()
+    last_arrival = None
+    pictures: list[np.ndarray] = []
+    for index in range(count):
+        time.sleep(max(0.0, start + index * interval - time.monotonic()))
+        deadline = time.monotonic() + patience
+        newest = viewer.newest_frame()
+        # A picture counts when it is new and fresh: not one already taken, nor one left from
+        # a camera that has since stopped.
+        while (
+            newest is None or newest[1] == last_arrival or time.monotonic() - newest[1] > patience
+        ):
+            if time.monotonic() >= deadline:
+                return pictures
+            time.sleep(0.02)
+            newest = viewer.newest_frame()
+        pictures.append(newest[0])
+        last_arrival = newest[1]
+        if on_progress is not None:
+            on_progress(len(pictures), count)
+    return pictures
+
+
 _shared: LiveClassifier | None = None
 _shared_lock = threading.Lock()
 
