@@ -152,6 +152,11 @@ class LiveViewer:
         """The newest answer, or None before the first."""
         return self._answer
 
+    def recent_answers(self) -> list[LiveAnswer]:
+        """The last 200 answers, oldest first."""
+        with self._lock:
+            return list(self._recent)
+
     def note_problem(self, text: str) -> None:
         """Keeps a message for the person about something that went wrong with the pictures."""
         with self._lock:
