@@ -240,6 +240,10 @@ def test_no_ice_server_by_default_and_the_setting_read_or_explained():
     from tlapp import live
 
     assert live.ice_servers({}) == ([], None)
+    # An explicit empty list reaches aiortc as it is: no fallback to Google's public STUN.
+    from streamlit_webrtc import component
+
+    assert component._resolve_server_rtc_configuration({"iceServers": []}).iceServers == []
     servers = '[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "c"}]'
     assert live.ice_servers({live.ICE_SERVERS_VARIABLE: servers})[0][0]["username"] == "u"
     for wrong in ("stun:stun.example.org", '{"urls": "stun:x"}', "[1]", '[{"url": "x"}]'):
@@ -273,6 +277,15 @@ KEEP_STREAMS = """
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
   const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
   window.liveTestStreams = [];
+  // Notes the ICE servers of every peer connection, to check that none is used by default.
+  const OriginalConnection = window.RTCPeerConnection;
+  window.liveTestIceServers = [];
+  window.RTCPeerConnection = function (configuration) {
+    window.liveTestIceServers.push(JSON.stringify((configuration || {}).iceServers || null));
+    return new OriginalConnection(configuration);
+  };
+  window.RTCPeerConnection.prototype = OriginalConnection.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, OriginalConnection);
   navigator.mediaDevices.getUserMedia = async (constraints) => {
     const stream = await original(constraints);
     window.liveTestStreams.push(stream);
@@ -360,6 +373,19 @@ def start_camera(page) -> None:
     page.frame_locator(WEBRTC_FRAME).first.get_by_role("button", name="Start the camera").click()
 
 
+def open_recorder(page) -> None:
+    """Opens Collect's recorder, again if a rerun of the page closed it at once."""
+    video_box = page.locator(WEBRTC_FRAME).first
+    for _ in range(3):
+        page.get_by_text("Record photos from the live camera").click()
+        try:
+            video_box.wait_for(state="visible", timeout=10_000)
+            return
+        except Exception:
+            continue
+    raise AssertionError("The recorder's camera box never showed.")
+
+
 def stop_camera_tracks(page) -> None:
     """Stops the camera's tracks inside the component, as an unplugged camera would."""
     for frame in page.frames:
@@ -370,6 +396,14 @@ def stop_camera_tracks(page) -> None:
         if stopped:
             return
     raise AssertionError("No camera stream was found to stop.")
+
+
+def ice_servers_used(page) -> list[str]:
+    """The ICE servers of every peer connection the page's frames made, as JSON."""
+    found = []
+    for frame in page.frames:
+        found += frame.evaluate("() => window.liveTestIceServers || []")
+    return found
 
 
 def assert_no_exception_box(page) -> None:
@@ -397,6 +431,8 @@ def test_the_live_headline_follows_the_camera_from_one_class_to_another(live_app
     print(f"The headline turned from {first} to {other} in {wait_for_class(page, other):.1f} s")
     print(f"and back to {first} in {wait_for_class(page, first):.1f} s")
     assert page.get_by_text("answers a second").count() == 1
+    # Offline by default: the browser's peer connection was given no STUN or TURN server.
+    assert ice_servers_used(page) == ["[]"]
     screenshot(page, "live_predict")
 
     # Use this frame: the picture judged gets the page's detailed answer, as a photo would.
@@ -424,7 +460,7 @@ def test_photos_recorded_from_the_live_camera_go_into_a_class(live_app, camera_p
     before = project.refresh().photo_counts()[CLASS_B]
     page.goto(f"{server.address}/Collect?owner={project.owner}&project={project.id}")
     settle(page)
-    page.get_by_text("Record photos from the live camera").click()
+    open_recorder(page)
     page.locator(".st-key-live_record_class").get_by_role("combobox").click()
     page.keyboard.type(CLASS_B)
     page.keyboard.press("Enter")

@@ -216,9 +216,13 @@ def show_headline(answer) -> None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def show_live_answer(viewer: live_frames.LiveViewer) -> None:
-    """Redraws the newest answer, its bars, the picture judged and the speed figures."""
+    """Redraws the answer a few times a second while the camera is on."""
     context = st.session_state.get(PREDICT_CAMERA_KEY)
-    playing = bool(context is not None and context.state.playing)
+    show_answer(viewer, playing=bool(context is not None and context.state.playing))
+
+
+def show_answer(viewer: live_frames.LiveViewer, playing: bool) -> None:
+    """Shows the newest answer, its bars, the picture judged and the speed figures."""
     message = camera_message(playing, viewer)
     if message is not None:
         getattr(st, message[0])(message[1])
@@ -266,7 +270,7 @@ def show_live_camera(project, trained) -> tuple[str, bytes] | None:
     viewer = session_viewer(PREDICT_CAMERA_KEY, trained)
     video_column, answer_column = st.columns([2, 3], gap="large")
     with video_column:
-        start_camera(PREDICT_CAMERA_KEY, viewer, draw_answers=True)
+        context = start_camera(PREDICT_CAMERA_KEY, viewer, draw_answers=True)
         if st.button(
             "Use this frame",
             key=USE_FRAME_KEY,
@@ -282,5 +286,9 @@ def show_live_camera(project, trained) -> tuple[str, bytes] | None:
                     frame_jpeg(viewer.answer.frame),
                 )
     with answer_column:
-        show_live_answer(viewer)
+        # Only a camera that is on needs redrawing: a page with it off costs nothing.
+        if context.state.playing:
+            show_live_answer(viewer)
+        else:
+            show_answer(viewer, playing=False)
     return st.session_state.get(FRAME_SOURCE_KEY)
