@@ -42,7 +42,7 @@ test_time_augmentation = st.toggle(
     "lighter or darker (never mirrored): steadier answers, 9 times the work.",
 )
 
-live_frame = live.show_live_camera(project, trained)
+live_frame = live.show_live_camera(trained)
 
 upload_column, camera_column = st.columns([3, 2], gap="large")
 uploaded = upload_column.file_uploader(

@@ -93,13 +93,14 @@ def viewers(address: str, browser, project, count: int, seconds: float) -> list[
     time.sleep(seconds)
     figures = []
     for page in pages:
-        text = (
-            page.get_by_test_id("stCaptionContainer")
-            .filter(has_text="answers a second")
-            .first.inner_text()
-        )
-        found = FIGURES.search(text)
-        figures.append(tuple(float(value) for value in found.groups()) if found else text)
+        # The figures are shown while all is well; otherwise the page says what is wrong.
+        caption = page.get_by_test_id("stCaptionContainer").filter(has_text="answers a second")
+        if not caption.count():
+            alerts = page.get_by_test_id("stAlert").all_inner_texts()
+            figures.append(" / ".join(alerts) or "no figures shown")
+            continue
+        found = FIGURES.search(caption.first.inner_text())
+        figures.append(tuple(float(value) for value in found.groups()) if found else None)
     for page in pages:
         page.close()
     return figures

@@ -254,18 +254,16 @@ def show_answer(viewer: live_frames.LiveViewer, playing: bool) -> None:
         )
 
 
-def show_live_camera(project, trained) -> tuple[str, bytes] | None:
+def show_live_camera(trained) -> tuple[str, bytes] | None:
     """Shows the live camera section of Predict.
 
     Args:
-        project: The open `workspace.Project`.
-        trained: Its `training.TrainedModel`.
+        trained: The open project's `training.TrainedModel`.
 
     Returns:
         The picture chosen with **Use this frame**, as `(name, JPEG bytes)`, for the page's
         detailed answer; None when none was chosen.
     """
-    del project  # The trained model is all the live answer needs.
     st.markdown("#### Live camera")
     viewer = session_viewer(PREDICT_CAMERA_KEY, trained)
     video_column, answer_column = st.columns([2, 3], gap="large")
