@@ -4,7 +4,7 @@ import datetime
 
 import streamlit as st
 
-from tlapp import arrivals, charts, media, messages, paging, state
+from tlapp import arrivals, charts, live_record, media, messages, paging, state
 from tlcore import datasets, errors
 
 MINIMUM_PHOTOS = 2
@@ -213,6 +213,8 @@ if not classes:
         icon=":material/arrow_upward:",
     )
     st.stop()
+
+live_record.show_recorder(project)
 
 counts = project.photo_counts()
 chart_column, status_column = st.columns([3, 2], gap="large")

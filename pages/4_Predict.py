@@ -4,20 +4,18 @@ import datetime
 
 import streamlit as st
 
-from tlapp import charts, engine, explain_panel, media, messages, state, tables, try_photo
+from tlapp import (
+    charts,
+    engine,
+    explain_panel,
+    live,
+    media,
+    messages,
+    state,
+    tables,
+    try_photo,
+)
 from tlcore import errors, prediction
-
-NOT_SURE_TITLE = "Not sure — it may be something it was not taught"
-
-
-def distinct_percents(value: float, other: float) -> tuple[str, str]:
-    """Writes two probabilities as percentages with as many decimals as tell them apart."""
-    for decimals in range(4):
-        first, second = f"{value:.{decimals}%}", f"{other:.{decimals}%}"
-        if first != second:
-            break
-    return first, second
-
 
 space, owner, project = state.start_page("Predict")
 project = state.require_project(project)
@@ -55,6 +53,8 @@ test_time_augmentation = st.toggle(
     "lighter or darker (never mirrored): steadier answers, 9 times the work.",
 )
 
+live_frame = live.show_live_camera(trained)
+
 upload_column, camera_column = st.columns([3, 2], gap="large")
 uploaded = upload_column.file_uploader(
     "Photos to recognise",
@@ -72,6 +72,8 @@ sources: list[tuple[str, bytes]] = []
 if shot is not None:
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
     sources.append((f"camera photo {stamp}", shot.getvalue()))
+if live_frame is not None:
+    sources.append(live_frame)
 sources.extend((file.name, file.getvalue()) for file in uploaded or [])
 tried = try_photo.offer_set_aside_photo(project, trained, sources)
 
@@ -113,8 +115,8 @@ if len(predictions) == 1:
                 st.markdown(f"The model is **{best_probability:.0%} sure**.")
             else:
                 runner_up = answer.top[1][0] if len(answer.top) > 1 else ""
-                guess, threshold = distinct_percents(best_probability, answer.threshold)
-                st.subheader(NOT_SURE_TITLE)
+                guess, threshold = messages.distinct_percents(best_probability, answer.threshold)
+                st.subheader(messages.NOT_SURE_TITLE)
                 st.markdown(
                     f"Its best guess is **{best_class}**, but only at **{guess}**"
                     + (f" (or perhaps {runner_up})" if runner_up else "")

@@ -2,6 +2,9 @@
 
 import pathlib
 
+# Before anything loads TensorFlow: pylibsrtp (the live camera's aiortc) crashes the process
+# when it is loaded after TensorFlow (see tlapp/__init__.py).
+import pylibsrtp  # noqa: F401
 import pytest
 
 # The shared folder sits next to the repository, not inside it.

@@ -14,6 +14,18 @@ MAXIMUM_LISTED = 8
 
 Message = tuple[str, str]
 
+#: The headline of an answer whose best class is below the model's "not sure" threshold.
+NOT_SURE_TITLE = "Not sure — it may be something it was not taught"
+
+
+def distinct_percents(value: float, other: float) -> tuple[str, str]:
+    """Writes two probabilities as percentages with as many decimals as tell them apart."""
+    for decimals in range(4):
+        first, second = f"{value:.{decimals}%}", f"{other:.{decimals}%}"
+        if first != second:
+            break
+    return first, second
+
 
 def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
