@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from tlcore import errors
+from tlcore import errors, startup
 
 EXIT_BAD_INPUT = 2
 
@@ -170,6 +170,9 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache-dir", help="folder for cached photo features (else $TLCORE_CACHE_DIR)"
     )
     parser.add_argument("--quiet", action="store_true", help="draw no progress bar")
+    parser.add_argument(
+        "--verbose", action="store_true", help="also show TensorFlow's own start-up log"
+    )
 
 
 def _progress(arguments) -> TerminalProgress:
@@ -273,8 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status: 0 on success, 2 on bad input.
     """
-    # TensorFlow's start-up chatter is for its developers, not ours: quiet it before import.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--verbose" not in argv:
+        # TensorFlow's start-up log is for its developers: a person sees only our lines. It
+        # goes before the parser, whose defaults already import TensorFlow.
+        startup.start_quietly()
     arguments = build_parser().parse_args(argv)
     commands = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict}
     try:
