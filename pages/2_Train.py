@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from tlapp import charts, engine, messages, state
+from tlapp import charts, engine, figures, messages, state
 from tlcore import backbones, datasets, device, errors
 
 space, owner, project = state.start_page("Train")
@@ -70,6 +70,8 @@ def show_progress(project_id: str) -> None:
         text = f"Step 1 of {steps} · {progress.message}"
     elif progress.phase == "training":
         text = f"Step 2 of {steps} · Learning: round {progress.done} of {progress.total}"
+    elif progress.phase == "measuring":
+        text = f"Step 2 of {steps} · {progress.message}"
     elif progress.phase == "fine-tuning":
         text = f"Step 3 of 3 · Improving the pretrained network: {progress.message.lower()}"
     else:
@@ -100,8 +102,7 @@ if job is not None and job.state == "failed":
     jobs.forget_job(project.id)
 elif job is not None and job.state == "finished":
     st.success(
-        f"Training finished. The model recognised **{job.accuracy:.0%}** of the photos it had "
-        "not learned from.",
+        "Training finished. " + figures.record_sentence(project.training_record()),
         icon=":material/check_circle:",
     )
     jobs.forget_job(project.id)
@@ -345,11 +346,10 @@ record = project.training_record()
 if record is not None:
     st.divider()
     st.subheader("Last training")
-    accuracy = (record.evaluation or {}).get("accuracy")
-    summary = f"Trained {state.time_ago(record.created_at)}"
-    if accuracy is not None:
-        summary += f": it recognised **{accuracy:.0%}** of the photos it had not learned from."
-    st.markdown(summary)
+    st.markdown(f"Trained {state.time_ago(record.created_at)}. {figures.record_sentence(record)}")
+    measured = figures.record_headline(record)
+    if measured is not None:
+        st.caption(measured.basis)
     if project.changed_since_training:
         st.info(
             "You changed the classes or photos after this training. Train again to include "

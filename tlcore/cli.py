@@ -224,6 +224,7 @@ def run_train(arguments) -> int:
         "project": os.fspath(arguments.out),
         "classes": trained.class_names,
         "photos": trained.photo_count,
+        "headline": trained.headline.to_dict() if trained.headline is not None else None,
         "validation_accuracy": trained.evaluation.accuracy,
         "validation_photos": trained.evaluation.photo_count,
         "unknown_threshold": trained.unknown_threshold,

@@ -236,6 +236,8 @@ class TrainingRecord:
         history: Loss and accuracy per epoch (keys loss, accuracy, val_loss, val_accuracy).
         evaluation: The evaluation on the held-back photos, as `Evaluation.to_dict()` gives it.
         backbone_id: The pretrained network and input size the model builds on.
+        headline: The accuracy to expect on new photos with its range, as
+            `headline.Headline.to_dict()` gives it; None for a training before it was measured.
     """
 
     created_at: str
@@ -244,6 +246,7 @@ class TrainingRecord:
     history: dict[str, list[float]]
     evaluation: dict | None
     backbone_id: str
+    headline: dict | None = None
 
 
 def default_root() -> Path:
@@ -939,6 +942,7 @@ class Project:
                 },
                 "evaluation": evaluation,
                 "backbone_id": trained.backbone_id,
+                "headline": trained.headline.to_dict() if trained.headline is not None else None,
             }
             # Both files are written in full before either replaces its old version, so a full
             # disk or a kill leaves the previous model with its own record.
@@ -988,6 +992,7 @@ class Project:
             history={key: list(values) for key, values in (data.get("history") or {}).items()},
             evaluation=data.get("evaluation"),
             backbone_id=data.get("backbone_id", ""),
+            headline=data.get("headline"),
         )
 
     # Internals.
