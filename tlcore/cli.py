@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("data", help="folder or .zip of photos, one sub-folder a class")
     train.add_argument("--out", required=True, help="project file to write (.zip)")
+    train.add_argument(
+        "--test",
+        help="folder or .zip of test photos (one sub-folder a class) that training never sees; "
+        "the headline is measured on them",
+    )
     train.add_argument("--epochs", type=int, default=defaults.epochs)
     train.add_argument("--batch-size", type=int, default=defaults.batch_size)
     train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
@@ -208,6 +213,7 @@ def run_train(arguments) -> int:
             f"Skipped {duplicate.file_name}: the same photo as {duplicate.duplicate_of}",
             file=sys.stderr,
         )
+    test_dataset = datasets.load_dataset(arguments.test) if arguments.test else None
     progress = _progress(arguments)
     try:
         trained = training.train(
@@ -216,6 +222,7 @@ def run_train(arguments) -> int:
             on_progress=progress.training_callback,
             cache_dir=arguments.cache_dir,
             weights_dir=arguments.weights_dir,
+            test_dataset=test_dataset,
         )
     finally:
         progress.finish()

@@ -249,5 +249,37 @@ def least_alike_headline(
     return Headline(accuracy, low, high, basis, int(len(least_alike_correct)), BASIS_LEAST, parts)
 
 
+def test_headline(
+    correct: Sequence[bool],
+    groups: Sequence[int],
+    left_out: int = 0,
+    held_out: Headline | None = None,
+) -> Headline:
+    """Makes the headline from the project's test photos, which training never saw.
+
+    Args:
+        correct: Whether the model named each test photo right.
+        groups: Their near-copy groups, drawn whole by the bootstrap.
+        left_out: How many test photos were left out for being training photos too.
+        held_out: The headline measured on the training photos, kept among the parts.
+
+    Returns:
+        The headline.
+    """
+    correct = np.asarray(correct, dtype=bool)
+    low, high = group_bootstrap_interval(correct, groups)
+    basis = (
+        f"Measured on your {len(correct):,} test photos, which training never saw. The range "
+        "is for photos like them: test photos taken on other days than the training photos "
+        "say most about new photos."
+    )
+    if left_out:
+        basis += f" {left_out:,} test photos were also training photos, so they were left out."
+    parts = {"test_photos": {"accuracy": _share(correct), "photos": int(len(correct))}}
+    if held_out is not None:
+        parts.update(held_out.parts)
+    return Headline(_share(correct), low, high, basis, int(len(correct)), BASIS_TEST, parts)
+
+
 def _share(correct: np.ndarray) -> float:
     return float(np.mean(correct)) if len(correct) else 0.0

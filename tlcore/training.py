@@ -624,6 +624,49 @@ def _least_alike_probabilities(
     return views.probabilities(second_head, features, least_alike)
 
 
+def _usable_test_photos(
+    dataset: datasets.Dataset, test_dataset: datasets.Dataset | None
+) -> tuple[list[datasets.Photo], int]:
+    """Returns the test photos that can measure the model, and how many were left out for
+    being training photos too; checked before training starts, so a mistake shows at once.
+
+    Raises:
+        DatasetError: If test photos were given but none is of a class being trained.
+    """
+    if test_dataset is None or not test_dataset.photos:
+        return [], 0
+    known = {name.casefold() for name in dataset.class_names}
+    of_known_classes = [
+        photo for photo in test_dataset.photos if photo.class_name.casefold() in known
+    ]
+    if not of_known_classes:
+        raise errors.DatasetError(
+            "None of the test photos is in a class being trained. Name their folders like the "
+            "classes: " + ", ".join(dataset.class_names) + "."
+        )
+    training_hashes = {photo.content_hash for photo in dataset.photos}
+    usable = [photo for photo in of_known_classes if photo.content_hash not in training_hashes]
+    return usable, len(of_known_classes) - len(usable)
+
+
+def _test_photos_headline(trained, test_photos, left_out, shared_base, cache) -> headline.Headline:
+    """Scores the finished model on the test photos, through the whole model as predictions
+    are made, and groups them into near-copies (from their cached features) for the range."""
+    test_set = datasets.Dataset(
+        class_names=trained.class_names, photos=test_photos, skipped=[], duplicates=[]
+    )
+    scores = evaluation.evaluate_dataset(trained, test_set)
+    index = {name.casefold(): number for number, name in enumerate(trained.class_names)}
+    labels = np.array([index[photo.class_name.casefold()] for photo in test_photos])
+    features = embeddings.embed_photos(test_photos, shared_base, cache)
+    correct = np.array(
+        [answer.true_class == answer.predicted_class for answer in scores.predictions]
+    )
+    return headline.test_headline(
+        correct, splitting.near_copy_groups(features, labels), left_out, trained.headline
+    )
+
+
 def test_time_view_count(settings: TrainingSettings) -> int:
     """Returns how many test-time views of each photo predictions average with it: none when
     test-time augmentation is off or its changes change nothing."""
@@ -638,6 +681,7 @@ def train(
     on_progress: ProgressCallback | None = None,
     cache_dir: str | os.PathLike | None = None,
     weights_dir: str | os.PathLike | None = None,
+    test_dataset: datasets.Dataset | None = None,
 ) -> TrainedModel:
     """Trains a classifier for the dataset's classes on the frozen pretrained base.
 
@@ -653,6 +697,9 @@ def train(
         on_progress: Called with a `Progress` at each step of the way.
         cache_dir: Where photo features are cached; `embeddings.default_cache_dir()` if None.
         weights_dir: An explicit folder holding the pretrained weights.
+        test_dataset: Labelled test photos that training never sees (Create ML's "testing
+            data"): when given, the headline is measured on them (`headline.test_headline`).
+            Test photos that are also training photos are left out of it.
 
     Returns:
         The trained model with its history, validation figures and "not sure" threshold.
@@ -665,6 +712,7 @@ def train(
     """
     settings = (settings or TrainingSettings()).validate()
     datasets.check_trainable(dataset)
+    test_photos, test_left_out = _usable_test_photos(dataset, test_dataset)
     caller_report = on_progress or (lambda progress: None)
 
     def report(progress: Progress) -> None:
@@ -793,8 +841,7 @@ def train(
         file_names=[photo.file_name for photo in validation_photos],
         content_hashes=[photo.content_hash for photo in validation_photos],
     )
-    report(Progress(phase="finished", done=1, total=1))
-    return TrainedModel(
+    trained = TrainedModel(
         model=classifier,
         class_names=list(dataset.class_names),
         settings=settings,
@@ -807,3 +854,9 @@ def train(
         fine_tuning=fine_tuning_summary,
         headline=measured_headline,
     )
+    if test_photos:
+        trained.headline = _test_photos_headline(
+            trained, test_photos, test_left_out, shared_base, cache
+        )
+    report(Progress(phase="finished", done=1, total=1))
+    return trained
