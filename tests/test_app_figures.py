@@ -66,7 +66,7 @@ def test_the_most_confused_pairs_come_first_with_their_ranges():
     ]
     assert pairs[0]["photos"] == 30 and pairs[0]["low"] < 7 / 30 < pairs[0]["high"]
     figure = confusion.confused_pairs_figure(pairs, 81)
-    assert figure.data[0].y[0] == "Product 005 → Product 006"
+    assert figure.data[0].y[0] == "Product 005 → Product 006 (7 of 30)"
     assert "81 classes" in figure.layout.title.text
 
 

@@ -23,6 +23,9 @@ def test_a_bootstrap_over_groups_is_wider_than_over_photos():
     by_photo = headline.group_bootstrap_interval(correct, np.arange(400))
     assert low < 0.75 < high
     assert high - low > 1.8 * (by_photo[1] - by_photo[0])
+    # Every photo right: a few groups do not prove 100%.
+    low, high = headline.group_bootstrap_interval([True] * 16, np.arange(16) // 2)
+    assert high == 1.0 and 0.6 < low < 0.7
 
 
 def test_the_headline_round_trips_and_refuses_a_range_without_its_accuracy():

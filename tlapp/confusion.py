@@ -85,7 +85,10 @@ def confused_pairs_figure(pairs: Sequence[dict], class_count: int) -> go.Figure:
     Returns:
         The figure.
     """
-    labels = [f"{pair['true_class']} → {pair['predicted_class']}" for pair in pairs]
+    labels = [
+        f"{pair['true_class']} → {pair['predicted_class']} ({pair['count']} of {pair['photos']})"
+        for pair in pairs
+    ]
     shares = [pair["share"] * 100 for pair in pairs]
     figure = go.Figure(
         go.Bar(
@@ -100,9 +103,6 @@ def confused_pairs_figure(pairs: Sequence[dict], class_count: int) -> go.Figure:
                 "arrayminus": [(pair["share"] - pair["low"]) * 100 for pair in pairs],
                 "color": charts.MUTED,
             },
-            text=[f"{pair['count']} of {pair['photos']}" for pair in pairs],
-            textposition="inside",
-            insidetextanchor="start",
             customdata=[
                 [pair["count"], pair["photos"], pair["low"] * 100, pair["high"] * 100]
                 for pair in pairs

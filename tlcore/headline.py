@@ -125,13 +125,21 @@ def group_bootstrap_interval(
         seed: Seeds the draws, so one training always gives the same range.
 
     Returns:
-        (low, high); (0, 1) with no photo.
+        (low, high); (0, 1) with no photo. When every photo is right (or every one wrong)
+        the draws cannot differ, and the Wilson range over the groups is given instead.
     """
     correct = np.asarray(correct, dtype=np.float64)
     if correct.size == 0:
         return 0.0, 1.0
     draws = _group_bootstrap_draws(correct, groups, repeats, seed)
-    return _range_of(draws, float(correct.mean()), confidence)
+    low, high = _range_of(draws, float(correct.mean()), confidence)
+    if low == high:
+        # Every photo right (or every one wrong): no draw can differ, yet a few dozen groups
+        # do not prove 100%. The Wilson range over the groups, the independent answers,
+        # says how far it may be off.
+        group_count = len(np.unique(np.asarray(groups)))
+        return wilson_interval(round(low * group_count), group_count, confidence)
+    return low, high
 
 
 def _group_bootstrap_draws(
