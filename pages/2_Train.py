@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from tlapp import charts, engine, figures, messages, state
+from tlapp import charts, engine, figures, history_panel, messages, state
 from tlcore import backbones, datasets, device, errors
 
 space, owner, project = state.start_page("Train")
@@ -369,6 +369,7 @@ if record is not None:
         key="last_training_chart",
         config={"displayModeBar": False},
     )
+    history_panel.show_history(project)
     links = st.columns(3)
     with links[0]:
         state.page_link(state.EVALUATE_PAGE, label="Next: see where it is right and wrong")
