@@ -608,6 +608,9 @@ def _least_alike_probabilities(
     Its progress is reported as the "measuring" phase, so the live chart of the model's own
     learning is left alone.
     """
+    if not len(least_alike):
+        # Every class is one group of near-copies: there is nothing unlike the rest to check.
+        return np.zeros((0, class_count), dtype=np.float32)
     learning = np.setdiff1d(np.arange(len(labels)), least_alike)
 
     def report_measuring(progress: Progress) -> None:
