@@ -5,7 +5,7 @@ Run with `streamlit run app.py`. The other steps are the pages in `pages/`.
 
 import streamlit as st
 
-from tlapp import state
+from tlapp import figures, state
 from tlcore import workspace
 
 space, owner, project = state.start_page("Home")
@@ -125,6 +125,9 @@ with projects_column:
                 "trained" if listed.has_trained_model else "not trained yet",
                 f"changed {state.time_ago(listed.updated_at)}",
             ]
+            if listed.has_trained_model:
+                # The figure to expect on new photos, with its range (`tlapp.figures`).
+                details[2] = figures.card_text(listed.training_record()) or details[2]
             st.markdown(f"**{listed.name}**" + ("  (open)" if is_open else ""))
             st.caption(" · ".join(details))
             actions = st.container(horizontal=True)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from tlapp import charts, engine, health_panel, messages, state
+from tlapp import charts, engine, figures, health_panel, history_panel, messages, state
 from tlcore import backbones, datasets, device, errors
 
 space, owner, project = state.start_page("Train")
@@ -68,7 +68,7 @@ def show_progress(project_id: str) -> None:
         text = "Loading the pretrained network…"
     elif progress.phase == "embedding":
         text = f"Step 1 of {steps} · {progress.message}"
-    elif progress.phase == "training":
+    elif progress.phase in ("training", "measuring"):
         text = f"Step 2 of {steps} · {progress.message}"
     elif progress.phase == "fine-tuning":
         text = f"Step 3 of 3 · Improving the pretrained network: {progress.message.lower()}"
@@ -105,8 +105,7 @@ if job is not None and job.state == "failed":
     jobs.forget_job(project.id)
 elif job is not None and job.state == "finished":
     st.success(
-        f"Training finished. The model recognised **{job.accuracy:.0%}** of the photos it had "
-        "not learned from.",
+        "Training finished. " + figures.record_sentence(project.training_record()),
         icon=":material/check_circle:",
     )
     jobs.forget_job(project.id)
@@ -359,11 +358,10 @@ record = project.training_record()
 if record is not None:
     st.divider()
     st.subheader("Last training")
-    accuracy = (record.evaluation or {}).get("accuracy")
-    summary = f"Trained {state.time_ago(record.created_at)}"
-    if accuracy is not None:
-        summary += f": it recognised **{accuracy:.0%}** of the photos it had not learned from."
-    st.markdown(summary)
+    st.markdown(f"Trained {state.time_ago(record.created_at)}. {figures.record_sentence(record)}")
+    measured = figures.record_headline(record)
+    if measured is not None:
+        st.caption(measured.basis)
     if project.changed_since_training:
         st.info(
             "You changed the classes or photos after this training. Train again to include "
@@ -384,6 +382,7 @@ if record is not None:
         config={"displayModeBar": False},
     )
     health_panel.show_next_steps(project, record.evaluation)
+    history_panel.show_history(project)
     links = st.columns(3)
     with links[0]:
         state.page_link(state.EVALUATE_PAGE, label="Next: see where it is right and wrong")

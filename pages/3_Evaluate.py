@@ -6,8 +6,9 @@ can reveal what the model looked at (a Grad-CAM heatmap); only then is the model
 
 import streamlit as st
 
-from tlapp import charts, engine, explain_panel, media, paging, state, tables
+from tlapp import charts, confusion, engine, explain_panel, figures, media, paging, state, tables
 from tlcore import errors, evaluation
+from tlcore import headline as headline_figures
 
 MISTAKE_COLUMNS = 4
 # The galleries show this many photos at a time, with a page picker for the rest.
@@ -92,6 +93,42 @@ def choose_cell_from_chart() -> None:
         paging.first_page(CELL_PAGE_KEY)
 
 
+def headline_of_validation(scores: evaluation.Evaluation) -> headline_figures.Headline:
+    """For a training before the headline: the validation photos' share, with its range."""
+    right = round(scores.accuracy * scores.photo_count)
+    low, high = headline_figures.wilson_interval(right, scores.photo_count)
+    return headline_figures.Headline(
+        scores.accuracy,
+        low,
+        high,
+        f"Measured on the {scores.photo_count:,} photos kept aside, which may look like those "
+        "it learned from: train again for a figure that allows for photos unlike them.",
+        scores.photo_count,
+    )
+
+
+def many_class_confusion(scores: evaluation.Evaluation) -> tuple[list[str], list[list[int]]]:
+    """Shows the mistakes made most often and the whole matrix to zoom into; returns the
+    classes most often confused, with their counts, for the clickable matrix."""
+    pairs = confusion.confused_pairs(scores.class_names, scores.confusion_matrix)
+    if pairs:
+        st.plotly_chart(
+            confusion.confused_pairs_figure(pairs, len(scores.class_names)),
+            key="confused_pairs_chart",
+            config={"displayModeBar": False},
+        )
+    indices = confusion.most_confused_classes(scores.confusion_matrix) or list(
+        range(min(confusion.CLASSES_SHOWN, len(scores.class_names)))
+    )
+    with st.expander(f"The whole matrix of {len(scores.class_names)} classes, to zoom into"):
+        st.plotly_chart(
+            confusion.zoomable_matrix_figure(scores.class_names, scores.confusion_matrix),
+            key="whole_confusion_matrix_chart",
+        )
+    st.markdown(f"**The {len(indices)} classes most often confused, among themselves**")
+    return confusion.sub_matrix(scores.class_names, scores.confusion_matrix, indices)
+
+
 def show_paged_photo_grid(items, key_prefix: str, page_key: str) -> None:
     """Shows a page of evaluated photos, with a page picker when they are many.
 
@@ -130,11 +167,20 @@ if project.changed_since_training:
     )
 
 headline, explanation = st.columns([1, 3], vertical_alignment="center")
-headline.metric("Recognised correctly", f"{scores.accuracy:.0%}", border=True)
+measured = figures.record_headline(record) or headline_of_validation(scores)
+headline.metric(
+    "Expected on new photos",
+    f"{measured.accuracy:.0%}",
+    delta=f"likely {figures.percent_range(measured.low, measured.high)}",
+    delta_color="off",
+    delta_arrow="off",
+    border=True,
+    help=measured.basis,
+)
 right = round(scores.accuracy * scores.photo_count)
-if scores.accuracy >= 0.9:
+if measured.accuracy >= 0.9:
     verdict = "That is very good."
-elif scores.accuracy >= 0.7:
+elif measured.accuracy >= 0.7:
     verdict = "That is a good start. More and more varied photos usually make it better."
 else:
     verdict = (
@@ -142,9 +188,11 @@ else:
         "and backgrounds, and train again."
     )
 explanation.markdown(
-    f"It named the right class for **{right:,} of {scores.photo_count:,}** photos it had not "
-    f"seen before. {verdict}"
+    f"{figures.headline_sentence(measured)} {verdict}  \n"
+    f"On the photos kept aside here, like the ones it learned from, it named the right class "
+    f"for **{figures.accuracy_with_range(scores.accuracy, scores.photo_count)}**."
 )
+explanation.caption(measured.basis)
 
 many_classes = len(scores.class_names) > SIDE_BY_SIDE_CLASSES
 if many_classes:
@@ -157,11 +205,15 @@ with chart_left:
         charts.class_accuracy_figure(
             [metrics.class_name for metrics in scores.per_class],
             [metrics.recall for metrics in scores.per_class],
+            supports=[metrics.support for metrics in scores.per_class],
         ),
         key="class_accuracy_chart",
         config={"displayModeBar": False},
     )
-    st.caption("For each class, the share of its set-aside photos that the model recognised.")
+    st.caption(
+        "For each class, the share of its set-aside photos that the model recognised; the grey "
+        "line is its likely range, wide when a class has few photos."
+    )
     if many_classes:
         with st.expander(
             f"Every class's figures ({len(scores.per_class)} classes)", key="class_table_expander"
@@ -192,8 +244,13 @@ if many_classes:
     # Among hundreds of squares, the list offers the biggest mistakes first.
     cell_options.sort(key=lambda cell: cell_order(*cell))
 with chart_right:
+    if many_classes:
+        # A matrix of every class has squares too small to read: the mistakes come first.
+        shown_names, shown_counts = many_class_confusion(scores)
+    else:
+        shown_names, shown_counts = scores.class_names, scores.confusion_matrix
     st.plotly_chart(
-        charts.clickable_confusion_matrix_figure(scores.class_names, scores.confusion_matrix),
+        charts.clickable_confusion_matrix_figure(shown_names, shown_counts),
         key=CHART_KEY,
         config={"displayModeBar": False},
         on_select=choose_cell_from_chart,
@@ -203,7 +260,8 @@ with chart_right:
         st.caption(
             "Each row is a class; each column what the model said. The green diagonal holds "
             "the right answers; every red square off it is a kind of mistake, the darker the "
-            "more photos. Hover a square to see its classes, and **click it** to see its photos."
+            "more photos. Hover a square for its count and range, and **click it** to see its "
+            "photos; every square is also in the list below."
         )
     else:
         st.caption(

@@ -225,7 +225,7 @@ def test_a_confusion_matrix_of_200_classes_has_no_numbers_and_names_on_hover():
     assert (squares.y[4], squares.x[4], squares.text[4]) == (
         MANY_CLASSES[3],
         MANY_CLASSES[9],
-        "1 photo",
+        "1 of 20 photos (5%, likely 1%–24%)",
     )
     assert 1000 < figure.layout.height <= 1300
     assert squares.marker.size < 46
@@ -340,4 +340,5 @@ def test_every_class_becomes_a_row_worst_first():
         tables.RECOGNISED: 0.4,
         tables.PRECISE: 0.5,
         "Photos checked": 10,
+        "Likely range": "17–69%",
     }

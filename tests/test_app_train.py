@@ -85,7 +85,7 @@ def test_training_shows_progress_then_the_charts(in_workspace):
     after = in_workspace.page_after_training
     assert not after.exception
     assert "Last training" in texts(after.subheader)
-    assert "recognised" in texts(after.markdown)
+    assert "On new photos, expect it to name the right class" in texts(after.markdown)
     charts = after.get("plotly_chart")
     assert len(charts) == 1
     assert in_workspace.project.has_trained_model

@@ -49,7 +49,7 @@ def test_the_validation_photos_are_the_grouped_split_of_the_photos_features(smal
 def test_progress_goes_through_every_phase_in_order(small_training):
     phases = [report.phase for report in small_training.progress]
     first_seen = list(dict.fromkeys(phases))
-    assert first_seen == ["loading", "embedding", "training", "finished"]
+    assert first_seen == ["loading", "embedding", "training", "measuring", "finished"]
     embedding = [report for report in small_training.progress if report.phase == "embedding"]
     assert embedding[-1].done == embedding[-1].total == len(small_training.dataset.photos)
     epochs = [report for report in small_training.progress if report.phase == "training"]

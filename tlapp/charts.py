@@ -11,6 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from tlcore import headline
+
 #: The colours of the app: the theme's primary colour, its companion, and warnings.
 PRIMARY = "#2F6FDE"
 SECONDARY = "#F28C28"
@@ -33,6 +35,10 @@ def _base_layout(figure: go.Figure, height: int) -> go.Figure:
         paper_bgcolor="rgba(0,0,0,0)",
     )
     return figure
+
+
+#: The app's height, margins, font and background, for figures built in other modules.
+base_layout = _base_layout
 
 
 #: Up to this many classes, the chart of photos per class has an upright bar for each.
@@ -263,7 +269,10 @@ def training_history_figure(history: Mapping[str, Sequence[float]]) -> go.Figure
 
 
 def class_accuracy_figure(
-    class_names: Sequence[str], accuracies: Sequence[float], most_shown: int = 25
+    class_names: Sequence[str],
+    accuracies: Sequence[float],
+    most_shown: int = 25,
+    supports: Sequence[int] | None = None,
 ) -> go.Figure:
     """A horizontal bar per class: the share of its checking photos the model got right.
 
@@ -274,10 +283,14 @@ def class_accuracy_figure(
         class_names: The classes.
         accuracies: The share (0 to 1) of each class's photos recognised (its recall).
         most_shown: The most classes the chart shows.
+        supports: How many photos of each class were checked: each bar then carries its
+            likely range (Wilson) and its hover the count.
 
     Returns:
         The figure.
     """
+    supports = list(supports) if supports is not None else [0] * len(class_names)
+    checked = dict(zip(class_names, supports, strict=True))
     pairs = list(zip(class_names, (float(value) for value in accuracies), strict=True))
     title = "Recognised correctly, per class"
     if len(pairs) > most_shown:
@@ -300,6 +313,8 @@ def class_accuracy_figure(
             hovertemplate="%{y}: %{x:.0f}% recognised<extra></extra>",
         )
     )
+    if any(checked[name] for name, _ in pairs):
+        _add_class_ranges(figure, pairs, checked)
     figure.update_layout(
         title={"text": title},
         xaxis={"title": "Photos recognised (%)", "range": [0, 112]},
@@ -308,6 +323,38 @@ def class_accuracy_figure(
     )
     bar_height = 42 if len(pairs) <= UPRIGHT_BARS else 26
     return _base_layout(figure, max(220, 60 + bar_height * len(pairs)))
+
+
+def _add_class_ranges(figure: go.Figure, pairs, checked: Mapping[str, int]) -> None:
+    """Adds each class's likely range (Wilson) as an error bar, and its count to the hover."""
+    ranges, hover = [], []
+    for name, share in pairs:
+        photos = checked[name]
+        right = round(share * photos)
+        low, high = headline.wilson_interval(right, photos)
+        ranges.append((share - low, high - share))
+        few = "; few photos, a rough figure" if photos < FEW_PHOTOS else ""
+        hover.append(
+            f"{name}: {right} of {photos} recognised ({share:.0%}, likely "
+            f"{low:.0%}–{high:.0%}{few})"
+        )
+    figure.update_traces(
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": [above * 100 for _, above in ranges],
+            "arrayminus": [below * 100 for below, _ in ranges],
+            "color": MUTED,
+        },
+        hovertext=hover,
+        hovertemplate="%{hovertext}<extra></extra>",
+        textposition="inside",
+        insidetextanchor="start",
+    )
+
+
+#: Fewer checked photos than this, and a class's figure is called rough.
+FEW_PHOTOS = 10
 
 
 #: Up to this many classes, each square of the confusion matrix shows its count.
@@ -522,13 +569,15 @@ def clickable_confusion_matrix_figure(
     figure.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
     names = list(class_names)
     every_square = len(names) <= MATRIX_NUMBERS
-    true_classes, predicted_classes, counts = [], [], []
+    true_classes, predicted_classes, counts, texts = [], [], [], []
     for row, values in enumerate(confusion_matrix):
+        row_total = sum(int(value) for value in values)
         for column, value in enumerate(values):
             if every_square or int(value) > 0:
                 true_classes.append(names[row])
                 predicted_classes.append(names[column])
                 counts.append(int(value))
+                texts.append(_square_text(int(value), row_total))
     if every_square:
         size, line = 46, 3
     else:
@@ -548,7 +597,7 @@ def clickable_confusion_matrix_figure(
             },
             selected={"marker": {"opacity": 1}},
             unselected={"marker": {"opacity": 0}},
-            text=[f"{count} photo" if count == 1 else f"{count} photos" for count in counts],
+            text=texts,
             hovertemplate=(
                 "Really %{y}, the model said %{x}: %{text}<br>"
                 "<i>Click to see them</i><extra></extra>"
@@ -560,6 +609,15 @@ def clickable_confusion_matrix_figure(
     # Every click goes to the nearest square's centre, which is the square clicked.
     figure.update_layout(hovermode="closest", hoverdistance=-1, clickmode="event+select")
     return figure
+
+
+def _square_text(count: int, row_total: int) -> str:
+    """The hover text of a square: "3 of 20 photos (15%, likely 5–36%)"."""
+    if not row_total:
+        return f"{count} photos"
+    low, high = headline.wilson_interval(count, row_total)
+    photos = "photo" if row_total == 1 else "photos"
+    return f"{count} of {row_total} {photos} ({count / row_total:.0%}, likely {low:.0%}–{high:.0%})"
 
 
 def _selected_points(selection) -> list:

@@ -4,6 +4,7 @@ import csv
 import io
 from collections.abc import Sequence
 
+from tlapp import figures
 from tlcore import evaluation, prediction
 
 #: The columns of the table of every class's figures that a page formats as percentages.
@@ -78,7 +79,8 @@ def class_metric_rows(per_class: Sequence[evaluation.ClassMetrics]) -> list[dict
 
     Returns:
         Rows with the class, the share of its photos recognised (0 to 1), the share of the
-        photos the model named this class that were (0 to 1) and how many photos were checked;
+        photos the model named this class that were (0 to 1), how many photos were checked
+        and the likely range of the first share (Wilson; "few photos" under ten);
         the class recognised worst comes first, then in the evaluation's order.
     """
     rows = [
@@ -87,7 +89,9 @@ def class_metric_rows(per_class: Sequence[evaluation.ClassMetrics]) -> list[dict
             RECOGNISED: float(metrics.recall),
             PRECISE: float(metrics.precision),
             "Photos checked": int(metrics.support),
+            "Likely range": figures.percent_range(*class_range)
+            + (" (few photos)" if metrics.support < figures.FEW_PHOTOS else ""),
         }
-        for metrics in per_class
+        for metrics, class_range in zip(per_class, figures.class_ranges(per_class), strict=True)
     ]
     return sorted(rows, key=lambda row: row[RECOGNISED])

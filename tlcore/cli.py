@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from tlcore import errors
+from tlcore import errors, startup
 
 EXIT_BAD_INPUT = 2
 
@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("data", help="folder or .zip of photos, one sub-folder a class")
     train.add_argument("--out", required=True, help="project file to write (.zip)")
+    train.add_argument(
+        "--test",
+        help="folder or .zip of test photos (one sub-folder a class) that training never sees; "
+        "the headline is measured on them",
+    )
     train.add_argument("--epochs", type=int, default=defaults.epochs)
     train.add_argument("--batch-size", type=int, default=defaults.batch_size)
     train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
@@ -170,6 +175,9 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache-dir", help="folder for cached photo features (else $TLCORE_CACHE_DIR)"
     )
     parser.add_argument("--quiet", action="store_true", help="draw no progress bar")
+    parser.add_argument(
+        "--verbose", action="store_true", help="also show TensorFlow's own start-up log"
+    )
 
 
 def _progress(arguments) -> TerminalProgress:
@@ -205,6 +213,7 @@ def run_train(arguments) -> int:
             f"Skipped {duplicate.file_name}: the same photo as {duplicate.duplicate_of}",
             file=sys.stderr,
         )
+    test_dataset = datasets.load_dataset(arguments.test) if arguments.test else None
     progress = _progress(arguments)
     try:
         trained = training.train(
@@ -213,6 +222,7 @@ def run_train(arguments) -> int:
             on_progress=progress.training_callback,
             cache_dir=arguments.cache_dir,
             weights_dir=arguments.weights_dir,
+            test_dataset=test_dataset,
         )
     finally:
         progress.finish()
@@ -221,6 +231,7 @@ def run_train(arguments) -> int:
         "project": os.fspath(arguments.out),
         "classes": trained.class_names,
         "photos": trained.photo_count,
+        "headline": trained.headline.to_dict() if trained.headline is not None else None,
         "validation_accuracy": trained.evaluation.accuracy,
         "validation_photos": trained.evaluation.photo_count,
         "unknown_threshold": trained.unknown_threshold,
@@ -273,8 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status: 0 on success, 2 on bad input.
     """
-    # TensorFlow's start-up chatter is for its developers, not ours: quiet it before import.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--verbose" not in argv:
+        # TensorFlow's start-up log is for its developers: a person sees only our lines. It
+        # goes before the parser, whose defaults already import TensorFlow.
+        startup.start_quietly()
     arguments = build_parser().parse_args(argv)
     commands = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict}
     try:

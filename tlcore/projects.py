@@ -15,7 +15,7 @@ import zipfile
 import keras
 
 import tlcore
-from tlcore import errors, evaluation, training
+from tlcore import errors, evaluation, headline, training
 
 FORMAT_NAME = "tlcore-project"
 FORMAT_VERSION = 1
@@ -76,6 +76,7 @@ def project_metadata(trained: training.TrainedModel) -> dict:
         "photo_count": trained.photo_count,
         "unknown_threshold": trained.unknown_threshold,
         "fine_tuning": trained.fine_tuning,
+        "headline": trained.headline.to_dict() if trained.headline is not None else None,
     }
 
 
@@ -180,6 +181,7 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
         fine_tuning = metadata.get("fine_tuning")
         if fine_tuning is not None and not isinstance(fine_tuning, dict):
             raise ValueError("The fine-tuning summary is not an object.")
+        measured_headline = headline.Headline.from_dict(metadata.get("headline"))
     except (KeyError, TypeError, ValueError, RecursionError):
         raise _not_a_project("its description is incomplete") from None
 
@@ -206,6 +208,7 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
         photo_count=int(metadata.get("photo_count", 0)),
         unknown_threshold=unknown_threshold,
         fine_tuning=fine_tuning,
+        headline=measured_headline,
     )
 
 

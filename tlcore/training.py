@@ -29,6 +29,7 @@ from tlcore import (
     embeddings,
     errors,
     evaluation,
+    headline,
     model,
     splitting,
     time_left,
@@ -36,9 +37,14 @@ from tlcore import (
 
 # How much of the overall progress bar each phase takes, without and with fine-tuning (which
 # takes far longer than the rest).
-_PHASE_SHARES = {"embedding": 0.6, "training": 0.4, "fine-tuning": 0.0}
-_PHASE_SHARES_WITH_FINE_TUNING = {"embedding": 0.15, "training": 0.1, "fine-tuning": 0.75}
-_PHASE_ORDER = ("embedding", "training", "fine-tuning")
+_PHASE_SHARES = {"embedding": 0.6, "training": 0.3, "measuring": 0.1, "fine-tuning": 0.0}
+_PHASE_SHARES_WITH_FINE_TUNING = {
+    "embedding": 0.15,
+    "training": 0.08,
+    "measuring": 0.02,
+    "fine-tuning": 0.75,
+}
+_PHASE_ORDER = ("embedding", "training", "measuring", "fine-tuning")
 
 # The share of correct validation answers that must stay "sure": the confidence below which
 # an answer reads "not sure" is set so that 95% of the validation photos the model got right
@@ -188,7 +194,9 @@ class Progress:
     Args:
         phase: "waiting" (behind another training), "loading" (the pretrained network),
             "embedding" (photos through the base), "training" (epochs of the head),
-            "fine-tuning" (epochs of the top of the base with the head), "finished".
+            "measuring" (epochs of a second head, trained without the photos least like the
+            rest, for the headline: `headline`), "fine-tuning" (epochs of the top of the base
+            with the head), "finished".
         done: Units of the phase done: photos embedded, or epochs trained in this phase.
         total: Units of the phase in all.
         epoch: The epoch just finished, counted from 1 over training and fine-tuning
@@ -258,6 +266,11 @@ class Progress:
             return f"Learner {self.learner} of {self.learners}: round {self.epoch} of {self.epochs}"
         if self.phase == "training":
             return f"Learning: round {self.done} of {self.total}"
+        if self.phase == "measuring":
+            return (
+                f"Checking it on the photos least like the others: round {self.done} of "
+                f"{self.total}"
+            )
         if self.phase == "fine-tuning":
             current = self.done + 1 if self.within_epoch else self.done
             return f"Fine-tuning: round {current} of at most {self.total}"
@@ -285,6 +298,8 @@ class TrainedModel:
             measured, whose answers are "not sure" below `FALLBACK_UNKNOWN_THRESHOLD`.
         fine_tuning: What fine-tuning did (`finetuning.FineTuningSummary.to_dict()`), or None
             when the model was not fine-tuned.
+        headline: The accuracy to expect on new photos, with its range (`headline`); None
+            for a model saved before it was measured.
     """
 
     model: keras.Model
@@ -297,6 +312,7 @@ class TrainedModel:
     photo_count: int = 0
     unknown_threshold: float | None = None
     fine_tuning: dict | None = None
+    headline: headline.Headline | None = None
 
     @property
     def sure_threshold(self) -> float:
@@ -526,25 +542,151 @@ def _average_heads(heads: list[keras.Model], feature_count: int) -> keras.Model:
 
 def _view_plan(
     dataset: datasets.Dataset,
-    training_rows: np.ndarray,
-    validation_rows: np.ndarray,
+    learning_rows: np.ndarray,
+    checked_rows: np.ndarray,
     settings: TrainingSettings,
 ) -> tuple[list[datasets.Photo], list[embeddings.Variant]]:
-    """Lists the views the base must see after the photos themselves: the training photos'
-    augmented views, then the validation photos' test-time views when test-time augmentation
-    is on. A photo's views come one after another, so it is decoded once for them all.
+    """Lists the views the base must see after the photos themselves: the augmented views of
+    the photos a head learns from, then the test-time views of the photos a head is checked
+    on, when test-time augmentation is on. A photo's views come one after another, so it is
+    decoded once for them all.
     """
     photos: list[datasets.Photo] = []
     variants: list[embeddings.Variant] = []
-    for row in training_rows:
+    for row in learning_rows:
         for view in range(settings.augmentation_views):
             photos.append(dataset.photos[row])
             variants.append(embeddings.augmented_view(settings.augmentation, view))
-    for row in validation_rows:
+    for row in checked_rows:
         for view in range(test_time_view_count(settings)):
             photos.append(dataset.photos[row])
             variants.append(embeddings.test_time_view(settings.augmentation, view))
     return photos, variants
+
+
+@dataclasses.dataclass
+class _ViewFeatures:
+    """The features of the photos' views, found by photo row.
+
+    Args:
+        learning_rows: The sorted rows whose augmented views were embedded.
+        checked_rows: The sorted rows whose test-time views were embedded.
+        augmented: `(len(learning_rows), augmented views, feature_count)`.
+        test_time: `(len(checked_rows), test-time views, feature_count)`.
+    """
+
+    learning_rows: np.ndarray
+    checked_rows: np.ndarray
+    augmented: np.ndarray
+    test_time: np.ndarray
+
+    @classmethod
+    def split(cls, view_features, learning_rows, checked_rows, settings) -> _ViewFeatures:
+        """Cuts `_view_plan`'s embedded views into the two kinds, one row a photo."""
+        feature_count = view_features.shape[1]
+        augmented_count = len(learning_rows) * settings.augmentation_views
+        return cls(
+            learning_rows,
+            checked_rows,
+            view_features[:augmented_count].reshape(
+                len(learning_rows), settings.augmentation_views, feature_count
+            ),
+            view_features[augmented_count:].reshape(
+                len(checked_rows), test_time_view_count(settings), feature_count
+            ),
+        )
+
+    def learning_data(self, features, labels, rows) -> tuple[np.ndarray, np.ndarray]:
+        """Returns `(features, labels)` of the photos of `rows`, then of their augmented views."""
+        views = self.augmented[np.searchsorted(self.learning_rows, rows)]
+        return (
+            np.concatenate([features[rows], views.reshape(-1, features.shape[1])]),
+            np.concatenate([labels[rows], np.repeat(labels[rows], views.shape[1])]),
+        )
+
+    def probabilities(self, head, features, rows) -> np.ndarray:
+        """Returns the head's probabilities for the photos of `rows`, each averaged with its
+        test-time views when there are any."""
+        # A direct call: a small head needs no compiled predict function of its own.
+        probabilities = np.asarray(head(features[rows], training=False))
+        views = self.test_time[np.searchsorted(self.checked_rows, rows)]
+        if not views.shape[1]:
+            return probabilities
+        view_probabilities = np.asarray(
+            head(views.reshape(-1, features.shape[1]), training=False)
+        ).reshape(len(rows), views.shape[1], -1)
+        return (probabilities + view_probabilities.sum(axis=1)) / (1 + views.shape[1])
+
+
+def _least_alike_probabilities(
+    features, labels, class_count, least_alike, views, settings, report
+) -> np.ndarray:
+    """Trains a second head the same way, without the photos least like the rest, and returns
+    its probabilities for them (each averaged with its test-time views when there are any).
+
+    Its progress is reported as the "measuring" phase, so the live chart of the model's own
+    learning is left alone.
+    """
+    if not len(least_alike):
+        # Every class is one group of near-copies: there is nothing unlike the rest to check.
+        return np.zeros((0, class_count), dtype=np.float32)
+    learning = np.setdiff1d(np.arange(len(labels)), least_alike)
+
+    def report_measuring(progress: Progress) -> None:
+        report(Progress(phase="measuring", done=progress.done, total=progress.total))
+
+    second_head, _ = _train_heads(
+        features.shape[1],
+        class_count,
+        views.learning_data(features, labels, learning),
+        (features[least_alike], labels[least_alike]),
+        settings,
+        report_measuring,
+    )
+    return views.probabilities(second_head, features, least_alike)
+
+
+def _usable_test_photos(
+    dataset: datasets.Dataset, test_dataset: datasets.Dataset | None
+) -> tuple[list[datasets.Photo], int]:
+    """Returns the test photos that can measure the model, and how many were left out for
+    being training photos too; checked before training starts, so a mistake shows at once.
+
+    Raises:
+        DatasetError: If test photos were given but none is of a class being trained.
+    """
+    if test_dataset is None or not test_dataset.photos:
+        return [], 0
+    known = {name.casefold() for name in dataset.class_names}
+    of_known_classes = [
+        photo for photo in test_dataset.photos if photo.class_name.casefold() in known
+    ]
+    if not of_known_classes:
+        raise errors.DatasetError(
+            "None of the test photos is in a class being trained. Name their folders like the "
+            "classes: " + ", ".join(dataset.class_names) + "."
+        )
+    training_hashes = {photo.content_hash for photo in dataset.photos}
+    usable = [photo for photo in of_known_classes if photo.content_hash not in training_hashes]
+    return usable, len(of_known_classes) - len(usable)
+
+
+def _test_photos_headline(trained, test_photos, left_out, shared_base, cache) -> headline.Headline:
+    """Scores the finished model on the test photos, through the whole model as predictions
+    are made, and groups them into near-copies (from their cached features) for the range."""
+    test_set = datasets.Dataset(
+        class_names=trained.class_names, photos=test_photos, skipped=[], duplicates=[]
+    )
+    scores = evaluation.evaluate_dataset(trained, test_set)
+    index = {name.casefold(): number for number, name in enumerate(trained.class_names)}
+    labels = np.array([index[photo.class_name.casefold()] for photo in test_photos])
+    features = embeddings.embed_photos(test_photos, shared_base, cache)
+    correct = np.array(
+        [answer.true_class == answer.predicted_class for answer in scores.predictions]
+    )
+    return headline.test_headline(
+        correct, splitting.near_copy_groups(features, labels), left_out, trained.headline
+    )
 
 
 def test_time_view_count(settings: TrainingSettings) -> int:
@@ -561,6 +703,7 @@ def train(
     on_progress: ProgressCallback | None = None,
     cache_dir: str | os.PathLike | None = None,
     weights_dir: str | os.PathLike | None = None,
+    test_dataset: datasets.Dataset | None = None,
 ) -> TrainedModel:
     """Trains a classifier for the dataset's classes on the frozen pretrained base.
 
@@ -576,6 +719,9 @@ def train(
         on_progress: Called with a `Progress` at each step of the way.
         cache_dir: Where photo features are cached; `embeddings.default_cache_dir()` if None.
         weights_dir: An explicit folder holding the pretrained weights.
+        test_dataset: Labelled test photos that training never sees (Create ML's "testing
+            data"): when given, the headline is measured on them (`headline.test_headline`).
+            Test photos that are also training photos are left out of it.
 
     Returns:
         The trained model with its history, validation figures and "not sure" threshold.
@@ -588,6 +734,7 @@ def train(
     """
     settings = (settings or TrainingSettings()).validate()
     datasets.check_trainable(dataset)
+    test_photos, test_left_out = _usable_test_photos(dataset, test_dataset)
     caller_report = on_progress or (lambda progress: None)
 
     def report(progress: Progress) -> None:
@@ -596,13 +743,15 @@ def train(
     labels = np.asarray(dataset.labels, dtype=np.int64)
     # The counts are checked before waiting for a turn, so a class too small to split is
     # reported at once; which photos are held out is decided once their features are known.
-    validation_count = sum(
-        splitting.validation_counts(labels, settings.validation_split, dataset.class_names)
+    validation_counts = splitting.validation_counts(
+        labels, settings.validation_split, dataset.class_names
     )
-    training_count = len(labels) - validation_count
     photo_count = len(dataset.photos)
-    view_count = training_count * settings.augmentation_views
-    embedding_total = photo_count + view_count + validation_count * test_time_view_count(settings)
+    # Until the split is known, the views of every photo are counted; the total is exact
+    # once the rows are chosen.
+    embedding_total = photo_count * (
+        1 + settings.augmentation_views + test_time_view_count(settings)
+    )
 
     def report_place(place: int) -> None:
         report(Progress(phase="waiting", queue_position=place))
@@ -630,14 +779,16 @@ def train(
         )
         # Near-copies of a photo stay on its side of the split, so the photos that check the
         # model are unlike those it learns from (see `splitting`).
+        groups = splitting.near_copy_groups(features, labels)
         training_rows, validation_rows = splitting.grouped_split(
-            labels,
-            splitting.near_copy_groups(features, labels),
-            settings.validation_split,
-            settings.seed,
-            dataset.class_names,
+            labels, groups, settings.validation_split, settings.seed, dataset.class_names
         )
-        view_photos, view_variants = _view_plan(dataset, training_rows, validation_rows, settings)
+        # The photos least like the rest check a second head, for the headline.
+        least_alike = headline.least_alike_rows(features, labels, groups, validation_counts)
+        learning_rows = np.union1d(training_rows, np.setdiff1d(np.arange(photo_count), least_alike))
+        checked_rows = np.union1d(validation_rows, least_alike)
+        view_photos, view_variants = _view_plan(dataset, learning_rows, checked_rows, settings)
+        embedding_total = photo_count + len(view_photos)
         views_started = False
 
         def report_views(done: int, _total: int) -> None:
@@ -651,17 +802,8 @@ def train(
         all_view_features = embeddings.embed_photos(
             view_photos, shared_base, cache, on_progress=report_views, variants=view_variants
         )
-        view_features = all_view_features[:view_count]
-        test_time_features = all_view_features[view_count:]
-        training_data = (
-            np.concatenate([features[training_rows], view_features]),
-            np.concatenate(
-                [
-                    labels[training_rows],
-                    np.repeat(labels[training_rows], settings.augmentation_views),
-                ]
-            ),
-        )
+        views = _ViewFeatures.split(all_view_features, learning_rows, checked_rows, settings)
+        training_data = views.learning_data(features, labels, training_rows)
         validation_data = (features[validation_rows], labels[validation_rows])
 
         head, history = _train_heads(
@@ -672,16 +814,10 @@ def train(
             settings,
             report,
         )
-        # A direct call: a small head needs no compiled predict function of its own.
-        validation_probabilities = np.asarray(head(validation_data[0], training=False))
-        if len(test_time_features):
-            # Each validation photo's test-time views, one after another: averaged with it.
-            view_probabilities = np.asarray(head(test_time_features, training=False)).reshape(
-                len(validation_rows), test_time_view_count(settings), -1
-            )
-            validation_probabilities = (
-                validation_probabilities + view_probabilities.sum(axis=1)
-            ) / (1 + view_probabilities.shape[1])
+        validation_probabilities = views.probabilities(head, features, validation_rows)
+        least_alike_probabilities = _least_alike_probabilities(
+            features, labels, len(dataset.class_names), least_alike, views, settings, report
+        )
 
         fine_tuning_summary = None
         if settings.fine_tune:
@@ -714,6 +850,12 @@ def train(
 
     validation_labels = labels[validation_rows]
     validation_photos = [dataset.photos[row] for row in validation_rows]
+    measured_headline = headline.least_alike_headline(
+        least_alike_probabilities.argmax(axis=1) == labels[least_alike],
+        groups[least_alike],
+        validation_probabilities.argmax(axis=1) == validation_labels,
+        fine_tuned=bool(fine_tuning_summary and fine_tuning_summary.get("kept")),
+    )
     scores = evaluation.evaluate(
         validation_probabilities,
         validation_labels,
@@ -721,8 +863,7 @@ def train(
         file_names=[photo.file_name for photo in validation_photos],
         content_hashes=[photo.content_hash for photo in validation_photos],
     )
-    report(Progress(phase="finished", done=1, total=1))
-    return TrainedModel(
+    trained = TrainedModel(
         model=classifier,
         class_names=list(dataset.class_names),
         settings=settings,
@@ -733,4 +874,11 @@ def train(
         photo_count=len(dataset.photos),
         unknown_threshold=unknown_threshold(validation_probabilities, validation_labels),
         fine_tuning=fine_tuning_summary,
+        headline=measured_headline,
     )
+    if test_photos:
+        trained.headline = _test_photos_headline(
+            trained, test_photos, test_left_out, shared_base, cache
+        )
+    report(Progress(phase="finished", done=1, total=1))
+    return trained

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tlcore import datasets, errors, images, names
+from tlcore import datasets, errors, history, images, names
 
 #: The environment variable that names the workspace folder.
 WORKSPACE_ENVIRONMENT_VARIABLE = "TLCORE_WORKSPACE"
@@ -236,6 +236,8 @@ class TrainingRecord:
         history: Loss and accuracy per epoch (keys loss, accuracy, val_loss, val_accuracy).
         evaluation: The evaluation on the held-back photos, as `Evaluation.to_dict()` gives it.
         backbone_id: The pretrained network and input size the model builds on.
+        headline: The accuracy to expect on new photos with its range, as
+            `headline.Headline.to_dict()` gives it; None for a training before it was measured.
     """
 
     created_at: str
@@ -244,6 +246,7 @@ class TrainingRecord:
     history: dict[str, list[float]]
     evaluation: dict | None
     backbone_id: str
+    headline: dict | None = None
 
 
 def default_root() -> Path:
@@ -944,6 +947,7 @@ class Project:
                 },
                 "evaluation": evaluation,
                 "backbone_id": trained.backbone_id,
+                "headline": trained.headline.to_dict() if trained.headline is not None else None,
             }
             # Both files are written in full before either replaces its old version, so a full
             # disk or a kill leaves the previous model with its own record.
@@ -958,8 +962,38 @@ class Project:
             finally:
                 model_temporary.unlink(missing_ok=True)
                 record_temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                # A full disk costs only the copy kept for the history of trainings.
+                history.keep(
+                    self.folder, self.model_path, {**record, "photo_counts": self.photo_counts()}
+                )
             with self._editing(changes_photos=False) as metadata:
                 metadata["trained_at"] = _now()
+
+    def trainings(self) -> list[history.Entry]:
+        """Returns the trainings kept for this project, newest first (`tlcore.history`)."""
+        return history.entries(self.folder)
+
+    def restore_training(self, entry_id: str) -> None:
+        """Makes an earlier training's model the project's model again.
+
+        Args:
+            entry_id: The kept training's id (`history.Entry.entry_id`).
+
+        Raises:
+            WorkspaceError: If that training is no longer kept.
+            DiskFullError: If the disk has no room; the current model stays.
+        """
+        with _lock_for(self.folder):
+            entry = history.find(self.folder, entry_id)
+            if entry is None:
+                raise WorkspaceError("That training is no longer kept; choose another one.")
+            record = {key: value for key, value in entry.record.items() if key != "photo_counts"}
+            _write_bytes(self.model_path, entry.model_path.read_bytes(), "the model")
+            _write_json(self.folder / TRAINING_FILE, record, "the model")
+            with self._editing(changes_photos=False) as metadata:
+                # Photos changed after that training show as changes since training.
+                metadata["trained_at"] = entry.created_at
 
     def load_trained(self):
         """Loads the project's trained model.
@@ -993,6 +1027,7 @@ class Project:
             history={key: list(values) for key, values in (data.get("history") or {}).items()},
             evaluation=data.get("evaluation"),
             backbone_id=data.get("backbone_id", ""),
+            headline=data.get("headline"),
         )
 
     # Internals.

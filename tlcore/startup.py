@@ -1,0 +1,55 @@
+"""A quiet start for TensorFlow, so the command line prints only its own lines.
+
+TensorFlow's native libraries write their start-up notices (the absl "before InitializeLog"
+warning, oneDNN and CUDA notices, and on a machine without a GPU an error line about cuInit)
+straight to the process's standard error, before its own log level applies: setting
+`TF_CPP_MIN_LOG_LEVEL` does not stop them. So the file descriptor of standard error itself is
+pointed at nothing while TensorFlow is imported and looks for GPUs (`device.configure_gpu`),
+the two moments those notices come from, and given back afterwards. `--verbose` skips all of
+this.
+"""
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+
+from tlcore import device
+
+# The native log level for the rest of the run: errors only would still show the cuInit line.
+QUIET_LOG_LEVEL = "3"
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Points file descriptor 2 at the null device for the duration, then restores it.
+
+    Python's own `sys.stderr` writes go to the same descriptor, so nothing written in the
+    block is seen; an exception raised in it is still reported after the block, once the
+    descriptor is back.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+def start_quietly() -> None:
+    """Imports Keras and its backend and finds the GPUs without a line of their start-up log.
+
+    Call it before anything else imports TensorFlow; later imports are then already done.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", QUIET_LOG_LEVEL)
+    with native_stderr_silenced():
+        # Keras imports its backend here for the first time: that import writes the notices.
+        device.configure_gpu()
+    for name in ("tensorflow", "absl", "keras"):
+        logging.getLogger(name).setLevel(logging.ERROR)
