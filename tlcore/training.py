@@ -30,6 +30,8 @@ from tlcore import (
     errors,
     evaluation,
     model,
+    onnx_base,
+    runtimes,
     splitting,
     time_left,
 )
@@ -278,6 +280,8 @@ class TrainedModel:
             measured, whose answers are "not sure" below `FALLBACK_UNKNOWN_THRESHOLD`.
         fine_tuning: What fine-tuning did (`finetuning.FineTuningSummary.to_dict()`), or None
             when the model was not fine-tuned.
+        onnx: The same classifier in ONNX form, checked against it on real photos, which
+            predictions run through (`runtimes.classifier_for`); None when there is none.
     """
 
     model: keras.Model
@@ -290,6 +294,7 @@ class TrainedModel:
     photo_count: int = 0
     unknown_threshold: float | None = None
     fine_tuning: dict | None = None
+    onnx: runtimes.OnnxClassifier | None = None
 
     @property
     def sure_threshold(self) -> float:
@@ -692,6 +697,14 @@ def train(
                 classifier = model.build_classifier(
                     shared_base.base, head, shared_base.backbone, settings.image_size
                 )
+        # The project file carries the classifier in ONNX form too, checked on validation photos.
+        onnx_form = onnx_base.project_classifier(
+            classifier,
+            shared_base,
+            [dataset.photos[row] for row in validation_rows[: onnx_base.CHECK_PHOTOS]],
+            head=None if settings.fine_tune else head,
+            head_features=features[validation_rows[: onnx_base.CHECK_PHOTOS]],
+        )
 
     validation_labels = labels[validation_rows]
     validation_photos = [dataset.photos[row] for row in validation_rows]
@@ -714,4 +727,5 @@ def train(
         photo_count=len(dataset.photos),
         unknown_threshold=unknown_threshold(validation_probabilities, validation_labels),
         fine_tuning=fine_tuning_summary,
+        onnx=onnx_form,
     )
