@@ -20,7 +20,8 @@ and whenever `TLCORE_RUNTIME=keras`. Features of both agree within the tolerance
 embedding cache is shared by both runtimes.
 
 The trained classifier's ONNX form, for project files (`classifier_onnx`), is this base with
-the head converted and joined on, or, for a fine-tuned model, the whole model converted.
+the head joined on (written from its weights by `onnx_head`), or, for a fine-tuned model, the
+whole model converted.
 """
 
 import hashlib
@@ -36,11 +37,10 @@ import numpy as np
 import onnx
 import onnx.compose
 
-from tlcore import device, images, projects, runtimes, weights
+from tlcore import device, images, onnx_head, projects, runtimes, weights
 
 ONNX_CACHE_VARIABLE = "TLCORE_ONNX_CACHE_DIR"
-OPSET = 17
-"""The ONNX operator set written; ONNX Runtime 1.17 and later run it."""
+OPSET = runtimes.OPSET
 
 logger = logging.getLogger("tlcore.onnx_base")
 
@@ -277,9 +277,13 @@ def classifier_onnx(classifier, shared_base, head=None) -> bytes:
     if features is None:
         raise ValueError("the pretrained network has no checked ONNX form")
     base_model = onnx.load_model(features.path)
-    head_model = onnx.load_model_from_string(
-        keras_to_onnx(head, (shared_base.backbone.feature_count,), "features", "probabilities")
-    )
+    try:
+        head_data = onnx_head.head_onnx(head)
+    except onnx_head.UnsupportedHeadError:
+        feature_shape = (shared_base.backbone.feature_count,)
+        head_data = keras_to_onnx(head, feature_shape, "features", "probabilities")
+    head_model = onnx.load_model_from_string(head_data)
+    head_model.ir_version = base_model.ir_version
     # The head's inner names are prefixed so that none clashes with the base's; its input
     # keeps the name of the base's output, which feeds it.
     head_model = onnx.compose.add_prefix(

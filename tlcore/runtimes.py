@@ -30,6 +30,9 @@ KERAS = "keras"
 ONNX = "onnx"
 RUNTIMES = (KERAS, ONNX)
 
+OPSET = 17
+"""The ONNX operator set tlcore writes; ONNX Runtime 1.17 and later run it."""
+
 TOLERANCE = 1e-4
 """The largest difference allowed between an ONNX model's outputs and the Keras model's, on
 real photos, before the ONNX model is used."""
