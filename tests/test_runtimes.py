@@ -187,3 +187,17 @@ def test_an_onnx_form_of_other_weights_never_answers(small_training):
     )
     assert runtimes.classifier_for(stale) is trained.model
     assert isinstance(runtimes.classifier_for(trained), runtimes.OnnxModel)
+
+
+def test_the_head_written_from_its_weights_gives_the_keras_probabilities(engine_environment):
+    from tlcore import model, onnx_head, training
+
+    features = np.random.default_rng(0).random((16, 1280), dtype=np.float32) * 3
+    heads = [model.build_head(1280, 4, dropout=0.5, seed=seed) for seed in range(3)]
+    for head in (heads[0], training._average_heads(heads, 1280)):
+        written = runtimes.OnnxModel(onnx_head.head_onnx(head))
+        expected = np.asarray(head(features, training=False))
+        assert np.abs(written.predict_on_batch(features) - expected).max() < 1e-6
+    unknown = model.keras.Sequential([model.keras.Input((1280,)), model.layers.Normalization()])
+    with pytest.raises(onnx_head.UnsupportedHeadError, match="Normalization"):
+        onnx_head.head_onnx(unknown)
