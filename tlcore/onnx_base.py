@@ -13,7 +13,9 @@ data check, the live camera):
 2. Before its first use, its features on the first real photos it is given are compared with
    Keras': they must agree within `runtimes.TOLERANCE`, else Keras is used and the reason
    logged. The result is kept beside the file, so the check runs once.
-3. On a GPU, both are timed on that batch and the faster is used.
+3. On a machine with a GPU, both are timed on that batch (Keras on the GPU, ONNX Runtime on its
+   CUDA provider when `onnxruntime-gpu` is installed, else on the CPU) and the faster is used
+   by this process.
 
 Keras stays the fallback for every failure (no ONNX Runtime, a failed conversion or check)
 and whenever `TLCORE_RUNTIME=keras`. Features of both agree within the tolerance, so the
@@ -123,6 +125,8 @@ class OnnxFeatures:
         self.record_path = pathlib.Path(record_path)
         self.record = record
         self.use_keras = bool(record.get("check") and not record["check"]["passed"])
+        # Whether this process has checked it (or found it checked) and chosen the runtime.
+        self.ready = False
         self.lock = threading.Lock()
 
     @property
@@ -132,20 +136,27 @@ class OnnxFeatures:
 
     def embed_batch(self, pixels) -> np.ndarray:
         """Returns the pooled features of a batch of resized pixels (0-255)."""
-        if not self.checked:
+        if not self.ready:
             with self.lock:
-                if not self.checked:
-                    self._check(np.asarray(pixels))
+                if not self.ready:
+                    self._prepare(np.asarray(pixels))
         if self.use_keras:
             return np.asarray(self.shared_base.embed_batch(pixels), dtype=np.float32)
         return self.onnx_model.predict_on_batch(pixels)
 
+    def _prepare(self, pixels: np.ndarray) -> None:
+        """On first use in this process: the check against Keras, unless an earlier process
+        made it; on a machine with a GPU, the choice of the faster runtime."""
+        if not self.checked:
+            self._check(pixels)
+        if not self.use_keras and _has_gpu():
+            self._choose_faster(pixels)
+        self.ready = True
+
     def _check(self, pixels: np.ndarray) -> None:
-        """Compares the features on real photos with Keras', keeping the result on disk; on a
-        GPU, also keeps whichever runtime was faster on them."""
-        keras_features, keras_seconds = _timed(self.shared_base.embed_batch, pixels)
-        onnx_features, onnx_seconds = _timed(self.onnx_model.predict_on_batch, pixels)
-        difference = float(np.abs(np.asarray(keras_features) - onnx_features).max())
+        """Compares the features of real photos with Keras', keeping the result on disk."""
+        keras_features = np.asarray(self.shared_base.embed_batch(pixels), dtype=np.float32)
+        difference = float(np.abs(keras_features - self.onnx_model.predict_on_batch(pixels)).max())
         passed = difference <= runtimes.TOLERANCE
         self.record["check"] = {
             "max_difference": difference,
@@ -162,23 +173,30 @@ class OnnxFeatures:
                 runtimes.TOLERANCE,
             )
             self.use_keras = True
-        elif "CUDAExecutionProvider" in self.onnx_model.providers:
-            # Timed again: the first call of each includes its start-up.
-            _, keras_seconds = _timed(self.shared_base.embed_batch, pixels)
-            _, onnx_seconds = _timed(self.onnx_model.predict_on_batch, pixels)
-            self.use_keras = keras_seconds < onnx_seconds
-            logger.info(
-                "On the GPU, %d photos took %.1f ms with ONNX Runtime, %.1f ms with Keras.",
-                len(pixels),
-                onnx_seconds * 1000,
-                keras_seconds * 1000,
-            )
+
+    def _choose_faster(self, pixels: np.ndarray) -> None:
+        """Times both runtimes on a batch and keeps the faster. Keras runs on the GPU; ONNX
+        Runtime on its CUDA provider when `onnxruntime-gpu` is installed, else on the CPU."""
+        for function in (self.shared_base.embed_batch, self.onnx_model.predict_on_batch):
+            function(pixels)  # The first call of each includes its start-up.
+        keras_seconds = _timed(self.shared_base.embed_batch, pixels)
+        onnx_seconds = _timed(self.onnx_model.predict_on_batch, pixels)
+        self.use_keras = keras_seconds < onnx_seconds
+        logger.warning(
+            "On this GPU machine, %d photos took %.1f ms with ONNX Runtime (%s), %.1f ms with "
+            "Keras: features are computed with %s.",
+            len(pixels),
+            onnx_seconds * 1000,
+            self.onnx_model.providers[0],
+            keras_seconds * 1000,
+            "Keras" if self.use_keras else "ONNX Runtime",
+        )
 
 
-def _timed(function, pixels) -> tuple[np.ndarray, float]:
+def _timed(function, pixels) -> float:
     started = time.perf_counter()
-    result = np.asarray(function(pixels), dtype=np.float32)
-    return result, time.perf_counter() - started
+    function(pixels)
+    return time.perf_counter() - started
 
 
 def _write_record(path: pathlib.Path, record: dict) -> None:
@@ -339,3 +357,9 @@ def project_classifier(
     return runtimes.OnnxClassifier(
         data, difference, len(photos), runtimes.model_fingerprint(classifier)
     )
+
+
+def runtime_name(shared_base) -> str:
+    """Names what computes a base's features in this process, for reports: "ONNX Runtime" or
+    "Keras"."""
+    return "Keras" if feature_extractor(shared_base) is shared_base else "ONNX Runtime"
