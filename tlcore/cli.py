@@ -259,14 +259,12 @@ def run_predict(arguments) -> int:
     The project file's ONNX model answers, without importing TensorFlow; a file without a
     usable one is predicted with Keras, and stderr says why.
     """
-    from tlcore import onnx_projects, prediction
+    from tlcore import onnx_projects, prediction, projects
 
     trained, reason = onnx_projects.load_for_prediction(arguments.model)
     if trained is None:
         if reason:
             print(f"{reason} Predicting with Keras instead.", file=sys.stderr)
-        from tlcore import projects
-
         trained = projects.load_project(arguments.model)
     paths = list(arguments.photos)
     results = prediction.predict(trained, paths, top_k=arguments.top, file_names=paths)

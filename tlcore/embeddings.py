@@ -2,9 +2,9 @@
 
 The base is frozen, so a photo's pooled features never change for one base and input size.
 They are computed in batches (through ONNX Runtime when it is usable, `onnx_base`, else Keras;
-on the GPU when there is one) and stored under the photo's
-content hash, so retraining with other settings, or adding a few photos, embeds only what is
-new.
+on the GPU when there is one) and stored under the photo's content hash, so retraining with
+other settings, or adding a few photos, embeds only what is new. Both runtimes' features agree
+within 1e-4 (checked before ONNX Runtime is used), so the cache serves both.
 
 A photo can also be embedded as a variant: augmented view k (`augmentation`), always the same
 picture for one photo, view and augmentation settings; test-time views are augmented views
