@@ -200,7 +200,16 @@ def _timed(function, pixels) -> float:
 
 
 def _write_record(path: pathlib.Path, record: dict) -> None:
-    projects.write_atomically(path, json.dumps(record, indent=2).encode("utf-8"))
+    _write_cache_file(path, json.dumps(record, indent=2).encode("utf-8"))
+
+
+def _write_cache_file(path: pathlib.Path, data: bytes) -> None:
+    """Writes a file of the cache atomically; a cache that cannot be written (a read-only home,
+    a full disk) costs only the next process's conversion or check."""
+    try:
+        projects.write_atomically(path, data)
+    except OSError as error:
+        logger.warning("The converted network cannot be kept in %s (%s).", path.parent, error)
 
 
 def _load_or_convert(shared_base) -> OnnxFeatures:
@@ -228,7 +237,7 @@ def _load_or_convert(shared_base) -> OnnxFeatures:
         "pixels",
         "features",
     )
-    projects.write_atomically(path, data)
+    _write_cache_file(path, data)
     record = {"sha256": hashlib.sha256(data).hexdigest(), "check": None}
     _write_record(record_path, record)
     logger.info(
