@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import cli, images, runtimes
+from tlcore import cli, errors, images, runtimes
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def test_the_predict_path_imports_no_tensorflow():
 
 def test_an_unknown_runtime_is_refused_in_words(monkeypatch):
     monkeypatch.setenv(runtimes.RUNTIME_VARIABLE, "tensorrt")
-    with pytest.raises(runtimes.errors.SettingsError, match="'keras' or 'onnx'"):
+    with pytest.raises(errors.SettingsError, match="'keras' or 'onnx'"):
         runtimes.requested_runtime()
     monkeypatch.setenv(runtimes.RUNTIME_VARIABLE, "Keras")
     assert runtimes.requested_runtime() == "keras" and not runtimes.onnx_wanted()
@@ -190,6 +190,8 @@ def test_an_onnx_form_of_other_weights_never_answers(small_training):
 
 
 def test_the_head_written_from_its_weights_gives_the_keras_probabilities(engine_environment):
+    import keras
+
     from tlcore import model, onnx_head, training
 
     features = np.random.default_rng(0).random((16, 1280), dtype=np.float32) * 3
@@ -198,6 +200,6 @@ def test_the_head_written_from_its_weights_gives_the_keras_probabilities(engine_
         written = runtimes.OnnxModel(onnx_head.head_onnx(head))
         expected = np.asarray(head(features, training=False))
         assert np.abs(written.predict_on_batch(features) - expected).max() < 1e-6
-    unknown = model.keras.Sequential([model.keras.Input((1280,)), model.layers.Normalization()])
+    unknown = keras.Sequential([keras.Input((1280,)), keras.layers.Normalization()])
     with pytest.raises(onnx_head.UnsupportedHeadError, match="Normalization"):
         onnx_head.head_onnx(unknown)
