@@ -20,8 +20,13 @@ import numpy as np
 
 from tlcore import errors
 
+# ONNX Runtime 1.32 collects usage telemetry on Linux unless told not to (it writes a session
+# file into the temporary folder at import, and would upload over HTTPS): this app sends
+# nothing anywhere, and writes nothing where it was not asked to.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 try:  # ONNX Runtime is optional: without it, everything runs through Keras.
-    import onnxruntime
+    import onnxruntime  # noqa: E402 - only after telemetry is turned off.
 except ImportError:  # pragma: no cover - it is in requirements.txt.
     onnxruntime = None
 
