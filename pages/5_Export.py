@@ -1,8 +1,9 @@
 """Export: download the trained model, or open a project file saved earlier to use it here.
 
 Besides the project file and the Keras model, the model can be converted to TensorFlow Lite
-(float or int8) and to a TensorFlow SavedModel. Each conversion is made when asked, checked on
-the project's own photos against the Keras model, and kept for the server's other sessions.
+(float or int8), to a TensorFlow SavedModel and to ONNX. Each conversion is made when asked,
+checked on the project's own photos against the Keras model, and kept for the server's other
+sessions.
 """
 
 import json
@@ -41,6 +42,15 @@ CONVERTED_FORMATS = (
         "saved_model.zip",
         "application/zip",
     ),
+    (
+        "onnx",
+        "ONNX",
+        ".onnx",
+        "For ONNX Runtime on servers, phones and in browsers (onnxruntime-web). The same "
+        "answers as the Keras model; input `pixels`, output `probabilities`.",
+        "onnx",
+        "application/octet-stream",
+    ),
 )
 PREPARED_KEY = "export_prepared"
 
@@ -59,7 +69,7 @@ def converted_model(
         model_file: The project's model file.
         modified_ns: Its modification time; part of the cache key, so a new training converts
             again.
-        format_key: "tflite-float", "tflite-int8" or "saved-model".
+        format_key: "tflite-float", "tflite-int8", "saved-model" or "onnx".
         photo_files: The photos that tune (int8) and check the conversion.
         folder_name: The name of the SavedModel's folder inside its zip.
 
@@ -74,6 +84,8 @@ def converted_model(
     trained = engine.load_trained(model_file, modified_ns)
     if format_key == "saved-model":
         data, check = export.saved_model_zip(trained, photo_files, folder_name=folder_name)
+    elif format_key == "onnx":
+        data, check = export.onnx_export_bytes(trained, photo_files)
     else:
         quantize = format_key.removeprefix("tflite-")
         data, check = export.tflite_export_bytes(trained, quantize, photo_files)

@@ -40,6 +40,12 @@ def test_the_benchmark_prints_every_figure_on_a_small_data_set(
             "--augmented-seeds",
             "0",
             "1",
+            "--feature-photos",
+            "8",
+            "--train-photos",
+            "400",
+            "--cli-runs",
+            "1",
             "--json",
             str(figures_file),
         ]
@@ -59,6 +65,13 @@ def test_the_benchmark_prints_every_figure_on_a_small_data_set(
     ):
         assert figures[key] > 0, key
     assert figures["augmented_seeds"] == [0, 1]
+    # Keras against ONNX Runtime, side by side, with the machine's load.
+    for runtime in ("keras", "onnx"):
+        for key in ("features_per_second", "predict_ms", "train_photos_per_second"):
+            assert figures["runtimes"][runtime][key] > 0, (runtime, key)
+        assert figures["runtimes"][runtime]["train_peak_mib"] > 100
+    assert figures["runtimes"]["features_max_difference"] <= 1e-4
+    assert "ONNX Runtime" in printed and "load average" in printed
     # Five unlike classes, ten photos each: far above the chance of one in five.
     assert figures["full_val_accuracy"] > 0.6
     assert 0.4 < figures["augmented_val_accuracy"] <= 1

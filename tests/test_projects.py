@@ -38,7 +38,7 @@ def test_a_saved_project_reloads_and_predicts_the_same_probabilities(small_train
 
 def test_the_project_file_holds_model_and_description(saved_project):
     with zipfile.ZipFile(saved_project) as archive:
-        assert set(archive.namelist()) == {"model.keras", "project.json"}
+        assert set(archive.namelist()) == {"model.keras", "model.onnx", "project.json"}
         metadata = json.loads(archive.read("project.json"))
     assert metadata["format"] == "tlcore-project"
     assert metadata["backbone_id"] == "mobilenet_v2_1.0-96"

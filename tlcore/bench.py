@@ -2,13 +2,14 @@
 
     python -m tlcore.bench --data ../shared/data/grocery-store
 
-prints, side by side: the plain recipe (`model.fit` through the frozen base on pixels, batch 5)
-against tlcore's path for the same photos and epochs; the time to a trained model once
-embeddings are cached; prediction latency per photo; peak memory; accuracy on the data set's
-`val` split after training on all of `train`, with default settings and then with augmented
-views and test-time augmentation; and, with `--fine-tune`, the accuracy and time of
-fine-tuning. Figures depend on the machine: report them with the machine's description, which
-the script prints first.
+prints, first, Keras against ONNX Runtime (`tlcore.bench_runtimes`; `--runtimes-only` stops
+there, `--skip-runtimes` leaves it out); then, side by side: the plain recipe (`model.fit`
+through the frozen base on pixels, batch 5) against tlcore's path for the same photos and
+epochs; the time to a trained model once embeddings are cached; prediction latency per photo;
+peak memory; accuracy on the data set's `val` split after training on all of `train`, with
+default settings and then with augmented views and test-time augmentation; and, with
+`--fine-tune`, the accuracy and time of fine-tuning. Figures depend on the machine: report them
+with the machine's description, which the script prints first.
 """
 
 import argparse
@@ -30,6 +31,7 @@ import numpy as np  # noqa: E402
 
 from tlcore import (  # noqa: E402
     augmentation,
+    bench_runtimes,
     datasets,
     device,
     errors,
@@ -134,6 +136,13 @@ def main(argv=None) -> int:
     parser.add_argument("--image-size", type=int, default=224)
     parser.add_argument("--plain-batch-size", type=int, default=5)
     parser.add_argument("--predictions", type=int, default=50)
+    parser.add_argument(
+        "--skip-runtimes", action="store_true", help="skip Keras against ONNX Runtime"
+    )
+    parser.add_argument(
+        "--runtimes-only", action="store_true", help="only Keras against ONNX Runtime"
+    )
+    bench_runtimes.add_arguments(parser)
     parser.add_argument("--skip-plain", action="store_true", help="skip the slow plain recipe")
     parser.add_argument("--skip-full", action="store_true", help="skip the full train/val run")
     parser.add_argument(
@@ -228,6 +237,10 @@ def run(arguments) -> int:
         "keras_backend": keras.backend.backend(),
     }
     print(f"Machine: {figures['machine']}; running on {figures['device']}")
+    if not arguments.skip_runtimes:
+        figures["runtimes"] = bench_runtimes.compare_runtimes(arguments)
+        if arguments.runtimes_only:
+            return 0
 
     train_set = datasets.load_dataset(data / "train")
     small = subset(train_set, arguments.classes, arguments.photos_per_class)

@@ -30,6 +30,7 @@ from tlcore import (  # noqa: E402
     embeddings,
     errors,
     model,
+    onnx_base,
     quality,
     scale_photos,
     training,
@@ -154,10 +155,11 @@ def run(arguments, scratch: pathlib.Path) -> int:
     )
     trained_at = time.perf_counter()
     embedding_seconds = phase_started["training"] - phase_started["embedding"]
+    runtime = onnx_base.runtime_name(model.get_base(settings.backbone, settings.image_size))
     report(
         "embedding",
         embedding_seconds,
-        f"{len(dataset.photos) / embedding_seconds:,.0f} photos/s",
+        f"{len(dataset.photos) / embedding_seconds:,.0f} photos/s through {runtime}",
     )
     for tenth in sorted(estimates):
         seen_at, estimate = estimates[tenth]

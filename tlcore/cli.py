@@ -76,10 +76,12 @@ class FriendlyParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Returns the parser of `python -m tlcore`."""
-    from tlcore import training
+    """Returns the parser of `python -m tlcore`.
 
-    defaults = training.TrainingSettings()
+    The training options default to None, meaning "the setting's default": the defaults live
+    in `training.TrainingSettings`, and importing it (and TensorFlow with it) here would slow
+    down `predict`, which runs without TensorFlow.
+    """
     parser = FriendlyParser(
         prog="python -m tlcore",
         description="Train an image classifier on labelled photos, check it, and use it.",
@@ -98,50 +100,46 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder or .zip of test photos (one sub-folder a class) that training never sees; "
         "the headline is measured on them",
     )
-    train.add_argument("--epochs", type=int, default=defaults.epochs)
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    train.add_argument(
-        "--image-size", type=int, default=defaults.image_size, help="96, 128, 160, 192 or 224"
-    )
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--batch-size", type=int, default=None)
+    train.add_argument("--learning-rate", type=float, default=None)
+    train.add_argument("--image-size", type=int, default=None, help="96, 128, 160, 192 or 224")
     train.add_argument(
         "--validation-split",
         type=float,
-        default=defaults.validation_split,
+        default=None,
         help="share of each class kept aside to check the model (default 0.2)",
     )
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument("--dropout", type=float, default=defaults.dropout)
-    train.add_argument("--hidden-units", type=int, default=defaults.hidden_units)
-    train.add_argument("--l2", type=float, default=defaults.l2_regularization, help="L2 penalty")
+    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--dropout", type=float, default=None)
+    train.add_argument("--hidden-units", type=int, default=None)
+    train.add_argument("--l2", type=float, default=None, help="L2 penalty")
     train.add_argument(
         "--augmentation-views",
         type=int,
-        default=defaults.augmentation_views,
+        default=None,
         help="augmented views of each training photo the head also learns from (cached)",
     )
     train.add_argument(
         "--head-count",
         type=int,
-        default=defaults.head_count,
+        default=None,
         help="heads trained from different random starts and averaged",
     )
     train.add_argument(
         "--test-time-augmentation",
         action=argparse.BooleanOptionalAction,
-        default=defaults.test_time_augmentation,
+        default=None,
         help="average each photo's prediction with those of 8 changed copies of it",
     )
     train.add_argument(
         "--fine-tune",
         action=argparse.BooleanOptionalAction,
-        default=defaults.fine_tune,
+        default=None,
         help="after the head, fine-tune the top of the pretrained network (slow without a GPU)",
     )
-    train.add_argument("--fine-tune-epochs", type=int, default=defaults.fine_tune_epochs)
-    train.add_argument(
-        "--fine-tune-learning-rate", type=float, default=defaults.fine_tune_learning_rate
-    )
+    train.add_argument("--fine-tune-epochs", type=int, default=None)
+    train.add_argument("--fine-tune-learning-rate", type=float, default=None)
     _add_common_arguments(train)
 
     evaluate = commands.add_parser(
@@ -184,26 +182,40 @@ def _progress(arguments) -> TerminalProgress:
     return TerminalProgress(stream=open(os.devnull, "w") if arguments.quiet else None)
 
 
+def start_tensorflow(arguments) -> None:
+    """Imports TensorFlow before the first command that needs it, quietly unless `--verbose`.
+
+    TensorFlow's start-up log is for its developers: a person sees only our lines. `predict`
+    through a project file's ONNX model never calls it, so it never imports TensorFlow.
+    """
+    if not arguments.verbose:
+        startup.start_quietly()
+
+
 def run_train(arguments) -> int:
     """Trains and writes the project file; prints a short summary on stdout."""
+    start_tensorflow(arguments)
     from tlcore import datasets, projects, training
 
+    given = {
+        "epochs": arguments.epochs,
+        "batch_size": arguments.batch_size,
+        "learning_rate": arguments.learning_rate,
+        "image_size": arguments.image_size,
+        "validation_split": arguments.validation_split,
+        "seed": arguments.seed,
+        "dropout": arguments.dropout,
+        "hidden_units": arguments.hidden_units,
+        "l2_regularization": arguments.l2,
+        "augmentation_views": arguments.augmentation_views,
+        "head_count": arguments.head_count,
+        "test_time_augmentation": arguments.test_time_augmentation,
+        "fine_tune": arguments.fine_tune,
+        "fine_tune_epochs": arguments.fine_tune_epochs,
+        "fine_tune_learning_rate": arguments.fine_tune_learning_rate,
+    }
     settings = training.TrainingSettings(
-        epochs=arguments.epochs,
-        batch_size=arguments.batch_size,
-        learning_rate=arguments.learning_rate,
-        image_size=arguments.image_size,
-        validation_split=arguments.validation_split,
-        seed=arguments.seed,
-        dropout=arguments.dropout,
-        hidden_units=arguments.hidden_units,
-        l2_regularization=arguments.l2,
-        augmentation_views=arguments.augmentation_views,
-        head_count=arguments.head_count,
-        test_time_augmentation=arguments.test_time_augmentation,
-        fine_tune=arguments.fine_tune,
-        fine_tune_epochs=arguments.fine_tune_epochs,
-        fine_tune_learning_rate=arguments.fine_tune_learning_rate,
+        **{name: value for name, value in given.items() if value is not None}
     ).validate()
     dataset = datasets.load_dataset(arguments.data)
     for skipped in dataset.skipped:
@@ -244,6 +256,7 @@ def run_train(arguments) -> int:
 
 def run_evaluate(arguments) -> int:
     """Prints the model's figures on the labelled photos as one JSON object."""
+    start_tensorflow(arguments)
     from tlcore import datasets, evaluation, projects
 
     trained = projects.load_project(arguments.model)
@@ -264,10 +277,19 @@ def run_evaluate(arguments) -> int:
 
 
 def run_predict(arguments) -> int:
-    """Prints one JSON line per photo; unreadable photos get an error line."""
-    from tlcore import prediction, projects
+    """Prints one JSON line per photo; unreadable photos get an error line.
 
-    trained = projects.load_project(arguments.model)
+    The project file's ONNX model answers, without importing TensorFlow; a file without a
+    usable one is predicted with Keras, and stderr says why.
+    """
+    from tlcore import onnx_projects, prediction, projects
+
+    trained, reason = onnx_projects.load_for_prediction(arguments.model)
+    if trained is None:
+        if reason:
+            print(f"{reason} Predicting with Keras instead.", file=sys.stderr)
+        start_tensorflow(arguments)
+        trained = projects.load_project(arguments.model)
     paths = list(arguments.photos)
     results = prediction.predict(trained, paths, top_k=arguments.top, file_names=paths)
     for result in results:
@@ -284,12 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status: 0 on success, 2 on bad input.
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if "--verbose" not in argv:
-        # TensorFlow's start-up log is for its developers: a person sees only our lines. It
-        # goes before the parser, whose defaults already import TensorFlow.
-        startup.start_quietly()
-    arguments = build_parser().parse_args(argv)
+    arguments = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     commands = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict}
     try:
         return commands[arguments.command](arguments)

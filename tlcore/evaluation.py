@@ -213,7 +213,7 @@ def evaluate_dataset(trained, dataset, on_progress=None, batch_size: int = 32) -
         DatasetError: If no photo belongs to a class the model knows.
     """
     # Imported here: evaluation's own figures need NumPy alone, this path needs the model.
-    from tlcore import errors, prediction
+    from tlcore import errors, prediction, runtimes
 
     model_index = {name.casefold(): index for index, name in enumerate(trained.class_names)}
     photos = [photo for photo in dataset.photos if photo.class_name.casefold() in model_index]
@@ -224,7 +224,8 @@ def evaluate_dataset(trained, dataset, on_progress=None, batch_size: int = 32) -
         )
     labels = [model_index[photo.class_name.casefold()] for photo in photos]
     probabilities = prediction.photo_probabilities(
-        trained.model,
+        # The model's ONNX form when it has a checked one (`runtimes.classifier_for`).
+        runtimes.classifier_for(trained),
         photos,
         trained.input_size,
         trained.settings.augmentation if trained.settings.test_time_augmentation else None,

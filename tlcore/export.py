@@ -14,8 +14,12 @@ exported as:
 - **TensorFlow SavedModel** (a folder, zipped for download): for TensorFlow Serving and
   TensorFlow.js's converter; Keras 3's `model.export(..., format="tf_saved_model")`, with one
   `serve` endpoint.
+- **ONNX** (`.onnx`): for ONNX Runtime on servers, phones and in browsers; the project file's
+  own `model.onnx` (`tlcore.onnx_base`), or the model converted with tf2onnx when the project
+  has none. Input `pixels`, output `probabilities`.
 
-Every export is loaded back (`tf.lite.Interpreter`, `tf.saved_model.load`) and its answers on
+Every export is loaded back (`tf.lite.Interpreter`, `tf.saved_model.load`,
+`onnxruntime.InferenceSession`) and its answers on
 real photos compared with the Keras model's before it is handed out; `ExportCheck` says how it
 went. Every format takes photos resized to the model's input size (`TrainedModel.input_size`,
 256 pixels for an image size of 224) and crops their centre itself, like the Keras model.
@@ -34,7 +38,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tlcore import errors, images
+from tlcore import errors, images, onnx_base, runtimes
 
 Source = bytes | str | os.PathLike
 
@@ -63,7 +67,7 @@ class ExportCheck:
     """How an export's answers compared with the Keras model's on real photos.
 
     Args:
-        format_name: "tflite-float", "tflite-int8" or "saved-model".
+        format_name: "tflite-float", "tflite-int8", "saved-model" or "onnx".
         photo_count: How many photos were compared; 0 when there were none to compare on.
         max_difference: The largest difference between two probabilities of the same photo
             and class.
@@ -165,7 +169,8 @@ def compare(format_name: str, expected: np.ndarray, actual: np.ndarray) -> Expor
 def _keras_probabilities(trained, pixels: np.ndarray) -> np.ndarray:
     from tlcore import prediction
 
-    return prediction.predict_pixels(trained, pixels)
+    # The Keras model itself, never its ONNX form, is what every export is compared with.
+    return prediction.model_probabilities(trained.model, pixels)
 
 
 def _save_for_tensorflow(trained, folder: pathlib.Path) -> None:
@@ -367,6 +372,56 @@ def saved_model_zip(
                 if path.is_file():
                     archive.write(path, pathlib.Path(folder_name) / path.relative_to(folder))
         return buffer.getvalue(), check
+
+
+def onnx_bytes(trained) -> bytes:
+    """Returns a trained model in ONNX form: the project's own `model.onnx` when it was made
+    from this very model, else the model converted with tf2onnx.
+
+    Raises:
+        ExportError: If ONNX Runtime is not installed or the conversion fails.
+    """
+    if not runtimes.onnx_runtime_available():
+        raise ExportError(
+            "Exporting to ONNX needs ONNX Runtime to check it (pip install onnxruntime)."
+        )
+    onnx_form = getattr(trained, "onnx", None)
+    if onnx_form is not None and onnx_form.keras_fingerprint == runtimes.model_fingerprint(
+        trained.model
+    ):
+        return onnx_form.data
+    _require_tensorflow()
+    try:
+        input_shape = tuple(trained.model.inputs[0].shape[1:])
+        return onnx_base.keras_to_onnx(trained.model, input_shape, "pixels", "probabilities")
+    except Exception as error:  # noqa: BLE001 - the converter raises many types.
+        raise ExportError(
+            f"The model could not be converted to ONNX ({runtimes.first_line(error)})."
+        ) from None
+
+
+def onnx_export_bytes(trained, photos: Sequence[Source] = ()) -> tuple[bytes, ExportCheck]:
+    """Makes and checks a trained model's ONNX form, returning its bytes (for a download).
+
+    Args:
+        trained: A `training.TrainedModel`.
+        photos: The person's photos as bytes or paths; the first `CHECK_PHOTOS` check it.
+
+    Returns:
+        The `.onnx` file's bytes and its check against the Keras model.
+
+    Raises:
+        ExportError: If it cannot be made, or its answers differ from the Keras model's.
+    """
+    model_bytes = onnx_bytes(trained)
+    pixels = load_photo_pixels(trained, photos, CHECK_PHOTOS)
+    try:
+        exported = runtimes.OnnxModel(model_bytes).predict_on_batch(pixels)
+    except ValueError as error:
+        raise ExportError(f"The ONNX model cannot be run: {error}.") from None
+    check = compare("onnx", _keras_probabilities(trained, pixels), exported)
+    _raise_unless_passed(check)
+    return model_bytes, check
 
 
 def sample_photos(photos_by_class: dict[str, Sequence], count: int) -> list:

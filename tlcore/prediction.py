@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from tlcore import augmentation, datasets, errors, images
+from tlcore import augmentation, datasets, errors, images, runtimes
 
 Source = bytes | str | os.PathLike
 
@@ -128,7 +128,8 @@ def predict_pixels(
     """Returns class probabilities for a batch of already resized pixels.
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training.TrainedModel` (or an `onnx_projects.PredictionModel`): its ONNX
+            form answers when ONNX Runtime is used (`runtimes.classifier_for`).
         pixels: `(photos, input_size, input_size, 3)` RGB values in 0-255.
         batch_size: How many pictures go through the model at once.
         views: Each photo's test-time views, averaged with it; None for none.
@@ -136,7 +137,7 @@ def predict_pixels(
     Returns:
         A `(photos, classes)` float array.
     """
-    return model_probabilities(trained.model, pixels, batch_size, views)
+    return model_probabilities(runtimes.classifier_for(trained), pixels, batch_size, views)
 
 
 def photo_probabilities(

@@ -1,26 +1,40 @@
 """Project files: a trained model with everything needed to use it again, in one zip.
 
 A project file holds `model.keras` (base and head together, raw pixels in) and `project.json`
-(class names, settings, history, validation figures, base id, tlcore version). It is written
-atomically, and read back with Keras' safe mode, so an uploaded file never runs code.
+(class names, settings, history, validation figures, base id, tlcore version), and, since
+ONNX Runtime runs predictions, `model.onnx`: the same classifier in ONNX form, checked against
+the Keras model when it was written, with its checksum in `project.json`
+(`tlcore.onnx_projects` predicts with it without TensorFlow). It is written atomically, and
+read back with Keras' safe mode, so an uploaded file never runs code.
+
+Keras and the training module are imported only by the functions that need them: reading a
+project file's entries (`read_archive`) must not pay for importing TensorFlow.
 """
 
+from __future__ import annotations
+
+import dataclasses
 import io
 import json
 import os
 import pathlib
 import tempfile
+import typing
 import zipfile
 
-import keras
-
 import tlcore
-from tlcore import errors, evaluation, headline, training
+from tlcore import errors, evaluation, headline, runtimes
+
+if typing.TYPE_CHECKING:
+    import keras
+
+    from tlcore import training
 
 FORMAT_NAME = "tlcore-project"
 FORMAT_VERSION = 1
 MODEL_ENTRY = "model.keras"
 METADATA_ENTRY = "project.json"
+ONNX_ENTRY = "model.onnx"
 MAX_MODEL_BYTES = 512 * 1024 * 1024
 
 
@@ -62,6 +76,9 @@ def keras_model_bytes(trained: training.TrainedModel) -> bytes:
 
 def project_metadata(trained: training.TrainedModel) -> dict:
     """Returns what `project.json` holds for a trained model."""
+    import keras
+
+    onnx_form = getattr(trained, "onnx", None)
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -77,6 +94,7 @@ def project_metadata(trained: training.TrainedModel) -> dict:
         "unknown_threshold": trained.unknown_threshold,
         "fine_tuning": trained.fine_tuning,
         "headline": trained.headline.to_dict() if trained.headline is not None else None,
+        "onnx": onnx_form.to_metadata() if onnx_form is not None else None,
     }
 
 
@@ -88,6 +106,8 @@ def project_bytes(trained: training.TrainedModel) -> bytes:
         # Stored as it is: the float weights shrink by only 12% compressed, and compressing
         # them took most of a second of every save, a third of a correction's wait on Predict.
         archive.writestr(MODEL_ENTRY, keras_model_bytes(trained), compress_type=zipfile.ZIP_STORED)
+        if getattr(trained, "onnx", None) is not None:
+            archive.writestr(ONNX_ENTRY, trained.onnx.data)
     return buffer.getvalue()
 
 
@@ -124,19 +144,32 @@ def _not_a_project(detail: str) -> errors.ProjectFileError:
     )
 
 
-def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
-    """Loads a project file, refusing anything that is not one or that would run code.
+@dataclasses.dataclass(frozen=True)
+class ProjectArchive:
+    """A project file's entries, read but not yet loaded.
+
+    Args:
+        metadata: `project.json`, checked to be a tlcore project's description.
+        model_data: The bytes of `model.keras`.
+        onnx_data: The bytes of `model.onnx`; None in files written before it.
+    """
+
+    metadata: dict
+    model_data: bytes
+    onnx_data: bytes | None
+
+
+def read_archive(source: bytes | str | os.PathLike) -> ProjectArchive:
+    """Reads a project file's entries, refusing anything that is not a project file.
 
     Args:
         source: The project file, as bytes or a path.
 
     Returns:
-        The trained model, ready to predict.
+        Its entries.
 
     Raises:
-        ProjectFileError: If the file is not a readable project, its model uses layers that
-            could run code (such as `Lambda`) or unknown custom objects, or its class list does
-            not match its model.
+        ProjectFileError: If the file is not a readable project.
     """
     try:
         if isinstance(source, (bytes, bytearray)):
@@ -154,12 +187,13 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
             raise _not_a_project(f"it has no {METADATA_ENTRY}")
         if MODEL_ENTRY not in names:
             raise _not_a_project(f"it has no {MODEL_ENTRY} inside")
-        model_info = archive.getinfo(MODEL_ENTRY)
-        if model_info.file_size > MAX_MODEL_BYTES:
-            raise _not_a_project("its model is far larger than any this tool writes")
+        for name in (MODEL_ENTRY, ONNX_ENTRY):
+            if name in names and archive.getinfo(name).file_size > MAX_MODEL_BYTES:
+                raise _not_a_project("its model is far larger than any this tool writes")
         try:
             metadata = json.loads(archive.read(METADATA_ENTRY).decode("utf-8"))
             model_data = archive.read(MODEL_ENTRY)
+            onnx_data = archive.read(ONNX_ENTRY) if ONNX_ENTRY in names else None
         except (
             zipfile.BadZipFile,
             UnicodeDecodeError,
@@ -169,15 +203,38 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
         ):
             # JSON nested deeper than Python's recursion limit raises RecursionError.
             raise _not_a_project("it is damaged") from None
-
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
         raise _not_a_project("its description is not a tlcore project's")
+    return ProjectArchive(metadata, model_data, onnx_data)
+
+
+def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
+    """Loads a project file, refusing anything that is not one or that would run code.
+
+    Its ONNX form comes with it when the file has one whose checksum matches; a damaged or
+    missing one leaves predictions to Keras (`runtimes.classifier_for`).
+
+    Args:
+        source: The project file, as bytes or a path.
+
+    Returns:
+        The trained model, ready to predict.
+
+    Raises:
+        ProjectFileError: If the file is not a readable project, its model uses layers that
+            could run code (such as `Lambda`) or unknown custom objects, or its class list does
+            not match its model.
+    """
+    from tlcore import training
+
+    contents = read_archive(source)
+    metadata = contents.metadata
     try:
         class_names = [str(name) for name in metadata["class_names"]]
         settings = training.TrainingSettings.from_dict(metadata["settings"])
         scores = evaluation.Evaluation.from_dict(metadata["evaluation"])
         history = {key: list(values) for key, values in metadata.get("history", {}).items()}
-        unknown_threshold = _read_threshold(metadata.get("unknown_threshold"))
+        unknown_threshold = read_threshold(metadata.get("unknown_threshold"))
         fine_tuning = metadata.get("fine_tuning")
         if fine_tuning is not None and not isinstance(fine_tuning, dict):
             raise ValueError("The fine-tuning summary is not an object.")
@@ -185,7 +242,7 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
     except (KeyError, TypeError, ValueError, RecursionError):
         raise _not_a_project("its description is incomplete") from None
 
-    classifier = _load_keras_model_safely(model_data)
+    classifier = _load_keras_model_safely(contents.model_data)
     output_count = classifier.outputs[0].shape[-1]
     if output_count != len(class_names):
         raise errors.ProjectFileError(
@@ -209,10 +266,31 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
         unknown_threshold=unknown_threshold,
         fine_tuning=fine_tuning,
         headline=measured_headline,
+        onnx=read_onnx_entry(contents)[0],
     )
 
 
-def _read_threshold(value) -> float | None:
+def read_onnx_entry(contents: ProjectArchive):
+    """Returns a project file's checked ONNX form and, when it cannot be used, why not.
+
+    Args:
+        contents: The file's entries.
+
+    Returns:
+        `(runtimes.OnnxClassifier or None, reason or None)`: the reason is None for a usable
+        entry, and a sentence for a person when the entry is missing or damaged.
+    """
+    if contents.onnx_data is None:
+        return None, "This project file has no ONNX model (it was saved by an earlier version)."
+    try:
+        return runtimes.OnnxClassifier.from_entry(
+            contents.onnx_data, contents.metadata.get("onnx")
+        ), None
+    except ValueError as error:
+        return None, f"This project file's ONNX model cannot be used: {error}."
+
+
+def read_threshold(value) -> float | None:
     """Returns the "not sure" threshold of a project file: None for files saved before it.
 
     Raises:
@@ -227,6 +305,8 @@ def _read_threshold(value) -> float | None:
 
 def _load_keras_model_safely(model_data: bytes) -> keras.Model:
     """Loads `.keras` bytes with safe mode on; any failure is the file's fault."""
+    import keras
+
     with tempfile.TemporaryDirectory() as folder:
         model_path = pathlib.Path(folder) / MODEL_ENTRY
         model_path.write_bytes(model_data)

@@ -31,6 +31,8 @@ from tlcore import (
     evaluation,
     headline,
     model,
+    onnx_base,
+    runtimes,
     splitting,
     time_left,
 )
@@ -300,6 +302,8 @@ class TrainedModel:
             when the model was not fine-tuned.
         headline: The accuracy to expect on new photos, with its range (`headline`); None
             for a model saved before it was measured.
+        onnx: The same classifier in ONNX form, checked against it on real photos, which
+            predictions run through (`runtimes.classifier_for`); None when there is none.
     """
 
     model: keras.Model
@@ -313,6 +317,7 @@ class TrainedModel:
     unknown_threshold: float | None = None
     fine_tuning: dict | None = None
     headline: headline.Headline | None = None
+    onnx: runtimes.OnnxClassifier | None = None
 
     @property
     def sure_threshold(self) -> float:
@@ -847,6 +852,14 @@ def train(
                 classifier = model.build_classifier(
                     shared_base.base, head, shared_base.backbone, settings.image_size
                 )
+        # The project file carries the classifier in ONNX form too, checked on validation photos.
+        onnx_form = onnx_base.project_classifier(
+            classifier,
+            shared_base,
+            [dataset.photos[row] for row in validation_rows[: onnx_base.CHECK_PHOTOS]],
+            head=None if settings.fine_tune else head,
+            head_features=features[validation_rows[: onnx_base.CHECK_PHOTOS]],
+        )
 
     validation_labels = labels[validation_rows]
     validation_photos = [dataset.photos[row] for row in validation_rows]
@@ -875,6 +888,7 @@ def train(
         unknown_threshold=unknown_threshold(validation_probabilities, validation_labels),
         fine_tuning=fine_tuning_summary,
         headline=measured_headline,
+        onnx=onnx_form,
     )
     if test_photos:
         trained.headline = _test_photos_headline(

@@ -1,0 +1,233 @@
+"""The runtimes side by side: Keras against ONNX Runtime, in one run.
+
+    python -m tlcore.bench --runtimes-only --data ../shared/data/grocery-store
+
+prints (and `python -m tlcore.bench` prints it first, unless `--skip-runtimes`), for each
+runtime (`TLCORE_RUNTIME=keras` and `onnx`): photos a second from JPEG files to features (the
+embedding path, no cache); one photo's prediction in-process; `python -m tlcore predict` of one
+photo as a whole process; `python -m tlcore train` on about 600 photos with an empty feature
+cache as a whole process (photos a second and peak memory); and 100 photos to a trained model
+in-process. The machine's load (as `uptime` gives it) is printed before, between and after,
+since the figures depend on what else runs. The base's ONNX form is converted (once per
+machine) before the first figure; the whole-process runs reuse it, as on any machine that has
+run once.
+"""
+
+import argparse
+import os
+import pathlib
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from tlcore import datasets, embeddings, model, onnx_base, prediction, projects, runtimes, training
+
+REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
+
+
+def load_average() -> str:
+    """Returns the machine's load averages over 1, 5 and 15 minutes, as `uptime` prints them."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def spread(dataset: datasets.Dataset, class_count: int, per_class: int) -> datasets.Dataset:
+    """Returns `per_class` photos of each of `class_count` classes spread over the data set."""
+    step = max(1, len(dataset.class_names) // class_count)
+    class_names = dataset.class_names[::step][:class_count]
+    photos = [photo for name in class_names for photo in dataset.photos_of(name)[:per_class]]
+    return datasets.Dataset(class_names=class_names, photos=photos, skipped=[], duplicates=[])
+
+
+def copy_to_folder(dataset: datasets.Dataset, folder: pathlib.Path) -> pathlib.Path:
+    """Writes a data set's photos as `folder/<class>/<photo>`, for the command line."""
+    for photo in dataset.photos:
+        target = folder / photo.class_name / photo.file_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(photo.read_bytes())
+    return folder
+
+
+def run_process(arguments: list[str], runtime: str) -> tuple[float, float, str]:
+    """Runs `python -m tlcore ...` under a runtime; returns seconds, peak MiB and stdout.
+
+    The peak is the child's own high-water mark (`VmHWM`), read while it runs: the rusage of
+    a forked child also counts the memory of this (large) process at the fork.
+    """
+    environment = {**os.environ, runtimes.RUNTIME_VARIABLE: runtime, "PYTHONPATH": str(REPOSITORY)}
+    with tempfile.TemporaryFile() as output_file, tempfile.TemporaryFile() as errors_file:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tlcore", *arguments],
+            cwd=REPOSITORY,
+            env=environment,
+            stdout=output_file,
+            stderr=errors_file,
+        )
+        peak_kib = 0
+        while process.poll() is None:
+            peak_kib = max(peak_kib, _high_water_kib(process.pid))
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        output_file.seek(0)
+        output = output_file.read().decode("utf-8", "replace")
+        if process.returncode != 0:
+            errors_file.seek(0)
+            tail = errors_file.read().decode("utf-8", "replace")[-2000:]
+            raise RuntimeError(f"python -m tlcore {arguments[0]} failed under {runtime}:\n{tail}")
+    return seconds, peak_kib / 1024, output
+
+
+def _high_water_kib(pid: int) -> int:
+    """Returns a process's peak resident memory so far in KiB; 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def features_per_second(photos, shared_base) -> tuple[float, np.ndarray]:
+    """Embeds photos from their JPEG files (no cache) with the runtime in force."""
+    started = time.perf_counter()
+    features = embeddings.embed_photos(photos, shared_base, cache=None)
+    return len(photos) / (time.perf_counter() - started), features
+
+
+def prediction_ms(trained, paths) -> float:
+    """Returns the median milliseconds of one photo's prediction (decoding included)."""
+    prediction.predict(trained, paths[:1])
+    latencies = []
+    for path in paths:
+        started = time.perf_counter()
+        prediction.predict(trained, [path])
+        latencies.append((time.perf_counter() - started) * 1000)
+    return statistics.median(latencies)
+
+
+def measure(arguments, runtime: str, sets: dict, folder: pathlib.Path, shared_base) -> dict:
+    """Takes every figure under one runtime."""
+    os.environ[runtimes.RUNTIME_VARIABLE] = runtime
+    figures: dict = {}
+    figures["features_per_second"], figures["features"] = features_per_second(
+        sets["features"].photos, shared_base
+    )
+    settings = training.TrainingSettings(image_size=arguments.image_size)
+    with tempfile.TemporaryDirectory() as cache_dir:
+        started = time.perf_counter()
+        trained = training.train(sets["hundred"], settings, cache_dir=cache_dir)
+        figures["hundred_seconds"] = time.perf_counter() - started
+    paths = [photo.path for photo in sets["features"].photos[: arguments.predictions]]
+    figures["predict_ms"] = prediction_ms(trained, paths)
+    project = folder / f"project-{runtime}.zip"
+    projects.save_project(trained, project)
+    figures["cli_predict_seconds"] = [
+        run_process(["predict", str(project), str(paths[0]), "--quiet"], runtime)[0]
+        for _ in range(arguments.cli_runs)
+    ]
+    with tempfile.TemporaryDirectory() as cache_dir:
+        seconds, memory, _ = run_process(
+            [
+                "train",
+                str(folder / "photos"),
+                "--out",
+                str(folder / f"trained-{runtime}.zip"),
+                "--image-size",
+                str(arguments.image_size),
+                "--cache-dir",
+                cache_dir,
+                "--quiet",
+            ],
+            runtime,
+        )
+    figures["train_photos_per_second"] = len(sets["train"].photos) / seconds
+    figures["train_seconds"], figures["train_peak_mib"] = seconds, memory
+    return figures
+
+
+def print_table(results: dict, sets: dict) -> None:
+    """Prints the figures of both runtimes side by side."""
+    rows = [
+        (
+            f"features, JPEG -> features ({len(sets['features'].photos)} photos)",
+            "features_per_second",
+            "{:.0f} photos/s",
+        ),
+        ("predict one photo, in-process (median)", "predict_ms", "{:.1f} ms"),
+        ("python -m tlcore predict, whole process", "cli_predict_seconds", "{:.2f} s"),
+        (
+            f"python -m tlcore train, {len(sets['train'].photos)} photos, empty cache",
+            "train_photos_per_second",
+            "{:.0f} photos/s",
+        ),
+        ("  its time, whole process", "train_seconds", "{:.1f} s"),
+        ("  its peak memory", "train_peak_mib", "{:,.0f} MiB"),
+        (
+            f"{len(sets['hundred'].photos)} photos to a trained model, in-process",
+            "hundred_seconds",
+            "{:.2f} s",
+        ),
+    ]
+    print(f"\n{'':58} {'Keras':>16} {'ONNX Runtime':>16}")
+    for label, key, form in rows:
+        cells = []
+        for runtime in runtimes.RUNTIMES:
+            value = results[runtime][key]
+            cells.append(
+                " / ".join(form.format(v) for v in value)
+                if isinstance(value, list)
+                else form.format(value)
+            )
+        print(f"{label:58} {cells[0]:>16} {cells[1]:>16}")
+    difference = results["features_max_difference"]
+    print(f"largest difference between the two runtimes' features: {difference:.1e}")
+
+
+def compare_runtimes(arguments) -> dict:
+    """Measures both runtimes and prints the table; returns the figures."""
+    print(f"Runtimes, before: {load_average()}", flush=True)
+    train_set = datasets.load_dataset(pathlib.Path(arguments.data) / "train")
+    sets = {
+        "features": spread(train_set, 32, max(1, arguments.feature_photos // 32)),
+        "train": spread(train_set, 40, max(1, arguments.train_photos // 40)),
+        "hundred": spread(train_set, 5, 20),
+    }
+    shared_base = model.get_base(image_size=arguments.image_size)
+    # The base's ONNX form is made (or found) and checked before anything is timed.
+    os.environ.pop(runtimes.RUNTIME_VARIABLE, None)
+    embeddings.embed_photos(train_set.photos[-32:], shared_base, cache=None)
+    features = onnx_base.onnx_features(shared_base)
+    print(f"ONNX Runtime's base: {'usable' if features else 'not usable: Keras only'}")
+    results = {}
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = pathlib.Path(temporary)
+        copy_to_folder(sets["train"], folder / "photos")
+        for runtime in runtimes.RUNTIMES:
+            results[runtime] = measure(arguments, runtime, sets, folder, shared_base)
+            print(f"  {runtime}: measured ({load_average()})", flush=True)
+        shutil.rmtree(folder / "photos")
+    os.environ.pop(runtimes.RUNTIME_VARIABLE, None)
+    keras_features, onnx_features = (results[name].pop("features") for name in runtimes.RUNTIMES)
+    results["features_max_difference"] = float(np.abs(keras_features - onnx_features).max())
+    print_table(results, sets)
+    print(f"Runtimes, after: {load_average()}")
+    return results
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds this comparison's options to `python -m tlcore.bench`'s."""
+    parser.add_argument(
+        "--feature-photos", type=int, default=256, help="photos embedded from JPEG (runtimes)"
+    )
+    parser.add_argument(
+        "--train-photos", type=int, default=600, help="photos of the whole-process training"
+    )
+    parser.add_argument("--cli-runs", type=int, default=2, help="whole-process predicts a runtime")
