@@ -157,21 +157,37 @@ def session_viewer(key: str, trained) -> live_frames.LiveViewer:
 
 
 def start_camera(key: str, viewer: live_frames.LiveViewer, draw_answers: bool):
-    """Shows the camera's video box with its Start button; returns streamlit-webrtc's context."""
+    """Shows the camera's video box with its Start button.
+
+    Returns:
+        streamlit-webrtc's context, or None where no browser session can hold a camera.
+    """
     servers_problem = ice_servers()[1]
     if servers_problem:
         st.warning(servers_problem, icon=":material/warning:")
     feed = CameraFeed(viewer, draw_answers)
-    return webrtc_streamer(
-        key=key,
-        mode=WebRtcMode.SENDRECV,
-        rtc_configuration=rtc_configuration(),
-        media_stream_constraints=CAMERA_CONSTRAINTS,
-        video_frame_callback=feed.on_frame,
-        on_video_ended=feed.on_ended,
-        async_processing=True,
-        translations=BUTTON_WORDS,
-    )
+    try:
+        return webrtc_streamer(
+            key=key,
+            mode=WebRtcMode.SENDRECV,
+            rtc_configuration=rtc_configuration(),
+            media_stream_constraints=CAMERA_CONSTRAINTS,
+            video_frame_callback=feed.on_frame,
+            on_video_ended=feed.on_ended,
+            async_processing=True,
+            translations=BUTTON_WORDS,
+        )
+    except AttributeError:
+        # streamlit-webrtc looks up the browser's session in Streamlit's server; a run with no
+        # server behind it (Streamlit's own script tests) has none, and the rest of the page
+        # must still work there.
+        st.info("The live camera works when the app is opened in a browser.")
+        return None
+
+
+def is_playing(context) -> bool:
+    """Whether the camera of `start_camera`'s context is on (False when there is none)."""
+    return context is not None and bool(context.state.playing)
 
 
 def camera_message(playing: bool, viewer: live_frames.LiveViewer) -> tuple[str, str] | None:
@@ -218,7 +234,7 @@ def show_headline(answer) -> None:
 def show_live_answer(viewer: live_frames.LiveViewer) -> None:
     """Redraws the answer a few times a second while the camera is on."""
     context = st.session_state.get(PREDICT_CAMERA_KEY)
-    show_answer(viewer, playing=bool(context is not None and context.state.playing))
+    show_answer(viewer, playing=is_playing(context))
 
 
 def show_answer(viewer: live_frames.LiveViewer, playing: bool) -> None:
@@ -285,7 +301,7 @@ def show_live_camera(trained) -> tuple[str, bytes] | None:
                 )
     with answer_column:
         # Only a camera that is on needs redrawing: a page with it off costs nothing.
-        if context.state.playing:
+        if is_playing(context):
             show_live_answer(viewer)
         else:
             show_answer(viewer, playing=False)

@@ -58,7 +58,7 @@ def show_recorder(project) -> None:
         with camera_column:
             viewer = live.session_viewer(RECORD_CAMERA_KEY, None)
             context = live.start_camera(RECORD_CAMERA_KEY, viewer, draw_answers=False)
-        playing = bool(context.state.playing)
+        playing = live.is_playing(context)
         with controls_column:
             class_name = st.selectbox("Into the class", project.class_names, key=CLASS_KEY)
             count_column, seconds_column = st.columns(2)

@@ -126,6 +126,10 @@ class OnnxModel:
     # The frozen base's extractor is used through the same name as `model.SharedBase`'s.
     embed_batch = predict_on_batch
 
+    def __call__(self, pixels, training: bool = False) -> np.ndarray:
+        """Runs the model on one batch, as a Keras model is called (`training` is ignored)."""
+        return self.predict_on_batch(pixels)
+
 
 def _tensor_info(node) -> TensorInfo:
     shape = tuple(size if isinstance(size, int) else None for size in node.shape)
