@@ -43,7 +43,12 @@ def test_the_confusion_matrix_has_a_clickable_square_over_each_cell():
         ("Milk", "Apple"),
         ("Milk", "Milk"),
     ]
-    assert list(squares.text) == ["3 photos", "1 photo", "0 photos", "4 photos"]
+    assert list(squares.text) == [
+        "3 of 4 photos (75%, likely 30%–95%)",
+        "1 of 4 photos (25%, likely 5%–70%)",
+        "0 of 4 photos (0%, likely 0%–49%)",
+        "4 of 4 photos (100%, likely 51%–100%)",
+    ]
     assert figure.layout.clickmode == "event+select"
     click = {"selection": {"points": [{"x": "Milk", "y": "Apple", "curve_number": 2}]}}
     assert charts.selected_cell(click) == ("Apple", "Milk")

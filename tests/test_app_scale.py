@@ -16,6 +16,7 @@ from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tlapp import confusion
 from tlcore import datamap, evaluation, quality, workspace
 
 OWNER = "owner-token-for-scale-tests"
@@ -203,19 +204,25 @@ def test_evaluate_with_200_classes_keeps_its_charts_and_galleries_small(in_works
     assert len(evaluated.misclassified) > 2 * PHOTOS_PER_GALLERY_PAGE
     app = open_page(in_workspace.project, "pages/3_Evaluate.py")
     assert not app.exception
-    accuracy_chart, matrix_chart = (
+    accuracy_chart, pairs_chart, whole_matrix, matrix_chart = (
         json.loads(chart.proto.spec) for chart in app.get("plotly_chart")
     )
     bars = accuracy_chart["data"][0]
     assert len(bars["y"]) == 25 and "of 200" in accuracy_chart["layout"]["title"]["text"]
     worst = sorted(evaluated.per_class, key=lambda metrics: metrics.recall)[0]
     assert bars["y"][0] == worst.class_name
-    # The matrix: no numbers in its 40,000 squares, and a clickable square only where photos are.
+    # The mistakes made most often come first, one bar a pair of classes.
+    assert 0 < len(pairs_chart["data"][0]["y"]) <= confusion.PAIRS_SHOWN
+    # The whole matrix, to zoom into: no numbers in its 40,000 squares, every class named.
+    assert not whole_matrix["data"][0].get("texttemplate")
+    assert whole_matrix["layout"]["height"] > 1000
+    # The clickable matrix holds the classes most often confused, a square only where photos are.
+    indices = confusion.most_confused_classes(evaluated.confusion_matrix)
+    names, counts = confusion.sub_matrix(evaluated.class_names, evaluated.confusion_matrix, indices)
     squares = matrix_chart["data"][2]
-    filled = sum(1 for row in evaluated.confusion_matrix for count in row if count)
-    assert len(squares["x"]) == filled < CLASS_COUNT * 3
-    assert not matrix_chart["data"][0].get("texttemplate")
-    assert matrix_chart["layout"]["height"] > 1000
+    filled = sum(1 for row in counts for count in row if count)
+    assert len(names) == len(indices) <= confusion.CLASSES_SHOWN
+    assert len(squares["x"]) == filled
     # Every class's figures, worst first, in a table that scrolls.
     table = app.dataframe[0].value
     assert len(table) == CLASS_COUNT and table["Class"].iloc[0] == worst.class_name

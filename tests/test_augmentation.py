@@ -216,7 +216,7 @@ def test_training_settings_keep_augmentation_and_old_files_load_without_it():
 
 @pytest.mark.slow
 def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_training, tmp_path):
-    from tlcore import datasets, evaluation, training
+    from tlcore import datasets, embeddings, evaluation, headline, model, splitting, training
 
     dataset = small_training.dataset
     settings = dataclasses.replace(
@@ -229,27 +229,48 @@ def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_
     reports = []
     trained = training.train(dataset, settings, on_progress=reports.append, cache_dir=tmp_path)
     photo_count = len(dataset.photos)
-    validation_count = trained.evaluation.photo_count
-    training_count = photo_count - validation_count
+    # Two heads learn: the model's, from the training photos, and the headline's, from every
+    # photo but the least alike. Each learns from views; the photos that check them (the
+    # validation photos and the least alike) get test-time views instead.
+    labels = np.array([dataset.class_names.index(photo.class_name) for photo in dataset.photos])
+    features = embeddings.embed_photos(
+        dataset.photos,
+        model.get_base(settings.backbone, settings.image_size),
+        embeddings.EmbeddingCache(tmp_path),
+    )
+    groups = splitting.near_copy_groups(features, labels)
+    training_rows, validation_rows = splitting.grouped_split(
+        labels, groups, settings.validation_split, settings.seed, dataset.class_names
+    )
+    counts = splitting.validation_counts(labels, settings.validation_split, dataset.class_names)
+    least_alike = headline.least_alike_rows(features, labels, groups, counts)
+    learning_count = len(
+        np.union1d(training_rows, np.setdiff1d(np.arange(photo_count), least_alike))
+    )
+    checked_count = len(np.union1d(validation_rows, least_alike))
+    assert checked_count >= trained.evaluation.photo_count
     embedding = [report for report in reports if report.phase == "embedding"]
     test_time_views = augmentation.TEST_TIME_VIEW_COUNT
     assert embedding[-1].total == (
-        photo_count + 2 * training_count + test_time_views * validation_count
+        photo_count + 2 * learning_count + test_time_views * checked_count
     )
     training_key = settings.augmentation.cache_key()
     test_time_key = augmentation.test_time_settings(settings.augmentation).cache_key()
     assert training_key != test_time_key
-    # Views are made of the training photos only; validation photos get test-time views.
-    assert len(list(tmp_path.rglob(f"*-{training_key}-view1.npy"))) == training_count
+    # Views are made of the photos learned from only; the checking photos get test-time views.
+    assert len(list(tmp_path.rglob(f"*-{training_key}-view1.npy"))) == learning_count
     last_view = f"*-{test_time_key}-view{test_time_views - 1}.npy"
-    assert len(list(tmp_path.rglob(last_view))) == validation_count
+    assert len(list(tmp_path.rglob(last_view))) == checked_count
 
     again = []
     training.train(dataset, settings, on_progress=again.append, cache_dir=tmp_path)
     # Everything came from the cache: the photos were all done at once, then their views.
+    # Until the split is known every photo's views are counted, an upper bound; then the
+    # total is exact.
     total = embedding[-1].total
+    upper_bound = photo_count * (1 + 2 + test_time_views)
     assert [(report.done, report.total) for report in again if report.phase == "embedding"] == [
-        (photo_count, total),
+        (photo_count, upper_bound),
         (total, total),
     ]
     # Two heads, one after the other, averaged into one: the bar goes over both.

@@ -92,7 +92,14 @@ def test_augmentation_acts_only_while_learning(small_training):
 def test_fine_tuning_reports_progress_after_the_head(fine_tuned):
     trained, reports, _ = fine_tuned
     phases = list(dict.fromkeys(report.phase for report in reports))
-    assert phases == ["loading", "embedding", "training", "fine-tuning", "finished"]
+    assert phases == [
+        "loading",
+        "embedding",
+        "training",
+        "measuring",
+        "fine-tuning",
+        "finished",
+    ]
     assert all(report.fine_tuning for report in reports)
     fractions = [report.fraction for report in reports]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
