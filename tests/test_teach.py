@@ -225,6 +225,20 @@ def test_the_correction_loop_on_the_predict_page(project, monkeypatch):
 
 
 @pytest.mark.slow
+def choose_option(page, selectbox: str, option: str, tries: int = 4) -> None:
+    """Chooses an option of a selectbox; a page redrawn meanwhile (the live camera's box
+    settling in above) closes an open list, so it is opened again."""
+    for attempt in range(tries):
+        page.locator(selectbox).scroll_into_view_if_needed()
+        page.locator(selectbox).click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=10_000)
+            return
+        except Exception:  # noqa: BLE001 - Playwright's timeout; the last one is raised.
+            if attempt == tries - 1:
+                raise
+
+
 @pytest.mark.browser
 def test_the_correction_loop_in_a_real_browser(project, tmp_path):
     if not CHROMIUM.exists():
@@ -245,8 +259,7 @@ def test_the_correction_loop_in_a_real_browser(project, tmp_path):
             page.get_by_text("Teach it", exact=True).first.wait_for()
             settle(page)
             screenshot(page, "teach-before")
-            page.locator(".st-key-teach_class").click()
-            page.get_by_role("option", name=TAUGHT_CLASS).click()
+            choose_option(page, ".st-key-teach_class", TAUGHT_CLASS)
             started = time.perf_counter()
             page.locator(".st-key-teach_button button").click()
             page.get_by_text(f"Now: This looks like {TAUGHT_CLASS}").wait_for()
