@@ -374,16 +374,9 @@ def start_camera(page) -> None:
 
 
 def open_recorder(page) -> None:
-    """Opens Collect's recorder, again if a rerun of the page closed it at once."""
-    video_box = page.locator(WEBRTC_FRAME).first
-    for _ in range(3):
-        page.get_by_text("Record photos from the live camera").click()
-        try:
-            video_box.wait_for(state="visible", timeout=10_000)
-            return
-        except Exception:
-            continue
-    raise AssertionError("The recorder's camera box never showed.")
+    """Turns on Collect's recorder and waits for its camera box."""
+    page.get_by_text("Record photos from the live camera").click()
+    page.locator(WEBRTC_FRAME).first.wait_for(state="visible", timeout=60_000)
 
 
 def stop_camera_tracks(page) -> None:

@@ -47,8 +47,12 @@ def show_recorder(project) -> None:
     Args:
         project: The open `workspace.Project`, with at least one class.
     """
-    with st.expander(
-        "Record photos from the live camera", icon=":material/videocam:", key="live_record"
+    # A toggle, not an expander: an expander's content runs while closed, and the camera's
+    # component, mounted on every visit to Collect, reruns the page as it settles in.
+    if st.toggle(
+        "Record photos from the live camera",
+        key="live_record",
+        help="Takes photos from your camera at even intervals into a class.",
     ):
         st.caption(
             "Start the camera, hold the product in front of it and turn it, nearer and further "
