@@ -233,7 +233,12 @@ mislabelled_metric.metric(
     border=True,
     help="Photos that may be in the wrong class: see the tab of that name.",
 )
-duplicates_metric.metric("Pairs nearly the same", len(report.near_duplicates), border=True)
+duplicates_metric.metric(
+    "Near-copies",
+    len(report.near_duplicates),
+    border=True,
+    help='Pairs of photos that are nearly the same: see the tab "Nearly the same".',
+)
 outliers_metric.metric("Unlike their class", len(report.outliers), border=True)
 
 # The labels carry no counts, so the tab shown stays the same while photos are fixed.
