@@ -11,11 +11,7 @@ never a wrong answer.
 
 import dataclasses
 
-from tlcore import augmentation, errors, projects, runtimes
-
-# The same rule as `training.FALLBACK_UNKNOWN_THRESHOLD`, for files saved before the
-# threshold was measured; this module must not import training (and with it TensorFlow).
-FALLBACK_UNKNOWN_THRESHOLD = 0.5
+from tlcore import augmentation, errors, prediction, projects, runtimes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,9 +71,7 @@ class PredictionModel:
     @property
     def sure_threshold(self) -> float:
         """The confidence from which an answer counts as sure."""
-        if self.unknown_threshold is None:
-            return FALLBACK_UNKNOWN_THRESHOLD
-        return float(self.unknown_threshold)
+        return prediction.sure_threshold(self.unknown_threshold)
 
     @property
     def input_size(self) -> int:

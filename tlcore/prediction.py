@@ -18,6 +18,22 @@ from tlcore import augmentation, datasets, errors, images, runtimes
 
 Source = bytes | str | os.PathLike
 
+# The confidence from which an answer counts as sure for models saved before the threshold
+# was measured (`training.unknown_threshold` measures it now).
+FALLBACK_UNKNOWN_THRESHOLD = 0.5
+
+
+def sure_threshold(unknown_threshold: float | None) -> float:
+    """Returns the confidence from which a model's answer counts as sure.
+
+    Args:
+        unknown_threshold: The model's measured threshold; None for models saved before it.
+    """
+    if unknown_threshold is None:
+        return FALLBACK_UNKNOWN_THRESHOLD
+    return float(unknown_threshold)
+
+
 # Up to this many pictures (a photo and its 8 test-time views) go through the model in one
 # direct call rather than through Keras' compiled predict step.
 DIRECT_CALL_PICTURES = 9

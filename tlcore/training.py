@@ -32,6 +32,7 @@ from tlcore import (
     headline,
     model,
     onnx_base,
+    prediction,
     runtimes,
     splitting,
     time_left,
@@ -54,7 +55,7 @@ _PHASE_ORDER = ("embedding", "training", "measuring", "fine-tuning")
 SURE_SHARE_OF_CORRECT = 0.95
 
 # The rule for models saved before the threshold was measured (see `TrainedModel`).
-FALLBACK_UNKNOWN_THRESHOLD = 0.5
+FALLBACK_UNKNOWN_THRESHOLD = prediction.FALLBACK_UNKNOWN_THRESHOLD
 
 
 @dataclasses.dataclass
@@ -322,9 +323,7 @@ class TrainedModel:
     @property
     def sure_threshold(self) -> float:
         """The confidence from which an answer counts as sure."""
-        if self.unknown_threshold is None:
-            return FALLBACK_UNKNOWN_THRESHOLD
-        return float(self.unknown_threshold)
+        return prediction.sure_threshold(self.unknown_threshold)
 
     @property
     def image_size(self) -> int:
