@@ -78,7 +78,7 @@ def trained_project(space, classes: dict[str, list[tuple[str, bytes]]], image_si
     """Makes a project of real photos and trains it for real, as the Train page would.
 
     Args:
-        space: A `workspace.Workspace`.
+        space: A `store.Workspace`.
         classes: The photos of each class.
         image_size: The model's image size.
 

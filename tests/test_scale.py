@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from tlcore import bench_scale, datasets, images, scale_photos, time_left, training, workspace
+from tlcore import bench_scale, datasets, images, scale_photos, store, time_left, training
 
 
 class FakeClock:
@@ -100,8 +100,8 @@ def test_a_folder_added_to_a_project_keeps_the_upload_limit_in_class_order(
     first_class = dataset.photos_of(dataset.class_names[0])
     # Room for the first class's photos and a part of the second's.
     room = sum(photo.path.stat().st_size for photo in first_class) + 1
-    limits = workspace.Limits(max_upload_bytes=room + 40_000)
-    project = workspace.Workspace(tmp_path / "space", limits).create_project("Big", "owner-1")
+    limits = store.Limits(max_upload_bytes=room + 40_000)
+    project = store.Workspace(tmp_path / "space", limits).create_project("Big", "owner-1")
     result = project.add_dataset(dataset)
     counts = project.photo_counts()
     assert counts[dataset.class_names[0]] == len(first_class)
@@ -155,5 +155,5 @@ def test_the_scale_benchmark_runs_end_to_end_on_a_small_scale(
     for step in ("embedding", "head trained and validated", "model saved", "data checked"):
         assert f"{step}:" in printed
     assert "peak memory:" in printed
-    project = workspace.Workspace(tmp_path / "space").list_projects("bench")[0]
+    project = store.Workspace(tmp_path / "space").list_projects("bench")[0]
     assert project.has_trained_model

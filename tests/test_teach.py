@@ -30,25 +30,16 @@ from server_fixtures import (
 )
 from streamlit.testing.v1 import AppTest
 
-from tlcore import (
-    embeddings,
-    errors,
-    images,
-    model,
-    names,
-    teaching,
-    training,
-    workspace,
-)
+from tlcore import embeddings, errors, images, model, names, store, teaching, training
 
 OWNER = "owner-token-for-teaching-tests"
 PHOTOS_PER_CLASS = 8
 TAUGHT_CLASS = APP_CLASSES[1]
 
 
-def make_project(folder: pathlib.Path, trained: bool = True) -> workspace.Project:
+def make_project(folder: pathlib.Path, trained: bool = True) -> store.Project:
     """A project of the three app classes, 8 real photos each, trained at 96 px when asked."""
-    project = workspace.Workspace(folder).create_project("Groceries", OWNER)
+    project = store.Workspace(folder).create_project("Groceries", OWNER)
     for class_name in APP_CLASSES:
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, PHOTOS_PER_CLASS))
@@ -71,12 +62,12 @@ def trained_folder(tmp_path_factory, engine_environment) -> pathlib.Path:
 
 
 @pytest.fixture
-def project(trained_folder, tmp_path) -> workspace.Project:
+def project(trained_folder, tmp_path) -> store.Project:
     """A fresh copy of the trained project, so each test changes its own."""
     copy = tmp_path / "workspace"
     shutil.copytree(trained_folder, copy)
-    space = workspace.Workspace(copy)
-    (only,) = [item for item in copy.iterdir() if workspace.is_project_id(item.name)]
+    space = store.Workspace(copy)
+    (only,) = [item for item in copy.iterdir() if store.is_project_id(item.name)]
     return space.open_project(only.name)
 
 
@@ -135,7 +126,7 @@ def test_a_new_class_keeps_its_photo_and_says_it_needs_another(project):
 
 
 def test_bad_corrections_give_messages_and_change_nothing(app_workspace):
-    project = workspace.Workspace(app_workspace).create_project("Groceries", OWNER)
+    project = store.Workspace(app_workspace).create_project("Groceries", OWNER)
     project.add_class("Apple")
     photo = tiny_photo((200, 30, 30))
     project.add_photos("Apple", [("apple.jpg", photo)])
@@ -143,7 +134,7 @@ def test_bad_corrections_give_messages_and_change_nothing(app_workspace):
         teaching.store_photo(project, "Pear", "notes.jpg", b"not a photo", new_class=True)
     with pytest.raises(errors.ClassNameError):
         teaching.store_photo(project, "   ", "pear.jpg", tiny_photo((0, 200, 0)), new_class=True)
-    with pytest.raises(workspace.WorkspaceError, match="in the class 'Apple'"):
+    with pytest.raises(store.WorkspaceError, match="in the class 'Apple'"):
         teaching.store_photo(project, "Pear", "again.jpg", photo, new_class=True)
     with pytest.raises(errors.ClassNameError):
         teaching.store_photo(project, "Plum", "plum.jpg", tiny_photo((90, 0, 90)))
@@ -155,7 +146,7 @@ def test_bad_corrections_give_messages_and_change_nothing(app_workspace):
 def test_photos_are_embedded_as_they_arrive(app_workspace, engine_environment):
     from tlapp import arrivals
 
-    project = workspace.Workspace(app_workspace).create_project("Arrivals", OWNER)
+    project = store.Workspace(app_workspace).create_project("Arrivals", OWNER)
     project.add_class(APP_CLASSES[0])
     photos = grocery_photos(APP_CLASSES[0], 6)
     project.add_photos(APP_CLASSES[0], photos)
@@ -173,7 +164,7 @@ def test_photos_are_embedded_as_they_arrive(app_workspace, engine_environment):
     assert arrivals.arrival_of(project.id).total == 0
 
 
-def open_predict(project: workspace.Project) -> AppTest:
+def open_predict(project: store.Project) -> AppTest:
     app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
     app.query_params.update({"owner": project.owner, "project": project.id})
     app.run()

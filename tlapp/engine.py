@@ -97,7 +97,7 @@ def trained_model_of(project):
     """Returns the trained model of a project, or None if it was never trained.
 
     Args:
-        project: A `tlcore.workspace.Project`.
+        project: A `tlcore.store.Project`.
 
     Returns:
         The `tlcore.training.TrainedModel`, or None.
@@ -131,7 +131,7 @@ def remember_saved_model(project, trained) -> None:
     Once the file changes again (another training), the file is loaded as usual.
 
     Args:
-        project: The `tlcore.workspace.Project` whose model file was just written.
+        project: The `tlcore.store.Project` whose model file was just written.
         trained: The `tlcore.training.TrainedModel` that was saved there.
     """
     path = project.model_path

@@ -33,8 +33,8 @@ from tlcore import (  # noqa: E402
     onnx_base,
     quality,
     scale_photos,
+    store,
     training,
-    workspace,
 )
 
 
@@ -118,7 +118,7 @@ def run(arguments, scratch: pathlib.Path) -> int:
     )
     report(f"photos made in {photos_folder}", time.perf_counter() - started)
 
-    space = workspace.Workspace(arguments.workspace or scratch / "workspace")
+    space = store.Workspace(arguments.workspace or scratch / "workspace")
     project = space.create_project(space.unique_name("Scale benchmark"), owner="bench")
     zips = pack_zips(photos_folder, scratch, space.limits.max_upload_bytes)
     started = time.perf_counter()

@@ -39,6 +39,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tlcore import errors, images, onnx_base, runtimes
+from tlcore.store import files
 
 Source = bytes | str | os.PathLike
 
@@ -279,9 +280,7 @@ def export_tflite(
         ExportError: If the conversion fails, int8 has no photos, or the check fails.
     """
     model_bytes, check = tflite_export_bytes(trained, quantize, photos)
-    from tlcore import projects
-
-    projects.write_atomically(path, model_bytes)
+    files.write_atomically(path, model_bytes, what="the exported model")
     return check
 
 

@@ -24,6 +24,7 @@ import zipfile
 
 import tlcore
 from tlcore import errors, evaluation, headline, runtimes
+from tlcore.store import files
 
 if typing.TYPE_CHECKING:
     import keras
@@ -36,34 +37,6 @@ MODEL_ENTRY = "model.keras"
 METADATA_ENTRY = "project.json"
 ONNX_ENTRY = "model.onnx"
 MAX_MODEL_BYTES = 512 * 1024 * 1024
-
-
-def write_atomically(path: str | os.PathLike, data: bytes) -> pathlib.Path:
-    """Writes bytes to a file through a temporary file and a rename.
-
-    A crash, a full disk or a killed process leaves either the old file or the new one, never
-    half of one.
-
-    Args:
-        path: The file to write.
-        data: Its new content.
-
-    Returns:
-        The path written.
-    """
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        pathlib.Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def keras_model_bytes(trained: training.TrainedModel) -> bytes:
@@ -121,7 +94,7 @@ def save_project(trained: training.TrainedModel, path: str | os.PathLike) -> pat
     Returns:
         The path written.
     """
-    return write_atomically(path, project_bytes(trained))
+    return files.write_atomically(path, project_bytes(trained), what="the project file")
 
 
 def export_keras_model(trained: training.TrainedModel, path: str | os.PathLike) -> pathlib.Path:
@@ -134,7 +107,7 @@ def export_keras_model(trained: training.TrainedModel, path: str | os.PathLike) 
     Returns:
         The path written.
     """
-    return write_atomically(path, keras_model_bytes(trained))
+    return files.write_atomically(path, keras_model_bytes(trained), what="the model")
 
 
 def _not_a_project(detail: str) -> errors.ProjectFileError:

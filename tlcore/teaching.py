@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tlcore import device, images, model, prediction, training, workspace
+from tlcore import device, images, model, prediction, store, training
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +52,7 @@ class TeachResult:
     dropped_fine_tuning: bool
 
 
-def last_settings(project: workspace.Project) -> training.TrainingSettings:
+def last_settings(project: store.Project) -> training.TrainingSettings:
     """Returns the settings of the project's last training, or the defaults if it had none."""
     record = project.training_record()
     if record is None or not record.settings:
@@ -64,7 +64,7 @@ def last_settings(project: workspace.Project) -> training.TrainingSettings:
         return training.TrainingSettings()
 
 
-def warm_up(project: workspace.Project, weights_dir=None) -> None:
+def warm_up(project: store.Project, weights_dir=None) -> None:
     """Loads the pretrained network a quick retrain of the project uses, and runs it once.
 
     The first correction in a server process would otherwise wait for both: on a 2-core CPU,
@@ -86,7 +86,7 @@ def warm_up(project: workspace.Project, weights_dir=None) -> None:
 
 
 def store_photo(
-    project: workspace.Project,
+    project: store.Project,
     class_name: str,
     file_name: str,
     data: bytes,
@@ -116,7 +116,7 @@ def store_photo(
     images.load_image(data, file_name=file_name)
     known = project.find_photo(images.content_hash(data))
     if known is not None:
-        raise workspace.WorkspaceError(
+        raise store.WorkspaceError(
             f"This photo is in the project already, in the class '{known.class_name}' (as "
             f"'{known.file_name}'). To move it, use Check your data; to teach with another "
             "photo, take or choose a new one."
@@ -129,14 +129,14 @@ def store_photo(
     if not result.added:
         problems = [item.reason for item in result.skipped + result.left_out]
         problems += [f"it is in the project already ({item})" for item in result.duplicates]
-        raise workspace.WorkspaceError(
+        raise store.WorkspaceError(
             f"The photo was not kept: {'; '.join(str(problem) for problem in problems)}."
         )
     return StoredCorrection(class_name=class_name, created_class=created, file_name=file_name)
 
 
 def retrain(
-    project: workspace.Project,
+    project: store.Project,
     file_name: str,
     data: bytes,
     on_progress: Callable[[training.Progress], None] | None = None,
