@@ -18,7 +18,7 @@ from app_fixtures import (  # noqa: F401
 )
 from streamlit.testing.v1 import AppTest
 
-from tlcore import store
+from tlcore import store, training_types
 
 OWNER = "owner-token-for-training-tests"
 
@@ -102,14 +102,13 @@ def test_the_model_learned_far_better_than_chance(in_workspace):
 
 def test_a_second_training_of_the_same_project_is_refused_while_one_runs(in_workspace):
     from tlapp import jobs
-    from tlcore import training
 
     job = jobs.start_training(
-        in_workspace.project, training.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
+        in_workspace.project, training_types.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
     )
     try:
         with pytest.raises(store.WorkspaceError, match="training already"):
-            jobs.start_training(in_workspace.project, training.TrainingSettings())
+            jobs.start_training(in_workspace.project, training_types.TrainingSettings())
     finally:
         assert job.wait(timeout=300)
         jobs.forget_job(in_workspace.project.id)

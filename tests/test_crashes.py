@@ -49,7 +49,7 @@ from server_fixtures import (
 )
 from streamlit.testing.v1 import AppTest
 
-from tlcore import store, training
+from tlcore import store, training_types
 from tlcore.store import locks
 
 CLASSES = ("Banana", "Watermelon")
@@ -640,7 +640,7 @@ def test_a_model_saved_to_a_full_disk_gives_a_message(tight_disk, small_training
         project.add_photos(class_name, grocery_photos(class_name, 3))
     project.save_trained(small_training.trained)
     before = model_snapshot(project.folder)
-    settings = training.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
+    settings = training_types.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
     # No room for the photos' features either: the training goes on without caching them.
     with tight_disk.full(room=0, file_size_limit=4096):
         job = jobs.start_training(project, settings)

@@ -5,7 +5,15 @@ import zipfile
 
 import pytest
 
-from tlcore import bench_scale, datasets, images, scale_photos, store, time_left, training
+from tlcore import (
+    bench_scale,
+    datasets,
+    images,
+    scale_photos,
+    store,
+    time_left,
+    training_types,
+)
 
 
 class FakeClock:
@@ -58,9 +66,9 @@ def test_the_time_left_reads_as_words():
 
 
 def test_the_embedding_progress_names_the_time_left():
-    progress = training.Progress(phase="embedding", done=1200, total=20000, seconds_left=250)
+    progress = training_types.Progress(phase="embedding", done=1200, total=20000, seconds_left=250)
     assert progress.message == "Looking at your photos: 1,200 of 20,000 · about 5 minutes left"
-    early = training.Progress(phase="embedding", done=3, total=20)
+    early = training_types.Progress(phase="embedding", done=3, total=20)
     assert early.message == "Looking at your photos: 3 of 20"
 
 

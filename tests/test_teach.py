@@ -30,7 +30,17 @@ from server_fixtures import (
 )
 from streamlit.testing.v1 import AppTest
 
-from tlcore import embeddings, errors, images, model, names, store, teaching, training
+from tlcore import (
+    embeddings,
+    errors,
+    images,
+    model,
+    names,
+    store,
+    teaching,
+    training,
+    training_types,
+)
 
 OWNER = "owner-token-for-teaching-tests"
 PHOTOS_PER_CLASS = 8
@@ -44,7 +54,7 @@ def make_project(folder: pathlib.Path, trained: bool = True) -> store.Project:
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, PHOTOS_PER_CLASS))
     if trained:
-        settings = training.TrainingSettings(epochs=10, image_size=APP_IMAGE_SIZE, seed=0)
+        settings = training_types.TrainingSettings(epochs=10, image_size=APP_IMAGE_SIZE, seed=0)
         project.save_trained(
             training.train(
                 project.to_dataset(), settings, cache_dir=project.workspace.embedding_cache_dir
@@ -80,7 +90,7 @@ def test_a_lent_head_learns_exactly_as_a_new_one():
     generator = np.random.default_rng(0)
     features = generator.normal(size=(60, 32)).astype("float32")
     labels = generator.integers(0, 3, size=60)
-    settings = training.TrainingSettings(epochs=4, seed=3)
+    settings = training_types.TrainingSettings(epochs=4, seed=3)
     data = ((features[:45], labels[:45]), (features[45:], labels[45:]))
     keras.utils.set_random_seed(settings.seed)
     fresh = model.build_head(32, 3, 128, settings.dropout, settings.seed, 0.003)

@@ -82,7 +82,7 @@ def load_trained(model_path: str, modified_ns: int):
             is loaded again.
 
     Returns:
-        The `tlcore.training.TrainedModel`.
+        The `tlcore.training_types.TrainedModel`.
 
     Raises:
         ProjectFileError: If the file cannot be loaded safely.
@@ -100,7 +100,7 @@ def trained_model_of(project):
         project: A `tlcore.store.Project`.
 
     Returns:
-        The `tlcore.training.TrainedModel`, or None.
+        The `tlcore.training_types.TrainedModel`, or None.
 
     Raises:
         ProjectFileError: If the saved model cannot be loaded.
@@ -132,7 +132,7 @@ def remember_saved_model(project, trained) -> None:
 
     Args:
         project: The `tlcore.store.Project` whose model file was just written.
-        trained: The `tlcore.training.TrainedModel` that was saved there.
+        trained: The `tlcore.training_types.TrainedModel` that was saved there.
     """
     path = project.model_path
     with _just_saved_lock:

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 
-from tlcore import datasets, errors, store, training
+from tlcore import datasets, errors, store, training, training_types
 
 _logger = logging.getLogger(__name__)
 
@@ -36,11 +36,11 @@ class TrainingJob:
     """
 
     project_id: str
-    settings: training.TrainingSettings
+    settings: training_types.TrainingSettings
     photo_count: int
     started_at: float = dataclasses.field(default_factory=time.time)
-    progress: training.Progress = dataclasses.field(
-        default_factory=lambda: training.Progress(phase="waiting", queue_position=None)
+    progress: training_types.Progress = dataclasses.field(
+        default_factory=lambda: training_types.Progress(phase="waiting", queue_position=None)
     )
     history: dict[str, list[float]] = dataclasses.field(
         default_factory=lambda: {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
@@ -57,7 +57,7 @@ class TrainingJob:
         """Whether the training is still going (waiting, embedding or learning)."""
         return self.state == "running"
 
-    def snapshot(self) -> tuple[training.Progress, dict[str, list[float]]]:
+    def snapshot(self) -> tuple[training_types.Progress, dict[str, list[float]]]:
         """Returns the latest progress and a copy of the history, consistent with each other."""
         with self._lock:
             return self.progress, {key: list(values) for key, values in self.history.items()}
@@ -73,7 +73,7 @@ class TrainingJob:
         """
         return self._done.wait(timeout)
 
-    def report(self, progress: training.Progress) -> None:
+    def report(self, progress: training_types.Progress) -> None:
         """Takes one progress report from `tlcore.training.train`.
 
         Args:
@@ -124,7 +124,9 @@ def forget_job(project_id: str) -> None:
             del _jobs[project_id]
 
 
-def start_training(project: store.Project, settings: training.TrainingSettings) -> TrainingJob:
+def start_training(
+    project: store.Project, settings: training_types.TrainingSettings
+) -> TrainingJob:
     """Checks the project's photos and the settings, then starts training in the background.
 
     Args:

@@ -15,7 +15,7 @@ import time
 import streamlit as st
 
 from tlapp import arrivals, engine, jobs
-from tlcore import errors, images, prediction, store, teaching, training
+from tlcore import errors, images, prediction, store, teaching, training_types
 
 _logger = logging.getLogger(__name__)
 
@@ -46,8 +46,8 @@ class TeachJob:
     class_name: str
     before: prediction.Prediction
     started_at: float
-    progress: training.Progress = dataclasses.field(
-        default_factory=lambda: training.Progress(phase="waiting")
+    progress: training_types.Progress = dataclasses.field(
+        default_factory=lambda: training_types.Progress(phase="waiting")
     )
     state: str = "running"
     message: str | None = None
@@ -217,7 +217,7 @@ def _start(
 def _run(job: TeachJob, project: store.Project, photo_name: str, photo_bytes: bytes) -> None:
     """The body of a retrain thread: retrain, remember the new model, record how it ended."""
 
-    def report(progress: training.Progress) -> None:
+    def report(progress: training_types.Progress) -> None:
         job.progress = progress
 
     try:

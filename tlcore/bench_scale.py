@@ -35,6 +35,7 @@ from tlcore import (  # noqa: E402
     scale_photos,
     store,
     training,
+    training_types,
 )
 
 
@@ -138,11 +139,11 @@ def run(arguments, scratch: pathlib.Path) -> int:
     dataset = project.to_dataset()
     report("project read back as a dataset", time.perf_counter() - started)
 
-    settings = training.TrainingSettings()
+    settings = training_types.TrainingSettings()
     estimates: dict[int, tuple[float, float]] = {}
     phase_started: dict[str, float] = {}
 
-    def note(progress: training.Progress) -> None:
+    def note(progress: training_types.Progress) -> None:
         now = time.perf_counter()
         phase_started.setdefault(progress.phase, now)
         if progress.phase == "embedding" and progress.total and progress.seconds_left:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tlcore import device, images, model, prediction, store, training
+from tlcore import device, images, model, prediction, store, training, training_types
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,22 +46,22 @@ class TeachResult:
             trains the head only.
     """
 
-    trained: training.TrainedModel
+    trained: training_types.TrainedModel
     answer: prediction.Prediction
     seconds: float
     dropped_fine_tuning: bool
 
 
-def last_settings(project: store.Project) -> training.TrainingSettings:
+def last_settings(project: store.Project) -> training_types.TrainingSettings:
     """Returns the settings of the project's last training, or the defaults if it had none."""
     record = project.training_record()
     if record is None or not record.settings:
-        return training.TrainingSettings()
+        return training_types.TrainingSettings()
     try:
-        return training.TrainingSettings.from_dict(record.settings).validate()
+        return training_types.TrainingSettings.from_dict(record.settings).validate()
     except (TypeError, ValueError):
         # A record written by another version: the defaults train a sound model too.
-        return training.TrainingSettings()
+        return training_types.TrainingSettings()
 
 
 def warm_up(project: store.Project, weights_dir=None) -> None:
@@ -139,7 +139,7 @@ def retrain(
     project: store.Project,
     file_name: str,
     data: bytes,
-    on_progress: Callable[[training.Progress], None] | None = None,
+    on_progress: Callable[[training_types.Progress], None] | None = None,
     weights_dir=None,
 ) -> TeachResult:
     """Trains a new head on every photo of the project and saves it as the project's model.
@@ -152,7 +152,7 @@ def retrain(
         project: The project, with the photo taught already stored (`store_photo`).
         file_name: The photo's name, for its answer.
         data: The photo's bytes, for its answer.
-        on_progress: Called with each `training.Progress`.
+        on_progress: Called with each `training_types.Progress`.
         weights_dir: An explicit folder holding the pretrained weights.
 
     Returns:

@@ -18,7 +18,7 @@ def training_summary(trained) -> dict:
     """Returns what `training.json` holds for a trained model.
 
     Args:
-        trained: The `tlcore.training.TrainedModel`.
+        trained: The `tlcore.training_types.TrainedModel`.
 
     Returns:
         The summary, as plain JSON values.
@@ -42,7 +42,7 @@ def write_model(folder: Path, trained, summary: dict) -> None:
 
     Args:
         folder: The project's folder.
-        trained: The `tlcore.training.TrainedModel`.
+        trained: The `tlcore.training_types.TrainedModel`.
         summary: Its summary, as `training_summary` gives it.
 
     Raises:

@@ -373,7 +373,7 @@ class Project:
         """Saves a trained model as the project's model, replacing the previous one.
 
         Args:
-            trained: The `tlcore.training.TrainedModel` to keep.
+            trained: The `tlcore.training_types.TrainedModel` to keep.
         """
         with locks.lock_for(self.folder):
             if not (self.folder / records.PROJECT_FILE).is_file():
@@ -418,7 +418,7 @@ class Project:
         """Loads the project's trained model.
 
         Returns:
-            The `tlcore.training.TrainedModel`, or None if the project was never trained.
+            The `tlcore.training_types.TrainedModel`, or None if the project was never trained.
 
         Raises:
             ProjectFileError: If the saved model cannot be read.
