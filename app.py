@@ -6,7 +6,7 @@ Run with `streamlit run app.py`. The other steps are the pages in `pages/`.
 import streamlit as st
 
 from tlapp import figures, state
-from tlcore import workspace
+from tlcore import store
 
 space, owner, project = state.start_page("Home")
 
@@ -39,7 +39,7 @@ if project is not None:
     )
 
 
-def open_and_go(chosen: workspace.Project) -> None:
+def open_and_go(chosen: store.Project) -> None:
     """Opens a project and moves on to the step where it left off."""
     state.open_project(chosen)
     if chosen.has_trained_model:

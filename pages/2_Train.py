@@ -3,7 +3,7 @@
 import streamlit as st
 
 from tlapp import charts, engine, figures, health_panel, history_panel, messages, state
-from tlcore import backbones, datasets, device, errors
+from tlcore import backbones, datasets, device, errors, training_types
 
 space, owner, project = state.start_page("Train")
 project = state.require_project(project)
@@ -18,7 +18,7 @@ state.page_title(
 # a spinner meanwhile instead of staying blank.
 engine.load_engine()
 from tlapp import jobs  # noqa: E402
-from tlcore import augmentation, training  # noqa: E402
+from tlcore import augmentation  # noqa: E402
 
 # How many augmented views of the chosen photo the preview shows.
 PREVIEW_VIEWS = 8
@@ -152,7 +152,7 @@ def show_others_training() -> None:
 if device.training_queue.is_busy():
     show_others_training()
 
-defaults = training.TrainingSettings()
+defaults = training_types.TrainingSettings()
 backbone = backbones.get_backbone(defaults.backbone)
 with st.expander(
     "Advanced settings (optional: the defaults work well)",
@@ -334,7 +334,7 @@ with st.expander(
         )
     )
 
-settings = training.TrainingSettings(
+settings = training_types.TrainingSettings(
     epochs=int(epochs),
     batch_size=int(batch_size),
     learning_rate=float(learning_rate),

@@ -87,10 +87,10 @@ class SmallTraining:
 @pytest.fixture(scope="session")
 def small_training(small_photo_folder, engine_environment):
     """One real model trained on the small subset at 96 px, shared by the slower tests."""
-    from tlcore import datasets, training
+    from tlcore import datasets, training, training_types
 
     dataset = datasets.load_folder(small_photo_folder)
-    settings = training.TrainingSettings(epochs=25, image_size=TEST_IMAGE_SIZE, seed=1)
+    settings = training_types.TrainingSettings(epochs=25, image_size=TEST_IMAGE_SIZE, seed=1)
     progress = []
     trained = training.train(dataset, settings, on_progress=progress.append)
     return SmallTraining(dataset, settings, trained, progress)

@@ -119,7 +119,7 @@ def main() -> int:
         video = write_y4m(
             folder / "camera.y4m", [([data for _, data in photos[n][:3]], 4) for n in CLASSES]
         )
-        from tlcore import workspace
+        from tlcore import store
 
         server = StreamlitServer(folder / "workspace", folder).start()
         try:
@@ -137,7 +137,7 @@ def main() -> int:
                         f"{stranger(server.address, browser):.1f} s",
                         flush=True,
                     )
-                project = trained_project(workspace.Workspace(folder / "workspace"), photos, 224)
+                project = trained_project(store.Workspace(folder / "workspace"), photos, 224)
                 for count in arguments.viewers:
                     load = os.getloadavg()[0]
                     figures = viewers(server.address, browser, project, count, arguments.seconds)

@@ -78,19 +78,19 @@ def trained_project(space, classes: dict[str, list[tuple[str, bytes]]], image_si
     """Makes a project of real photos and trains it for real, as the Train page would.
 
     Args:
-        space: A `workspace.Workspace`.
+        space: A `store.Workspace`.
         classes: The photos of each class.
         image_size: The model's image size.
 
     Returns:
         The project, with its trained model saved.
     """
-    from tlcore import training
+    from tlcore import training, training_types
 
     project = space.create_project("Live camera", OWNER)
     for class_name, photos in classes.items():
         project.add_class(class_name)
         project.add_photos(class_name, photos)
-    settings = training.TrainingSettings(epochs=15, image_size=image_size, seed=1)
+    settings = training_types.TrainingSettings(epochs=15, image_size=image_size, seed=1)
     project.save_trained(training.train(project.to_dataset(), settings))
     return project

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from tlapp import charts, messages, paging, state, tables
-from tlcore import datamap, datasets, evaluation, prediction, quality, workspace
+from tlcore import datamap, datasets, evaluation, prediction, quality, store
 
 
 def test_photos_per_class_marks_classes_without_enough_photos():
@@ -71,7 +71,7 @@ def test_probabilities_are_sorted_with_the_answer_first():
 
 
 def test_added_photos_are_described_good_news_first():
-    result = workspace.AddResult(
+    result = store.AddResult(
         added=["a.jpg", "b.jpg"],
         skipped=[datasets.SkippedFile("notes.txt", "the file is not a photo")],
         duplicates=[
@@ -90,12 +90,12 @@ def test_added_photos_are_described_good_news_first():
 
 def test_long_lists_are_cut_short():
     skipped = [datasets.SkippedFile(f"file{index}.txt", "not a photo") for index in range(20)]
-    said = messages.add_result_messages(workspace.AddResult(skipped=skipped), "Apple")
+    said = messages.add_result_messages(store.AddResult(skipped=skipped), "Apple")
     assert "- and 12 more" in said[0][1]
 
 
 def test_nothing_added_says_so():
-    assert messages.add_result_messages(workspace.AddResult(), "Apple") == [
+    assert messages.add_result_messages(store.AddResult(), "Apple") == [
         ("info", "No photos were added.")
     ]
 

@@ -17,7 +17,7 @@ from app_fixtures import (  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 from tlapp import charts
-from tlcore import workspace
+from tlcore import store
 
 OWNER = "owner-token-for-check-data-tests"
 
@@ -26,7 +26,7 @@ def texts(elements) -> str:
     return "\n".join(str(element.value) for element in elements)
 
 
-def open_page(project: workspace.Project, page: str) -> AppTest:
+def open_page(project: store.Project, page: str) -> AppTest:
     app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
     app.query_params.update({"owner": project.owner, "project": project.id})
     app.run()
@@ -59,7 +59,7 @@ def test_the_confusion_matrix_has_a_clickable_square_over_each_cell():
 @dataclasses.dataclass
 class CheckedProject:
     folder: pathlib.Path
-    project: workspace.Project
+    project: store.Project
     moved_photo: str
 
 
@@ -67,7 +67,7 @@ class CheckedProject:
 def checked(tmp_path_factory, small_training):
     """The small training's photos and model in a workspace, with one banana filed as carrots."""
     folder = tmp_path_factory.mktemp("check_data_workspace")
-    project = workspace.Workspace(folder).create_project("Groceries", OWNER)
+    project = store.Workspace(folder).create_project("Groceries", OWNER)
     project.add_dataset(small_training.dataset)
     project.save_trained(small_training.trained)
     banana = project.photos("Banana")[0]
@@ -149,7 +149,7 @@ def test_check_your_data_finds_the_banana_among_the_carrots_and_moves_it_back(in
 
 
 def test_check_your_data_asks_for_two_classes_first(app_workspace):
-    project = workspace.Workspace(app_workspace).create_project("Empty", OWNER)
+    project = store.Workspace(app_workspace).create_project("Empty", OWNER)
     app = open_page(project, "pages/6_Check_data.py")
     assert not app.exception
     assert "at least 2 classes" in texts(app.info)

@@ -14,7 +14,7 @@ from app_fixtures import (  # noqa: F401
 )
 from streamlit.testing.v1 import AppTest
 
-from tlcore import workspace
+from tlcore import store
 
 
 def texts(elements) -> str:
@@ -22,11 +22,11 @@ def texts(elements) -> str:
 
 
 @pytest.fixture
-def project(app_workspace) -> workspace.Project:
-    return workspace.Workspace(app_workspace).create_project("Groceries", "owner-token-for-tests")
+def project(app_workspace) -> store.Project:
+    return store.Workspace(app_workspace).create_project("Groceries", "owner-token-for-tests")
 
 
-def open_collect(project: workspace.Project) -> AppTest:
+def open_collect(project: store.Project) -> AppTest:
     app = AppTest.from_file(str(APP_FILE), default_timeout=FAST_PAGE_TIMEOUT)
     app.query_params.update({"owner": project.owner, "project": project.id})
     app.run()
@@ -38,11 +38,11 @@ def add_class(app: AppTest, name: str) -> AppTest:
     return app.button(key="add_class").click().run()
 
 
-def class_key(project: workspace.Project, name: str) -> str:
+def class_key(project: store.Project, name: str) -> str:
     return next(item.key for item in project.refresh().classes() if item.name == name)
 
 
-def upload(app: AppTest, project: workspace.Project, class_name: str, files, mime="image/jpeg"):
+def upload(app: AppTest, project: store.Project, class_name: str, files, mime="image/jpeg"):
     key = class_key(project, class_name)
     uploader = next(item for item in app.file_uploader if item.key.startswith(f"upload_{key}_"))
     uploader.set_value(as_uploads(files, mime))

@@ -4,7 +4,7 @@ import pytest
 from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT, app_workspace_fixture  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
-from tlcore import examples, workspace
+from tlcore import examples, store
 
 
 def open_home(query_params: dict | None = None) -> AppTest:
@@ -49,7 +49,7 @@ def test_a_new_project_is_created_and_opened_on_collect(app_workspace):
     assert app.title[0].value == "1 · Collect photos"
     assert "Opened **Fruit stand**" in texts(app.success)
     project_id = app.query_params["project"]
-    assert workspace.Workspace(app_workspace).open_project(project_id).name == "Fruit stand"
+    assert store.Workspace(app_workspace).open_project(project_id).name == "Fruit stand"
 
 
 def test_bad_project_names_give_a_clear_message(app_workspace):
@@ -66,7 +66,7 @@ def test_the_example_photos_make_a_ready_project(app_workspace):
     app.button(key="try_examples").click().run()
     assert not app.exception
     assert app.title[0].value == "1 · Collect photos"
-    project = workspace.Workspace(app_workspace).open_project(app.query_params["project"])
+    project = store.Workspace(app_workspace).open_project(app.query_params["project"])
     assert project.name == examples.EXAMPLE_PROJECT_NAME
     assert list(project.photo_counts()) == list(examples.EXAMPLE_CLASS_NAMES)
     assert project.photo_count() == sum(map(len, examples.example_photos().values()))
@@ -74,7 +74,7 @@ def test_the_example_photos_make_a_ready_project(app_workspace):
 
 
 def test_each_browser_sees_only_its_own_projects(app_workspace):
-    space = workspace.Workspace(app_workspace)
+    space = store.Workspace(app_workspace)
     space.create_project("Someone else's", "another-owner-token-123")
     app = open_home()
     space.create_project("Mine", app.query_params["owner"])
@@ -85,7 +85,7 @@ def test_each_browser_sees_only_its_own_projects(app_workspace):
 
 
 def test_a_project_is_opened_by_its_exact_name(app_workspace):
-    space = workspace.Workspace(app_workspace)
+    space = store.Workspace(app_workspace)
     theirs = space.create_project("Bakery", "another-owner-token-123")
     app = open_home()
     app.text_input(key="open_by_name").input("Bakeri")
@@ -110,7 +110,7 @@ def test_a_reload_or_a_restart_brings_the_open_project_back(app_workspace):
 def test_a_project_is_renamed_and_deleted_after_confirmation(app_workspace):
     app = open_home()
     owner = app.query_params["owner"]
-    space = workspace.Workspace(app_workspace)
+    space = store.Workspace(app_workspace)
     project = space.create_project("Old name", owner)
     app.run()
     app.text_input(key=f"rename_to_{project.id}").input("New name")
@@ -127,7 +127,7 @@ def test_a_project_is_renamed_and_deleted_after_confirmation(app_workspace):
 def test_a_deleted_project_in_the_address_is_closed_with_a_message(app_workspace):
     app = create_project(open_home(), "Gone soon")
     address = {"owner": app.query_params["owner"], "project": app.query_params["project"]}
-    workspace.Workspace(app_workspace).delete_project(address["project"])
+    store.Workspace(app_workspace).delete_project(address["project"])
     again = open_home(address)
     assert not again.exception
     assert "no longer exists" in texts(again.warning)

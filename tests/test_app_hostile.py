@@ -20,7 +20,7 @@ import pytest
 from app_fixtures import APP_FILE, SLOW_PAGE_TIMEOUT, as_uploads, tiny_photo
 from streamlit.testing.v1 import AppTest
 
-from tlcore import datasets, workspace
+from tlcore import datasets, store
 
 OWNER = "owner-token-for-hostile-input-tests"
 HOME_TITLE = ":material/photo_camera: Photo Classifier Trainer"
@@ -56,8 +56,8 @@ class Sandbox:
     colours: itertools.count = dataclasses.field(default_factory=itertools.count)
 
     @property
-    def space(self) -> workspace.Workspace:
-        return workspace.Workspace(self.workspace_root)
+    def space(self) -> store.Workspace:
+        return store.Workspace(self.workspace_root)
 
     def outside(self) -> set[str]:
         """Lists every path under the test's folder but outside the workspace."""
@@ -120,7 +120,7 @@ class PageSession:
         self.app.query_params["owner"] = OWNER
         self.app.run()
 
-    def show(self, project: workspace.Project | None = None) -> AppTest:
+    def show(self, project: store.Project | None = None) -> AppTest:
         """Shows the page, with a project open when one is given.
 
         A session that already shows the page with that project is left as it is, which
@@ -152,7 +152,7 @@ def home(sandbox) -> PageSession:
     return PageSession("app.py", HOME_TITLE)
 
 
-def new_project(sandbox: Sandbox, name: str, class_names=()) -> workspace.Project:
+def new_project(sandbox: Sandbox, name: str, class_names=()) -> store.Project:
     project = sandbox.space.create_project(sandbox.space.unique_name(name), OWNER)
     for class_name in class_names:
         project.add_class(class_name)
@@ -293,7 +293,7 @@ def test_a_bad_project_file_opened_on_export(case, sandbox, export):
 
 
 @pytest.fixture(scope="module")
-def named_classes(sandbox, collect) -> workspace.Project:
+def named_classes(sandbox, collect) -> store.Project:
     """The project whose classes get the hostile names."""
     return new_project(sandbox, "Hostile class names")
 
@@ -317,7 +317,7 @@ def test_a_hostile_class_name_on_collect(case, sandbox, collect, named_classes):
         cleaned = case.cleaned if case.cleaned is not None else case.name
         assert f"Added the class **{cleaned}**" in texts(app.success)
         assert [item.name for item in classes_after] == [*classes_before, cleaned]
-        folder = named_classes.folder / workspace.PHOTOS_FOLDER / classes_after[-1].key
+        folder = named_classes.folder / store.PHOTOS_FOLDER / classes_after[-1].key
         assert folder.is_dir() and folder.parent == named_classes.folder / "photos"
     sandbox.assert_nothing_written_outside(before)
 
@@ -368,6 +368,6 @@ def test_a_hostile_project_name_on_home(case, sandbox, home):
         assert app.title[0].value == "1 · Collect photos"
         assert f"Opened **{cleaned}**" in texts(app.success)
         # The project's folder is a random id; the name is only stored inside project.json.
-        assert len(made) == 1 and workspace.is_project_id(made.pop())
+        assert len(made) == 1 and store.is_project_id(made.pop())
         assert sandbox.space.open_project(app.query_params["project"]).name == cleaned
     sandbox.assert_nothing_written_outside(before)

@@ -17,7 +17,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tlapp import confusion
-from tlcore import datamap, evaluation, quality, workspace
+from tlcore import datamap, evaluation, quality, store
 
 OWNER = "owner-token-for-scale-tests"
 CLASS_COUNT = 200
@@ -49,14 +49,14 @@ def tiny_jpeg(number: int) -> bytes:
 @dataclasses.dataclass
 class BigProject:
     folder: pathlib.Path
-    project: workspace.Project
+    project: store.Project
 
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
     """A workspace with one project of 200 classes, made once for the module."""
     folder = tmp_path_factory.mktemp("scale_workspace")
-    project = workspace.Workspace(folder).create_project("Big shop", OWNER)
+    project = store.Workspace(folder).create_project("Big shop", OWNER)
     for number in range(1, CLASS_COUNT + 1):
         name = class_name(number)
         project.add_class(name)
@@ -77,7 +77,7 @@ def in_workspace(big, monkeypatch):
     return big
 
 
-def open_page(project: workspace.Project, page: str) -> AppTest:
+def open_page(project: store.Project, page: str) -> AppTest:
     app = AppTest.from_file(str(APP_FILE), default_timeout=FAST_PAGE_TIMEOUT)
     app.query_params.update({"owner": project.owner, "project": project.id})
     app.run()
@@ -88,7 +88,7 @@ def class_uploaders(app: AppTest) -> list:
     return [item for item in app.file_uploader if item.key.startswith("upload_")]
 
 
-def class_keys(project: workspace.Project, names) -> set[str]:
+def class_keys(project: store.Project, names) -> set[str]:
     return {item.key for item in project.classes() if item.name in names}
 
 
@@ -148,7 +148,7 @@ def test_collect_finds_a_class_by_its_name(in_workspace):
 def test_a_class_added_to_many_comes_into_view(tmp_path, monkeypatch):
     # A workspace of its own, since this test adds a class.
     monkeypatch.setenv("TLCORE_WORKSPACE", str(tmp_path))
-    project = workspace.Workspace(tmp_path).create_project("Nine classes", OWNER)
+    project = store.Workspace(tmp_path).create_project("Nine classes", OWNER)
     for number in range(1, 10):
         project.add_class(class_name(number))
     app = open_page(project, "pages/1_Collect.py")
@@ -194,10 +194,10 @@ def evaluated(big):
     }
     # No page of these tests loads the model itself: its file only has to be there.
     project.model_path.write_bytes(b"a made-up model")
-    (project.folder / workspace.TRAINING_FILE).write_text(json.dumps(record))
+    (project.folder / store.TRAINING_FILE).write_text(json.dumps(record))
     yield scores
     project.model_path.unlink()
-    (project.folder / workspace.TRAINING_FILE).unlink()
+    (project.folder / store.TRAINING_FILE).unlink()
 
 
 def test_evaluate_with_200_classes_keeps_its_charts_and_galleries_small(in_workspace, evaluated):
@@ -254,7 +254,7 @@ def test_evaluate_offers_the_biggest_mistakes_first(in_workspace, evaluated):
 # Check your data.
 
 
-def made_up_check(project: workspace.Project) -> dict:
+def made_up_check(project: store.Project) -> dict:
     """A data check of the big project's photos, as the page keeps it, without the network."""
     photos = [
         quality.PhotoReference(photo.file_name, photo.class_name, photo.content_hash)

@@ -18,7 +18,7 @@ from app_fixtures import (  # noqa: F401
 )
 from streamlit.testing.v1 import AppTest
 
-from tlcore import workspace
+from tlcore import store, training_types
 
 OWNER = "owner-token-for-training-tests"
 
@@ -27,7 +27,7 @@ def texts(elements) -> str:
     return "\n".join(str(element.value) for element in elements)
 
 
-def open_page(project: workspace.Project, page: str) -> AppTest:
+def open_page(project: store.Project, page: str) -> AppTest:
     app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
     app.query_params.update({"owner": project.owner, "project": project.id})
     app.run()
@@ -37,7 +37,7 @@ def open_page(project: workspace.Project, page: str) -> AppTest:
 @dataclasses.dataclass
 class TrainedProject:
     folder: pathlib.Path
-    project: workspace.Project
+    project: store.Project
     page_after_training: AppTest
     page_right_after_click: AppTest
 
@@ -48,7 +48,7 @@ def trained(tmp_path_factory, engine_environment):
     folder = tmp_path_factory.mktemp("app_workspace")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TLCORE_WORKSPACE", str(folder))
-        project = workspace.Workspace(folder).create_project("Groceries", OWNER)
+        project = store.Workspace(folder).create_project("Groceries", OWNER)
         for class_name in APP_CLASSES:
             project.add_class(class_name)
             project.add_photos(class_name, grocery_photos(class_name, 8))
@@ -102,14 +102,13 @@ def test_the_model_learned_far_better_than_chance(in_workspace):
 
 def test_a_second_training_of_the_same_project_is_refused_while_one_runs(in_workspace):
     from tlapp import jobs
-    from tlcore import training
 
     job = jobs.start_training(
-        in_workspace.project, training.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
+        in_workspace.project, training_types.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
     )
     try:
-        with pytest.raises(workspace.WorkspaceError, match="training already"):
-            jobs.start_training(in_workspace.project, training.TrainingSettings())
+        with pytest.raises(store.WorkspaceError, match="training already"):
+            jobs.start_training(in_workspace.project, training_types.TrainingSettings())
     finally:
         assert job.wait(timeout=300)
         jobs.forget_job(in_workspace.project.id)
@@ -212,7 +211,7 @@ def test_a_downloaded_project_file_opens_again_and_predicts(in_workspace):
     assert not app.exception
     assert app.title[0].value == "4 · Predict"
     assert "Opened **Groceries (2)** with its trained model" in texts(app.success)
-    reopened = workspace.Workspace(in_workspace.folder).open_project(app.query_params["project"])
+    reopened = store.Workspace(in_workspace.folder).open_project(app.query_params["project"])
     assert reopened.owner == OWNER and reopened.class_names == sorted(APP_CLASSES)
     # AppTest goes back to the page it was last told to switch to, so name Predict again.
     app.switch_page("pages/4_Predict.py").run()
@@ -234,7 +233,7 @@ def test_a_file_that_is_not_a_project_gives_a_message_and_keeps_the_project(in_w
 
 
 def test_training_without_photos_or_with_one_class_is_explained(app_workspace):
-    space = workspace.Workspace(app_workspace)
+    space = store.Workspace(app_workspace)
     empty = space.create_project("Empty", OWNER)
     app = open_page(empty, "pages/2_Train.py")
     assert not app.exception
@@ -255,7 +254,7 @@ def test_training_without_photos_or_with_one_class_is_explained(app_workspace):
 
 
 def test_evaluate_and_predict_before_training_say_to_train_first(app_workspace):
-    project = workspace.Workspace(app_workspace).create_project("Untrained", OWNER)
+    project = store.Workspace(app_workspace).create_project("Untrained", OWNER)
     for page in ("pages/3_Evaluate.py", "pages/4_Predict.py"):
         app = open_page(project, page)
         assert not app.exception

@@ -8,7 +8,7 @@ from app_fixtures import APP_FILE, SLOW_PAGE_TIMEOUT, app_workspace_fixture  # n
 from streamlit.testing.v1 import AppTest
 
 from tlapp import try_photo
-from tlcore import evaluation, images, prediction, workspace
+from tlcore import evaluation, images, prediction, store
 
 OWNER = "owner-token-for-try-photo-tests"
 
@@ -21,7 +21,7 @@ def texts(elements) -> str:
 
 @dataclasses.dataclass
 class TrainedProject:
-    project: workspace.Project
+    project: store.Project
     set_aside: dict[str, str]  # content hash -> true class
     learned_from: set[str]  # content hashes of the photos the model learned from
 
@@ -29,7 +29,7 @@ class TrainedProject:
 @pytest.fixture
 def trained_project(app_workspace, small_photo_folder, small_training) -> TrainedProject:
     """A project holding the small real photo set and the model trained on it."""
-    project = workspace.Workspace(app_workspace).create_project("Groceries", OWNER)
+    project = store.Workspace(app_workspace).create_project("Groceries", OWNER)
     for class_name in small_training.dataset.class_names:
         project.add_class(class_name)
         folder = pathlib.Path(small_photo_folder) / class_name
@@ -45,7 +45,7 @@ def trained_project(app_workspace, small_photo_folder, small_training) -> Traine
     return TrainedProject(project.refresh(), set_aside, every_photo - set(set_aside))
 
 
-def open_predict(project: workspace.Project) -> AppTest:
+def open_predict(project: store.Project) -> AppTest:
     app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
     app.query_params.update({"owner": project.owner, "project": project.id})
     app.run()
@@ -135,7 +135,7 @@ def test_a_photo_moved_to_another_class_since_is_judged_by_its_class_now(
 
 def test_a_model_without_its_set_aside_photos_says_so(app_workspace, small_training):
     # An imported model: the project holds none of the photos it was checked on.
-    project = workspace.Workspace(app_workspace).create_project("Imported", OWNER)
+    project = store.Workspace(app_workspace).create_project("Imported", OWNER)
     for class_name in small_training.dataset.class_names:
         project.add_class(class_name)
     project.save_trained(small_training.trained)

@@ -13,7 +13,7 @@ from app_fixtures import (  # noqa: F401
 )
 from PIL import Image
 
-from tlcore import augmentation, embeddings, errors, images
+from tlcore import augmentation, embeddings, errors, images, training_types
 
 NO_CHANGE = augmentation.AugmentationSettings(
     flip=False, rotation_degrees=0, zoom=0, brightness=0, contrast=0
@@ -190,26 +190,25 @@ def test_predicting_with_views_averages_the_photo_with_its_views():
 
 
 def test_training_settings_keep_augmentation_and_old_files_load_without_it():
-    from tlcore import training
 
-    settings = training.TrainingSettings(
+    settings = training_types.TrainingSettings(
         augmentation_views=3,
         augmentation=augmentation.AugmentationSettings(zoom=0.1),
         test_time_augmentation=True,
     )
-    assert training.TrainingSettings.from_dict(settings.to_dict()) == settings
+    assert training_types.TrainingSettings.from_dict(settings.to_dict()) == settings
     old = {"epochs": 20, "image_size": 160, "dropout": 0.2}
-    loaded = training.TrainingSettings.from_dict(old)
+    loaded = training_types.TrainingSettings.from_dict(old)
     assert loaded.augmentation_views == 0 and loaded.test_time_augmentation is False
     assert loaded.augmentation == augmentation.AugmentationSettings()
     with pytest.raises(ValueError):
-        training.TrainingSettings.from_dict({"test_time_augmentation": "yes"})
+        training_types.TrainingSettings.from_dict({"test_time_augmentation": "yes"})
     with pytest.raises(ValueError):
-        training.TrainingSettings.from_dict({"augmentation": [1, 2]})
+        training_types.TrainingSettings.from_dict({"augmentation": [1, 2]})
     with pytest.raises(errors.SettingsError, match="augmented views"):
-        training.TrainingSettings(augmentation_views=50).validate()
+        training_types.TrainingSettings(augmentation_views=50).validate()
     with pytest.raises(errors.SettingsError, match="turn"):
-        training.TrainingSettings(
+        training_types.TrainingSettings(
             augmentation=augmentation.AugmentationSettings(rotation_degrees=45)
         ).validate()
 
@@ -304,9 +303,9 @@ def test_the_train_page_previews_augmentation_and_passes_the_settings_on(
     from streamlit.testing.v1 import AppTest
 
     from tlapp import jobs
-    from tlcore import workspace
+    from tlcore import store
 
-    project = workspace.Workspace(app_workspace).create_project("Augmented", "augment-owner")
+    project = store.Workspace(app_workspace).create_project("Augmented", "augment-owner")
     for class_name in ("Banana", "Carrots"):
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, 3))

@@ -6,7 +6,7 @@ Screenshots of both go to `test-artifacts/screenshots/` for a person to look at.
 import pytest
 from server_fixtures import CHROMIUM, CHROMIUM_ARGUMENTS, StreamlitServer, screenshot, settle
 
-from tlcore import examples, training, workspace
+from tlcore import examples, store, training, training_types
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -53,8 +53,8 @@ def test_the_example_photos_train_and_a_set_aside_photo_is_tried(server, page):
         assert class_name in main_text
 
     # The model is trained here, small and fast, into the project the browser made.
-    project = workspace.Workspace(server.workspace).find_by_name(examples.EXAMPLE_PROJECT_NAME)
-    settings = training.TrainingSettings(image_size=96, epochs=15)
+    project = store.Workspace(server.workspace).find_by_name(examples.EXAMPLE_PROJECT_NAME)
+    settings = training_types.TrainingSettings(image_size=96, epochs=15)
     project.save_trained(training.train(project.to_dataset(), settings))
 
     page.goto(f"{server.address}/Predict?owner={project.owner}&project={project.id}")

@@ -49,7 +49,8 @@ from server_fixtures import (
 )
 from streamlit.testing.v1 import AppTest
 
-from tlcore import training, workspace
+from tlcore import store, training_types
+from tlcore.store import locks
 
 CLASSES = ("Banana", "Watermelon")
 FIRST_PHOTOS = 6
@@ -68,10 +69,10 @@ def texts(elements) -> str:
 
 def read_index(project_folder: pathlib.Path) -> dict[str, pathlib.Path]:
     """Reads project.json as it is on disk: the path of each listed photo, by content hash."""
-    metadata = json.loads((project_folder / workspace.PROJECT_FILE).read_text())
+    metadata = json.loads((project_folder / store.PROJECT_FILE).read_text())
     return {
         record["content_hash"]: project_folder
-        / workspace.PHOTOS_FOLDER
+        / store.PHOTOS_FOLDER
         / entry["folder"]
         / f"{record['content_hash']}.{record['extension']}"
         for entry in metadata["classes"]
@@ -97,7 +98,7 @@ def leftovers(project_folder: pathlib.Path) -> list[str]:
         if path.is_file()
         and (
             path.name.endswith(".tmp")
-            or (path.parent.parent.name == workspace.PHOTOS_FOLDER and path not in listed)
+            or (path.parent.parent.name == store.PHOTOS_FOLDER and path not in listed)
         )
     )
 
@@ -233,15 +234,15 @@ def site(tmp_path_factory, engine_environment):
 
 def model_snapshot(folder: pathlib.Path) -> tuple[str, str]:
     """Returns the hash of the model file and the text of its training record."""
-    return sha256(folder / workspace.MODEL_FILE), (folder / workspace.TRAINING_FILE).read_text()
+    return sha256(folder / store.MODEL_FILE), (folder / store.TRAINING_FILE).read_text()
 
 
 def assert_model_sound(folder: pathlib.Path) -> None:
     """Checks that the model loads, and that its training record describes that very model."""
     from tlcore import projects
 
-    trained = projects.load_project(folder / workspace.MODEL_FILE)
-    record = json.loads((folder / workspace.TRAINING_FILE).read_text())
+    trained = projects.load_project(folder / store.MODEL_FILE)
+    record = json.loads((folder / store.TRAINING_FILE).read_text())
     assert record["created_at"] == trained.created_at
     assert record["class_names"] == trained.class_names == list(CLASSES)
 
@@ -301,7 +302,7 @@ def test_a_kill_while_storing_an_upload_loses_no_acknowledged_photo(site):
 def test_a_kill_while_embedding_keeps_the_last_model(site):
     folder = site.ensure_trained()
     before = model_snapshot(folder)
-    project = workspace.Project(workspace.Workspace(site.server.workspace), folder.name)
+    project = store.Project(store.Workspace(site.server.workspace), folder.name)
     for class_name in CLASSES:
         photos = grocery_photos(class_name, FIRST_PHOTOS + MORE_PHOTOS)[FIRST_PHOTOS:]
         project.add_photos(class_name, photos)
@@ -386,7 +387,7 @@ def check_train_page_after_a_kill(site: CrashSite) -> None:
     expected="never listed or loaded; removed when the workspace and the project are opened",
 )
 def test_what_a_killed_server_left_is_never_used_and_is_removed(tmp_path, monkeypatch):
-    space = workspace.Workspace(tmp_path)
+    space = store.Workspace(tmp_path)
     project = space.create_project("Fruit", OWNER)
     project.add_class("Apple")
     project.add_photos("Apple", [("red.png", tiny_photo((200, 0, 0), "PNG"))])
@@ -406,8 +407,8 @@ def test_what_a_killed_server_left_is_never_used_and_is_removed(tmp_path, monkey
     assert not project.has_trained_model
     assert [listed.id for listed in space.list_projects(OWNER)] == [project.id]
 
-    monkeypatch.setattr(workspace, "_tidied", set())
-    reopened = workspace.Workspace(tmp_path).open_project(project.id)
+    monkeypatch.setattr(locks, "_tidied", set())
+    reopened = store.Workspace(tmp_path).open_project(project.id)
     assert sorted(path.name for path in tmp_path.iterdir()) == [project.id]
     assert not any(path.exists() for path in leftover_files)
     assert [photo.file_name for photo in reopened.photos("Apple")] == ["red.png"]
@@ -417,7 +418,7 @@ def test_what_a_killed_server_left_is_never_used_and_is_removed(tmp_path, monkey
 def test_an_interrupted_training_is_told_once(tmp_path):
     from tlapp import jobs
 
-    project = workspace.Workspace(tmp_path).create_project("Fruit", OWNER)
+    project = store.Workspace(tmp_path).create_project("Fruit", OWNER)
     assert not jobs.forget_interrupted_training(project)
     project.mark_training_started()
     assert project.refresh().training_interrupted
@@ -551,7 +552,7 @@ def disk_params(action: str, through: str, expected: str) -> list:
     indirect=True,
 )
 def test_photos_added_to_a_full_disk_give_a_message(tight_disk):
-    space = workspace.Workspace(tight_disk.root)
+    space = store.Workspace(tight_disk.root)
     project = space.create_project("Fruit", OWNER)
     project.add_class("Apple")
     earlier = [
@@ -595,15 +596,15 @@ def test_photos_added_to_a_full_disk_give_a_message(tight_disk):
     indirect=True,
 )
 def test_a_change_that_cannot_be_recorded_leaves_the_project_as_it_was(tight_disk):
-    space = workspace.Workspace(tight_disk.root)
+    space = store.Workspace(tight_disk.root)
     project = space.create_project("Fruit", OWNER)
     project.add_class("Apple")
     project.add_photos("Apple", [("first.png", tiny_photo((10, 20, 30), "PNG"))])
-    before = (project.folder / workspace.PROJECT_FILE).read_bytes()
+    before = (project.folder / store.PROJECT_FILE).read_bytes()
     # No room at all on the tmpfs; with the file size limit, room for a small photo but not
     # for project.json.
     with tight_disk.full(room=0, file_size_limit=512):
-        with pytest.raises(workspace.DiskFullError, match="so your change could not be saved"):
+        with pytest.raises(store.DiskFullError, match="so your change could not be saved"):
             project.add_photos("Apple", [("second.png", tiny_photo((40, 50, 60), "PNG"))])
         app = AppTest.from_file(str(APP_FILE), default_timeout=FAST_PAGE_TIMEOUT)
         app.query_params.update({"owner": OWNER, "project": project.id})
@@ -614,7 +615,7 @@ def test_a_change_that_cannot_be_recorded_leaves_the_project_as_it_was(tight_dis
         app.run()
     assert not app.exception
     assert "so your change could not be saved" in texts(app.error)
-    assert (project.folder / workspace.PROJECT_FILE).read_bytes() == before
+    assert (project.folder / store.PROJECT_FILE).read_bytes() == before
     assert [photo.file_name for photo in project.refresh().photos("Apple")] == ["first.png"]
     assert leftovers(project.folder) == []
 
@@ -632,14 +633,14 @@ def test_a_change_that_cannot_be_recorded_leaves_the_project_as_it_was(tight_dis
 def test_a_model_saved_to_a_full_disk_gives_a_message(tight_disk, small_training):
     from tlapp import jobs
 
-    space = workspace.Workspace(tight_disk.root)
+    space = store.Workspace(tight_disk.root)
     project = space.create_project("Groceries", OWNER)
     for class_name in CLASSES:
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, 3))
     project.save_trained(small_training.trained)
     before = model_snapshot(project.folder)
-    settings = training.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
+    settings = training_types.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
     # No room for the photos' features either: the training goes on without caching them.
     with tight_disk.full(room=0, file_size_limit=4096):
         job = jobs.start_training(project, settings)

@@ -5,7 +5,7 @@ import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 from PIL import Image
 
-from tlcore import errors, explanations, images
+from tlcore import errors, explanations, images, training_types
 
 
 def test_the_colour_map_runs_from_blue_to_red():
@@ -116,15 +116,13 @@ def test_a_saved_and_loaded_model_gives_the_same_heatmap(
 def test_a_model_not_built_by_this_tool_is_refused():
     import keras
 
-    from tlcore import training
-
     pixels = keras.Input(shape=(8, 8, 3))
     flat = keras.layers.Flatten()(pixels)
     foreign = keras.Model(pixels, keras.layers.Dense(2, activation="softmax")(flat))
-    trained = training.TrainedModel(
+    trained = training_types.TrainedModel(
         model=foreign,
         class_names=["a", "b"],
-        settings=training.TrainingSettings(image_size=96),
+        settings=training_types.TrainingSettings(image_size=96),
         history={},
         evaluation=None,
         backbone_id="",

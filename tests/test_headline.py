@@ -4,7 +4,7 @@ photos taken on another day, on made-up shifted data and on real photos."""
 import numpy as np
 import pytest
 
-from tlcore import datasets, evaluation, headline, splitting, training
+from tlcore import datasets, evaluation, headline, splitting, training, training_types
 
 
 def test_wilson_interval_is_sensible_for_few_and_many_photos():
@@ -85,7 +85,7 @@ def made_up_shifted_photos(day: int, sittings: int, photos_per_sitting: int = 4)
 def test_the_range_holds_the_accuracy_on_another_days_photos_of_made_up_data():
     features, labels = made_up_shifted_photos(day=0, sittings=12)
     new_features, new_labels = made_up_shifted_photos(day=1, sittings=8)
-    settings = training.TrainingSettings(epochs=30, hidden_units=32)
+    settings = training_types.TrainingSettings(epochs=30, hidden_units=32)
 
     def fit(rows):
         head, _ = training._train_heads(

@@ -13,7 +13,7 @@ from app_fixtures import (  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 from tlapp import media, messages, state
-from tlcore import datasets, prediction, training, workspace
+from tlcore import datasets, prediction, store, training_types
 
 
 def texts(elements) -> str:
@@ -22,13 +22,13 @@ def texts(elements) -> str:
 
 def test_with_several_learners_the_bar_counts_each_learners_rounds():
     reports = []
-    reporter = training.EpochReporter(reports.append, epochs=100, run=1, runs=5)
+    reporter = training_types.EpochReporter(reports.append, epochs=100, run=1, runs=5)
     reporter.on_epoch_end(2, {"loss": 1.0, "accuracy": 0.5})
     progress = reports[-1]
     assert progress.message == "Learner 2 of 5: round 3 of 100"
     # The bar still moves over all the learners together.
     assert (progress.done, progress.total) == (103, 500)
-    single = training.EpochReporter(reports.append, epochs=100)
+    single = training_types.EpochReporter(reports.append, epochs=100)
     single.on_epoch_end(2, {})
     assert reports[-1].message == "Learning: round 3 of 100"
 
@@ -62,7 +62,7 @@ def test_a_batch_summary_adds_up_and_names_the_file_not_read():
 
 
 def test_a_zip_whose_photos_are_all_refused_makes_no_class(tmp_path):
-    project = workspace.Workspace(tmp_path).create_project("Zip", "owner-zip")
+    project = store.Workspace(tmp_path).create_project("Zip", "owner-zip")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("a/zeros.jpg", bytes(4096))
@@ -95,7 +95,7 @@ def test_a_link_to_a_missing_project_says_it_was_not_found(app_workspace):
 
 def test_deleting_an_untrained_project_speaks_of_its_photos_only(app_workspace):
     app = AppTest.from_file(str(APP_FILE), default_timeout=FAST_PAGE_TIMEOUT).run()
-    project = workspace.Workspace(app_workspace).create_project("Fresh", app.query_params["owner"])
+    project = store.Workspace(app_workspace).create_project("Fresh", app.query_params["owner"])
     project.add_class("Apple")
     app.run()
     warning = texts(app.warning)

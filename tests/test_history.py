@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from tlcore import headline, history, workspace
+from tlcore import headline, history, store
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +15,7 @@ def a_headline(accuracy: float, low: float, high: float) -> headline.Headline:
 
 def test_trainings_are_kept_compared_and_restored(small_training, tmp_path, monkeypatch):
     monkeypatch.setattr(history, "KEPT_TRAININGS", 2)
-    project = workspace.Workspace(tmp_path).create_project("Fruit", "history-test-owner")
+    project = store.Workspace(tmp_path).create_project("Fruit", "history-test-owner")
     first = dataclasses.replace(
         small_training.trained,
         created_at="2026-01-01T10:00:00+00:00",
@@ -52,7 +52,7 @@ def test_trainings_are_kept_compared_and_restored(small_training, tmp_path, monk
     assert restored.created_at == older.created_at
     assert restored.headline["accuracy"] == 0.72
     assert project.load_trained().class_names == small_training.trained.class_names
-    with pytest.raises(workspace.WorkspaceError):
+    with pytest.raises(store.WorkspaceError):
         project.restore_training("20260101T100000-abcdef")
 
 

@@ -1,7 +1,7 @@
 """The bounds a shared server puts on what people store, through the engine and the pages.
 
 Each limit (photos per project, bytes per upload, projects per workspace and per owner) is set
-small here, through `workspace.Limits` or the environment variables a server would set. A batch
+small here, through `store.Limits` or the environment variables a server would set. A batch
 that goes over a limit keeps what fits and names the rest; a project over a limit is refused
 with a message; the page shows either without an exception.
 """
@@ -21,7 +21,7 @@ from app_fixtures import (  # noqa: F401
 )
 from streamlit.testing.v1 import AppTest
 
-from tlcore import datasets, workspace
+from tlcore import datasets, store
 
 OWNER = "owner-token-for-limit-tests"
 
@@ -38,14 +38,14 @@ def texts(elements) -> str:
     return "\n".join(str(element.value) for element in elements)
 
 
-def open_page(project: workspace.Project, page: str | None = None) -> AppTest:
+def open_page(project: store.Project, page: str | None = None) -> AppTest:
     app = AppTest.from_file(str(APP_FILE), default_timeout=FAST_PAGE_TIMEOUT)
     app.query_params.update({"owner": project.owner, "project": project.id})
     app.run()
     return app.switch_page(page).run() if page else app
 
 
-def upload_photos(app: AppTest, project: workspace.Project, class_name: str, files) -> AppTest:
+def upload_photos(app: AppTest, project: store.Project, class_name: str, files) -> AppTest:
     key = next(item.key for item in project.refresh().classes() if item.name == class_name)
     uploader = next(item for item in app.file_uploader if item.key.startswith(f"upload_{key}_"))
     uploader.set_value(as_uploads(files, "image/png"))
@@ -62,7 +62,7 @@ def upload_photos(app: AppTest, project: workspace.Project, class_name: str, fil
     expected="the 2 that fit are kept, the other 2 named with the reason",
 )
 def test_a_batch_over_the_photo_limit_keeps_what_fits(tmp_path):
-    space = workspace.Workspace(tmp_path, workspace.Limits(max_photos_per_project=5))
+    space = store.Workspace(tmp_path, store.Limits(max_photos_per_project=5))
     project = space.create_project("Fruit", OWNER)
     project.add_class("Apple")
     project.add_class("Lime")
@@ -73,7 +73,7 @@ def test_a_batch_over_the_photo_limit_keeps_what_fits(tmp_path):
     assert "the project holds 5 photos, the most a project can have" in result.left_out[0].reason
     assert project.refresh().photo_counts() == {"Apple": 3, "Lime": 2}
     # Only the photos kept are on disk.
-    assert len(list((project.folder / workspace.PHOTOS_FOLDER).rglob("*.png"))) == 5
+    assert len(list((project.folder / store.PHOTOS_FOLDER).rglob("*.png"))) == 5
     assert project.add_photos("Lime", distinct_photos(1, first=10)).left_out
     project.remove_photo("Apple", project.photos("Apple")[0].content_hash)
     assert project.add_photos("Lime", distinct_photos(1, first=10)).added == ["photo_10.png"]
@@ -86,7 +86,7 @@ def test_a_batch_over_the_photo_limit_keeps_what_fits(tmp_path):
     expected="the first 5 kept, the 6th named with the reason",
 )
 def test_a_zip_over_the_photo_limit_keeps_what_fits(tmp_path):
-    space = workspace.Workspace(tmp_path, workspace.Limits(max_photos_per_project=5))
+    space = store.Workspace(tmp_path, store.Limits(max_photos_per_project=5))
     project = space.create_project("Fruit", OWNER)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -107,7 +107,7 @@ def test_a_zip_over_the_photo_limit_keeps_what_fits(tmp_path):
 )
 def test_the_collect_page_names_the_photos_over_the_limit(app_workspace, monkeypatch):
     monkeypatch.setenv("TLCORE_MAX_PHOTOS_PER_PROJECT", "5")
-    project = workspace.Workspace(app_workspace).create_project("Fruit", OWNER)
+    project = store.Workspace(app_workspace).create_project("Fruit", OWNER)
     project.add_class("Apple")
     project.add_photos("Apple", distinct_photos(3))
     app = upload_photos(
@@ -134,7 +134,7 @@ def test_an_upload_over_the_byte_limit_keeps_the_first_photos(app_workspace, mon
     photos = distinct_photos(4)
     limit = sum(len(data) for _, data in photos[:2]) + 10
     monkeypatch.setenv("TLCORE_MAX_UPLOAD_BYTES", str(limit))
-    project = workspace.Workspace(app_workspace).create_project("Fruit", OWNER)
+    project = store.Workspace(app_workspace).create_project("Fruit", OWNER)
     project.add_class("Apple")
     result = project.add_photos("Apple", photos)
     assert result.added == ["photo_0.png", "photo_1.png"]
@@ -153,8 +153,8 @@ def test_an_upload_over_the_byte_limit_keeps_the_first_photos(app_workspace, mon
 
 def test_the_default_upload_limit_is_the_servers_upload_size():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert workspace.MAX_UPLOAD_BYTES == config["server"]["maxUploadSize"] * 1024**2
-    assert workspace.Limits() == workspace.Limits(
+    assert store.MAX_UPLOAD_BYTES == config["server"]["maxUploadSize"] * 1024**2
+    assert store.Limits() == store.Limits(
         max_photos_per_project=25_000,
         max_upload_bytes=200 * 1024**2,
         max_projects_per_workspace=500,
@@ -172,14 +172,14 @@ def test_the_default_upload_limit_is_the_servers_upload_size():
     expected="refused with a message; allowed again once one is deleted",
 )
 def test_the_workspace_refuses_projects_over_its_limit(tmp_path):
-    space = workspace.Workspace(tmp_path, workspace.Limits(max_projects_per_workspace=3))
+    space = store.Workspace(tmp_path, store.Limits(max_projects_per_workspace=3))
     made = [space.create_project(f"Project {number}", f"owner-{number}") for number in range(3)]
     message = "This server holds 3 projects, the most it can keep"
-    with pytest.raises(workspace.WorkspaceError, match=message):
+    with pytest.raises(store.WorkspaceError, match=message):
         space.create_project("One more", "owner-9")
-    with pytest.raises(workspace.WorkspaceError, match=message):
+    with pytest.raises(store.WorkspaceError, match=message):
         space.create_example_project("owner-9")
-    with pytest.raises(workspace.WorkspaceError, match=message):
+    with pytest.raises(store.WorkspaceError, match=message):
         space.import_project_file(b"not even a project", "owner-9", "Imported")
     assert len(list(tmp_path.iterdir())) == 3
     space.delete_project(made[0].id)
@@ -194,10 +194,10 @@ def test_the_workspace_refuses_projects_over_its_limit(tmp_path):
 )
 def test_each_owner_has_a_limit_of_projects(app_workspace, monkeypatch):
     monkeypatch.setenv("TLCORE_MAX_PROJECTS_PER_OWNER", "2")
-    space = workspace.Workspace(app_workspace)
+    space = store.Workspace(app_workspace)
     space.create_project("First", OWNER)
     space.create_project("Second", OWNER)
-    with pytest.raises(workspace.WorkspaceError, match="You have 2 projects, the most one"):
+    with pytest.raises(store.WorkspaceError, match="You have 2 projects, the most one"):
         space.create_project("Third", OWNER)
     assert space.create_project("Someone else's", "another-owner").owner == "another-owner"
     # The Home page says why, for a new project as for the example photos.
@@ -215,7 +215,7 @@ def test_each_owner_has_a_limit_of_projects(app_workspace, monkeypatch):
 
 
 def test_limits_come_from_the_environment_and_bad_values_are_ignored():
-    limits = workspace.Limits.from_environment(
+    limits = store.Limits.from_environment(
         {
             "TLCORE_MAX_PHOTOS_PER_PROJECT": " 12 ",
             "TLCORE_MAX_UPLOAD_BYTES": "1048576",
@@ -225,11 +225,11 @@ def test_limits_come_from_the_environment_and_bad_values_are_ignored():
     )
     assert limits.max_photos_per_project == 12
     assert limits.max_upload_bytes == 1024**2
-    assert limits.max_projects_per_workspace == workspace.MAX_PROJECTS_PER_WORKSPACE
-    assert limits.max_projects_per_owner == workspace.MAX_PROJECTS_PER_OWNER
-    assert workspace.Limits.from_environment({}) == workspace.Limits()
+    assert limits.max_projects_per_workspace == store.MAX_PROJECTS_PER_WORKSPACE
+    assert limits.max_projects_per_owner == store.MAX_PROJECTS_PER_OWNER
+    assert store.Limits.from_environment({}) == store.Limits()
 
 
 def test_a_workspace_reads_its_limits_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("TLCORE_MAX_PROJECTS_PER_WORKSPACE", "7")
-    assert workspace.Workspace(tmp_path).limits.max_projects_per_workspace == 7
+    assert store.Workspace(tmp_path).limits.max_projects_per_workspace == 7

@@ -302,7 +302,7 @@ def live_app_fixture(tmp_path_factory, engine_environment):
     from live_fixtures import trained_project, write_y4m
     from server_fixtures import CHROMIUM, StreamlitServer
 
-    from tlcore import workspace
+    from tlcore import store
 
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium is not installed at {CHROMIUM}; the browser test needs it.")
@@ -312,7 +312,7 @@ def live_app_fixture(tmp_path_factory, engine_environment):
         folder / "camera.y4m",
         [([data for _, data in photos[name][:3]], SECONDS_PER_CLASS) for name in photos],
     )
-    space = workspace.Workspace(folder / "workspace")
+    space = store.Workspace(folder / "workspace")
     project = trained_project(space, photos)
     server = StreamlitServer(folder / "workspace", folder).start()
     try:

@@ -27,7 +27,7 @@ from server_fixtures import (
     write_photos,
 )
 
-from tlcore import workspace
+from tlcore import store
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -253,7 +253,7 @@ def test_five_people_upload_and_train_at_once(server, tmp_path, capsys):
     queue_places = [session.queue_message for session in sessions if session.saw_queue]
     assert all("You are number" in message for message in queue_places), queue_places
 
-    space = workspace.Workspace(server.workspace)
+    space = store.Workspace(server.workspace)
     for session in sessions:
         (project,) = [
             project for project in space._all_projects() if project.name == session.project_name
@@ -289,7 +289,7 @@ def test_a_page_run_leaves_the_keras_state_of_running_trainings_alone(tmp_path, 
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("TLCORE_WORKSPACE", str(tmp_path))
-    project = workspace.Workspace(tmp_path).create_project("Probe", "owner-token-for-load-tests")
+    project = store.Workspace(tmp_path).create_project("Probe", "owner-token-for-load-tests")
     app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
     app.query_params.update({"owner": project.owner, "project": project.id})
     app.run()

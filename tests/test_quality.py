@@ -9,7 +9,7 @@ import pytest
 from app_fixtures import tiny_photo
 from PIL import Image
 
-from tlcore import errors, quality, workspace
+from tlcore import errors, quality, store
 
 CLASSES = ["apple", "banana", "cherry"]
 
@@ -163,7 +163,7 @@ def test_features_labels_and_photos_must_match():
 
 
 def test_a_photo_moves_to_another_class_and_can_be_removed(tmp_path):
-    project = workspace.Workspace(tmp_path).create_project("Fruit", "owner-token-quality-tests")
+    project = store.Workspace(tmp_path).create_project("Fruit", "owner-token-quality-tests")
     for class_name in ("Apple", "Lime"):
         project.add_class(class_name)
     project.add_photos("Apple", [("red.jpg", tiny_photo((200, 20, 20)))])
@@ -173,8 +173,8 @@ def test_a_photo_moves_to_another_class_and_can_be_removed(tmp_path):
     assert project.photo_counts() == {"Apple": 0, "Lime": 2}
     moved = project.find_photo(photo.content_hash)
     assert moved.class_name == "Lime" and moved.path.is_file() and not photo.path.exists()
-    assert workspace.Workspace(tmp_path).open_project(project.id).photo_counts()["Lime"] == 2
-    with pytest.raises(workspace.WorkspaceError, match="no longer in 'Apple'"):
+    assert store.Workspace(tmp_path).open_project(project.id).photo_counts()["Lime"] == 2
+    with pytest.raises(store.WorkspaceError, match="no longer in 'Apple'"):
         project.move_photo(photo.content_hash, "Apple", "Lime")
     with pytest.raises(errors.ClassNameError):
         project.move_photo(photo.content_hash, "Lime", "Cherry")

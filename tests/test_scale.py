@@ -5,7 +5,15 @@ import zipfile
 
 import pytest
 
-from tlcore import bench_scale, datasets, images, scale_photos, time_left, training, workspace
+from tlcore import (
+    bench_scale,
+    datasets,
+    images,
+    scale_photos,
+    store,
+    time_left,
+    training_types,
+)
 
 
 class FakeClock:
@@ -58,9 +66,9 @@ def test_the_time_left_reads_as_words():
 
 
 def test_the_embedding_progress_names_the_time_left():
-    progress = training.Progress(phase="embedding", done=1200, total=20000, seconds_left=250)
+    progress = training_types.Progress(phase="embedding", done=1200, total=20000, seconds_left=250)
     assert progress.message == "Looking at your photos: 1,200 of 20,000 · about 5 minutes left"
-    early = training.Progress(phase="embedding", done=3, total=20)
+    early = training_types.Progress(phase="embedding", done=3, total=20)
     assert early.message == "Looking at your photos: 3 of 20"
 
 
@@ -100,8 +108,8 @@ def test_a_folder_added_to_a_project_keeps_the_upload_limit_in_class_order(
     first_class = dataset.photos_of(dataset.class_names[0])
     # Room for the first class's photos and a part of the second's.
     room = sum(photo.path.stat().st_size for photo in first_class) + 1
-    limits = workspace.Limits(max_upload_bytes=room + 40_000)
-    project = workspace.Workspace(tmp_path / "space", limits).create_project("Big", "owner-1")
+    limits = store.Limits(max_upload_bytes=room + 40_000)
+    project = store.Workspace(tmp_path / "space", limits).create_project("Big", "owner-1")
     result = project.add_dataset(dataset)
     counts = project.photo_counts()
     assert counts[dataset.class_names[0]] == len(first_class)
@@ -155,5 +163,5 @@ def test_the_scale_benchmark_runs_end_to_end_on_a_small_scale(
     for step in ("embedding", "head trained and validated", "model saved", "data checked"):
         assert f"{step}:" in printed
     assert "peak memory:" in printed
-    project = workspace.Workspace(tmp_path / "space").list_projects("bench")[0]
+    project = store.Workspace(tmp_path / "space").list_projects("bench")[0]
     assert project.has_trained_model

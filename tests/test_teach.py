@@ -36,9 +36,10 @@ from tlcore import (
     images,
     model,
     names,
+    store,
     teaching,
     training,
-    workspace,
+    training_types,
 )
 
 OWNER = "owner-token-for-teaching-tests"
@@ -46,14 +47,14 @@ PHOTOS_PER_CLASS = 8
 TAUGHT_CLASS = APP_CLASSES[1]
 
 
-def make_project(folder: pathlib.Path, trained: bool = True) -> workspace.Project:
+def make_project(folder: pathlib.Path, trained: bool = True) -> store.Project:
     """A project of the three app classes, 8 real photos each, trained at 96 px when asked."""
-    project = workspace.Workspace(folder).create_project("Groceries", OWNER)
+    project = store.Workspace(folder).create_project("Groceries", OWNER)
     for class_name in APP_CLASSES:
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, PHOTOS_PER_CLASS))
     if trained:
-        settings = training.TrainingSettings(epochs=10, image_size=APP_IMAGE_SIZE, seed=0)
+        settings = training_types.TrainingSettings(epochs=10, image_size=APP_IMAGE_SIZE, seed=0)
         project.save_trained(
             training.train(
                 project.to_dataset(), settings, cache_dir=project.workspace.embedding_cache_dir
@@ -71,12 +72,12 @@ def trained_folder(tmp_path_factory, engine_environment) -> pathlib.Path:
 
 
 @pytest.fixture
-def project(trained_folder, tmp_path) -> workspace.Project:
+def project(trained_folder, tmp_path) -> store.Project:
     """A fresh copy of the trained project, so each test changes its own."""
     copy = tmp_path / "workspace"
     shutil.copytree(trained_folder, copy)
-    space = workspace.Workspace(copy)
-    (only,) = [item for item in copy.iterdir() if workspace.is_project_id(item.name)]
+    space = store.Workspace(copy)
+    (only,) = [item for item in copy.iterdir() if store.is_project_id(item.name)]
     return space.open_project(only.name)
 
 
@@ -89,7 +90,7 @@ def test_a_lent_head_learns_exactly_as_a_new_one():
     generator = np.random.default_rng(0)
     features = generator.normal(size=(60, 32)).astype("float32")
     labels = generator.integers(0, 3, size=60)
-    settings = training.TrainingSettings(epochs=4, seed=3)
+    settings = training_types.TrainingSettings(epochs=4, seed=3)
     data = ((features[:45], labels[:45]), (features[45:], labels[45:]))
     keras.utils.set_random_seed(settings.seed)
     fresh = model.build_head(32, 3, 128, settings.dropout, settings.seed, 0.003)
@@ -135,7 +136,7 @@ def test_a_new_class_keeps_its_photo_and_says_it_needs_another(project):
 
 
 def test_bad_corrections_give_messages_and_change_nothing(app_workspace):
-    project = workspace.Workspace(app_workspace).create_project("Groceries", OWNER)
+    project = store.Workspace(app_workspace).create_project("Groceries", OWNER)
     project.add_class("Apple")
     photo = tiny_photo((200, 30, 30))
     project.add_photos("Apple", [("apple.jpg", photo)])
@@ -143,7 +144,7 @@ def test_bad_corrections_give_messages_and_change_nothing(app_workspace):
         teaching.store_photo(project, "Pear", "notes.jpg", b"not a photo", new_class=True)
     with pytest.raises(errors.ClassNameError):
         teaching.store_photo(project, "   ", "pear.jpg", tiny_photo((0, 200, 0)), new_class=True)
-    with pytest.raises(workspace.WorkspaceError, match="in the class 'Apple'"):
+    with pytest.raises(store.WorkspaceError, match="in the class 'Apple'"):
         teaching.store_photo(project, "Pear", "again.jpg", photo, new_class=True)
     with pytest.raises(errors.ClassNameError):
         teaching.store_photo(project, "Plum", "plum.jpg", tiny_photo((90, 0, 90)))
@@ -155,7 +156,7 @@ def test_bad_corrections_give_messages_and_change_nothing(app_workspace):
 def test_photos_are_embedded_as_they_arrive(app_workspace, engine_environment):
     from tlapp import arrivals
 
-    project = workspace.Workspace(app_workspace).create_project("Arrivals", OWNER)
+    project = store.Workspace(app_workspace).create_project("Arrivals", OWNER)
     project.add_class(APP_CLASSES[0])
     photos = grocery_photos(APP_CLASSES[0], 6)
     project.add_photos(APP_CLASSES[0], photos)
@@ -173,7 +174,7 @@ def test_photos_are_embedded_as_they_arrive(app_workspace, engine_environment):
     assert arrivals.arrival_of(project.id).total == 0
 
 
-def open_predict(project: workspace.Project) -> AppTest:
+def open_predict(project: store.Project) -> AppTest:
     app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
     app.query_params.update({"owner": project.owner, "project": project.id})
     app.run()

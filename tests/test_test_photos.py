@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import cli, datasets, embeddings, errors, headline, model, training
+from tlcore import cli, datasets, embeddings, errors, headline, model, training, training_types
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ def test_test_photos_measure_the_headline_and_never_reach_training(
         return original_fit(head, training_data, validation_data, settings, callbacks)
 
     monkeypatch.setattr(training, "_fit_head", recording_fit)
-    settings = training.TrainingSettings(epochs=10, image_size=TEST_IMAGE_SIZE)
+    settings = training_types.TrainingSettings(epochs=10, image_size=TEST_IMAGE_SIZE)
     trained = training.train(dataset, settings, test_dataset=test_set)
 
     measured = trained.headline
@@ -64,7 +64,7 @@ def test_test_photos_of_no_trained_class_are_refused(small_photo_folder, tmp_pat
     with pytest.raises(errors.DatasetError, match="None of the test photos"):
         training.train(
             datasets.load_folder(small_photo_folder),
-            training.TrainingSettings(epochs=1, image_size=TEST_IMAGE_SIZE),
+            training_types.TrainingSettings(epochs=1, image_size=TEST_IMAGE_SIZE),
             test_dataset=datasets.load_folder(tmp_path / "other"),
         )
 

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_CLASSES, TEST_IMAGE_SIZE
 
-from tlcore import datasets, embeddings, errors, evaluation, model, splitting, training
+from tlcore import (
+    datasets,
+    embeddings,
+    errors,
+    evaluation,
+    model,
+    splitting,
+    training,
+    training_types,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +71,7 @@ def test_progress_goes_through_every_phase_in_order(small_training):
 def test_training_leaves_the_base_weights_unchanged(small_training):
     shared_base = model.get_base("mobilenet_v2", TEST_IMAGE_SIZE)
     before = [weight.copy() for weight in shared_base.base.get_weights()]
-    settings = training.TrainingSettings(epochs=3, image_size=TEST_IMAGE_SIZE)
+    settings = training_types.TrainingSettings(epochs=3, image_size=TEST_IMAGE_SIZE)
     training.train(small_training.dataset, settings)
     for old, new in zip(before, shared_base.base.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)
@@ -83,9 +92,9 @@ def test_retraining_reuses_cached_features_and_is_reproducible(small_training):
 
 def test_bad_settings_and_too_few_photos_are_refused(small_training):
     with pytest.raises(errors.SettingsError, match="epochs"):
-        training.train(small_training.dataset, training.TrainingSettings(epochs=0))
+        training.train(small_training.dataset, training_types.TrainingSettings(epochs=0))
     with pytest.raises(errors.SettingsError, match="image size"):
-        training.train(small_training.dataset, training.TrainingSettings(image_size=100))
+        training.train(small_training.dataset, training_types.TrainingSettings(image_size=100))
     one_class = datasets.Dataset(
         class_names=["Banana"],
         photos=small_training.dataset.photos_of("Banana"),
@@ -93,4 +102,4 @@ def test_bad_settings_and_too_few_photos_are_refused(small_training):
         duplicates=[],
     )
     with pytest.raises(errors.DatasetError):
-        training.train(one_class, training.TrainingSettings(image_size=TEST_IMAGE_SIZE))
+        training.train(one_class, training_types.TrainingSettings(image_size=TEST_IMAGE_SIZE))

@@ -155,9 +155,9 @@ def test_the_threshold_travels_in_the_project_file_and_the_command_line(
 
 def trained_project(folder: pathlib.Path, trained, threshold: float):
     """A workspace project holding the small model with its threshold set to `threshold`."""
-    from tlcore import workspace
+    from tlcore import store
 
-    project = workspace.Workspace(folder).create_project("Unknown", "unknown-owner")
+    project = store.Workspace(folder).create_project("Unknown", "unknown-owner")
     for class_name in trained.class_names:
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, 2))

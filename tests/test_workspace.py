@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from app_fixtures import GROCERY_TRAIN, tiny_photo
 
-from tlcore import datasets, errors, examples, images, workspace
+from tlcore import datasets, errors, examples, images, store
 
 RED = (200, 30, 30)
 GREEN = (30, 160, 40)
@@ -16,12 +16,12 @@ BLUE = (30, 60, 200)
 
 
 @pytest.fixture
-def space(tmp_path) -> workspace.Workspace:
-    return workspace.Workspace(tmp_path / "workspace")
+def space(tmp_path) -> store.Workspace:
+    return store.Workspace(tmp_path / "workspace")
 
 
 @pytest.fixture
-def project(space) -> workspace.Project:
+def project(space) -> store.Project:
     made = space.create_project("Fruit", "owner-a")
     made.add_class("Apple")
     made.add_class("Lime")
@@ -39,9 +39,9 @@ def shades(base: tuple[int, int, int], count: int) -> list[tuple[str, bytes]]:
 def test_a_new_project_is_empty_and_saved_under_a_random_id(space):
     made = space.create_project("  My   fruit ", "owner-a")
     assert made.name == "My fruit"
-    assert workspace.is_project_id(made.id)
+    assert store.is_project_id(made.id)
     assert "fruit" not in made.id
-    saved = json.loads((space.root / made.id / workspace.PROJECT_FILE).read_text())
+    saved = json.loads((space.root / made.id / store.PROJECT_FILE).read_text())
     assert saved["owner"] == "owner-a" and saved["classes"] == []
     assert made.class_names == [] and made.photo_count() == 0
     assert not made.has_trained_model and made.training_record() is None
@@ -73,9 +73,9 @@ def test_a_project_is_found_by_its_exact_name_whoever_made_it(space):
 
 def test_project_names_must_be_free_and_not_empty(space):
     space.create_project("Fruit", "owner-a")
-    with pytest.raises(workspace.WorkspaceError, match="already a project called 'Fruit'"):
+    with pytest.raises(store.WorkspaceError, match="already a project called 'Fruit'"):
         space.create_project("fruit", "owner-b")
-    with pytest.raises(workspace.WorkspaceError):
+    with pytest.raises(store.WorkspaceError):
         space.create_project("   ", "owner-a")
     assert space.unique_name("Fruit") == "Fruit (2)"
     assert space.unique_name("Vegetables") == "Vegetables"
@@ -85,18 +85,18 @@ def test_rename_and_delete_a_project(space, project):
     other = space.create_project("Other", "owner-a")
     space.rename_project(project.id, "Fresh fruit")
     assert space.open_project(project.id).name == "Fresh fruit"
-    with pytest.raises(workspace.WorkspaceError, match="already a project"):
+    with pytest.raises(store.WorkspaceError, match="already a project"):
         space.rename_project(other.id, "fresh FRUIT")
     space.delete_project(project.id)
     assert not (space.root / project.id).exists()
     assert [listed.name for listed in space.list_projects("owner-a")] == ["Other"]
-    with pytest.raises(workspace.WorkspaceError, match="no longer exists"):
+    with pytest.raises(store.WorkspaceError, match="no longer exists"):
         space.open_project(project.id)
 
 
 @pytest.mark.parametrize("bad_id", ["", "../etc", "ABCDEF0123456789", "0123", "a" * 65, "..."])
 def test_only_real_project_ids_open(space, bad_id):
-    with pytest.raises(workspace.WorkspaceError):
+    with pytest.raises(store.WorkspaceError):
         space.open_project(bad_id)
 
 
@@ -129,7 +129,7 @@ def test_photos_are_stored_by_content_with_their_real_format(project):
     assert stored["red.jpg"].path.name == f"{images.content_hash(jpeg)}.jpg"
     assert stored["green.jpg"].path.name == f"{images.content_hash(png_named_jpg)}.png"
     assert stored["red.jpg"].path.read_bytes() == jpeg
-    assert stored["red.jpg"].path.parent.parent == project.folder / workspace.PHOTOS_FOLDER
+    assert stored["red.jpg"].path.parent.parent == project.folder / store.PHOTOS_FOLDER
 
 
 def test_unreadable_files_are_named_and_skipped_and_the_rest_kept(project):
@@ -184,7 +184,7 @@ def test_the_dataset_points_at_the_stored_photos(project):
 
 def test_everything_comes_back_after_a_restart(space, project):
     project.add_photos("Apple", shades(RED, 2))
-    reopened = workspace.Workspace(space.root).open_project(project.id)
+    reopened = store.Workspace(space.root).open_project(project.id)
     assert reopened.name == "Fruit" and reopened.owner == "owner-a"
     assert reopened.photo_counts() == {"Apple": 2, "Lime": 0}
     assert [photo.file_name for photo in reopened.photos("Apple")] == ["photo_0.jpg", "photo_1.jpg"]
@@ -289,6 +289,6 @@ def test_a_trained_model_is_saved_and_loaded_back(space, small_training):
 def test_a_project_deleted_while_training_does_not_come_back(space, small_training):
     doomed = space.create_project("Doomed", "owner-a")
     space.delete_project(doomed.id)
-    with pytest.raises(workspace.WorkspaceError, match="deleted while it was training"):
+    with pytest.raises(store.WorkspaceError, match="deleted while it was training"):
         doomed.save_trained(small_training.trained)
     assert not doomed.folder.exists()

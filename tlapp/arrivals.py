@@ -20,7 +20,7 @@ import time
 import streamlit as st
 
 from tlapp import engine
-from tlcore import backbones, embeddings, errors, workspace
+from tlcore import backbones, embeddings, errors, store
 
 _logger = logging.getLogger(__name__)
 
@@ -64,12 +64,12 @@ class Arrival:
 
 
 _arrivals: dict[str, Arrival] = {}
-_queue: collections.OrderedDict[str, workspace.Project] = collections.OrderedDict()
+_queue: collections.OrderedDict[str, store.Project] = collections.OrderedDict()
 _condition = threading.Condition()
 _worker: threading.Thread | None = None
 
 
-def photos_added(project: workspace.Project) -> None:
+def photos_added(project: store.Project) -> None:
     """Asks for the project's photos without features to be embedded in the background.
 
     Call it after every change that adds photos. It returns at once; a project already
@@ -146,7 +146,7 @@ def _work() -> None:
             _condition.notify_all()
 
 
-def _embed_new_photos(project: workspace.Project, arrival: Arrival) -> None:
+def _embed_new_photos(project: store.Project, arrival: Arrival) -> None:
     """Embeds the project's photos that have no cached features, a few per queue turn."""
     project.refresh()
     record = project.training_record()
@@ -186,7 +186,7 @@ def _embed_one_by_one(photos, shared_base, cache) -> None:
             continue
 
 
-def show_progress(project: workspace.Project) -> None:
+def show_progress(project: store.Project) -> None:
     """Shows the embedding of the project's new photos while it runs, updated every second.
 
     Shows nothing when no photos are waiting. When the work ends, the page is run again, so

@@ -82,7 +82,7 @@ def load_trained(model_path: str, modified_ns: int):
             is loaded again.
 
     Returns:
-        The `tlcore.training.TrainedModel`.
+        The `tlcore.training_types.TrainedModel`.
 
     Raises:
         ProjectFileError: If the file cannot be loaded safely.
@@ -97,10 +97,10 @@ def trained_model_of(project):
     """Returns the trained model of a project, or None if it was never trained.
 
     Args:
-        project: A `tlcore.workspace.Project`.
+        project: A `tlcore.store.Project`.
 
     Returns:
-        The `tlcore.training.TrainedModel`, or None.
+        The `tlcore.training_types.TrainedModel`, or None.
 
     Raises:
         ProjectFileError: If the saved model cannot be loaded.
@@ -131,8 +131,8 @@ def remember_saved_model(project, trained) -> None:
     Once the file changes again (another training), the file is loaded as usual.
 
     Args:
-        project: The `tlcore.workspace.Project` whose model file was just written.
-        trained: The `tlcore.training.TrainedModel` that was saved there.
+        project: The `tlcore.store.Project` whose model file was just written.
+        trained: The `tlcore.training_types.TrainedModel` that was saved there.
     """
     path = project.model_path
     with _just_saved_lock:

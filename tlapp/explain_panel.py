@@ -32,7 +32,7 @@ def _explanation(
     """Returns the overlay as JPEG bytes and the classes, for one model, photo and class.
 
     Args:
-        _trained: The `tlcore.training.TrainedModel`; not part of the cache key.
+        _trained: The `tlcore.training_types.TrainedModel`; not part of the cache key.
         model_key: Names the model in the cache key.
         photo: The photo's bytes.
         class_name: The class to explain; the predicted one when None.
@@ -63,7 +63,7 @@ def explanation_overlay(
     """Returns a cached explanation of one photo (see `_explanation` for its keys).
 
     Args:
-        trained: The `tlcore.training.TrainedModel`.
+        trained: The `tlcore.training_types.TrainedModel`.
         photo: The photo's bytes.
         class_name: The class to explain; the predicted one when None.
         overlay_size: The side of the overlay in pixels.
@@ -83,7 +83,7 @@ def show_explanation(trained, photo: bytes, answer=None, key: str = "predict_exp
     Nothing is shown for a photo that could not be read (its `answer` has an error).
 
     Args:
-        trained: The `tlcore.training.TrainedModel`.
+        trained: The `tlcore.training_types.TrainedModel`.
         photo: The photo's bytes.
         answer: The `tlcore.prediction.Prediction` shown for the photo, if any.
         key: The prefix of the panel's widget keys, unique on the page.
@@ -132,7 +132,7 @@ def show_stored_explanation(trained, photo_path, class_name: str | None = None) 
     """Shows the heatmap of a stored photo in place, under a caption; for photo galleries.
 
     Args:
-        trained: The `tlcore.training.TrainedModel`.
+        trained: The `tlcore.training_types.TrainedModel`.
         photo_path: Where the photo is stored.
         class_name: The class to explain; the predicted one when None.
     """

@@ -14,7 +14,7 @@ def record_headline(record) -> headline.Headline | None:
     """Returns the headline of a training record, or None for a training before it.
 
     Args:
-        record: A `workspace.TrainingRecord`, or None.
+        record: A `store.TrainingRecord`, or None.
     """
     if record is None:
         return None
@@ -56,7 +56,7 @@ def record_sentence(record) -> str:
     """The sentence the Train page leads with for a finished training.
 
     Args:
-        record: A `workspace.TrainingRecord`.
+        record: A `store.TrainingRecord`.
 
     Returns:
         The headline sentence, or for a training before the headline was measured the share
@@ -79,7 +79,7 @@ def card_text(record) -> str:
     """The few words of a project's card on Home: "about 72% right on new photos (68–77%)".
 
     Args:
-        record: A `workspace.TrainingRecord`, or None.
+        record: A `store.TrainingRecord`, or None.
 
     Returns:
         The words, or "" when there is no headline to show.

@@ -54,7 +54,7 @@ def show_findings(
 
     Args:
         findings: The findings (`health.check_health`), or None when the check predates them.
-        project: The open `workspace.Project`.
+        project: The open `store.Project`.
         photo_card: The page's card of one photo with its buttons:
             `photo_card(reference, key, note, suggested_class=None)`.
         remove_photo: The page's `remove_photo(content_hash, class_name, file_name)`.
@@ -158,7 +158,7 @@ def show_next_steps(project, evaluation: dict | None) -> None:
     """The Train page's three most useful next steps after a training.
 
     Args:
-        project: The open `workspace.Project`.
+        project: The open `store.Project`.
         evaluation: The training's validation figures (`Evaluation.to_dict()`).
     """
     steps = next_steps.next_steps(

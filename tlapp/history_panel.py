@@ -4,7 +4,7 @@ and an earlier model made the current one again (`tlcore.history`)."""
 import streamlit as st
 
 from tlapp import figures, state
-from tlcore import history, workspace
+from tlcore import history, store
 
 TABLE_KEY = "training_history_table"
 EARLIER_KEY = "compare_earlier"
@@ -98,7 +98,7 @@ def show_comparison(earlier: history.Entry, later: history.Entry) -> None:
     )
 
 
-def show_history(project: workspace.Project) -> None:
+def show_history(project: store.Project) -> None:
     """The history of the project's trainings, under the last training on the Train page."""
     entries = project.trainings()
     if len(entries) < 2:

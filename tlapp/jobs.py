@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 
-from tlcore import datasets, errors, training, workspace
+from tlcore import datasets, errors, store, training, training_types
 
 _logger = logging.getLogger(__name__)
 
@@ -36,11 +36,11 @@ class TrainingJob:
     """
 
     project_id: str
-    settings: training.TrainingSettings
+    settings: training_types.TrainingSettings
     photo_count: int
     started_at: float = dataclasses.field(default_factory=time.time)
-    progress: training.Progress = dataclasses.field(
-        default_factory=lambda: training.Progress(phase="waiting", queue_position=None)
+    progress: training_types.Progress = dataclasses.field(
+        default_factory=lambda: training_types.Progress(phase="waiting", queue_position=None)
     )
     history: dict[str, list[float]] = dataclasses.field(
         default_factory=lambda: {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
@@ -57,7 +57,7 @@ class TrainingJob:
         """Whether the training is still going (waiting, embedding or learning)."""
         return self.state == "running"
 
-    def snapshot(self) -> tuple[training.Progress, dict[str, list[float]]]:
+    def snapshot(self) -> tuple[training_types.Progress, dict[str, list[float]]]:
         """Returns the latest progress and a copy of the history, consistent with each other."""
         with self._lock:
             return self.progress, {key: list(values) for key, values in self.history.items()}
@@ -73,7 +73,7 @@ class TrainingJob:
         """
         return self._done.wait(timeout)
 
-    def report(self, progress: training.Progress) -> None:
+    def report(self, progress: training_types.Progress) -> None:
         """Takes one progress report from `tlcore.training.train`.
 
         Args:
@@ -124,7 +124,9 @@ def forget_job(project_id: str) -> None:
             del _jobs[project_id]
 
 
-def start_training(project: workspace.Project, settings: training.TrainingSettings) -> TrainingJob:
+def start_training(
+    project: store.Project, settings: training_types.TrainingSettings
+) -> TrainingJob:
     """Checks the project's photos and the settings, then starts training in the background.
 
     Args:
@@ -145,14 +147,14 @@ def start_training(project: workspace.Project, settings: training.TrainingSettin
     with _jobs_lock:
         existing = _jobs.get(project.id)
         if existing is not None and existing.is_running:
-            raise workspace.WorkspaceError(
+            raise store.WorkspaceError(
                 "This project is training already (perhaps from another tab). Wait for it to "
                 "finish; its progress is shown on the Train page."
             )
         job = TrainingJob(project_id=project.id, settings=settings, photo_count=len(dataset.photos))
         _jobs[project.id] = job
     # The record only serves to tell of a restart later; a full disk must not stop the training.
-    with contextlib.suppress(workspace.DiskFullError):
+    with contextlib.suppress(store.DiskFullError):
         project.mark_training_started()
     thread = threading.Thread(
         target=_run,
@@ -164,7 +166,7 @@ def start_training(project: workspace.Project, settings: training.TrainingSettin
     return job
 
 
-def _run(job: TrainingJob, project: workspace.Project, dataset: datasets.Dataset) -> None:
+def _run(job: TrainingJob, project: store.Project, dataset: datasets.Dataset) -> None:
     """The body of a training thread: train, save, and record how it ended."""
     state, error, accuracy = "failed", None, None
     try:
@@ -179,7 +181,7 @@ def _run(job: TrainingJob, project: workspace.Project, dataset: datasets.Dataset
 
 
 def _train_and_save(
-    job: TrainingJob, project: workspace.Project, dataset: datasets.Dataset
+    job: TrainingJob, project: store.Project, dataset: datasets.Dataset
 ) -> tuple[str, str | None, float | None]:
     """Trains and saves the model into the project.
 
@@ -208,7 +210,7 @@ def _train_and_save(
     return "finished", None, trained.evaluation.accuracy
 
 
-def forget_interrupted_training(project: workspace.Project) -> bool:
+def forget_interrupted_training(project: store.Project) -> bool:
     """Tells whether the project's last training was cut short by a server restart.
 
     A training started by a server process that has since stopped (killed, restarted) left its

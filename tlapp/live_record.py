@@ -45,7 +45,7 @@ def show_recorder(project) -> None:
     """Shows the live camera recorder of Collect, and adds what it records to a class.
 
     Args:
-        project: The open `workspace.Project`, with at least one class.
+        project: The open `store.Project`, with at least one class.
     """
     # A toggle, not an expander: an expander's content runs while closed, and the camera's
     # component, mounted on every visit to Collect, reruns the page as it settles in.

@@ -7,7 +7,7 @@ Each function returns `(kind, markdown)` pairs, where kind is the Streamlit call
 import collections
 from collections.abc import Sequence
 
-from tlcore import datasets, workspace
+from tlcore import datasets, store
 
 #: Longer lists are cut to this many names, followed by "and N more".
 MAXIMUM_LISTED = 8
@@ -139,7 +139,7 @@ def predictions_summary(predictions) -> str:
     return line
 
 
-def add_result_messages(result: workspace.AddResult, class_name: str | None) -> list[Message]:
+def add_result_messages(result: store.AddResult, class_name: str | None) -> list[Message]:
     """Describes what happened to a batch of added photos.
 
     Args:

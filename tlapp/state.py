@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from tlcore import errors, workspace
+from tlcore import errors, store
 
 OWNER_PARAMETER = "owner"
 PROJECT_PARAMETER = "project"
@@ -48,9 +48,9 @@ def set_up_page(title: str) -> None:
     )
 
 
-def open_workspace() -> workspace.Workspace:
+def open_workspace() -> store.Workspace:
     """Returns the workspace named by `TLCORE_WORKSPACE` (or the default folder)."""
-    return workspace.Workspace.from_environment()
+    return store.Workspace.from_environment()
 
 
 def owner_token() -> str:
@@ -71,7 +71,7 @@ def owner_token() -> str:
     return token
 
 
-def current_project(space: workspace.Workspace) -> workspace.Project | None:
+def current_project(space: store.Workspace) -> store.Project | None:
     """Returns the project open in this browser, or None.
 
     A project deleted in another tab closes itself here with a message.
@@ -87,7 +87,7 @@ def current_project(space: workspace.Workspace) -> workspace.Project | None:
         return None
     try:
         project = space.open_project(project_id)
-    except workspace.WorkspaceError as error:
+    except store.WorkspaceError as error:
         close_project()
         add_message("warning", str(error))
         return None
@@ -97,7 +97,7 @@ def current_project(space: workspace.Workspace) -> workspace.Project | None:
     return project
 
 
-def open_project(project: workspace.Project) -> None:
+def open_project(project: store.Project) -> None:
     """Makes a project the open one in this browser.
 
     Args:
@@ -114,7 +114,7 @@ def close_project() -> None:
         del st.query_params[PROJECT_PARAMETER]
 
 
-def start_page(title: str) -> tuple[workspace.Workspace, str, workspace.Project | None]:
+def start_page(title: str) -> tuple[store.Workspace, str, store.Project | None]:
     """Does what every page does first: browser tab title, owner, open project, sidebar.
 
     Args:
@@ -131,7 +131,7 @@ def start_page(title: str) -> tuple[workspace.Workspace, str, workspace.Project 
     return space, owner, project
 
 
-def show_sidebar(project: workspace.Project | None) -> None:
+def show_sidebar(project: store.Project | None) -> None:
     """Shows the app's own navigation: the open project, then a link to each step.
 
     The links carry the owner token and the open project in the address, so they survive
@@ -168,7 +168,7 @@ def show_sidebar(project: workspace.Project | None) -> None:
             st.page_link(path, label=label, icon=icon, query_params=address, width="stretch")
 
 
-def require_project(project: workspace.Project | None) -> workspace.Project:
+def require_project(project: store.Project | None) -> store.Project:
     """Stops the page with a pointer to Home when no project is open.
 
     Args:

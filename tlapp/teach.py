@@ -15,7 +15,7 @@ import time
 import streamlit as st
 
 from tlapp import arrivals, engine, jobs
-from tlcore import errors, images, prediction, teaching, training, workspace
+from tlcore import errors, images, prediction, store, teaching, training_types
 
 _logger = logging.getLogger(__name__)
 
@@ -46,8 +46,8 @@ class TeachJob:
     class_name: str
     before: prediction.Prediction
     started_at: float
-    progress: training.Progress = dataclasses.field(
-        default_factory=lambda: training.Progress(phase="waiting")
+    progress: training_types.Progress = dataclasses.field(
+        default_factory=lambda: training_types.Progress(phase="waiting")
     )
     state: str = "running"
     message: str | None = None
@@ -71,7 +71,7 @@ def describe(answer: prediction.Prediction) -> str:
 
 
 def show_teach_panel(
-    project: workspace.Project,
+    project: store.Project,
     photo_name: str,
     photo_bytes: bytes,
     answer: prediction.Prediction,
@@ -105,7 +105,7 @@ def show_teach_panel(
         _show_controls(project, photo_name, photo_bytes, answer)
 
 
-def _warm_up_once(project: workspace.Project) -> None:
+def _warm_up_once(project: store.Project) -> None:
     """Makes the pretrained network ready in the background while the person looks at the
     answer, so that the first correction does not wait for it."""
     with _busy_lock:
@@ -115,7 +115,7 @@ def _warm_up_once(project: workspace.Project) -> None:
     threading.Thread(target=_warm_up, args=(project,), name="teach-warm-up", daemon=True).start()
 
 
-def _warm_up(project: workspace.Project) -> None:
+def _warm_up(project: store.Project) -> None:
     """The body of the warm-up thread; a failure is told by the correction itself later."""
     try:
         teaching.warm_up(project)
@@ -124,7 +124,7 @@ def _warm_up(project: workspace.Project) -> None:
 
 
 def _show_controls(
-    project: workspace.Project,
+    project: store.Project,
     photo_name: str,
     photo_bytes: bytes,
     answer: prediction.Prediction,
@@ -165,7 +165,7 @@ def _show_controls(
 
 
 def _start(
-    project: workspace.Project,
+    project: store.Project,
     class_name: str,
     new_class: bool,
     photo_name: str,
@@ -214,10 +214,10 @@ def _start(
     st.rerun()
 
 
-def _run(job: TeachJob, project: workspace.Project, photo_name: str, photo_bytes: bytes) -> None:
+def _run(job: TeachJob, project: store.Project, photo_name: str, photo_bytes: bytes) -> None:
     """The body of a retrain thread: retrain, remember the new model, record how it ended."""
 
-    def report(progress: training.Progress) -> None:
+    def report(progress: training_types.Progress) -> None:
         job.progress = progress
 
     try:

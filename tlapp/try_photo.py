@@ -11,7 +11,7 @@ import dataclasses
 
 import streamlit as st
 
-from tlcore import evaluation, workspace
+from tlcore import evaluation, store
 
 #: The key of the button, part of the app's interface.
 BUTTON_KEY = "try_example_photo"
@@ -29,7 +29,7 @@ class TriedPhoto:
         true_class: The class it belongs to: the class that holds it now in the project.
     """
 
-    photo: workspace.StoredPhoto
+    photo: store.StoredPhoto
     true_class: str
 
 
@@ -61,8 +61,8 @@ def set_aside_in_turn(
 
 
 def photos_still_there(
-    project: workspace.Project, in_turn: list[evaluation.PhotoPrediction]
-) -> list[workspace.StoredPhoto]:
+    project: store.Project, in_turn: list[evaluation.PhotoPrediction]
+) -> list[store.StoredPhoto]:
     """Returns the set-aside photos the project still holds, in the same order.
 
     Args:
@@ -77,7 +77,7 @@ def photos_still_there(
 
 
 def offer_set_aside_photo(
-    project: workspace.Project, trained, sources: list[tuple[str, bytes]]
+    project: store.Project, trained, sources: list[tuple[str, bytes]]
 ) -> TriedPhoto | None:
     """Shows the "Try one of your set-aside photos" button and the photo it chose.
 
@@ -87,7 +87,7 @@ def offer_set_aside_photo(
 
     Args:
         project: The open project.
-        trained: Its trained model (`tlcore.training.TrainedModel`).
+        trained: Its trained model (`tlcore.training_types.TrainedModel`).
         sources: The page's photos to answer, from the upload and the camera; extended here.
 
     Returns:
@@ -128,7 +128,7 @@ def offer_set_aside_photo(
 
 
 def _add_shown_photo(
-    project: workspace.Project, remembered: dict, sources: list[tuple[str, bytes]]
+    project: store.Project, remembered: dict, sources: list[tuple[str, bytes]]
 ) -> TriedPhoto | None:
     """Adds the photo being shown to `sources`, unless it was deleted since it was chosen."""
     if remembered["shown"] is None:

@@ -41,6 +41,7 @@ from tlcore import (  # noqa: E402
     prediction,
     splitting,
     training,
+    training_types,
 )
 
 
@@ -61,7 +62,7 @@ def peak_memory_mib() -> float:
 
 
 def plain_recipe_seconds(
-    dataset: datasets.Dataset, settings: training.TrainingSettings, batch_size: int
+    dataset: datasets.Dataset, settings: training_types.TrainingSettings, batch_size: int
 ) -> tuple[float, float]:
     """Trains the textbook way, `model.fit` on pixels through the frozen base, and times it.
 
@@ -176,7 +177,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--fine-tune-epochs",
         type=int,
-        default=training.TrainingSettings().fine_tune_epochs,
+        default=training_types.TrainingSettings().fine_tune_epochs,
         help="the most epochs of fine-tuning (early stopping may end it sooner)",
     )
     parser.add_argument(
@@ -186,7 +187,7 @@ def main(argv=None) -> int:
         "run that gives the time per epoch on a slow machine",
     )
     parser.add_argument("--fine-tune-photos-per-class", type=int, default=20)
-    fine_tune_defaults = training.TrainingSettings()
+    fine_tune_defaults = training_types.TrainingSettings()
     parser.add_argument("--fine-tune-blocks", type=int, default=fine_tune_defaults.fine_tune_blocks)
     parser.add_argument(
         "--fine-tune-learning-rate",
@@ -244,7 +245,9 @@ def run(arguments) -> int:
 
     train_set = datasets.load_dataset(data / "train")
     small = subset(train_set, arguments.classes, arguments.photos_per_class)
-    settings = training.TrainingSettings(epochs=arguments.epochs, image_size=arguments.image_size)
+    settings = training_types.TrainingSettings(
+        epochs=arguments.epochs, image_size=arguments.image_size
+    )
     started = time.perf_counter()
     shared_base = model.get_base(settings.backbone, settings.image_size)
     figures["base_load_seconds"] = time.perf_counter() - started
@@ -311,10 +314,10 @@ def run(arguments) -> int:
         )
 
         if not arguments.skip_full:
-            full_settings = training.TrainingSettings(image_size=arguments.image_size)
+            full_settings = training_types.TrainingSettings(image_size=arguments.image_size)
             phase_started: dict[str, float] = {}
 
-            def note_phase(progress: training.Progress) -> None:
+            def note_phase(progress: training_types.Progress) -> None:
                 phase_started.setdefault(progress.phase, time.perf_counter())
 
             started = time.perf_counter()
@@ -356,7 +359,7 @@ def run(arguments) -> int:
     return 0
 
 
-def _score_on_val(trained: training.TrainedModel, data: pathlib.Path):
+def _score_on_val(trained: training_types.TrainedModel, data: pathlib.Path):
     """Returns the model's evaluation on the data set's `val` photos, or None without them."""
     if not (data / "val").is_dir():
         return None
@@ -371,7 +374,7 @@ def _augmented_run(arguments, data, train_set, figures: dict, cache_dir: str) ->
     val_set = datasets.load_dataset(data / "val")
     with_tta, without_tta, seconds = [], [], []
     for seed in arguments.augmented_seeds:
-        settings = training.TrainingSettings(
+        settings = training_types.TrainingSettings(
             image_size=arguments.image_size,
             epochs=RECOMMENDED_EPOCHS_WITH_VIEWS,
             augmentation_views=arguments.augmentation_views,
@@ -413,12 +416,12 @@ def _fine_tuning_run(arguments, data, train_set, figures: dict, cache_dir: str) 
         dataset = subset(
             train_set, arguments.fine_tune_classes, arguments.fine_tune_photos_per_class
         )
-    settings = training.TrainingSettings(
+    settings = training_types.TrainingSettings(
         image_size=arguments.image_size,
         epochs=(
             RECOMMENDED_EPOCHS_WITH_VIEWS
             if arguments.augmentation_views
-            else training.TrainingSettings().epochs
+            else training_types.TrainingSettings().epochs
         ),
         augmentation_views=arguments.augmentation_views,
         test_time_augmentation=True,
@@ -430,7 +433,7 @@ def _fine_tuning_run(arguments, data, train_set, figures: dict, cache_dir: str) 
     epoch_ends: list[float] = []
     started = time.perf_counter()
 
-    def note_epoch(progress: training.Progress) -> None:
+    def note_epoch(progress: training_types.Progress) -> None:
         if progress.phase == "fine-tuning" and progress.epoch is not None:
             epoch_ends.append(time.perf_counter())
             # Each epoch is printed as it ends, so a run cut short still tells its pace.

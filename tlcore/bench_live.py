@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from tlcore import bench, datasets, errors, live_frames, prediction, training  # noqa: E402
+from tlcore import bench, datasets, errors, live_frames, prediction, training, training_types  # noqa: E402
 
 WARM_UP_SECONDS = 2.0
 
@@ -92,7 +92,9 @@ def main(argv=None) -> int:
     parser.add_argument("--data", required=True, help="a folder with train/ and val/")
     parser.add_argument("--classes", type=int, default=5, help="classes to train on")
     parser.add_argument("--photos-per-class", type=int, default=10)
-    parser.add_argument("--image-size", type=int, default=training.TrainingSettings.image_size)
+    parser.add_argument(
+        "--image-size", type=int, default=training_types.TrainingSettings.image_size
+    )
     parser.add_argument("--viewers", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured per viewer count")
     parser.add_argument("--rate", type=float, default=15.0, help="camera pictures a second")
@@ -113,7 +115,7 @@ def run(arguments) -> int:
     train_set = bench.subset(
         datasets.load_folder(data / "train"), arguments.classes, arguments.photos_per_class
     )
-    settings = training.TrainingSettings(image_size=arguments.image_size, seed=1)
+    settings = training_types.TrainingSettings(image_size=arguments.image_size, seed=1)
     trained = training.train(train_set, settings)
     print(
         f"model: {trained.backbone_id}, input {trained.input_size} px, classes "

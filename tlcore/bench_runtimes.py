@@ -25,7 +25,17 @@ import time
 
 import numpy as np
 
-from tlcore import datasets, embeddings, model, onnx_base, prediction, projects, runtimes, training
+from tlcore import (
+    datasets,
+    embeddings,
+    model,
+    onnx_base,
+    prediction,
+    projects,
+    runtimes,
+    training,
+    training_types,
+)
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 
@@ -120,7 +130,7 @@ def measure(arguments, runtime: str, sets: dict, folder: pathlib.Path, shared_ba
     figures["features_per_second"], figures["features"] = features_per_second(
         sets["features"].photos, shared_base
     )
-    settings = training.TrainingSettings(image_size=arguments.image_size)
+    settings = training_types.TrainingSettings(image_size=arguments.image_size)
     with tempfile.TemporaryDirectory() as cache_dir:
         started = time.perf_counter()
         trained = training.train(sets["hundred"], settings, cache_dir=cache_dir)

@@ -33,8 +33,9 @@ from tlcore import (  # noqa: E402
     onnx_base,
     quality,
     scale_photos,
+    store,
     training,
-    workspace,
+    training_types,
 )
 
 
@@ -118,7 +119,7 @@ def run(arguments, scratch: pathlib.Path) -> int:
     )
     report(f"photos made in {photos_folder}", time.perf_counter() - started)
 
-    space = workspace.Workspace(arguments.workspace or scratch / "workspace")
+    space = store.Workspace(arguments.workspace or scratch / "workspace")
     project = space.create_project(space.unique_name("Scale benchmark"), owner="bench")
     zips = pack_zips(photos_folder, scratch, space.limits.max_upload_bytes)
     started = time.perf_counter()
@@ -138,11 +139,11 @@ def run(arguments, scratch: pathlib.Path) -> int:
     dataset = project.to_dataset()
     report("project read back as a dataset", time.perf_counter() - started)
 
-    settings = training.TrainingSettings()
+    settings = training_types.TrainingSettings()
     estimates: dict[int, tuple[float, float]] = {}
     phase_started: dict[str, float] = {}
 
-    def note(progress: training.Progress) -> None:
+    def note(progress: training_types.Progress) -> None:
         now = time.perf_counter()
         phase_started.setdefault(progress.phase, now)
         if progress.phase == "embedding" and progress.total and progress.seconds_left:

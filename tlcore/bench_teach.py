@@ -17,7 +17,7 @@ import statistics
 import tempfile
 import time
 
-from tlcore import bench, datasets, embeddings, model, teaching, training, workspace
+from tlcore import bench, datasets, embeddings, model, store, teaching, training
 
 
 def _load() -> str:
@@ -25,7 +25,7 @@ def _load() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def _project_of(space: workspace.Workspace, train_set: datasets.Dataset, count: int):
+def _project_of(space: store.Workspace, train_set: datasets.Dataset, count: int):
     """Makes a project of the first whole classes of `train_set` holding `count` photos."""
     project = space.create_project(f"Teach {count}", owner="bench-teach-owner-0001")
     added = 0
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     train_set = datasets.load_dataset(data / "train")
     val_set = datasets.load_dataset(data / "val")
     with tempfile.TemporaryDirectory() as folder:
-        space = workspace.Workspace(pathlib.Path(folder) / "workspace")
+        space = store.Workspace(pathlib.Path(folder) / "workspace")
         for count in arguments.photos:
             measure(space, train_set, val_set, count, arguments.corrections)
     return 0

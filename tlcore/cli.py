@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from tlcore import errors, startup
+from tlcore import errors, startup, training_types
 
 EXIT_BAD_INPUT = 2
 
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of `python -m tlcore`.
 
     The training options default to None, meaning "the setting's default": the defaults live
-    in `training.TrainingSettings`, and importing it (and TensorFlow with it) here would slow
+    in `training_types.TrainingSettings`, and importing it (and TensorFlow with it) here would slow
     down `predict`, which runs without TensorFlow.
     """
     parser = FriendlyParser(
@@ -214,7 +214,7 @@ def run_train(arguments) -> int:
         "fine_tune_epochs": arguments.fine_tune_epochs,
         "fine_tune_learning_rate": arguments.fine_tune_learning_rate,
     }
-    settings = training.TrainingSettings(
+    settings = training_types.TrainingSettings(
         **{name: value for name, value in given.items() if value is not None}
     ).validate()
     dataset = datasets.load_dataset(arguments.data)

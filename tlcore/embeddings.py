@@ -14,15 +14,16 @@ under the settings without mirroring. Each variant is cached under its own key.
 import collections
 import concurrent.futures
 import dataclasses
+import io
 import os
 import pathlib
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tlcore import augmentation, datasets, images, onnx_base
+from tlcore import augmentation, datasets, errors, images, onnx_base
+from tlcore.store import files
 
 CACHE_DIR_VARIABLE = "TLCORE_CACHE_DIR"
 # Bumped whenever the way photos become features changes, so old features are not reused.
@@ -78,16 +79,15 @@ class EmbeddingCache:
         self, content_hash: str, backbone_id: str, features: np.ndarray, variant_key: str = ""
     ) -> None:
         """Stores features atomically, so a crash never leaves half a file behind."""
-        path = self.path_for(content_hash, backbone_id, variant_key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.save(file, np.asarray(features, dtype=np.float32), allow_pickle=False)
-            os.replace(temporary, path)
-        except BaseException:
-            pathlib.Path(temporary).unlink(missing_ok=True)
-            raise
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(features, dtype=np.float32), allow_pickle=False)
+        # Not forced to the disk: a file a crash damaged is simply computed again (`get`).
+        files.write_atomically(
+            self.path_for(content_hash, backbone_id, variant_key),
+            buffer.getvalue(),
+            what="photo features",
+            durable=False,
+        )
 
 
 _VARIANT_KEY = re.compile(r"[A-Za-z0-9-]+")
@@ -258,7 +258,7 @@ def embed_photos(
                 if cache is not None:
                     try:
                         cache.put(photos[index].content_hash, backbone_id, row, variants[index].key)
-                    except OSError:
+                    except (OSError, errors.DiskFullError):
                         # A full disk costs only the cache: the features are in memory, and
                         # are computed again next time. No further write is tried.
                         cache = None

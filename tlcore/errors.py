@@ -45,3 +45,24 @@ class ProjectFileError(TlcoreError):
 
 class SettingsError(TlcoreError):
     """A training setting outside the range tlcore accepts."""
+
+
+class WorkspaceError(TlcoreError):
+    """A project that does not exist, a name that cannot be used, or a limit reached."""
+
+
+class DiskFullError(WorkspaceError):
+    """The server's disk had no room for a write; what was saved before is unchanged.
+
+    Args:
+        what: What could not be saved, in words ("the trained model", "'apple.jpg'").
+        reason: Why, in words: "the server's disk is full", or that it refuses large files.
+    """
+
+    def __init__(self, what: str, reason: str):
+        self.what = what
+        self.reason = reason
+        super().__init__(
+            f"{reason[0].upper()}{reason[1:]}, so {what} could not be saved. Everything saved "
+            "before is kept as it was; tell the person who runs this server."
+        )

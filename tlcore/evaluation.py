@@ -201,7 +201,7 @@ def evaluate_dataset(trained, dataset, on_progress=None, batch_size: int = 32) -
     `photo_count` gap against the dataset.
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         dataset: A `datasets.Dataset` whose class names match (some of) the model's.
         on_progress: Called with (photos done, photos in all) after each batch.
         batch_size: How many photos go through the model at once.

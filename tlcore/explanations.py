@@ -234,7 +234,7 @@ def heatmaps(trained, pixels: np.ndarray, class_indices=None) -> tuple[np.ndarra
     """Returns Grad-CAM heatmaps for a batch of photos already resized for the model.
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         pixels: `(photos, input_size, input_size, 3)` RGB values in 0-255, as
             `images.load_pixels(source, trained.input_size)` gives them.
         class_indices: The class to explain for each photo; each photo's predicted class when
@@ -296,7 +296,7 @@ def model_view(picture: Image.Image, trained, size: int) -> Image.Image:
 
     Args:
         picture: The photo, as `images.load_image` gives it.
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         size: The side of the picture returned, in pixels.
 
     Returns:
@@ -341,7 +341,7 @@ def grad_cam(
     """Explains the model's answer for one photo with a Grad-CAM heatmap.
 
     Args:
-        trained: A `training.TrainedModel` (freshly trained or loaded from a project file).
+        trained: A `training_types.TrainedModel` (freshly trained or loaded from a project file).
         source: The photo, as bytes or a path.
         class_name: The class to explain; the predicted class when None.
         overlay_size: The side of the overlay picture in pixels; the model's image size when

@@ -39,6 +39,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tlcore import errors, images, onnx_base, runtimes
+from tlcore.store import files
 
 Source = bytes | str | os.PathLike
 
@@ -119,7 +120,7 @@ def load_photo_pixels(trained, sources: Sequence[Source], limit: int | None = No
     """Reads photos and resizes them for the model, skipping the unreadable ones.
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         sources: Photos as bytes or paths.
         limit: The most photos to read; all when None.
 
@@ -182,7 +183,7 @@ def tflite_bytes(trained, quantize: str = "float", representative_pixels=None) -
     """Converts a trained model to TensorFlow Lite.
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         quantize: "float" for 32-bit weights, "int8" for full-integer quantisation.
         representative_pixels: For "int8": `(photos, input_size, input_size, 3)` pixels of the
             person's own photos, which set the ranges of the 8-bit values.
@@ -265,7 +266,7 @@ def export_tflite(
     """Exports a trained model to a `.tflite` file, checked on the person's photos.
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         path: The file to write; it should end in `.tflite`.
         quantize: "float" or "int8" (see the module's description).
         photos: The person's photos as bytes or paths: the first `REPRESENTATIVE_PHOTOS`
@@ -279,9 +280,7 @@ def export_tflite(
         ExportError: If the conversion fails, int8 has no photos, or the check fails.
     """
     model_bytes, check = tflite_export_bytes(trained, quantize, photos)
-    from tlcore import projects
-
-    projects.write_atomically(path, model_bytes)
+    files.write_atomically(path, model_bytes, what="the exported model")
     return check
 
 
@@ -291,7 +290,7 @@ def tflite_export_bytes(
     """Converts and checks a trained model, returning the `.tflite` bytes (for a download).
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         quantize: "float" or "int8".
         photos: The person's photos, as for `export_tflite`.
 
@@ -320,7 +319,7 @@ def export_saved_model(
     """Exports a trained model as a TensorFlow SavedModel folder, checked on real photos.
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         folder: The folder to create; it must not exist yet or be empty.
         photos: The person's photos as bytes or paths; the first `CHECK_PHOTOS` check it.
 
@@ -353,7 +352,7 @@ def saved_model_zip(
     """Exports and checks a SavedModel, returning it as the bytes of a zip (for a download).
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         photos: The person's photos, as for `export_saved_model`.
         folder_name: The name of the folder inside the zip.
 
@@ -404,7 +403,7 @@ def onnx_export_bytes(trained, photos: Sequence[Source] = ()) -> tuple[bytes, Ex
     """Makes and checks a trained model's ONNX form, returning its bytes (for a download).
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         photos: The person's photos as bytes or paths; the first `CHECK_PHOTOS` check it.
 
     Returns:

@@ -31,7 +31,15 @@ import keras
 import numpy as np
 from keras import layers
 
-from tlcore import augmentation, datasets, embeddings, errors, model, prediction, training
+from tlcore import (
+    augmentation,
+    datasets,
+    embeddings,
+    errors,
+    model,
+    prediction,
+    training_types,
+)
 
 # Keras names the inverted-residual blocks of MobileNetV2 `block_1_...` to `block_16_...`;
 # the layers after the last block (the final 1x1 convolution) belong to the top.
@@ -269,7 +277,11 @@ class _BatchReporter(keras.callbacks.Callback):
     """Reports progress within each fine-tuning epoch, which can take minutes on a CPU."""
 
     def __init__(
-        self, on_progress: training.ProgressCallback, steps: int, epochs: int, first_epoch: int
+        self,
+        on_progress: training_types.ProgressCallback,
+        steps: int,
+        epochs: int,
+        first_epoch: int,
     ):
         super().__init__()
         self.on_progress = on_progress
@@ -283,7 +295,7 @@ class _BatchReporter(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.on_progress(
-            training.Progress(
+            training_types.Progress(
                 phase="fine-tuning",
                 done=self.epochs_done,
                 total=self.epochs,
@@ -300,8 +312,8 @@ def fine_tune(
     dataset: datasets.Dataset,
     training_rows: np.ndarray,
     validation_rows: np.ndarray,
-    settings: training.TrainingSettings,
-    on_progress: training.ProgressCallback | None = None,
+    settings: training_types.TrainingSettings,
+    on_progress: training_types.ProgressCallback | None = None,
     first_epoch: int = 0,
     baseline_val_loss: float | None = None,
     workers: int | None = None,
@@ -314,8 +326,8 @@ def fine_tune(
         dataset: The labelled photos.
         training_rows: The photos to learn from.
         validation_rows: The photos to check on, never augmented.
-        settings: The `training.TrainingSettings` (fine-tuning, augmentation, batch size...).
-        on_progress: Called with `training.Progress` reports (phase "fine-tuning").
+        settings: The `training_types.TrainingSettings` (fine-tuning, augmentation, batch size...).
+        on_progress: Called with `training_types.Progress` reports (phase "fine-tuning").
         first_epoch: How many epochs the head trained, so fine-tuning's epochs count on.
         baseline_val_loss: The head alone's validation loss; measured here when None.
             Fine-tuned weights are kept only when they beat it.
@@ -372,7 +384,7 @@ def fine_tune(
                 restore_best_weights=True,
             ),
             _BatchReporter(report, len(training_batches), settings.fine_tune_epochs, first_epoch),
-            training.EpochReporter(
+            training_types.EpochReporter(
                 report,
                 settings.fine_tune_epochs,
                 phase="fine-tuning",

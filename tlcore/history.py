@@ -1,6 +1,6 @@
 """Did it help? Every training of a project kept with its figures, and two compared.
 
-Each training saved into a project (`workspace.Project.save_trained`) is also kept in
+Each training saved into a project (`store.Project.save_trained`) is also kept in
 `<project>/history/<entry id>/`: its project file (`model.zip`) and its record
 (`training.json`: settings, photo counts, headline, per-class figures). The newest
 `KEPT_TRAININGS` are kept; a model file is about 10 MB. `compare` says what changed between

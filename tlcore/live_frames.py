@@ -86,7 +86,7 @@ class LiveViewer:
     method is safe to call from any thread.
 
     Args:
-        trained: The `training.TrainedModel` that answers, or None to only keep pictures.
+        trained: The `training_types.TrainedModel` that answers, or None to only keep pictures.
         top_k: How many of the most likely classes each answer lists.
     """
 

@@ -39,7 +39,8 @@ import numpy as np
 import onnx
 import onnx.compose
 
-from tlcore import device, images, onnx_head, projects, runtimes, weights
+from tlcore import device, errors, images, onnx_head, runtimes, weights
+from tlcore.store import files
 
 ONNX_CACHE_VARIABLE = "TLCORE_ONNX_CACHE_DIR"
 OPSET = runtimes.OPSET
@@ -207,8 +208,8 @@ def _write_cache_file(path: pathlib.Path, data: bytes) -> None:
     """Writes a file of the cache atomically; a cache that cannot be written (a read-only home,
     a full disk) costs only the next process's conversion or check."""
     try:
-        projects.write_atomically(path, data)
-    except OSError as error:
+        files.write_atomically(path, data, what="the converted network")
+    except (OSError, errors.DiskFullError) as error:
         logger.warning("The converted network cannot be kept in %s (%s).", path.parent, error)
 
 

@@ -4,7 +4,7 @@ Importing TensorFlow and Keras takes seconds; ONNX Runtime a fraction of one. Th
 line's `predict` first tries `load_for_prediction`, which reads the project file's
 `model.onnx` (checked against the Keras model when it was written, its checksum recorded in
 `project.json`) and gives a `PredictionModel` that `prediction.predict` uses like a
-`training.TrainedModel`. A file without one (saved by an earlier version), a damaged one, or
+`training_types.TrainedModel`. A file without one (saved by an earlier version), a damaged one, or
 `TLCORE_RUNTIME=keras` gives None and a reason, and the caller loads the Keras model instead:
 never a wrong answer.
 """

@@ -144,7 +144,7 @@ def predict_pixels(
     """Returns class probabilities for a batch of already resized pixels.
 
     Args:
-        trained: A `training.TrainedModel` (or an `onnx_projects.PredictionModel`): its ONNX
+        trained: A `training_types.TrainedModel` (or an `onnx_projects.PredictionModel`): its ONNX
             form answers when ONNX Runtime is used (`runtimes.classifier_for`).
         pixels: `(photos, input_size, input_size, 3)` RGB values in 0-255.
         batch_size: How many pictures go through the model at once.
@@ -233,7 +233,7 @@ def predict(
     others are predicted as usual.
 
     Args:
-        trained: A `training.TrainedModel` (freshly trained or loaded from a project file).
+        trained: A `training_types.TrainedModel` (freshly trained or loaded from a project file).
         sources: Photos as bytes or paths.
         top_k: How many of the most likely classes to list.
         file_names: A name for each photo; taken from the paths when None.
@@ -344,7 +344,7 @@ def classify_frames(
     prediction with `error` set, as an unreadable photo does in `predict`.
 
     Args:
-        trained: A `training.TrainedModel`.
+        trained: A `training_types.TrainedModel`.
         frames: Each picture as `(height, width, 3)` uint8 RGB values.
         top_k: How many of the most likely classes to list.
         names: A name for each picture; "camera picture N" when None.

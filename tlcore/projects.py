@@ -7,7 +7,7 @@ the Keras model when it was written, with its checksum in `project.json`
 (`tlcore.onnx_projects` predicts with it without TensorFlow). It is written atomically, and
 read back with Keras' safe mode, so an uploaded file never runs code.
 
-Keras and the training module are imported only by the functions that need them: reading a
+Keras and the training types are imported only by the functions that need them: reading a
 project file's entries (`read_archive`) must not pay for importing TensorFlow.
 """
 
@@ -24,11 +24,12 @@ import zipfile
 
 import tlcore
 from tlcore import errors, evaluation, headline, runtimes
+from tlcore.store import files
 
 if typing.TYPE_CHECKING:
     import keras
 
-    from tlcore import training
+    from tlcore import training_types
 
 FORMAT_NAME = "tlcore-project"
 FORMAT_VERSION = 1
@@ -38,35 +39,7 @@ ONNX_ENTRY = "model.onnx"
 MAX_MODEL_BYTES = 512 * 1024 * 1024
 
 
-def write_atomically(path: str | os.PathLike, data: bytes) -> pathlib.Path:
-    """Writes bytes to a file through a temporary file and a rename.
-
-    A crash, a full disk or a killed process leaves either the old file or the new one, never
-    half of one.
-
-    Args:
-        path: The file to write.
-        data: Its new content.
-
-    Returns:
-        The path written.
-    """
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        pathlib.Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def keras_model_bytes(trained: training.TrainedModel) -> bytes:
+def keras_model_bytes(trained: training_types.TrainedModel) -> bytes:
     """Returns the trained model as the bytes of a `.keras` file."""
     with tempfile.TemporaryDirectory() as folder:
         model_path = pathlib.Path(folder) / MODEL_ENTRY
@@ -74,7 +47,7 @@ def keras_model_bytes(trained: training.TrainedModel) -> bytes:
         return model_path.read_bytes()
 
 
-def project_metadata(trained: training.TrainedModel) -> dict:
+def project_metadata(trained: training_types.TrainedModel) -> dict:
     """Returns what `project.json` holds for a trained model."""
     import keras
 
@@ -98,7 +71,7 @@ def project_metadata(trained: training.TrainedModel) -> dict:
     }
 
 
-def project_bytes(trained: training.TrainedModel) -> bytes:
+def project_bytes(trained: training_types.TrainedModel) -> bytes:
     """Returns a whole project file as bytes, ready to download or write."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -111,7 +84,7 @@ def project_bytes(trained: training.TrainedModel) -> bytes:
     return buffer.getvalue()
 
 
-def save_project(trained: training.TrainedModel, path: str | os.PathLike) -> pathlib.Path:
+def save_project(trained: training_types.TrainedModel, path: str | os.PathLike) -> pathlib.Path:
     """Saves a trained model as one project file, atomically.
 
     Args:
@@ -121,10 +94,12 @@ def save_project(trained: training.TrainedModel, path: str | os.PathLike) -> pat
     Returns:
         The path written.
     """
-    return write_atomically(path, project_bytes(trained))
+    return files.write_atomically(path, project_bytes(trained), what="the project file")
 
 
-def export_keras_model(trained: training.TrainedModel, path: str | os.PathLike) -> pathlib.Path:
+def export_keras_model(
+    trained: training_types.TrainedModel, path: str | os.PathLike
+) -> pathlib.Path:
     """Saves only the Keras model (`.keras`), which runs anywhere with Keras alone.
 
     Args:
@@ -134,7 +109,7 @@ def export_keras_model(trained: training.TrainedModel, path: str | os.PathLike) 
     Returns:
         The path written.
     """
-    return write_atomically(path, keras_model_bytes(trained))
+    return files.write_atomically(path, keras_model_bytes(trained), what="the model")
 
 
 def _not_a_project(detail: str) -> errors.ProjectFileError:
@@ -208,7 +183,7 @@ def read_archive(source: bytes | str | os.PathLike) -> ProjectArchive:
     return ProjectArchive(metadata, model_data, onnx_data)
 
 
-def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
+def load_project(source: bytes | str | os.PathLike) -> training_types.TrainedModel:
     """Loads a project file, refusing anything that is not one or that would run code.
 
     Its ONNX form comes with it when the file has one whose checksum matches; a damaged or
@@ -225,13 +200,13 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
             could run code (such as `Lambda`) or unknown custom objects, or its class list does
             not match its model.
     """
-    from tlcore import training
+    from tlcore import training_types
 
     contents = read_archive(source)
     metadata = contents.metadata
     try:
         class_names = [str(name) for name in metadata["class_names"]]
-        settings = training.TrainingSettings.from_dict(metadata["settings"])
+        settings = training_types.TrainingSettings.from_dict(metadata["settings"])
         scores = evaluation.Evaluation.from_dict(metadata["evaluation"])
         history = {key: list(values) for key, values in metadata.get("history", {}).items()}
         unknown_threshold = read_threshold(metadata.get("unknown_threshold"))
@@ -254,7 +229,7 @@ def load_project(source: bytes | str | os.PathLike) -> training.TrainedModel:
         raise errors.ProjectFileError(
             f"This project file's model does not take square colour photos ({input_shape})."
         )
-    return training.TrainedModel(
+    return training_types.TrainedModel(
         model=classifier,
         class_names=class_names,
         settings=settings,

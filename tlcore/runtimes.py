@@ -220,7 +220,7 @@ def classifier_for(trained):
     is wanted and the ONNX form was made from this very Keras model, else the Keras model.
 
     Args:
-        trained: A `training.TrainedModel`, or an `onnx_projects.PredictionModel`.
+        trained: A `training_types.TrainedModel`, or an `onnx_projects.PredictionModel`.
 
     Returns:
         An object with `predict_on_batch(pixels)` and `outputs[0].shape`.

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tlcore import device, images, model, prediction, training, workspace
+from tlcore import device, images, model, prediction, store, training, training_types
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,25 +46,25 @@ class TeachResult:
             trains the head only.
     """
 
-    trained: training.TrainedModel
+    trained: training_types.TrainedModel
     answer: prediction.Prediction
     seconds: float
     dropped_fine_tuning: bool
 
 
-def last_settings(project: workspace.Project) -> training.TrainingSettings:
+def last_settings(project: store.Project) -> training_types.TrainingSettings:
     """Returns the settings of the project's last training, or the defaults if it had none."""
     record = project.training_record()
     if record is None or not record.settings:
-        return training.TrainingSettings()
+        return training_types.TrainingSettings()
     try:
-        return training.TrainingSettings.from_dict(record.settings).validate()
+        return training_types.TrainingSettings.from_dict(record.settings).validate()
     except (TypeError, ValueError):
         # A record written by another version: the defaults train a sound model too.
-        return training.TrainingSettings()
+        return training_types.TrainingSettings()
 
 
-def warm_up(project: workspace.Project, weights_dir=None) -> None:
+def warm_up(project: store.Project, weights_dir=None) -> None:
     """Loads the pretrained network a quick retrain of the project uses, and runs it once.
 
     The first correction in a server process would otherwise wait for both: on a 2-core CPU,
@@ -86,7 +86,7 @@ def warm_up(project: workspace.Project, weights_dir=None) -> None:
 
 
 def store_photo(
-    project: workspace.Project,
+    project: store.Project,
     class_name: str,
     file_name: str,
     data: bytes,
@@ -116,7 +116,7 @@ def store_photo(
     images.load_image(data, file_name=file_name)
     known = project.find_photo(images.content_hash(data))
     if known is not None:
-        raise workspace.WorkspaceError(
+        raise store.WorkspaceError(
             f"This photo is in the project already, in the class '{known.class_name}' (as "
             f"'{known.file_name}'). To move it, use Check your data; to teach with another "
             "photo, take or choose a new one."
@@ -129,17 +129,17 @@ def store_photo(
     if not result.added:
         problems = [item.reason for item in result.skipped + result.left_out]
         problems += [f"it is in the project already ({item})" for item in result.duplicates]
-        raise workspace.WorkspaceError(
+        raise store.WorkspaceError(
             f"The photo was not kept: {'; '.join(str(problem) for problem in problems)}."
         )
     return StoredCorrection(class_name=class_name, created_class=created, file_name=file_name)
 
 
 def retrain(
-    project: workspace.Project,
+    project: store.Project,
     file_name: str,
     data: bytes,
-    on_progress: Callable[[training.Progress], None] | None = None,
+    on_progress: Callable[[training_types.Progress], None] | None = None,
     weights_dir=None,
 ) -> TeachResult:
     """Trains a new head on every photo of the project and saves it as the project's model.
@@ -152,7 +152,7 @@ def retrain(
         project: The project, with the photo taught already stored (`store_photo`).
         file_name: The photo's name, for its answer.
         data: The photo's bytes, for its answer.
-        on_progress: Called with each `training.Progress`.
+        on_progress: Called with each `training_types.Progress`.
         weights_dir: An explicit folder holding the pretrained weights.
 
     Returns:

@@ -1,0 +1,85 @@
+"""The app's projects on disk: classes, photos and trained models, saved as they are added.
+
+A workspace is one folder (`TLCORE_WORKSPACE`, or `~/.tlcore/workspace`) holding one
+sub-folder per project, named by a random id that never derives from what a person typed:
+
+    <root>/<project_id>/project.json      name, owner, classes and the index of photos
+    <root>/<project_id>/photos/<folder>/<content_hash>.<ext>   the original bytes of each photo
+    <root>/<project_id>/model.zip         the last trained model (a tlcore project file)
+    <root>/<project_id>/training.json     its history and evaluation, readable without Keras
+    <root>/.cache/embeddings/             photo features shared by every project
+
+Every write goes to a temporary file first and is moved into place with `os.replace`, so a
+crash never leaves a half-written file, and writes to one project take that project's lock, so
+two browser tabs on the same project never overwrite each other's changes. Temporary files a
+killed server left behind are never read, and are removed when the project is next opened. A
+full disk ends a write with a `DiskFullError` and leaves the project as it was.
+
+A server shown to strangers needs bounds: `Limits` caps the photos of a project, the bytes of
+one upload, and the projects of the workspace and of one owner. Each limit has a default fit for
+a real server and can be set by an environment variable (`TLCORE_MAX_PHOTOS_PER_PROJECT`,
+`TLCORE_MAX_UPLOAD_BYTES`, `TLCORE_MAX_PROJECTS_PER_WORKSPACE`, `TLCORE_MAX_PROJECTS_PER_OWNER`).
+
+The modules, from the bottom up:
+
+- `files`: the one atomic file writer (temporary file, fsync, rename, full-disk message), used
+  by the whole engine (`projects`, `embeddings`, exports) as well as the store;
+- `locks`: the process-wide lock of each folder, and what this process already tidied;
+- `records`: file names, limits, and the records handed out (`StoredPhoto`, `ProjectClass`,
+  `AddResult`, `TrainingRecord`);
+- `photo_files`: photos checked, stored under their content hash, moved between classes;
+- `model_files`: a project's trained model and its summary, replaced together;
+- `project`: `Project`, one project's classes, photos and model;
+- `workspace`: `Workspace`, the folder of all projects.
+
+Callers use the names below: `from tlcore import store`, then `store.Workspace(root)`.
+"""
+
+from tlcore.errors import DiskFullError, WorkspaceError
+from tlcore.store.project import Project
+from tlcore.store.records import (
+    MAX_PHOTOS_PER_PROJECT,
+    MAX_PROJECTS_PER_OWNER,
+    MAX_PROJECTS_PER_WORKSPACE,
+    MAX_UPLOAD_BYTES,
+    MODEL_FILE,
+    PHOTOS_FOLDER,
+    PROJECT_FILE,
+    TRAINING_FILE,
+    AddResult,
+    Limits,
+    ProjectClass,
+    StoredPhoto,
+    TrainingRecord,
+    is_project_id,
+)
+from tlcore.store.workspace import (
+    DEFAULT_WORKSPACE,
+    WORKSPACE_ENVIRONMENT_VARIABLE,
+    Workspace,
+    default_root,
+)
+
+__all__ = [
+    "DEFAULT_WORKSPACE",
+    "MAX_PHOTOS_PER_PROJECT",
+    "MAX_PROJECTS_PER_OWNER",
+    "MAX_PROJECTS_PER_WORKSPACE",
+    "MAX_UPLOAD_BYTES",
+    "MODEL_FILE",
+    "PHOTOS_FOLDER",
+    "PROJECT_FILE",
+    "TRAINING_FILE",
+    "WORKSPACE_ENVIRONMENT_VARIABLE",
+    "AddResult",
+    "DiskFullError",
+    "Limits",
+    "Project",
+    "ProjectClass",
+    "StoredPhoto",
+    "TrainingRecord",
+    "Workspace",
+    "WorkspaceError",
+    "default_root",
+    "is_project_id",
+]

@@ -1,0 +1,540 @@
+"""One project: its classes, photos and trained model, kept on disk.
+
+Read methods use the state read when the object was made (or last changed or refreshed);
+every change rereads `project.json` under the project's lock and writes it back atomically
+(`tlcore.store.files`), so changes made in another tab are never lost. The photo files
+themselves are stored by `tlcore.store.photo_files`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+
+from tlcore import datasets, errors, history, names, projects
+from tlcore.store import files, locks, model_files, photo_files, records
+
+if typing.TYPE_CHECKING:
+    from tlcore.store.workspace import Workspace
+
+
+class Project:
+    """One project: its classes, photos and trained model, kept on disk.
+
+    Read methods use the state read when the object was made (or last changed or refreshed);
+    every change rereads the file under the project's lock, so changes made in another tab
+    are never lost.
+
+    Args:
+        workspace: The workspace that holds the project.
+        project_id: The project's id.
+    """
+
+    def __init__(self, workspace: Workspace, project_id: str):
+        if not records.is_project_id(project_id):
+            raise errors.WorkspaceError("This is not a project id.")
+        self.workspace = workspace
+        self.id = project_id
+        self.folder = workspace.root / project_id
+        self._metadata = files.read_json(self.folder / records.PROJECT_FILE)
+        # `find_photo`'s index and the record it was built from.
+        self._photo_index: tuple[dict, dict] | None = None
+
+    # Reading.
+
+    @property
+    def name(self) -> str:
+        """The project's name."""
+        return self._metadata["name"]
+
+    @property
+    def owner(self) -> str:
+        """The token of the browser that created the project."""
+        return self._metadata["owner"]
+
+    @property
+    def created_at(self) -> str:
+        """When the project was created, as an ISO 8601 time in UTC."""
+        return self._metadata["created_at"]
+
+    @property
+    def updated_at(self) -> str:
+        """When anything in the project last changed, as an ISO 8601 time in UTC."""
+        return self._metadata["updated_at"]
+
+    @property
+    def class_names(self) -> list[str]:
+        """The names of the classes, in the order they were added."""
+        return [entry["name"] for entry in self._metadata["classes"]]
+
+    @property
+    def model_path(self) -> Path:
+        """Where the trained model is saved (it may not exist yet)."""
+        return self.folder / records.MODEL_FILE
+
+    @property
+    def has_trained_model(self) -> bool:
+        """Whether the project has a trained model."""
+        return self.model_path.is_file()
+
+    @property
+    def changed_since_training(self) -> bool:
+        """Whether classes or photos changed after the last training."""
+        trained_at = self._metadata.get("trained_at")
+        return bool(trained_at) and self._metadata.get("changed_at", "") > trained_at
+
+    def refresh(self) -> Project:
+        """Rereads the project from disk, to see changes made elsewhere.
+
+        Returns:
+            The project itself.
+        """
+        self._metadata = files.read_json(self.folder / records.PROJECT_FILE)
+        return self
+
+    def remove_leftovers(self) -> list[Path]:
+        """Removes the files a killed server left in the project, once per process.
+
+        Every file is written to a temporary file first (`.<name>.<random>.tmp`) and moved into
+        place only once complete, and a photo is stored before `project.json` lists it, so a
+        server killed mid-write leaves temporary files, and perhaps photos of a batch it never
+        acknowledged. Nothing ever reads either (photos are found through `project.json`, the
+        model by its exact name); this only frees the disk. Every write of this process to the
+        project holds its lock, so such a file seen while holding it belongs to a dead process.
+
+        Returns:
+            The files removed; none when this process tidied the project before.
+        """
+        if not locks.claim_tidying(self.folder):
+            return []
+        with locks.lock_for(self.folder):
+            try:
+                self.refresh()
+            except (OSError, ValueError):
+                # A project.json that cannot be read leaves no way to tell photos from strays.
+                return []
+            return photo_files.remove_strays(self.folder, self._metadata)
+
+    @property
+    def training_interrupted(self) -> bool:
+        """Whether a training was started but neither finished nor failed (a server restart).
+
+        `tlcore` records the start and the end of a training in `project.json` through
+        `mark_training_started` and `mark_training_ended`; the app asks this only when no
+        training of the project runs in its process.
+        """
+        return bool(self._metadata.get("training_started_at"))
+
+    def mark_training_started(self) -> None:
+        """Records that a training of the project started, so a restart can tell it was cut."""
+        with self._editing(changes_photos=False) as metadata:
+            metadata["training_started_at"] = records.now()
+
+    def mark_training_ended(self) -> None:
+        """Records that the training started last has ended (finished, failed or abandoned)."""
+        with self._editing(changes_photos=False) as metadata:
+            metadata.pop("training_started_at", None)
+
+    def classes(self) -> list[records.ProjectClass]:
+        """Returns the classes, in the order they were added."""
+        return [
+            records.ProjectClass(
+                name=entry["name"], key=entry["folder"], photo_count=len(entry["photos"])
+            )
+            for entry in self._metadata["classes"]
+        ]
+
+    def photo_counts(self) -> dict[str, int]:
+        """Returns the number of photos of each class, in class order."""
+        return {entry["name"]: len(entry["photos"]) for entry in self._metadata["classes"]}
+
+    def photo_count(self) -> int:
+        """Returns the number of photos in the project."""
+        return sum(self.photo_counts().values())
+
+    def photos(self, class_name: str) -> list[records.StoredPhoto]:
+        """Returns the photos of one class, oldest first.
+
+        Args:
+            class_name: The class.
+
+        Returns:
+            Its photos.
+
+        Raises:
+            ClassNameError: If there is no such class.
+        """
+        entry = _find_class(self._metadata, class_name)
+        return [photo_files.stored_photo(self.folder, entry, record) for record in entry["photos"]]
+
+    def find_photo(self, content_hash: str) -> records.StoredPhoto | None:
+        """Finds a photo of the project by the hash of its bytes.
+
+        Args:
+            content_hash: The hash, as `tlcore.images.content_hash` gives it.
+
+        Returns:
+            The photo, or None if the project does not hold it.
+        """
+        # The index is built once for each version of the project's record: a page showing a
+        # few dozen photos of a 20,000-photo project looks each one up.
+        metadata = self._metadata
+        if self._photo_index is None or self._photo_index[0] is not metadata:
+            index = {
+                record["content_hash"]: (entry, record)
+                for entry in metadata["classes"]
+                for record in entry["photos"]
+            }
+            self._photo_index = (metadata, index)
+        found = self._photo_index[1].get(content_hash)
+        return photo_files.stored_photo(self.folder, *found) if found is not None else None
+
+    def to_dataset(self) -> datasets.Dataset:
+        """Returns the project's photos as a dataset to train on.
+
+        Returns:
+            A dataset whose photos point at the stored files.
+        """
+        photos = photo_files.dataset_photos(self.folder, self._metadata)
+        return datasets.Dataset(
+            class_names=self.class_names, photos=photos, skipped=[], duplicates=[]
+        )
+
+    # Changing classes.
+
+    def add_class(self, name: str) -> str:
+        """Adds an empty class.
+
+        Args:
+            name: The class name a person typed.
+
+        Returns:
+            The name as stored (surrounding spaces removed).
+
+        Raises:
+            ClassNameError: If the name is empty, unusable or already a class.
+        """
+        with self._editing() as metadata:
+            return self._add_class_entry(metadata, name)
+
+    def rename_class(self, old_name: str, new_name: str) -> str:
+        """Renames a class; its photos stay with it.
+
+        Args:
+            old_name: The class's current name.
+            new_name: The name wanted.
+
+        Returns:
+            The new name as stored.
+
+        Raises:
+            ClassNameError: If there is no class `old_name`, or `new_name` cannot be used.
+        """
+        with self._editing() as metadata:
+            entry = _find_class(metadata, old_name)
+            others = [item["name"] for item in metadata["classes"] if item is not entry]
+            new_name = names.check_new_class_name(new_name, others)
+            # The photos keep their folder: it is only storage, and moving it is not atomic.
+            entry["name"] = new_name
+            return new_name
+
+    def delete_class(self, name: str) -> None:
+        """Deletes a class and its photos.
+
+        Args:
+            name: The class.
+
+        Raises:
+            ClassNameError: If there is no such class.
+        """
+        with self._editing() as metadata:
+            entry = _find_class(metadata, name)
+            metadata["classes"].remove(entry)
+        shutil.rmtree(self.folder / records.PHOTOS_FOLDER / entry["folder"], ignore_errors=True)
+
+    # Changing photos.
+
+    def add_photos(self, class_name: str, files: Iterable[tuple[str, bytes]]) -> records.AddResult:
+        """Adds photos to a class, keeping the readable ones and naming the others.
+
+        When the batch holds more bytes than `Limits.max_upload_bytes`, or the project would
+        hold more photos than `Limits.max_photos_per_project`, or the disk fills up, the photos
+        that fit are kept and the others are named in `records.AddResult.left_out`, with the reason.
+
+        Args:
+            class_name: The class the photos belong to.
+            files: `(file_name, bytes)` pairs, as uploaded.
+
+        Returns:
+            Which files were added, skipped as unreadable, already in the project, or left out.
+
+        Raises:
+            ClassNameError: If there is no such class.
+            DiskFullError: If the disk has no room even for the list of photos; the project is
+                then as it was before.
+        """
+        within, over_size = photo_files.split_by_size(
+            list(files), self.workspace.limits.max_upload_bytes
+        )
+        checked, skipped = photo_files.check_photos(within)
+        with photo_files.storing() as written, self._editing() as metadata:
+            entry = _find_class(metadata, class_name)
+            result = photo_files.store_photos(
+                self.folder,
+                metadata,
+                entry,
+                checked,
+                written,
+                self.workspace.limits.max_photos_per_project,
+            )
+        return dataclasses.replace(
+            result, skipped=skipped + result.skipped, left_out=over_size + result.left_out
+        )
+
+    def add_dataset(self, dataset: datasets.Dataset) -> records.AddResult:
+        """Adds a dataset read from a zip or a folder: its classes (when new) and its photos.
+
+        Each photo's bytes are read only as it is stored, so a folder of thousands of photos
+        never sits in memory at once. Photos beyond `Limits.max_upload_bytes` in all (counted
+        class by class, in the order of `dataset.class_names`) are left out with the reason.
+
+        Args:
+            dataset: The dataset, as `tlcore.datasets.load_zip` or `load_folder` returns it.
+
+        Returns:
+            What was added, skipped and found twice, with the classes that were created.
+        """
+        photos_by_class: dict[str, list[datasets.Photo]] = {
+            name: [] for name in dataset.class_names
+        }
+        for photo in dataset.photos:
+            photos_by_class[photo.class_name].append(photo)
+        byte_budget = photo_files.ByteBudget(self.workspace.limits.max_upload_bytes)
+        added, duplicates, created = [], list(dataset.duplicates), []
+        with photo_files.storing() as written, self._editing() as metadata:
+            existing = {names.comparison_key(entry["name"]): entry for entry in metadata["classes"]}
+            for class_name, photos in photos_by_class.items():
+                entry = existing.get(names.comparison_key(class_name))
+                if entry is None and not photos:
+                    # A folder none of whose files could be used would be an empty new
+                    # class; the skipped files say why nothing was made.
+                    continue
+                if entry is None:
+                    stored_name = self._add_class_entry(metadata, class_name)
+                    created.append(stored_name)
+                    entry = _find_class(metadata, stored_name)
+                    existing[names.comparison_key(stored_name)] = entry
+                result = photo_files.store_photos(
+                    self.folder,
+                    metadata,
+                    entry,
+                    byte_budget.read(photos),
+                    written,
+                    self.workspace.limits.max_photos_per_project,
+                )
+                added.extend(result.added)
+                duplicates.extend(result.duplicates)
+                byte_budget.left_out.extend(result.left_out)
+        return records.AddResult(
+            added=added,
+            skipped=list(dataset.skipped),
+            duplicates=duplicates,
+            created_classes=created,
+            left_out=byte_budget.left_out,
+        )
+
+    def remove_photo(self, class_name: str, content_hash: str) -> None:
+        """Removes one photo from a class.
+
+        Args:
+            class_name: The class that holds it.
+            content_hash: The hash of the photo's bytes.
+
+        Raises:
+            ClassNameError: If there is no such class.
+        """
+        with self._editing() as metadata:
+            entry = _find_class(metadata, class_name)
+            kept = [record for record in entry["photos"] if record["content_hash"] != content_hash]
+            removed = [
+                record for record in entry["photos"] if record["content_hash"] == content_hash
+            ]
+            entry["photos"] = kept
+        for record in removed:
+            photo_files.photo_path(self.folder, entry, record).unlink(missing_ok=True)
+
+    # The trained model.
+
+    def save_trained(self, trained) -> None:
+        """Saves a trained model as the project's model, replacing the previous one.
+
+        Args:
+            trained: The `tlcore.training_types.TrainedModel` to keep.
+        """
+        with locks.lock_for(self.folder):
+            if not (self.folder / records.PROJECT_FILE).is_file():
+                # Deleted while it was training: writing now would bring back half a project.
+                raise errors.WorkspaceError(
+                    "This project was deleted while it was training, so the model was not kept."
+                )
+            record = model_files.training_summary(trained)
+            model_files.write_model(self.folder, trained, record)
+            with contextlib.suppress(OSError):
+                # A full disk costs only the copy kept for the history of trainings.
+                history.keep(
+                    self.folder, self.model_path, {**record, "photo_counts": self.photo_counts()}
+                )
+            with self._editing(changes_photos=False) as metadata:
+                metadata["trained_at"] = records.now()
+
+    def trainings(self) -> list[history.Entry]:
+        """Returns the trainings kept for this project, newest first (`tlcore.history`)."""
+        return history.entries(self.folder)
+
+    def restore_training(self, entry_id: str) -> None:
+        """Makes an earlier training's model the project's model again.
+
+        Args:
+            entry_id: The kept training's id (`history.Entry.entry_id`).
+
+        Raises:
+            WorkspaceError: If that training is no longer kept.
+            DiskFullError: If the disk has no room; the current model stays.
+        """
+        with locks.lock_for(self.folder):
+            entry = history.find(self.folder, entry_id)
+            if entry is None:
+                raise errors.WorkspaceError("That training is no longer kept; choose another one.")
+            model_files.restore_model(self.folder, entry)
+            with self._editing(changes_photos=False) as metadata:
+                # Photos changed after that training show as changes since training.
+                metadata["trained_at"] = entry.created_at
+
+    def load_trained(self):
+        """Loads the project's trained model.
+
+        Returns:
+            The `tlcore.training_types.TrainedModel`, or None if the project was never trained.
+
+        Raises:
+            ProjectFileError: If the saved model cannot be read.
+        """
+        if not self.has_trained_model:
+            return None
+        return projects.load_project(self.model_path)
+
+    def training_record(self) -> records.TrainingRecord | None:
+        """Returns the summary of the last training, without loading the model.
+
+        Returns:
+            The summary, or None if the project was never trained.
+        """
+        if not self.has_trained_model:
+            return None
+        return model_files.read_summary(self.folder)
+
+    # Internals.
+
+    class _EditingContext:
+        """Rereads the metadata under the lock, hands it out, and writes it back on success."""
+
+        def __init__(self, project: Project, changes_photos: bool):
+            self.project = project
+            self.changes_photos = changes_photos
+            self.lock = locks.lock_for(project.folder)
+
+        def __enter__(self) -> dict:
+            self.lock.acquire()
+            try:
+                if not (self.project.folder / records.PROJECT_FILE).is_file():
+                    raise errors.WorkspaceError(
+                        "This project no longer exists. It may have been deleted in another tab."
+                    )
+                self.metadata = files.read_json(self.project.folder / records.PROJECT_FILE)
+            except BaseException:
+                self.lock.release()
+                raise
+            return self.metadata
+
+        def __exit__(self, exception_type, exception, traceback) -> None:
+            try:
+                if exception_type is None:
+                    now = records.now()
+                    self.metadata["updated_at"] = now
+                    if self.changes_photos:
+                        self.metadata["changed_at"] = now
+                    files.write_json(
+                        self.project.folder / records.PROJECT_FILE, self.metadata, "your change"
+                    )
+                    self.project._metadata = self.metadata
+            finally:
+                self.lock.release()
+
+    def _editing(self, changes_photos: bool = True) -> Project._EditingContext:
+        return Project._EditingContext(self, changes_photos)
+
+    def _add_class_entry(self, metadata: dict, name: str) -> str:
+        """Adds a class to the metadata and makes its photo folder; returns its stored name."""
+        name = names.check_new_class_name(name, [entry["name"] for entry in metadata["classes"]])
+        used = {entry["folder"] for entry in metadata["classes"]}
+        with files.disk_errors(f"the class '{name}'"):
+            candidate = photo_files.make_class_folder(self.folder, name, used)
+        metadata["classes"].append({"name": name, "folder": candidate, "photos": []})
+        return name
+
+    def move_photo(self, content_hash: str, from_class: str, to_class: str) -> None:
+        """Moves one photo to another class, to correct its label.
+
+        The photo is linked (or copied) into its new class's folder before `project.json`
+        changes and removed from the old folder only after, so a crash leaves it in one class
+        or the other, never in neither.
+
+        Args:
+            content_hash: The hash of the photo's bytes.
+            from_class: The class that holds it now.
+            to_class: The class it belongs to.
+
+        Raises:
+            ClassNameError: If either class does not exist.
+            WorkspaceError: If the photo is no longer in `from_class` (moved or removed in
+                another tab).
+        """
+        if from_class == to_class:
+            return
+        new_path = None
+        try:
+            with self._editing() as metadata:
+                source = _find_class(metadata, from_class)
+                target = _find_class(metadata, to_class)
+                record = next(
+                    (item for item in source["photos"] if item["content_hash"] == content_hash),
+                    None,
+                )
+                if record is None:
+                    raise errors.WorkspaceError(
+                        f"This photo is no longer in '{from_class}'. It may have been moved or "
+                        "removed in another tab."
+                    )
+                old_path = photo_files.photo_path(self.folder, source, record)
+                candidate = photo_files.photo_path(self.folder, target, record)
+                photo_files.link_or_copy(old_path, candidate)
+                new_path = candidate
+                source["photos"].remove(record)
+                target["photos"].append(record)
+        except BaseException:
+            if new_path is not None:
+                new_path.unlink(missing_ok=True)
+            raise
+        old_path.unlink(missing_ok=True)
+
+
+def _find_class(metadata: dict, name: str) -> dict:
+    """Returns a class's entry in the metadata, by exact name."""
+    for entry in metadata["classes"]:
+        if entry["name"] == name:
+            return entry
+    raise errors.ClassNameError(f"There is no class called '{name}' in this project.")

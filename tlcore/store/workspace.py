@@ -1,0 +1,344 @@
+"""The workspace: the folder of every project on this server, and the list of them.
+
+A workspace is one folder (`TLCORE_WORKSPACE`, or `~/.tlcore/workspace`) holding one
+sub-folder per project, named by a random id that never derives from what a person typed (see
+`tlcore.store` for what each project folder holds). Changes to the list of projects (a new
+name, a deletion) take the workspace's lock; a project being deleted is first moved aside to a
+hidden folder, so a listing never sees half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from tlcore import errors, examples, names, projects
+from tlcore.store import files, locks, records
+from tlcore.store.project import Project
+
+#: The environment variable that names the workspace folder.
+WORKSPACE_ENVIRONMENT_VARIABLE = "TLCORE_WORKSPACE"
+
+#: The workspace folder used when the environment variable is not set.
+DEFAULT_WORKSPACE = Path("~/.tlcore/workspace")
+
+# Folders being deleted are named `.deleted-<id>-<random>`.
+_TRASH_PREFIX = ".deleted-"
+
+
+def default_root() -> Path:
+    """Returns the workspace folder named by `TLCORE_WORKSPACE`, or the default one."""
+    configured = os.environ.get(WORKSPACE_ENVIRONMENT_VARIABLE, "").strip()
+    return Path(configured).expanduser() if configured else DEFAULT_WORKSPACE.expanduser()
+
+
+class Workspace:
+    """The folder of all projects on this server.
+
+    Args:
+        root: The workspace folder; created if it does not exist.
+        limits: The bounds on what is stored; read from the environment when None.
+    """
+
+    def __init__(self, root: str | os.PathLike, limits: records.Limits | None = None):
+        self.root = Path(root).expanduser()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.limits = limits if limits is not None else records.Limits.from_environment()
+        if locks.claim_tidying(self.root):
+            self.remove_leftovers()
+
+    @classmethod
+    def from_environment(cls) -> Workspace:
+        """Opens the workspace named by `TLCORE_WORKSPACE`, or the default one."""
+        return cls(default_root())
+
+    @property
+    def embedding_cache_dir(self) -> Path:
+        """The folder where photo features are cached, shared by every project."""
+        return self.root / ".cache" / "embeddings"
+
+    def create_project(self, name: str, owner: str) -> Project:
+        """Creates an empty project.
+
+        Args:
+            name: The name a person gave it; it must not be used by another project.
+            owner: The token of the browser that creates it.
+
+        Returns:
+            The new project.
+
+        Raises:
+            WorkspaceError: If the name is empty or already taken, or the workspace or the
+                owner holds as many projects as the limits allow.
+            DiskFullError: If the disk has no room for the project.
+        """
+        with locks.lock_for(self.root):
+            name = self._check_free_name(name)
+            self._check_room_for_a_project(owner)
+            project_id = secrets.token_hex(8)
+            while (self.root / project_id).exists():
+                project_id = secrets.token_hex(8)
+            now = records.now()
+            metadata = {
+                "format": records.FORMAT_VERSION,
+                "id": project_id,
+                "name": name,
+                "owner": owner,
+                "created_at": now,
+                "updated_at": now,
+                "changed_at": now,
+                "trained_at": None,
+                "classes": [],
+            }
+            folder = self.root / project_id
+            try:
+                with files.disk_errors("the new project"):
+                    (folder / records.PHOTOS_FOLDER).mkdir(parents=True)
+                    files.write_json(folder / records.PROJECT_FILE, metadata)
+            except errors.DiskFullError:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+        return Project(self, project_id)
+
+    def unique_name(self, wanted: str) -> str:
+        """Returns `wanted`, or `wanted (2)`, `wanted (3)`... whichever is not taken yet.
+
+        Args:
+            wanted: The name to start from.
+
+        Returns:
+            A project name no project uses.
+        """
+        taken = {names.comparison_key(project.name) for project in self._all_projects()}
+        candidate, number = wanted, 2
+        while names.comparison_key(candidate) in taken:
+            candidate = f"{wanted} ({number})"
+            number += 1
+        return candidate
+
+    def list_projects(self, owner: str) -> list[Project]:
+        """Returns the projects of one owner, the most recently changed first.
+
+        Args:
+            owner: The token of the browser whose projects to list.
+
+        Returns:
+            The projects whose owner is `owner`.
+        """
+        projects = [project for project in self._all_projects() if project.owner == owner]
+        return sorted(projects, key=lambda project: project.updated_at, reverse=True)
+
+    def open_project(self, project_id: str) -> Project:
+        """Opens a project by its id.
+
+        Args:
+            project_id: The id, as the URL or `Project.id` has it.
+
+        Returns:
+            The project.
+
+        Raises:
+            WorkspaceError: If there is no project with that id.
+        """
+        if (
+            not records.is_project_id(project_id)
+            or not (self.root / project_id / records.PROJECT_FILE).is_file()
+        ):
+            raise errors.WorkspaceError(
+                "The project in this link was not found: it no longer exists (it may have been "
+                "deleted) or the link is incomplete. Choose a project on Home."
+            )
+        project = Project(self, project_id)
+        project.remove_leftovers()
+        return project
+
+    def find_by_name(self, name: str) -> Project | None:
+        """Finds the project with exactly this name, whoever created it.
+
+        Args:
+            name: The project name; surrounding spaces and letter case are ignored.
+
+        Returns:
+            The project, or None if no project has that name.
+        """
+        cleaned = " ".join(name.split())
+        if not cleaned:
+            return None
+        wanted = names.comparison_key(cleaned)
+        for project in self._all_projects():
+            if names.comparison_key(project.name) == wanted:
+                return project
+        return None
+
+    def rename_project(self, project_id: str, new_name: str) -> Project:
+        """Gives a project a new name.
+
+        Args:
+            project_id: The project's id.
+            new_name: The new name; it must not be used by another project.
+
+        Returns:
+            The renamed project.
+
+        Raises:
+            WorkspaceError: If the project does not exist or the name is empty or taken.
+        """
+        project = self.open_project(project_id)
+        with locks.lock_for(self.root):
+            new_name = self._check_free_name(new_name, ignore_id=project_id)
+            with project._editing() as metadata:
+                metadata["name"] = new_name
+        return project
+
+    def delete_project(self, project_id: str) -> None:
+        """Deletes a project with its photos and model.
+
+        Args:
+            project_id: The project's id.
+
+        Raises:
+            WorkspaceError: If the project does not exist.
+        """
+        project = self.open_project(project_id)
+        with locks.lock_for(project.folder):
+            # Moving the folder aside first makes the deletion look atomic: a listing never sees
+            # a half-deleted project, and a server killed meanwhile leaves only a hidden folder.
+            trash = self.root / f"{_TRASH_PREFIX}{project_id}-{secrets.token_hex(4)}"
+            os.replace(project.folder, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def import_project_file(self, data: bytes, owner: str, name: str) -> Project:
+        """Makes a project from a project file someone saved earlier, to predict with it.
+
+        The file is loaded safely first (no code in it runs); the project gets the file's
+        classes and model but no photos.
+
+        Args:
+            data: The bytes of the project file.
+            owner: The token of the browser that imports it.
+            name: The name wanted for the project; made unique if it is taken.
+
+        Returns:
+            The new project, with its trained model.
+
+        Raises:
+            ProjectFileError: If the file is not a readable tlcore project.
+            WorkspaceError: If the workspace or the owner holds as many projects as allowed.
+        """
+        # A refusal for want of room comes before the costly loading of the model.
+        with locks.lock_for(self.root):
+            self._check_room_for_a_project(owner)
+        trained = projects.load_project(data)
+        project = self.create_project(self.unique_name(_clean_project_name(name)), owner)
+        try:
+            for class_name in trained.class_names:
+                project.add_class(class_name)
+            project.save_trained(trained)
+        except Exception:
+            self.delete_project(project.id)
+            raise
+        return project
+
+    def create_example_project(self, owner: str) -> Project:
+        """Makes a project holding the built-in example photos, ready to train.
+
+        Args:
+            owner: The token of the browser that asks for it.
+
+        Returns:
+            The new project, with one class per example product.
+
+        Raises:
+            WorkspaceError: If a limit or the disk leaves no room for the whole example; no
+                project is then left behind.
+        """
+        # The project is made first, so that a limit refuses it before any photo is drawn.
+        project = self.create_project(self.unique_name(examples.EXAMPLE_PROJECT_NAME), owner)
+        try:
+            for class_name, files in examples.example_photos().items():
+                project.add_class(class_name)
+                result = project.add_photos(class_name, files)
+                if result.left_out:
+                    raise errors.WorkspaceError(
+                        f"The example project could not be made: {result.left_out[0].reason}."
+                    )
+        except Exception:
+            self.delete_project(project.id)
+            raise
+        return project
+
+    def remove_leftovers(self) -> list[Path]:
+        """Removes what a killed server left at the top of the workspace.
+
+        That is the folders of projects it was deleting, and the folders of projects it was
+        creating that never got their `project.json` and hold no file. Neither is ever listed
+        or opened, so removing them only frees the disk. It runs once per workspace and process;
+        it assumes, as the project locks do, one server process per workspace.
+
+        Returns:
+            The folders removed.
+        """
+        removed = []
+        with locks.lock_for(self.root):
+            for folder in sorted(self.root.iterdir()):
+                half_deleted = folder.name.startswith(_TRASH_PREFIX)
+                half_created = (
+                    records.is_project_id(folder.name)
+                    and not (folder / records.PROJECT_FILE).exists()
+                    and not any(path.is_file() for path in folder.rglob("*"))
+                )
+                if folder.is_dir() and (half_deleted or half_created):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed.append(folder)
+        return removed
+
+    def _check_room_for_a_project(self, owner: str) -> None:
+        """Refuses a new project when the workspace or the owner holds as many as allowed."""
+        projects = list(self._all_projects())
+        limit = self.limits.max_projects_per_workspace
+        if len(projects) >= limit:
+            raise errors.WorkspaceError(
+                f"This server holds {limit} projects, the most it can keep, so no new project "
+                "can be made. Delete a project you no longer need, or ask the person who runs "
+                "this server to make room."
+            )
+        limit = self.limits.max_projects_per_owner
+        if sum(project.owner == owner for project in projects) >= limit:
+            raise errors.WorkspaceError(
+                f"You have {limit} projects, the most one person can keep on this server. "
+                "Delete a project you no longer need on Home, then make the new one."
+            )
+
+    def _all_projects(self) -> Iterator[Project]:
+        """Yields every readable project of the workspace."""
+        for folder in sorted(self.root.iterdir()):
+            if folder.name.startswith(".") or not records.is_project_id(folder.name):
+                continue
+            if (folder / records.PROJECT_FILE).is_file():
+                try:
+                    yield Project(self, folder.name)
+                except (OSError, ValueError):
+                    # A project being deleted or damaged by hand is left out of listings.
+                    continue
+
+    def _check_free_name(self, name: str, ignore_id: str | None = None) -> str:
+        """Cleans a project name and checks that no other project uses it."""
+        name = _clean_project_name(name)
+        key = names.comparison_key(name)
+        for project in self._all_projects():
+            if project.id != ignore_id and names.comparison_key(project.name) == key:
+                raise errors.WorkspaceError(
+                    f"There is already a project called '{project.name}'. Choose another name."
+                )
+        return name
+
+
+def _clean_project_name(name: str) -> str:
+    """Cleans a project name, turning a bad one into a `errors.WorkspaceError`."""
+    try:
+        return names.clean_project_name(name)
+    except errors.TlcoreError as error:
+        raise errors.WorkspaceError(str(error)) from None
