@@ -144,3 +144,13 @@ def test_a_project_saved_before_sharing_existed_still_opens(space, project):
 def test_a_trusted_engine_open_keeps_full_access(space, project):
     # The command line and workers open by id: no owner to check, everything allowed.
     assert space.open_project(project.id).access == access.FULL
+
+
+def test_a_training_started_through_a_withdrawn_link_is_still_recorded_as_ended(space, project):
+    mine = space.open_as(project.id, OWNER)
+    link = mine.make_share_link(access.EDIT)
+    helper = space.open_as(project.id, STRANGER, link.token)
+    helper.mark_training_started()
+    mine.revoke_share_link(link.token)
+    helper.mark_training_ended()
+    assert not space.open_project(project.id).training_interrupted

@@ -781,7 +781,9 @@ class Project:
 
     def mark_training_ended(self) -> None:
         """Records that the training started last has ended (finished, failed or abandoned)."""
-        with self._editing(changes_photos=False) as metadata:
+        # Bookkeeping, allowed even when the share link it was started through was withdrawn
+        # meanwhile: the record would otherwise tell of a server restart that never happened.
+        with self._editing(changes_photos=False, checked=False) as metadata:
             metadata.pop("training_started_at", None)
 
     def classes(self) -> list[ProjectClass]:
@@ -1122,9 +1124,10 @@ class Project:
     class _EditingContext:
         """Rereads the metadata under the lock, hands it out, and writes it back on success."""
 
-        def __init__(self, project: "Project", changes_photos: bool):
+        def __init__(self, project: "Project", changes_photos: bool, checked: bool):
             self.project = project
             self.changes_photos = changes_photos
+            self.checked = checked
             self.lock = _lock_for(project.folder)
 
         def __enter__(self) -> dict:
@@ -1135,7 +1138,8 @@ class Project:
                         "This project no longer exists. It may have been deleted in another tab."
                     )
                 self.metadata = _read_json(self.project.folder / PROJECT_FILE)
-                access.check_can_change(self.project.access, self.metadata)
+                if self.checked:
+                    access.check_can_change(self.project.access, self.metadata)
             except BaseException:
                 self.lock.release()
                 raise
@@ -1153,8 +1157,8 @@ class Project:
             finally:
                 self.lock.release()
 
-    def _editing(self, changes_photos: bool = True) -> "_EditingContext":
-        return Project._EditingContext(self, changes_photos)
+    def _editing(self, changes_photos: bool = True, checked: bool = True) -> "_EditingContext":
+        return Project._EditingContext(self, changes_photos, checked)
 
     def _add_class_entry(self, metadata: dict, name: str) -> str:
         """Adds a class to the metadata and makes its photo folder; returns its stored name."""
