@@ -5,8 +5,8 @@ Run with `streamlit run app.py`. The other steps are the pages in `pages/`.
 
 import streamlit as st
 
-from tlapp import figures, state
-from tlcore import store
+from tlapp import figures, sharing_panel, state
+from tlcore import access, store
 
 space, owner, project = state.start_page("Home")
 
@@ -31,11 +31,18 @@ for column, (page, title, text) in zip(st.columns(4), steps, strict=True):
         if project is not None:
             state.page_link(page, label=f"Go to {title.split(' · ')[1]}")
 
-if project is not None:
+if project is not None and project.access.is_owner:
     st.success(
         f"You are working on **{project.name}**. Continue with the steps above, or choose "
         "another project below.",
         icon=":material/folder_open:",
+    )
+elif project is not None:
+    st.success(
+        f"**{project.name}** was shared with you: you {access.SHARE_ROLES[project.access.role]}"
+        ". Continue with the steps above. It is not listed under your projects; keep the link "
+        "to come back to it.",
+        icon=":material/share:",
     )
 
 
@@ -88,18 +95,21 @@ with start_column:
 
     with st.container(border=True):
         st.markdown("**Open a project by its name**")
-        st.caption("To open a project someone else made on this server, type its exact name.")
+        st.caption(
+            "Type the exact name of one of your projects. Someone else's project opens only "
+            "through a share link they send you."
+        )
         with st.form("open_by_name_form", border=False):
             wanted = st.text_input("Project name", key="open_by_name")
             open_clicked = st.form_submit_button(
                 "Open", icon=":material/folder_open:", key="open_by_name_button"
             )
         if open_clicked:
-            found = space.find_by_name(wanted)
+            found = space.find_by_name(wanted, owner)
             if found is None:
                 st.error(
-                    f"No project is called '{wanted.strip()}'. Check the spelling; letter case "
-                    "does not matter.",
+                    f"None of your projects is called '{wanted.strip()}'. Check the spelling; "
+                    "letter case does not matter.",
                     icon=":material/error:",
                 )
             else:
@@ -142,9 +152,10 @@ with projects_column:
                 renamed = st.text_input("New name", value=listed.name, key=f"rename_to_{listed.id}")
                 if st.button("Save the name", key=f"rename_save_{listed.id}"):
                     with state.user_errors():
-                        space.rename_project(listed.id, renamed)
+                        space.rename_project(listed.id, renamed, owner=owner)
                         state.add_message("success", f"Renamed to **{renamed.strip()}**.")
                         st.rerun()
+            sharing_panel.show_share_menu(actions, listed)
             with actions.popover("Delete", icon=":material/delete:", key=f"delete_{listed.id}"):
                 photo_total = state.plural(sum(counts.values()), "photo", "photos")
                 st.warning(
@@ -154,7 +165,7 @@ with projects_column:
                 )
                 if st.button("Yes, delete it", key=f"delete_confirm_{listed.id}", type="primary"):
                     with state.user_errors():
-                        space.delete_project(listed.id)
+                        space.delete_project(listed.id, owner=owner)
                         if is_open:
                             state.close_project()
                         state.add_message("success", f"Deleted **{listed.name}**.")

@@ -28,6 +28,7 @@ state.page_title(
     "of it: from your computer, from a zip, or with the camera. Photos from different angles, "
     "distances and backgrounds teach it best.",
 )
+editable = state.changes_allowed(project)
 
 
 def next_round(widget: str) -> int:
@@ -62,7 +63,10 @@ def show_class_card(project_class) -> None:
         title_column.markdown(f"### {project_class.name}")
         title_column.caption(state.plural(project_class.photo_count, "photo", "photos"))
         with menu_column.popover(
-            "Rename or delete", icon=":material/more_horiz:", key=f"class_menu_{key}"
+            "Rename or delete",
+            icon=":material/more_horiz:",
+            key=f"class_menu_{key}",
+            disabled=not editable,
         ):
             new_name = st.text_input(
                 "New name", value=project_class.name, key=f"rename_class_to_{key}"
@@ -98,6 +102,7 @@ def show_class_card(project_class) -> None:
             accept_multiple_files=True,
             key=f"{upload_widget}_{next_round(upload_widget)}",
             help="Choose many photos at once, or drag them here from a folder.",
+            disabled=not editable,
         )
         if uploaded:
             with st.spinner("Checking and saving the photos…"):
@@ -107,7 +112,7 @@ def show_class_card(project_class) -> None:
                     [(file.name, file.getvalue()) for file in uploaded],
                 )
         with camera_column:
-            if st.toggle("Use the camera", key=f"camera_on_{key}"):
+            if st.toggle("Use the camera", key=f"camera_on_{key}", disabled=not editable):
                 camera_widget = f"camera_{key}"
                 shot = st.camera_input(
                     f"Take a photo of {project_class.name}",
@@ -150,7 +155,7 @@ def show_photo(project_class, photo) -> None:
         st.image(picture, caption=caption, width="stretch")
     else:
         st.caption(f"{caption} (cannot be shown)")
-    if st.button(
+    if editable and st.button(
         "Remove",
         key=f"remove_{project_class.key}_{photo.content_hash[:24]}",
         icon=":material/close:",
@@ -169,10 +174,15 @@ def show_photo(project_class, photo) -> None:
 with st.form("add_class_form", clear_on_submit=True):
     name_column, button_column = st.columns([4, 1], vertical_alignment="bottom")
     new_class = name_column.text_input(
-        "New class", placeholder="For example: Apple", key="new_class_name"
+        "New class", placeholder="For example: Apple", key="new_class_name", disabled=not editable
     )
     add_clicked = button_column.form_submit_button(
-        "Add class", type="primary", icon=":material/add:", width="stretch", key="add_class"
+        "Add class",
+        type="primary",
+        icon=":material/add:",
+        width="stretch",
+        key="add_class",
+        disabled=not editable,
     )
 if add_clicked:
     with state.user_errors():
@@ -193,7 +203,10 @@ with st.expander(
     )
     zip_widget = "zip_upload"
     zip_file = st.file_uploader(
-        "Zip file", type=["zip"], key=f"{zip_widget}_{next_round(zip_widget)}"
+        "Zip file",
+        type=["zip"],
+        key=f"{zip_widget}_{next_round(zip_widget)}",
+        disabled=not editable,
     )
     if zip_file is not None:
         with st.spinner("Reading the photos in the zip…"):
@@ -214,7 +227,8 @@ if not classes:
     )
     st.stop()
 
-live_record.show_recorder(project)
+if editable:
+    live_record.show_recorder(project)
 
 counts = project.photo_counts()
 chart_column, status_column = st.columns([3, 2], gap="large")

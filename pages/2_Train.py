@@ -13,6 +13,7 @@ state.page_title(
     "The computer looks at your photos and learns what makes each class different. It keeps "
     "a few photos of each class aside, never learns from them, and uses them to check itself.",
 )
+editable = state.changes_allowed(project)
 
 # These modules need TensorFlow, which takes seconds to import the first time: the page shows
 # a spinner meanwhile instead of staying blank.
@@ -348,7 +349,13 @@ settings = training_types.TrainingSettings(
     fine_tune=bool(fine_tune),
 )
 
-if st.button("Train", type="primary", icon=":material/play_arrow:", key="train_button"):
+if st.button(
+    "Train",
+    type="primary",
+    icon=":material/play_arrow:",
+    key="train_button",
+    disabled=not editable,
+):
     with state.user_errors():
         engine.load_base(settings.backbone, settings.image_size)
         jobs.start_training(project, settings)

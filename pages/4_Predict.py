@@ -25,6 +25,7 @@ state.page_title(
     "Show the model photos it has never seen and it tells you what they show. One photo gives "
     "a detailed answer; many photos give a table you can download.",
 )
+state.changes_allowed(project)
 
 if not project.has_trained_model:
     st.info("Train a model first, then come back to try it.", icon=":material/info:")

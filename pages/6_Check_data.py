@@ -30,6 +30,7 @@ state.page_title(
     "photos **unlike the rest of their class**, and draws a **map** of all your photos. Fix "
     "them with one click, then train again.",
 )
+editable = state.changes_allowed(project)
 
 
 def move_photo(content_hash: str, from_class: str, to_class: str, file_name: str) -> None:
@@ -82,6 +83,8 @@ def photo_card(reference, key: str, note: str, suggested_class: str | None = Non
     if note:
         st.markdown(note)
     st.caption(f"{stored.file_name} · in {stored.class_name}")
+    if not editable:
+        return
     details = (stored.content_hash, stored.class_name)
     if suggested_class and suggested_class != stored.class_name:
         st.button(
@@ -255,7 +258,9 @@ health_tab, mislabelled_tab, duplicates_tab, outliers_tab, map_tab = st.tabs(
 )
 
 with health_tab:
-    health_panel.show_findings(kept.get("health"), project, photo_card, remove_photo)
+    health_panel.show_findings(
+        kept.get("health"), project, photo_card, remove_photo if editable else None
+    )
 
 with mislabelled_tab:
     if not report.mislabelled:

@@ -84,17 +84,23 @@ def test_each_browser_sees_only_its_own_projects(app_workspace):
     assert "Someone else" not in page_text
 
 
-def test_a_project_is_opened_by_its_exact_name(app_workspace):
+def test_one_of_your_projects_is_opened_by_its_exact_name(app_workspace):
     space = store.Workspace(app_workspace)
-    theirs = space.create_project("Bakery", "another-owner-token-123")
+    space.create_project("Bakery", "another-owner-token-123")
     app = open_home()
+    app.text_input(key="open_by_name").input("bakery")
+    app.button(key="open_by_name_button").click().run()
+    # Someone else's project of that name is not found.
+    assert "None of your projects is called 'bakery'" in texts(app.error)
+    assert "project" not in app.query_params
+    mine = space.create_project("Bakery", app.query_params["owner"])
     app.text_input(key="open_by_name").input("Bakeri")
     app.button(key="open_by_name_button").click().run()
-    assert "No project is called 'Bakeri'" in texts(app.error)
+    assert "None of your projects is called 'Bakeri'" in texts(app.error)
     app.text_input(key="open_by_name").input("bakery")
     app.button(key="open_by_name_button").click().run()
     assert not app.exception
-    assert app.query_params["project"] == theirs.id
+    assert app.query_params["project"] == mine.id
     assert app.title[0].value == "1 · Collect photos"
 
 
@@ -130,7 +136,7 @@ def test_a_deleted_project_in_the_address_is_closed_with_a_message(app_workspace
     store.Workspace(app_workspace).delete_project(address["project"])
     again = open_home(address)
     assert not again.exception
-    assert "no longer exists" in texts(again.warning)
+    assert "does not exist any more" in texts(again.warning)
     assert "project" not in again.query_params
 
 

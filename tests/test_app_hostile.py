@@ -344,7 +344,7 @@ def test_names_differing_only_in_case_on_collect_and_home(sandbox, collect, home
         assert not app.exception
     assert f"There is already a project called '{first}'" in texts(app.error)
     assert [item.name for item in sandbox.space.list_projects(OWNER)].count(first) == 1
-    assert sandbox.space.find_by_name(second).name == first
+    assert sandbox.space.find_by_name(second, OWNER).name == first
 
 
 @pytest.mark.parametrize(

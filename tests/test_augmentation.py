@@ -305,7 +305,9 @@ def test_the_train_page_previews_augmentation_and_passes_the_settings_on(
     from tlapp import jobs
     from tlcore import store
 
-    project = store.Workspace(app_workspace).create_project("Augmented", "augment-owner")
+    project = store.Workspace(app_workspace).create_project(
+        "Augmented", "owner-token-for-augmentation"
+    )
     for class_name in ("Banana", "Carrots"):
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, 3))

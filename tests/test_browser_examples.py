@@ -3,6 +3,8 @@
 Screenshots of both go to `test-artifacts/screenshots/` for a person to look at.
 """
 
+import urllib.parse
+
 import pytest
 from server_fixtures import CHROMIUM, CHROMIUM_ARGUMENTS, StreamlitServer, screenshot, settle
 
@@ -53,7 +55,8 @@ def test_the_example_photos_train_and_a_set_aside_photo_is_tried(server, page):
         assert class_name in main_text
 
     # The model is trained here, small and fast, into the project the browser made.
-    project = store.Workspace(server.workspace).find_by_name(examples.EXAMPLE_PROJECT_NAME)
+    owner = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["owner"][0]
+    project = store.Workspace(server.workspace).find_by_name(examples.EXAMPLE_PROJECT_NAME, owner)
     settings = training_types.TrainingSettings(image_size=96, epochs=15)
     project.save_trained(training.train(project.to_dataset(), settings))
 

@@ -219,7 +219,9 @@ def test_next_steps_rank_the_most_confused_pair_first():
 
 @pytest.mark.slow
 def test_check_data_shows_the_findings_and_fixes_them_in_one_click(app_workspace):
-    project = store.Workspace(app_workspace).create_project("Health", "owner-health")
+    project = store.Workspace(app_workspace).create_project(
+        "Health", "owner-token-for-health-tests"
+    )
     for class_name in ("Banana", "Carrots"):
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, 8))
@@ -251,7 +253,7 @@ def test_check_data_shows_the_findings_and_fixes_them_in_one_click(app_workspace
 
 @pytest.mark.slow
 def test_the_train_page_lists_the_next_steps_of_the_last_training(app_workspace, small_training):
-    project = store.Workspace(app_workspace).create_project("Steps", "owner-steps")
+    project = store.Workspace(app_workspace).create_project("Steps", "owner-token-for-steps-tests")
     project.add_dataset(small_training.dataset)
     project.save_trained(small_training.trained)
     app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)

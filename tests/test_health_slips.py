@@ -83,13 +83,13 @@ def texts_of(pairs) -> str:
     return "\n".join(text for _, text in pairs)
 
 
-def test_a_link_to_a_missing_project_says_it_was_not_found(app_workspace):
+def test_a_link_to_a_missing_project_says_it_cannot_be_opened(app_workspace):
     app = AppTest.from_file(str(APP_FILE), default_timeout=FAST_PAGE_TIMEOUT).run()
     # A bookmarked link straight to a step, naming a project that is not there.
     app.query_params["project"] = "0123456789abcdef"
     app.switch_page("pages/1_Collect.py").run()
     assert not app.exception
-    assert "was not found" in texts(app.warning)
+    assert "cannot be opened: it does not exist any more" in texts(app.warning)
     assert "Open a project first" in texts(app.info)
 
 

@@ -157,7 +157,7 @@ def trained_project(folder: pathlib.Path, trained, threshold: float):
     """A workspace project holding the small model with its threshold set to `threshold`."""
     from tlcore import store
 
-    project = store.Workspace(folder).create_project("Unknown", "unknown-owner")
+    project = store.Workspace(folder).create_project("Unknown", "owner-token-for-unknown-tests")
     for class_name in trained.class_names:
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, 2))

@@ -63,22 +63,23 @@ def test_projects_are_listed_most_recently_changed_first(space):
     assert [listed.name for listed in space.list_projects("owner-a")] == ["First", "Second"]
 
 
-def test_a_project_is_found_by_its_exact_name_whoever_made_it(space):
+def test_a_project_is_found_by_its_exact_name_among_its_owners_projects(space):
     theirs = space.create_project("Shop shelf", "owner-b")
-    assert space.find_by_name("Shop shelf").id == theirs.id
-    assert space.find_by_name("  shop   SHELF ").id == theirs.id
-    assert space.find_by_name("Shop") is None
-    assert space.find_by_name("   ") is None
+    assert space.find_by_name("Shop shelf", "owner-b").id == theirs.id
+    assert space.find_by_name("  shop   SHELF ", "owner-b").id == theirs.id
+    assert space.find_by_name("Shop shelf", "owner-a") is None
+    assert space.find_by_name("Shop", "owner-b") is None
+    assert space.find_by_name("   ", "owner-b") is None
 
 
 def test_project_names_must_be_free_and_not_empty(space):
     space.create_project("Fruit", "owner-a")
     with pytest.raises(store.WorkspaceError, match="already a project called 'Fruit'"):
-        space.create_project("fruit", "owner-b")
+        space.create_project("fruit", "owner-a")
     with pytest.raises(store.WorkspaceError):
         space.create_project("   ", "owner-a")
-    assert space.unique_name("Fruit") == "Fruit (2)"
-    assert space.unique_name("Vegetables") == "Vegetables"
+    assert space.unique_name("Fruit", "owner-a") == "Fruit (2)"
+    assert space.unique_name("Vegetables", "owner-a") == "Vegetables"
 
 
 def test_rename_and_delete_a_project(space, project):
@@ -279,7 +280,7 @@ def test_a_trained_model_is_saved_and_loaded_back(space, small_training):
     assert loaded.class_names == small_training.trained.class_names
     made.add_class("New")
     assert made.changed_since_training
-    imported = space.import_project_file(made.model_path.read_bytes(), "owner-b", "Trained")
+    imported = space.import_project_file(made.model_path.read_bytes(), "owner-a", "Trained")
     assert imported.name == "Trained (2)"
     assert imported.class_names == small_training.trained.class_names
     assert imported.has_trained_model

@@ -48,7 +48,7 @@ def show_findings(
     findings: list[health.Finding] | None,
     project,
     photo_card: Callable,
-    remove_photo: Callable[[str, str, str], None],
+    remove_photo: Callable[[str, str, str], None] | None,
 ) -> None:
     """Shows every data health finding with its photos and its fix.
 
@@ -57,7 +57,8 @@ def show_findings(
         project: The open `store.Project`.
         photo_card: The page's card of one photo with its buttons:
             `photo_card(reference, key, note, suggested_class=None)`.
-        remove_photo: The page's `remove_photo(content_hash, class_name, file_name)`.
+        remove_photo: The page's `remove_photo(content_hash, class_name, file_name)`; None
+            for someone who may only look, who gets no buttons that change photos.
     """
     if findings is None:
         st.info("Check again to see the health of your photos.", icon=":material/info:")
@@ -93,6 +94,8 @@ def show_pair(finding, index: int, photo_card, remove_photo) -> None:
     for column, kept, other in ((columns[0], first, second), (columns[1], second, first)):
         with column:
             photo_card(kept, f"health_{index}_{kept.content_hash}", "")
+            if remove_photo is None:
+                continue
             st.button(
                 f"Keep it in {kept.class_name} only",
                 key=f"health_keep_{index}_{kept.content_hash}",
@@ -106,14 +109,17 @@ def show_pair(finding, index: int, photo_card, remove_photo) -> None:
 
 def show_removable(finding, index: int, photo_card, remove_photo) -> None:
     """Photos with a problem of their pixels: each with its card, and one click for all."""
-    st.button(
-        "Remove this photo" if len(finding.photos) == 1 else f"Remove all {len(finding.photos)}",
-        key=f"health_remove_all_{finding.kind}",
-        icon=":material/delete_sweep:",
-        type="primary",
-        on_click=remove_photos,
-        args=(finding.photos, remove_photo),
-    )
+    if remove_photo is not None:
+        st.button(
+            "Remove this photo"
+            if len(finding.photos) == 1
+            else f"Remove all {len(finding.photos)}",
+            key=f"health_remove_all_{finding.kind}",
+            icon=":material/delete_sweep:",
+            type="primary",
+            on_click=remove_photos,
+            args=(finding.photos, remove_photo),
+        )
     shown = finding.photos[:CARDS_SHOWN]
     for position, photo in enumerate(shown):
         if position % CARD_COLUMNS == 0:

@@ -123,7 +123,12 @@ def show_history(project: store.Project) -> None:
             format_func=lambda key: describe(by_id[key]),
             key=RESTORE_CHOICE_KEY,
         )
-        if st.button("Use this model", key=RESTORE_BUTTON_KEY, icon=":material/restore:"):
+        if st.button(
+            "Use this model",
+            key=RESTORE_BUTTON_KEY,
+            icon=":material/restore:",
+            disabled=not state.changes_allowed(project, notice=False),
+        ):
             with state.user_errors():
                 project.restore_training(chosen)
                 state.add_message("success", "The earlier model is the current one again.")

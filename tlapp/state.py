@@ -2,7 +2,9 @@
 
 The owner token and the open project's id live in the URL (`?owner=...&project=...`) and in
 the session, so a reload, a restart of the server or a bookmark brings the same projects back,
-and two people on the same server only see their own projects.
+and two people on the same server only see their own projects. The owner token is the key to
+them: a project someone else opens came through a share link (`?project=...&share=...`) that
+its owner made, and the share token rides along in the URL and the session the same way.
 """
 
 import contextlib
@@ -13,13 +15,15 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from tlcore import errors, store
+from tlcore import access, errors, store
 
 OWNER_PARAMETER = "owner"
 PROJECT_PARAMETER = "project"
+SHARE_PARAMETER = "share"
 
 _OWNER_KEY = "owner_token"
 _PROJECT_KEY = "project_id"
+_SHARE_KEY = "share_token"
 _MESSAGES_KEY = "pending_messages"
 _OWNER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -71,47 +75,104 @@ def owner_token() -> str:
     return token
 
 
-def current_project(space: store.Workspace) -> store.Project | None:
+def current_project(space: store.Workspace, owner: str) -> store.Project | None:
     """Returns the project open in this browser, or None.
 
-    A project deleted in another tab closes itself here with a message.
+    It is opened afresh on every run for this browser's owner token or share token, so a
+    project deleted in another tab, someone else's project named in a typed or guessed link,
+    or one whose share link was withdrawn, closes itself here with a message.
 
     Args:
         space: The workspace.
+        owner: This browser's owner token.
 
     Returns:
-        The open project, freshly read from disk, or None.
+        The open project, freshly read from disk, with what this browser may do with it
+        (`Project.access`), or None.
     """
     project_id = st.session_state.get(_PROJECT_KEY) or st.query_params.get(PROJECT_PARAMETER, "")
     if not project_id:
         return None
+    share_token = st.session_state.get(_SHARE_KEY) or st.query_params.get(SHARE_PARAMETER, "")
     try:
-        project = space.open_project(project_id)
-    except store.WorkspaceError as error:
+        project = space.open_as(project_id, owner, share_token)
+    except errors.TlcoreError as error:
         close_project()
         add_message("warning", str(error))
         return None
-    st.session_state[_PROJECT_KEY] = project.id
-    if st.query_params.get(PROJECT_PARAMETER) != project.id:
-        st.query_params[PROJECT_PARAMETER] = project.id
+    open_project(project)
     return project
 
 
 def open_project(project: store.Project) -> None:
-    """Makes a project the open one in this browser.
+    """Makes a project the open one in this browser, with the share token it came through.
 
     Args:
         project: The project to open.
     """
-    st.session_state[_PROJECT_KEY] = project.id
-    st.query_params[PROJECT_PARAMETER] = project.id
+    _remember(_PROJECT_KEY, PROJECT_PARAMETER, project.id)
+    _remember(_SHARE_KEY, SHARE_PARAMETER, project.access.share_token)
 
 
 def close_project() -> None:
     """Closes the open project (it stays on disk)."""
-    st.session_state.pop(_PROJECT_KEY, None)
-    if PROJECT_PARAMETER in st.query_params:
-        del st.query_params[PROJECT_PARAMETER]
+    _remember(_PROJECT_KEY, PROJECT_PARAMETER, "")
+    _remember(_SHARE_KEY, SHARE_PARAMETER, "")
+
+
+def changes_allowed(project: store.Project, notice: bool = True) -> bool:
+    """Tells whether this browser may change the open project; the guard of every page.
+
+    Someone who opened the project through a view-only share link may look at everything,
+    but the controls that change it are disabled or hidden, and this says why, once, under
+    the page's title. (The engine refuses their changes too: `tlcore.access`.)
+
+    Args:
+        project: The open project.
+        notice: Whether to show the line saying they can only look, when they can.
+
+    Returns:
+        Whether classes, photos and models may be changed.
+    """
+    if project.access.can_change:
+        return True
+    if notice:
+        st.info(
+            f"**{project.name}** was shared with you to look at: you can see its photos, "
+            "figures and answers, but not change anything. Ask its owner for an edit link to "
+            "change it.",
+            icon=":material/visibility:",
+        )
+    return False
+
+
+def share_address(project: store.Project, token: str) -> str:
+    """Returns the address of a share link: the app's Home with the project and the token.
+
+    It never carries the owner token, which stays the owner's key to all their projects.
+    Call it on Home, whose address is the app's own.
+
+    Args:
+        project: The shared project.
+        token: The share link's token.
+
+    Returns:
+        The full address when the browser told it (`st.context.url`), else one from `/`.
+    """
+    home = (st.context.url or "").split("?")[0].rstrip("/")
+    return f"{home}/?{PROJECT_PARAMETER}={project.id}&{SHARE_PARAMETER}={token}"
+
+
+def _remember(session_key: str, parameter: str, value: str) -> None:
+    """Keeps a value in the session and the URL, or removes it from both when empty."""
+    if value:
+        st.session_state[session_key] = value
+        if st.query_params.get(parameter) != value:
+            st.query_params[parameter] = value
+        return
+    st.session_state.pop(session_key, None)
+    if parameter in st.query_params:
+        del st.query_params[parameter]
 
 
 def start_page(title: str) -> tuple[store.Workspace, str, store.Project | None]:
@@ -126,7 +187,7 @@ def start_page(title: str) -> tuple[store.Workspace, str, store.Project | None]:
     set_up_page(title)
     space = open_workspace()
     owner = owner_token()
-    project = current_project(space)
+    project = current_project(space, owner)
     show_sidebar(project)
     return space, owner, project
 
@@ -153,6 +214,11 @@ def show_sidebar(project: store.Project | None) -> None:
                     f"{plural(photo_total, 'photo', 'photos')} · "
                     + ("trained" if project.has_trained_model else "not trained yet")
                 )
+                if not project.access.is_owner:
+                    st.caption(
+                        ":material/share: Shared with you: you "
+                        + access.SHARE_ROLES.get(project.access.role, "")
+                    )
         else:
             st.caption("No project open yet: start on Home.")
         for page, label in (
@@ -249,6 +315,8 @@ def _address() -> dict[str, str]:
         address[OWNER_PARAMETER] = st.session_state[_OWNER_KEY]
     if st.session_state.get(_PROJECT_KEY):
         address[PROJECT_PARAMETER] = st.session_state[_PROJECT_KEY]
+    if st.session_state.get(_SHARE_KEY):
+        address[SHARE_PARAMETER] = st.session_state[_SHARE_KEY]
     return address
 
 

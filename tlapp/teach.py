@@ -92,6 +92,9 @@ def show_teach_panel(
         else:
             _show_outcome(job)
         return
+    if not project.access.can_change:
+        # Someone who may only look cannot teach the model (the page says so at its top).
+        return
     _warm_up_once(project)
     with st.container(border=True, key="teach_panel"):
         st.markdown("#### Teach it")

@@ -15,6 +15,10 @@ two browser tabs on the same project never overwrite each other's changes. Tempo
 killed server left behind are never read, and are removed when the project is next opened. A
 full disk ends a write with a `DiskFullError` and leaves the project as it was.
 
+A project belongs to the owner token that made it, and its names are unique among that owner's
+projects only; `Workspace.open_as` lets in its owner and the holders of its share links
+(`tlcore.access`), and a project opened so refuses the changes its caller may not make.
+
 A server shown to strangers needs bounds: `Limits` caps the photos of a project, the bytes of
 one upload, and the projects of the workspace and of one owner. Each limit has a default fit for
 a real server and can be set by an environment variable (`TLCORE_MAX_PHOTOS_PER_PROJECT`,

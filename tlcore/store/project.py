@@ -15,7 +15,7 @@ import typing
 from collections.abc import Iterable
 from pathlib import Path
 
-from tlcore import datasets, errors, history, names, projects
+from tlcore import access, datasets, errors, history, names, projects
 from tlcore.store import files, locks, model_files, photo_files, records
 
 if typing.TYPE_CHECKING:
@@ -41,6 +41,8 @@ class Project:
         self.id = project_id
         self.folder = workspace.root / project_id
         self._metadata = files.read_json(self.folder / records.PROJECT_FILE)
+        #: What the caller who opened it may do (`Workspace.open_as`); every change checks it.
+        self.access = access.FULL
         # `find_photo`'s index and the record it was built from.
         self._photo_index: tuple[dict, dict] | None = None
 
@@ -55,6 +57,40 @@ class Project:
     def owner(self) -> str:
         """The token of the browser that created the project."""
         return self._metadata["owner"]
+
+    @property
+    def share_links(self) -> list[access.ShareLink]:
+        """The project's share links, oldest first (none for a project saved before them)."""
+        return access.share_links(self._metadata)
+
+    def make_share_link(self, role: str) -> access.ShareLink:
+        """Makes a share link that lets its holder look (`access.VIEW`) or also change (`EDIT`).
+
+        Args:
+            role: `access.VIEW` or `access.EDIT`.
+
+        Returns:
+            The new link; its token goes in the address the owner sends.
+
+        Raises:
+            AccessError: If the caller is not the owner, or the role is unknown.
+        """
+        access.check_is_owner(self.access, "share this project")
+        with self._editing(changes_photos=False) as metadata:
+            return access.add_share_link(metadata, role)
+
+    def revoke_share_link(self, token: str) -> None:
+        """Withdraws a share link: whoever holds it is refused from their next step on.
+
+        Args:
+            token: The link's token.
+
+        Raises:
+            AccessError: If the caller is not the owner.
+        """
+        access.check_is_owner(self.access, "withdraw a share link")
+        with self._editing(changes_photos=False) as metadata:
+            access.revoke_share_link(metadata, token)
 
     @property
     def created_at(self) -> str:
@@ -136,7 +172,9 @@ class Project:
 
     def mark_training_ended(self) -> None:
         """Records that the training started last has ended (finished, failed or abandoned)."""
-        with self._editing(changes_photos=False) as metadata:
+        # Bookkeeping, allowed even when the share link it was started through was withdrawn
+        # meanwhile: the record would otherwise tell of a server restart that never happened.
+        with self._editing(changes_photos=False, checked=False) as metadata:
             metadata.pop("training_started_at", None)
 
     def classes(self) -> list[records.ProjectClass]:
@@ -381,6 +419,9 @@ class Project:
                 raise errors.WorkspaceError(
                     "This project was deleted while it was training, so the model was not kept."
                 )
+            access.check_can_change(
+                self.access, files.read_json(self.folder / records.PROJECT_FILE)
+            )
             record = model_files.training_summary(trained)
             model_files.write_model(self.folder, trained, record)
             with contextlib.suppress(OSError):
@@ -406,6 +447,9 @@ class Project:
             DiskFullError: If the disk has no room; the current model stays.
         """
         with locks.lock_for(self.folder):
+            access.check_can_change(
+                self.access, files.read_json(self.folder / records.PROJECT_FILE)
+            )
             entry = history.find(self.folder, entry_id)
             if entry is None:
                 raise errors.WorkspaceError("That training is no longer kept; choose another one.")
@@ -442,9 +486,10 @@ class Project:
     class _EditingContext:
         """Rereads the metadata under the lock, hands it out, and writes it back on success."""
 
-        def __init__(self, project: Project, changes_photos: bool):
+        def __init__(self, project: Project, changes_photos: bool, checked: bool):
             self.project = project
             self.changes_photos = changes_photos
+            self.checked = checked
             self.lock = locks.lock_for(project.folder)
 
         def __enter__(self) -> dict:
@@ -455,6 +500,8 @@ class Project:
                         "This project no longer exists. It may have been deleted in another tab."
                     )
                 self.metadata = files.read_json(self.project.folder / records.PROJECT_FILE)
+                if self.checked:
+                    access.check_can_change(self.project.access, self.metadata)
             except BaseException:
                 self.lock.release()
                 raise
@@ -474,8 +521,10 @@ class Project:
             finally:
                 self.lock.release()
 
-    def _editing(self, changes_photos: bool = True) -> Project._EditingContext:
-        return Project._EditingContext(self, changes_photos)
+    def _editing(
+        self, changes_photos: bool = True, checked: bool = True
+    ) -> Project._EditingContext:
+        return Project._EditingContext(self, changes_photos, checked)
 
     def _add_class_entry(self, metadata: dict, name: str) -> str:
         """Adds a class to the metadata and makes its photo folder; returns its stored name."""

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from tlcore import errors, examples, names, projects
+from tlcore import access, errors, examples, names, projects
 from tlcore.store import files, locks, records
 from tlcore.store.project import Project
 
@@ -64,7 +64,8 @@ class Workspace:
         """Creates an empty project.
 
         Args:
-            name: The name a person gave it; it must not be used by another project.
+            name: The name a person gave it; it must not be used by another project of the
+                same owner.
             owner: The token of the browser that creates it.
 
         Returns:
@@ -76,7 +77,7 @@ class Workspace:
             DiskFullError: If the disk has no room for the project.
         """
         with locks.lock_for(self.root):
-            name = self._check_free_name(name)
+            name = self._check_free_name(name, owner)
             self._check_room_for_a_project(owner)
             project_id = secrets.token_hex(8)
             while (self.root / project_id).exists():
@@ -103,16 +104,21 @@ class Workspace:
                 raise
         return Project(self, project_id)
 
-    def unique_name(self, wanted: str) -> str:
+    def unique_name(self, wanted: str, owner: str | None = None) -> str:
         """Returns `wanted`, or `wanted (2)`, `wanted (3)`... whichever is not taken yet.
 
         Args:
             wanted: The name to start from.
+            owner: Whose projects' names to avoid; every project's when None.
 
         Returns:
-            A project name no project uses.
+            A project name none of those projects uses.
         """
-        taken = {names.comparison_key(project.name) for project in self._all_projects()}
+        taken = {
+            names.comparison_key(project.name)
+            for project in self._all_projects()
+            if owner is None or access.same_token(owner, project.owner)
+        }
         candidate, number = wanted, 2
         while names.comparison_key(candidate) in taken:
             candidate = f"{wanted} ({number})"
@@ -128,7 +134,9 @@ class Workspace:
         Returns:
             The projects whose owner is `owner`.
         """
-        projects = [project for project in self._all_projects() if project.owner == owner]
+        projects = [
+            project for project in self._all_projects() if access.same_token(owner, project.owner)
+        ]
         return sorted(projects, key=lambda project: project.updated_at, reverse=True)
 
     def open_project(self, project_id: str) -> Project:
@@ -155,54 +163,85 @@ class Workspace:
         project.remove_leftovers()
         return project
 
-    def find_by_name(self, name: str) -> Project | None:
-        """Finds the project with exactly this name, whoever created it.
+    def open_as(self, project_id: str, owner: str, share_token: str = "") -> Project:
+        """Opens a project for a caller: its owner, or someone holding one of its share links.
+
+        Args:
+            project_id: The id, as the URL has it.
+            owner: The caller's owner token.
+            share_token: The share token the caller presents; empty when none.
+
+        Returns:
+            The project, whose `access` says what the caller may do; its changes check it.
+
+        Raises:
+            AccessError: If there is no such project, or it is not the caller's to open (one
+                message for both, so nobody learns which ids exist).
+        """
+        try:
+            project = self.open_project(project_id)
+        except errors.WorkspaceError:
+            raise access.AccessError(access.NOT_ALLOWED) from None
+        project.access = access.access_for(project._metadata, owner, share_token)
+        return project
+
+    def find_by_name(self, name: str, owner: str) -> Project | None:
+        """Finds one of an owner's projects by its exact name.
 
         Args:
             name: The project name; surrounding spaces and letter case are ignored.
+            owner: The owner token whose projects to search; no one else's are found.
 
         Returns:
-            The project, or None if no project has that name.
+            The project, or None if the owner has no project with that name.
         """
         cleaned = " ".join(name.split())
         if not cleaned:
             return None
         wanted = names.comparison_key(cleaned)
-        for project in self._all_projects():
+        for project in self.list_projects(owner):
             if names.comparison_key(project.name) == wanted:
                 return project
         return None
 
-    def rename_project(self, project_id: str, new_name: str) -> Project:
+    def rename_project(
+        self, project_id: str, new_name: str, *, owner: str | None = None
+    ) -> Project:
         """Gives a project a new name.
 
         Args:
             project_id: The project's id.
-            new_name: The new name; it must not be used by another project.
+            new_name: The new name; it must not be used by another project of its owner.
+            owner: The caller's owner token, checked to be the project's; None for the
+                engine's own calls.
 
         Returns:
             The renamed project.
 
         Raises:
             WorkspaceError: If the project does not exist or the name is empty or taken.
+            AccessError: If `owner` is given and the project is not theirs.
         """
-        project = self.open_project(project_id)
+        project = self._open_for_owner(project_id, owner)
         with locks.lock_for(self.root):
-            new_name = self._check_free_name(new_name, ignore_id=project_id)
+            new_name = self._check_free_name(new_name, project.owner, ignore_id=project_id)
             with project._editing() as metadata:
                 metadata["name"] = new_name
         return project
 
-    def delete_project(self, project_id: str) -> None:
+    def delete_project(self, project_id: str, *, owner: str | None = None) -> None:
         """Deletes a project with its photos and model.
 
         Args:
             project_id: The project's id.
+            owner: The caller's owner token, checked to be the project's; None for the
+                engine's own calls.
 
         Raises:
             WorkspaceError: If the project does not exist.
+            AccessError: If `owner` is given and the project is not theirs.
         """
-        project = self.open_project(project_id)
+        project = self._open_for_owner(project_id, owner)
         with locks.lock_for(project.folder):
             # Moving the folder aside first makes the deletion look atomic: a listing never sees
             # a half-deleted project, and a server killed meanwhile leaves only a hidden folder.
@@ -232,7 +271,7 @@ class Workspace:
         with locks.lock_for(self.root):
             self._check_room_for_a_project(owner)
         trained = projects.load_project(data)
-        project = self.create_project(self.unique_name(_clean_project_name(name)), owner)
+        project = self.create_project(self.unique_name(_clean_project_name(name), owner), owner)
         try:
             for class_name in trained.class_names:
                 project.add_class(class_name)
@@ -256,7 +295,7 @@ class Workspace:
                 project is then left behind.
         """
         # The project is made first, so that a limit refuses it before any photo is drawn.
-        project = self.create_project(self.unique_name(examples.EXAMPLE_PROJECT_NAME), owner)
+        project = self.create_project(self.unique_name(examples.EXAMPLE_PROJECT_NAME, owner), owner)
         try:
             for class_name, files in examples.example_photos().items():
                 project.add_class(class_name)
@@ -324,11 +363,17 @@ class Workspace:
                     # A project being deleted or damaged by hand is left out of listings.
                     continue
 
-    def _check_free_name(self, name: str, ignore_id: str | None = None) -> str:
-        """Cleans a project name and checks that no other project uses it."""
+    def _open_for_owner(self, project_id: str, owner: str | None) -> Project:
+        """Opens a project for its owner alone (any project when `owner` is None)."""
+        if owner is None:
+            return self.open_project(project_id)
+        return self.open_as(project_id, owner)
+
+    def _check_free_name(self, name: str, owner: str, ignore_id: str | None = None) -> str:
+        """Cleans a project name and checks that no other project of the owner uses it."""
         name = _clean_project_name(name)
         key = names.comparison_key(name)
-        for project in self._all_projects():
+        for project in self.list_projects(owner):
             if project.id != ignore_id and names.comparison_key(project.name) == key:
                 raise errors.WorkspaceError(
                     f"There is already a project called '{project.name}'. Choose another name."
