@@ -8,7 +8,7 @@ until the next check.
 
 import streamlit as st
 
-from tlapp import charts, engine, health_panel, media, paging, state
+from tlapp import charts, engine, health_panel, media, paging, state, test_photos_panel
 from tlcore import backbones, errors
 
 REPORT_KEY = "check_data_report"
@@ -184,6 +184,9 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
             on_comparing=report_comparing,
         )
         looks = health.look_at_photos(dataset.photos, on_progress=report_measuring)
+        test_near_copies = test_photos_panel.find_near_copies(
+            project, report, shared_base, embeddings.EmbeddingCache(space.embedding_cache_dir)
+        )
     except errors.TlcoreError as error:
         progress_bar.empty()
         st.error(str(error), icon=":material/error:")
@@ -194,6 +197,7 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
         "report": report,
         "map": datamap.build_data_map(report),
         "health": health.check_health(report, looks, image_size),
+        "test_near_copies": test_near_copies,
         "changed": 0,
     }
     # Once more from the top, so the button says "Check again".
@@ -240,6 +244,7 @@ duplicates_metric.metric(
     help='Pairs of photos that are nearly the same: see the tab "Nearly the same".',
 )
 outliers_metric.metric("Unlike their class", len(report.outliers), border=True)
+test_photos_panel.show_check_section(project, kept.get("test_near_copies"))
 
 # The labels carry no counts, so the tab shown stays the same while photos are fixed.
 health_tab, mislabelled_tab, duplicates_tab, outliers_tab, map_tab = st.tabs(

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 
-from tlcore import datasets, errors, training, workspace
+from tlcore import datasets, errors, test_photos, training, workspace
 
 _logger = logging.getLogger(__name__)
 
@@ -192,6 +192,8 @@ def _train_and_save(
             job.settings,
             on_progress=job.report,
             cache_dir=project.workspace.embedding_cache_dir,
+            # The project's test photos, if any, measure the headline; training never sees them.
+            test_dataset=test_photos.test_dataset(project),
         )
         project.save_trained(trained)
     except errors.TlcoreError as error:

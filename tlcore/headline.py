@@ -277,7 +277,7 @@ def test_headline(
     correct = np.asarray(correct, dtype=bool)
     low, high = group_bootstrap_interval(correct, groups)
     basis = (
-        f"Measured on your {len(correct):,} test photos, which training never saw. The range "
+        f"Measured on {len(correct):,} test photos you added, which training never saw. The range "
         "is for photos like them: test photos taken on other days than the training photos "
         "say most about new photos."
     )

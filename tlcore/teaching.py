@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tlcore import device, images, model, prediction, training, workspace
+from tlcore import device, images, model, prediction, test_photos, training, workspace
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +173,7 @@ def retrain(
         on_progress=on_progress,
         cache_dir=project.workspace.embedding_cache_dir,
         weights_dir=weights_dir,
+        test_dataset=test_photos.test_dataset(project),
     )
     project.save_trained(trained)
     answer = prediction.predict(

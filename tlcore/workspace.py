@@ -38,7 +38,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tlcore import datasets, errors, history, images, names
+from tlcore import datasets, errors, history, images, names, test_photos
 
 #: The environment variable that names the workspace folder.
 WORKSPACE_ENVIRONMENT_VARIABLE = "TLCORE_WORKSPACE"
@@ -440,7 +440,7 @@ class Workspace:
         """Makes a project from a project file someone saved earlier, to predict with it.
 
         The file is loaded safely first (no code in it runs); the project gets the file's
-        classes and model but no photos.
+        classes, model and test photos (`tlcore.test_photos`), but no training photos.
 
         Args:
             data: The bytes of the project file.
@@ -465,6 +465,7 @@ class Workspace:
             for class_name in trained.class_names:
                 project.add_class(class_name)
             project.save_trained(trained)
+            test_photos.import_into(project, data)
         except Exception:
             self.delete_project(project.id)
             raise
@@ -710,15 +711,20 @@ class Project:
         """Returns the number of photos of each class, in class order."""
         return {entry["name"]: len(entry["photos"]) for entry in self._metadata["classes"]}
 
+    def test_photo_counts(self) -> dict[str, int]:
+        """Returns the number of test photos of each class (`tlcore.test_photos`)."""
+        return test_photos.counts(self._metadata)
+
     def photo_count(self) -> int:
         """Returns the number of photos in the project."""
         return sum(self.photo_counts().values())
 
-    def photos(self, class_name: str) -> list[StoredPhoto]:
+    def photos(self, class_name: str, test: bool = False) -> list[StoredPhoto]:
         """Returns the photos of one class, oldest first.
 
         Args:
             class_name: The class.
+            test: Its test photos rather than its training photos (`tlcore.test_photos`).
 
         Returns:
             Its photos.
@@ -727,7 +733,9 @@ class Project:
             ClassNameError: If there is no such class.
         """
         entry = _find_class(self._metadata, class_name)
-        return [self._stored_photo(entry, record) for record in entry["photos"]]
+        return [
+            self._stored_photo(entry, record, test) for record in test_photos.records(entry, test)
+        ]
 
     def find_photo(self, content_hash: str) -> StoredPhoto | None:
         """Finds a photo of the project by the hash of its bytes.
@@ -751,16 +759,19 @@ class Project:
         found = self._photo_index[1].get(content_hash)
         return self._stored_photo(*found) if found is not None else None
 
-    def to_dataset(self) -> datasets.Dataset:
+    def to_dataset(self, test: bool = False) -> datasets.Dataset:
         """Returns the project's photos as a dataset to train on.
+
+        Args:
+            test: The test photos rather than the training photos (`tlcore.test_photos`).
 
         Returns:
             A dataset whose photos point at the stored files.
         """
         photos = []
         for entry in self._metadata["classes"]:
-            for record in entry["photos"]:
-                stored = self._stored_photo(entry, record)
+            for record in test_photos.records(entry, test):
+                stored = self._stored_photo(entry, record, test)
                 photos.append(
                     datasets.Photo(
                         file_name=stored.file_name,
@@ -827,7 +838,9 @@ class Project:
 
     # Changing photos.
 
-    def add_photos(self, class_name: str, files: Iterable[tuple[str, bytes]]) -> AddResult:
+    def add_photos(
+        self, class_name: str, files: Iterable[tuple[str, bytes]], test: bool = False
+    ) -> AddResult:
         """Adds photos to a class, keeping the readable ones and naming the others.
 
         When the batch holds more bytes than `Limits.max_upload_bytes`, or the project would
@@ -837,6 +850,7 @@ class Project:
         Args:
             class_name: The class the photos belong to.
             files: `(file_name, bytes)` pairs, as uploaded.
+            test: Keep them as test photos, apart from training (`tlcore.test_photos`).
 
         Returns:
             Which files were added, skipped as unreadable, already in the project, or left out.
@@ -850,12 +864,12 @@ class Project:
         checked, skipped = _check_photos(within)
         with self._storing() as written, self._editing() as metadata:
             entry = _find_class(metadata, class_name)
-            result = self._store_photos(metadata, entry, checked, written)
+            result = self._store_photos(metadata, entry, checked, written, test)
         return dataclasses.replace(
             result, skipped=skipped + result.skipped, left_out=over_size + result.left_out
         )
 
-    def add_dataset(self, dataset: datasets.Dataset) -> AddResult:
+    def add_dataset(self, dataset: datasets.Dataset, test: bool = False) -> AddResult:
         """Adds a dataset read from a zip or a folder: its classes (when new) and its photos.
 
         Each photo's bytes are read only as it is stored, so a folder of thousands of photos
@@ -864,6 +878,8 @@ class Project:
 
         Args:
             dataset: The dataset, as `tlcore.datasets.load_zip` or `load_folder` returns it.
+            test: Keep its photos as test photos (`tlcore.test_photos`); test photos make no
+                class, so those of a class the project lacks are skipped with the reason.
 
         Returns:
             What was added, skipped and found twice, with the classes that were created.
@@ -875,6 +891,7 @@ class Project:
             photos_by_class[photo.class_name].append(photo)
         byte_budget = _ByteBudget(self.workspace.limits.max_upload_bytes)
         added, duplicates, created = [], list(dataset.duplicates), []
+        skipped = list(dataset.skipped)
         with self._storing() as written, self._editing() as metadata:
             existing = {names.comparison_key(entry["name"]): entry for entry in metadata["classes"]}
             for class_name, photos in photos_by_class.items():
@@ -883,42 +900,50 @@ class Project:
                     # A folder none of whose files could be used would be an empty new
                     # class; the skipped files say why nothing was made.
                     continue
+                if entry is None and test:
+                    reason = test_photos.unknown_class_reason(class_name)
+                    skipped.extend(
+                        datasets.SkippedFile(photo.file_name, reason) for photo in photos
+                    )
+                    continue
                 if entry is None:
                     stored_name = self._add_class_entry(metadata, class_name)
                     created.append(stored_name)
                     entry = _find_class(metadata, stored_name)
                     existing[names.comparison_key(stored_name)] = entry
-                result = self._store_photos(metadata, entry, byte_budget.read(photos), written)
+                result = self._store_photos(
+                    metadata, entry, byte_budget.read(photos), written, test
+                )
                 added.extend(result.added)
                 duplicates.extend(result.duplicates)
                 byte_budget.left_out.extend(result.left_out)
         return AddResult(
             added=added,
-            skipped=list(dataset.skipped),
+            skipped=skipped,
             duplicates=duplicates,
             created_classes=created,
             left_out=byte_budget.left_out,
         )
 
-    def remove_photo(self, class_name: str, content_hash: str) -> None:
+    def remove_photo(self, class_name: str, content_hash: str, test: bool = False) -> None:
         """Removes one photo from a class.
 
         Args:
             class_name: The class that holds it.
             content_hash: The hash of the photo's bytes.
+            test: It is one of the class's test photos (`tlcore.test_photos`).
 
         Raises:
             ClassNameError: If there is no such class.
         """
         with self._editing() as metadata:
             entry = _find_class(metadata, class_name)
-            kept = [record for record in entry["photos"] if record["content_hash"] != content_hash]
-            removed = [
-                record for record in entry["photos"] if record["content_hash"] == content_hash
-            ]
-            entry["photos"] = kept
+            listed = test_photos.records(entry, test)
+            kept = [record for record in listed if record["content_hash"] != content_hash]
+            removed = [record for record in listed if record["content_hash"] == content_hash]
+            entry[test_photos.records_key(test)] = kept
         for record in removed:
-            self._photo_path(entry, record).unlink(missing_ok=True)
+            self._photo_path(entry, record, test).unlink(missing_ok=True)
 
     # The trained model.
 
@@ -1105,18 +1130,18 @@ class Project:
         entry: dict,
         checked: list[tuple[str, bytes, str]],
         written: list[Path],
+        test: bool = False,
     ) -> AddResult:
         """Writes checked photos into a class's folder, leaving out those already present.
 
         Photos beyond `Limits.max_photos_per_project`, and every photo after the disk filled
-        up, are left out with the reason; the paths written are appended to `written`.
+        up, are left out with the reason; the paths written are appended to `written`. With
+        `test`, they are kept as test photos; a photo is never both a training and a test
+        photo (`tlcore.test_photos`).
         """
-        known: dict[str, tuple[str, str]] = {}
-        for other in metadata["classes"]:
-            for record in other["photos"]:
-                known[record["content_hash"]] = (record["file_name"], other["name"])
+        known = test_photos.known_photos(metadata)
         limit = self.workspace.limits.max_photos_per_project
-        room = limit - sum(len(other["photos"]) for other in metadata["classes"])
+        room = limit - test_photos.stored_count(metadata)
         added, duplicates, left_out = [], [], []
         stop_reason = None
         for file_name, data, extension in checked:
@@ -1146,7 +1171,7 @@ class Project:
                 "extension": extension,
                 "added_at": _now(),
             }
-            path = self._photo_path(entry, record)
+            path = self._photo_path(entry, record, test)
             try:
                 _write_bytes(path, data, what=f"'{file_name}'")
             except DiskFullError as error:
@@ -1155,26 +1180,24 @@ class Project:
                 left_out.append(datasets.SkippedFile(file_name=file_name, reason=stop_reason))
                 continue
             written.append(path)
-            entry["photos"].append(record)
+            entry.setdefault(test_photos.records_key(test), []).append(record)
             known[content_hash] = (file_name, entry["name"])
             added.append(file_name)
             room -= 1
         return AddResult(added=added, duplicates=duplicates, left_out=left_out)
 
-    def _photo_path(self, entry: dict, record: dict) -> Path:
-        return (
-            self.folder
-            / PHOTOS_FOLDER
-            / entry["folder"]
-            / f"{record['content_hash']}.{record['extension']}"
-        )
+    def _photo_path(self, entry: dict, record: dict, test: bool = False) -> Path:
+        folder = self.folder / PHOTOS_FOLDER / entry["folder"]
+        if test:
+            folder = folder / test_photos.SUBFOLDER
+        return folder / f"{record['content_hash']}.{record['extension']}"
 
-    def _stored_photo(self, entry: dict, record: dict) -> StoredPhoto:
+    def _stored_photo(self, entry: dict, record: dict, test: bool = False) -> StoredPhoto:
         return StoredPhoto(
             file_name=record["file_name"],
             class_name=entry["name"],
             content_hash=record["content_hash"],
-            path=self._photo_path(entry, record),
+            path=self._photo_path(entry, record, test),
             added_at=record["added_at"],
         )
 
