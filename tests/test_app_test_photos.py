@@ -89,9 +89,7 @@ def test_a_zip_of_test_photos_keeps_known_classes_and_says_why_not_others(projec
     assert project.refresh().class_names == ["Banana", "Carrots"]
     assert project.test_photo_counts() == {"Banana": 0, "Carrots": 1}
 
-    app.file_uploader(key="test_photos_zip").set_value(
-        ("bad.zip", b"not a zip", "application/zip")
-    )
+    app.file_uploader(key="test_photos_zip").set_value(("bad.zip", b"not a zip", "application/zip"))
     app = app.run()
     assert not app.exception
     assert "not a zip archive" in texts(app.error)
