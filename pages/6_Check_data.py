@@ -185,7 +185,11 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
         )
         looks = health.look_at_photos(dataset.photos, on_progress=report_measuring)
         test_near_copies = test_photos_panel.find_near_copies(
-            project, report, shared_base, embeddings.EmbeddingCache(space.embedding_cache_dir)
+            project,
+            report,
+            shared_base,
+            embeddings.EmbeddingCache(space.embedding_cache_dir),
+            on_progress=report_looking,
         )
     except errors.TlcoreError as error:
         progress_bar.empty()

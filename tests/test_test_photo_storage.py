@@ -9,7 +9,7 @@ import pytest
 from app_fixtures import grocery_photos, tiny_photo
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import datasets, errors, images, test_photos, training, workspace
+from tlcore import datasets, errors, headline, images, test_photos, training, workspace
 
 
 @pytest.fixture
@@ -186,3 +186,12 @@ def test_a_projects_test_photos_never_reach_training(
         for rows in (learned, checked):
             distances = np.abs(rows[:, None, :] - test_features[None, :, :]).max(axis=2)
             assert distances.min() > 1e-4
+
+
+def test_a_headline_of_all_right_test_photos_is_read_back():
+    measured = headline.test_headline([True] * 27, list(range(27)))
+    assert measured.high == 1.0 and measured.accuracy == 1.0
+    assert headline.Headline.from_dict(measured.to_dict()) == measured
+    # As trainings before this fix saved it.
+    saved = {**measured.to_dict(), "high": 0.9999999999999999}
+    assert headline.Headline.from_dict(saved).accuracy == 1.0

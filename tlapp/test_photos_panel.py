@@ -10,7 +10,7 @@ callback, so the keys stay the same from run to run and a file stays added once.
 
 import streamlit as st
 
-from tlapp import media, messages, state
+from tlapp import figures, media, messages, state
 from tlcore import datasets, errors, headline, test_photos, workspace
 
 EXPANDER_KEY = "test_photos_expander"
@@ -137,10 +137,7 @@ def show_evaluate_section(project: workspace.Project) -> None:
             "it will be used: best taken on another day, in another place or light. When the "
             "project has any, training measures the figure it leads with on them."
         )
-        record = project.training_record()
-        measured = (
-            headline.Headline.from_dict(record.headline) if record and record.headline else None
-        )
+        measured = figures.record_headline(project.training_record())
         if total and (measured is None or measured.method != headline.BASIS_TEST):
             st.info(
                 "Train again to measure the model on these test photos.", icon=":material/update:"
@@ -156,7 +153,7 @@ def show_evaluate_section(project: workspace.Project) -> None:
             "Class",
             list(by_name),
             key=CLASS_KEY,
-            format_func=lambda name: f"{name} ({counts.get(name, 0)} test)",
+            format_func=lambda name: f"{name} ({count_words(counts.get(name, 0))})",
         )
         add_column, zip_column = st.columns(2)
         with add_column:
@@ -217,7 +214,9 @@ def show_collect_note(project: workspace.Project) -> None:
         )
 
 
-def find_near_copies(project: workspace.Project, report, shared_base, cache) -> list:
+def find_near_copies(
+    project: workspace.Project, report, shared_base, cache, on_progress=None
+) -> list:
     """Check data's look at the test photos: those nearly the same as a training photo.
 
     Args:
@@ -225,6 +224,7 @@ def find_near_copies(project: workspace.Project, report, shared_base, cache) -> 
         report: The data check's `quality.QualityReport` (training photos and features).
         shared_base: The network the check used.
         cache: Its `embeddings.EmbeddingCache`.
+        on_progress: Called with (test photos looked at, test photos in all).
 
     Returns:
         The `test_photos.NearCopy`s, the most alike first.
@@ -235,7 +235,9 @@ def find_near_copies(project: workspace.Project, report, shared_base, cache) -> 
     test_set = project.to_dataset(test=True)
     if not test_set.photos:
         return []
-    test_features = embeddings.embed_photos(test_set.photos, shared_base, cache)
+    test_features = embeddings.embed_photos(
+        test_set.photos, shared_base, cache, on_progress=on_progress
+    )
     return test_photos.near_copies_of_training(
         test_set.photos, test_features, report.photos, report.features
     )
