@@ -150,7 +150,7 @@ if kept is not None and kept["project"] != project.id:
 button_label = "Check my photos" if kept is None else "Check again"
 if st.button(button_label, key="check_data_button", type="primary", icon=":material/rule:"):
     engine.load_engine()
-    from tlcore import datamap, embeddings, health, quality, time_left
+    from tlcore import datamap, embeddings, health, look_cache, quality, time_left
 
     progress_bar = st.progress(0.0, text="Loading the pretrained network…")
 
@@ -183,7 +183,11 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
             on_progress=report_looking,
             on_comparing=report_comparing,
         )
-        looks = health.look_at_photos(dataset.photos, on_progress=report_measuring)
+        looks = health.look_at_photos(
+            dataset.photos,
+            on_progress=report_measuring,
+            cache=look_cache.LookCache.beside(space.embedding_cache_dir),
+        )
         test_near_copies = test_photos_panel.find_near_copies(
             project,
             report,
