@@ -264,6 +264,16 @@ def photo_findings(
     return findings
 
 
+def taken_in_one_sitting(
+    photo_count: int, group_count: int, settings: HealthSettings | None = None
+) -> bool:
+    """Tells whether a class's photos look taken in one sitting: enough photos to judge, in
+    at most `settings.sitting_groups` groups of near-copies. Training uses the same rule on
+    its own split's groups (`training.one_sitting_classes`)."""
+    settings = settings or HealthSettings()
+    return photo_count >= settings.sitting_least_photos and group_count <= settings.sitting_groups
+
+
 def class_findings(report: quality.QualityReport, settings: HealthSettings) -> list[Finding]:
     """Small classes and classes taken in one sitting."""
     labels = np.asarray(report.labels, dtype=np.int64)
@@ -290,7 +300,7 @@ def class_findings(report: quality.QualityReport, settings: HealthSettings) -> l
                 )
             )
         sittings = len(np.unique(groups[rows]))
-        if len(rows) >= settings.sitting_least_photos and sittings <= settings.sitting_groups:
+        if taken_in_one_sitting(len(rows), sittings, settings):
             findings.append(
                 Finding(
                     kind="one sitting",

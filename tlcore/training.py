@@ -30,6 +30,7 @@ from tlcore import (
     errors,
     evaluation,
     headline,
+    health,
     model,
     onnx_base,
     prediction,
@@ -305,6 +306,8 @@ class TrainedModel:
             for a model saved before it was measured.
         onnx: The same classifier in ONNX form, checked against it on real photos, which
             predictions run through (`runtimes.classifier_for`); None when there is none.
+        one_sitting: The classes whose photos all look taken in one sitting, from the split's
+            groups of near-copies (`one_sitting_classes`), for the next steps.
     """
 
     model: keras.Model
@@ -319,6 +322,7 @@ class TrainedModel:
     fine_tuning: dict | None = None
     headline: headline.Headline | None = None
     onnx: runtimes.OnnxClassifier | None = None
+    one_sitting: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def sure_threshold(self) -> float:
@@ -693,6 +697,20 @@ def _test_photos_headline(trained, test_photos, left_out, shared_base, cache) ->
     )
 
 
+def one_sitting_classes(
+    labels: np.ndarray, groups: np.ndarray, class_names: list[str]
+) -> list[str]:
+    """Returns the classes whose photos all look taken in one sitting, by the data check's
+    rule (`health.taken_in_one_sitting`) on the groups of near-copies the split used."""
+    return [
+        name
+        for index, name in enumerate(class_names)
+        if health.taken_in_one_sitting(
+            int(np.sum(labels == index)), len(np.unique(groups[labels == index]))
+        )
+    ]
+
+
 def test_time_view_count(settings: TrainingSettings) -> int:
     """Returns how many test-time views of each photo predictions average with it: none when
     test-time augmentation is off or its changes change nothing."""
@@ -888,6 +906,7 @@ def train(
         fine_tuning=fine_tuning_summary,
         headline=measured_headline,
         onnx=onnx_form,
+        one_sitting=one_sitting_classes(labels, groups, list(dataset.class_names)),
     )
     if test_photos:
         trained.headline = _test_photos_headline(

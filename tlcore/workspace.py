@@ -238,6 +238,7 @@ class TrainingRecord:
         backbone_id: The pretrained network and input size the model builds on.
         headline: The accuracy to expect on new photos with its range, as
             `headline.Headline.to_dict()` gives it; None for a training before it was measured.
+        one_sitting: The classes whose photos all looked taken in one sitting to training.
     """
 
     created_at: str
@@ -247,6 +248,7 @@ class TrainingRecord:
     evaluation: dict | None
     backbone_id: str
     headline: dict | None = None
+    one_sitting: list[str] = dataclasses.field(default_factory=list)
 
 
 def default_root() -> Path:
@@ -973,6 +975,7 @@ class Project:
                 "evaluation": evaluation,
                 "backbone_id": trained.backbone_id,
                 "headline": trained.headline.to_dict() if trained.headline is not None else None,
+                "one_sitting": list(getattr(trained, "one_sitting", None) or []),
             }
             # Both files are written in full before either replaces its old version, so a full
             # disk or a kill leaves the previous model with its own record.
@@ -1053,6 +1056,7 @@ class Project:
             evaluation=data.get("evaluation"),
             backbone_id=data.get("backbone_id", ""),
             headline=data.get("headline"),
+            one_sitting=list(data.get("one_sitting") or []),
         )
 
     # Internals.
