@@ -54,7 +54,8 @@ def test_test_photos_are_added_per_class_and_counted_apart(project):
     assert "Added 2 test photos to **Banana**" in texts(app.success)
     warnings = texts(app.warning)
     assert "broken.jpg" in warnings
-    assert "already training photos" in warnings and training_photo[0][0] in warnings
+    assert "already a training photo" in warnings and training_photo[0][0] in warnings
+    assert "Nothing was added" not in warnings
     assert project.refresh().test_photo_counts() == {"Banana": 2, "Carrots": 0}
     assert project.photo_counts() == {"Banana": 3, "Carrots": 0}
     assert len([b for b in app.button if b.key.startswith("test_photos_remove_")]) == 2

@@ -48,30 +48,30 @@ def result_messages(result: workspace.AddResult, class_name: str | None) -> list
         if item.duplicate_of_class.endswith(test_photos.TEST_CLASS_SUFFIX)
     ]
     training = [item for item in result.duplicates if item not in already]
-    found = []
-    if result.added:
-        where = f" to **{class_name}**" if class_name else ""
-        found.append(
-            (
-                "success",
-                f"Added {state.plural(len(result.added), 'test photo', 'test photos')}{where}. "
-                "Train again to measure the model on them.",
-            )
-        )
-    problems = workspace.AddResult(skipped=result.skipped, left_out=result.left_out)
-    found += [
-        message
-        for message in messages.add_result_messages(problems, class_name)
-        if message[1] != "No photos were added."
+    where = f" to **{class_name}**" if class_name else ""
+    added = (
+        "success",
+        f"Added {state.plural(len(result.added), 'test photo', 'test photos')}{where}. Train "
+        "again to measure the model on them.",
+    )
+    # Collect's messages for the files left out, with the news of what was added in words
+    # for test photos.
+    problems = workspace.AddResult(
+        added=result.added, skipped=result.skipped, left_out=result.left_out
+    )
+    found = [
+        added if kind == "success" and text.startswith("Added ") else (kind, text)
+        for kind, text in messages.add_result_messages(problems, class_name)
+        if text != "No photos were added."
     ]
     if training:
         names = messages.names_listed([item.file_name for item in training])
+        are = "is already a training photo" if len(training) == 1 else "are already training photos"
         found.append(
             (
                 "warning",
-                f"{state.plural(len(training), 'photo is', 'photos are')} already training "
-                f"photos, so not kept as test photos: {names}. A test photo must be one the "
-                "model never learns from.",
+                f"{state.plural(len(training), 'photo', 'photos')} {are}, so not kept as test "
+                f"photos: {names}. A test photo must be one the model never learns from.",
             )
         )
     if not found:
@@ -149,12 +149,7 @@ def show_evaluate_section(project: workspace.Project) -> None:
         by_name = {item.name: item for item in classes}
         if st.session_state.get(CLASS_KEY) not in by_name:
             st.session_state.pop(CLASS_KEY, None)
-        chosen = st.selectbox(
-            "Class",
-            list(by_name),
-            key=CLASS_KEY,
-            format_func=lambda name: f"{name} ({count_words(counts.get(name, 0))})",
-        )
+        chosen = st.selectbox("Class", list(by_name), key=CLASS_KEY)
         add_column, zip_column = st.columns(2)
         with add_column:
             key = upload_key(by_name[chosen])
@@ -184,6 +179,7 @@ def show_thumbnails(project: workspace.Project, class_name: str) -> None:
     if not stored:
         st.caption(f"{class_name} has no test photos yet.")
         return
+    st.caption(f"{class_name}: {count_words(len(stored))}.")
     shown = stored[-THUMBNAILS_SHOWN:]
     columns = st.columns(THUMBNAIL_COLUMNS)
     for index, photo in enumerate(shown):

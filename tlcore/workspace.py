@@ -466,8 +466,10 @@ class Workspace:
         try:
             for class_name in trained.class_names:
                 project.add_class(class_name)
-            project.save_trained(trained)
+            # Before the model, so the test photos its headline was measured on do not read
+            # as a change since that training.
             test_photos.import_into(project, data)
+            project.save_trained(trained)
         except Exception:
             self.delete_project(project.id)
             raise
