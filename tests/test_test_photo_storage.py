@@ -195,3 +195,15 @@ def test_a_headline_of_all_right_test_photos_is_read_back():
     # As trainings before this fix saved it.
     saved = {**measured.to_dict(), "high": 0.9999999999999999}
     assert headline.Headline.from_dict(saved).accuracy == 1.0
+
+
+def test_a_stray_test_photo_file_is_removed_and_listed_ones_kept(project):
+    project.add_photos("Banana", [("b.jpg", tiny_photo((230, 220, 40)))], test=True)
+    (kept,) = project.photos("Banana", test=True)
+    # A photo a killed server wrote but never listed.
+    stray = kept.path.parent / ("0" * 64 + ".jpg")
+    stray.write_bytes(tiny_photo((1, 2, 3)))
+    # Opening the project in a new server process tidies it.
+    workspace._tidied.clear()
+    workspace.Workspace(project.workspace.root).open_project(project.id)
+    assert not stray.exists() and kept.path.exists()

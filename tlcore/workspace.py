@@ -671,14 +671,18 @@ class Project:
                 # A project.json that cannot be read leaves no way to tell photos from strays.
                 return []
             listed = {
-                self._photo_path(entry, record)
+                self._photo_path(entry, record, test)
                 for entry in self._metadata["classes"]
-                for record in entry["photos"]
+                for test in (False, True)
+                for record in test_photos.records(entry, test)
             }
             photos_folder = self.folder / PHOTOS_FOLDER
             for path in self.folder.rglob("*"):
                 temporary = path.name.startswith(".") and path.name.endswith(_TEMPORARY_SUFFIX)
-                stray_photo = path.parent.parent == photos_folder and path not in listed
+                class_folder = path.parent
+                if class_folder.name == test_photos.SUBFOLDER:
+                    class_folder = class_folder.parent
+                stray_photo = class_folder.parent == photos_folder and path not in listed
                 if path.is_file() and (temporary or stray_photo):
                     path.unlink(missing_ok=True)
                     removed.append(path)
