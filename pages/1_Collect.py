@@ -4,7 +4,7 @@ import datetime
 
 import streamlit as st
 
-from tlapp import arrivals, charts, live_record, media, messages, paging, state
+from tlapp import arrivals, charts, live_record, media, messages, paging, state, test_photos_panel
 from tlcore import datasets, errors
 
 MINIMUM_PHOTOS = 2
@@ -245,6 +245,7 @@ with status_column:
         getattr(st, kind)(text)
     if all(kind in ("success", "info") for kind, _ in readiness):
         state.page_link(state.TRAIN_PAGE, label="Next: train the model")
+    test_photos_panel.show_collect_note(project)
 
 shown_classes = classes
 if len(classes) > CLASS_CARDS_PER_PAGE:

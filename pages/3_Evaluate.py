@@ -6,7 +6,18 @@ can reveal what the model looked at (a Grad-CAM heatmap); only then is the model
 
 import streamlit as st
 
-from tlapp import charts, confusion, engine, explain_panel, figures, media, paging, state, tables
+from tlapp import (
+    charts,
+    confusion,
+    engine,
+    explain_panel,
+    figures,
+    media,
+    paging,
+    state,
+    tables,
+    test_photos_panel,
+)
 from tlcore import errors, evaluation
 from tlcore import headline as headline_figures
 
@@ -146,6 +157,7 @@ space, owner, project = state.start_page("Evaluate")
 project = state.require_project(project)
 
 state.page_title("3 · Evaluate")
+test_photos_panel.show_evaluate_section(project)
 
 record = project.training_record()
 if record is None or not record.evaluation:

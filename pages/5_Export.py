@@ -6,13 +6,14 @@ checked on the project's own photos against the Keras model, and kept for the se
 sessions.
 """
 
+import functools
 import json
 import pathlib
 
 import streamlit as st
 
 from tlapp import engine, messages, state
-from tlcore import backbones, errors
+from tlcore import backbones, errors, test_photos
 
 #: The further formats: (key, title, kind of file, description, file extension, MIME type).
 CONVERTED_FORMATS = (
@@ -129,14 +130,15 @@ else:
     with project_card.container(border=True, height="stretch"):
         st.markdown("**Project file** (.zip)")
         st.caption(
-            "The model with its class names, settings and results. Open it later with "
+            "The model with its class names, settings, results and test photos. Open it later with "
             "*Open a project file* below, here or on another server, to recognise photos "
             "without training again."
             + (f" It recognised {accuracy:.0%} of its checking photos." if accuracy else "")
         )
         st.download_button(
             "Download the project file",
-            data=project.model_path.read_bytes(),
+            # Made on the click, not on every run: it copies the test photos into the file.
+            data=functools.partial(test_photos.project_file_bytes, project),
             file_name=f"{state.project_file_name_for(project.name)}.zip",
             mime="application/zip",
             key="download_project_file",

@@ -8,7 +8,7 @@ until the next check.
 
 import streamlit as st
 
-from tlapp import charts, engine, health_panel, media, paging, state
+from tlapp import charts, engine, health_panel, media, paging, state, test_photos_panel
 from tlcore import backbones, errors
 
 REPORT_KEY = "check_data_report"
@@ -153,7 +153,7 @@ if kept is not None and kept["project"] != project.id:
 button_label = "Check my photos" if kept is None else "Check again"
 if st.button(button_label, key="check_data_button", type="primary", icon=":material/rule:"):
     engine.load_engine()
-    from tlcore import datamap, embeddings, health, quality, time_left
+    from tlcore import datamap, embeddings, health, look_cache, quality, time_left
 
     progress_bar = st.progress(0.0, text="Loading the pretrained network…")
 
@@ -186,7 +186,18 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
             on_progress=report_looking,
             on_comparing=report_comparing,
         )
-        looks = health.look_at_photos(dataset.photos, on_progress=report_measuring)
+        looks = health.look_at_photos(
+            dataset.photos,
+            on_progress=report_measuring,
+            cache=look_cache.LookCache.beside(space.embedding_cache_dir),
+        )
+        test_near_copies = test_photos_panel.find_near_copies(
+            project,
+            report,
+            shared_base,
+            embeddings.EmbeddingCache(space.embedding_cache_dir),
+            on_progress=report_looking,
+        )
     except errors.TlcoreError as error:
         progress_bar.empty()
         st.error(str(error), icon=":material/error:")
@@ -197,6 +208,7 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
         "report": report,
         "map": datamap.build_data_map(report),
         "health": health.check_health(report, looks, image_size),
+        "test_near_copies": test_near_copies,
         "changed": 0,
     }
     # Once more from the top, so the button says "Check again".
@@ -243,6 +255,7 @@ duplicates_metric.metric(
     help='Pairs of photos that are nearly the same: see the tab "Nearly the same".',
 )
 outliers_metric.metric("Unlike their class", len(report.outliers), border=True)
+test_photos_panel.show_check_section(project, kept.get("test_near_copies"))
 
 # The labels carry no counts, so the tab shown stays the same while photos are fixed.
 health_tab, mislabelled_tab, duplicates_tab, outliers_tab, map_tab = st.tabs(

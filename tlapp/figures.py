@@ -42,9 +42,9 @@ def headline_sentence(measured: headline.Headline) -> str:
     """
     if measured.method == headline.BASIS_TEST:
         return (
-            f"On your test photos it named the right class **{measured.accuracy:.0%}** of the "
-            f"time (likely between {measured.low:.0%} and {measured.high:.0%} for photos like "
-            "them)."
+            f"On the {measured.photo_count:,} test photos you added it named the right class "
+            f"**{measured.accuracy:.0%}** of the time (likely between {measured.low:.0%} and "
+            f"{measured.high:.0%} for photos like them)."
         )
     return (
         f"On new photos, expect it to name the right class about **{measured.accuracy:.0%}** "

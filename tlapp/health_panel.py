@@ -167,9 +167,11 @@ def show_next_steps(project, evaluation: dict | None) -> None:
         project: The open `store.Project`.
         evaluation: The training's validation figures (`Evaluation.to_dict()`).
     """
-    steps = next_steps.next_steps(
-        evaluation, project.photo_counts(), one_sitting_classes(project.id)
-    )
+    record = project.training_record()
+    # Training finds them from its own split; a data check run since may know more.
+    one_sitting = list(record.one_sitting if record is not None else [])
+    one_sitting += [name for name in one_sitting_classes(project.id) if name not in one_sitting]
+    steps = next_steps.next_steps(evaluation, project.photo_counts(), one_sitting)
     st.markdown("**The most useful next steps**")
     if not steps:
         st.caption(

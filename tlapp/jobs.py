@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 
-from tlcore import datasets, errors, store, training, training_types
+from tlcore import datasets, errors, store, test_photos, training, training_types
 
 _logger = logging.getLogger(__name__)
 
@@ -194,6 +194,8 @@ def _train_and_save(
             job.settings,
             on_progress=job.report,
             cache_dir=project.workspace.embedding_cache_dir,
+            # The project's test photos, if any, measure the headline; training never sees them.
+            test_dataset=test_photos.test_dataset(project),
         )
         project.save_trained(trained)
     except errors.TlcoreError as error:

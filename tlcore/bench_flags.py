@@ -13,6 +13,9 @@ offered from 80%):
 - stated against right: the mean "how sure" shown for the moves offered, against the share of
   them that were right (equal when the figure shown is honest).
 
+"calibrated, look-alikes" is the check as it lists photos now: also only photos whose nearest
+other photo is of another class (`quality.likely_mislabelled`).
+
 Small projects (5 classes of 11 photos, drawn at random, many draws) and the whole `train`
 split (2,640 photos, 81 classes, a few draws) are measured. Features come from the embedding
 cache after the first run.
@@ -39,11 +42,16 @@ class Tally:
     moved_on_purpose: int = 0
     stated: float = 0.0
 
-    def add(self, probabilities, labels, truth, listed_from: float, move_from: float) -> None:
-        """Counts one draw's flags."""
+    def add(
+        self, probabilities, labels, truth, listed_from: float, move_from: float, keep=None
+    ) -> None:
+        """Counts one draw's flags; `keep`, when given, is the mask of photos that may be
+        listed at all (those whose nearest other photo is of another class)."""
         predicted = probabilities.argmax(axis=1)
         confidence = probabilities.max(axis=1)
         listed = (predicted != labels) & (confidence >= listed_from)
+        if keep is not None:
+            listed &= keep
         moves = listed & (confidence >= move_from)
         wrong = labels != truth
         self.listed += int(listed.sum())
@@ -91,7 +99,7 @@ def draw_small(features, labels, generator, class_count: int, per_class: int):
 def measure(features, truth, draws: int, mislabelled_share: float, seed: int, small: bool) -> dict:
     """Runs the draws and returns the tallies of the flags before and after calibration."""
     generator = np.random.default_rng(seed)
-    tallies = {"before": Tally(), "after": Tally()}
+    tallies = {"before": Tally(), "calibrated": Tally(), "calibrated, look-alikes": Tally()}
     methods: dict[str, int] = {}
     for _ in range(draws):
         draw_features, draw_truth = (
@@ -104,12 +112,19 @@ def measure(features, truth, draws: int, mislabelled_share: float, seed: int, sm
         tallies["before"].add(raw, labels, draw_truth, 0.6, 0.6)
         calibrated = quality.calibrated_out_of_fold(draw_features, labels, class_count)
         settings = quality.QualitySettings()
-        tallies["after"].add(
+        thresholds = (settings.mislabelled_confidence, settings.move_confidence)
+        tallies["calibrated"].add(calibrated.probabilities, labels, draw_truth, *thresholds)
+        # As the check lists them now: only photos whose nearest other photo is of another
+        # class (`quality.likely_mislabelled`).
+        nearest = quality.nearest_other_rows(
+            quality.normalise(draw_features), np.arange(len(labels))
+        )
+        tallies["calibrated, look-alikes"].add(
             calibrated.probabilities,
             labels,
             draw_truth,
-            settings.mislabelled_confidence,
-            settings.move_confidence,
+            *thresholds,
+            keep=labels[nearest] != labels,
         )
         methods[calibrated.method] = methods.get(calibrated.method, 0) + 1
     return {"tallies": tallies, "methods": methods}

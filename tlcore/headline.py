@@ -78,7 +78,11 @@ class Headline:
             method=str(data.get("method", BASIS_LEAST)),
             parts=dict(data.get("parts") or {}),
         )
-        if not 0.0 <= headline.low <= headline.accuracy <= headline.high <= 1.0:
+        # A billionth of slack: trainings saved before `wilson_interval` gave exactly 1 for all
+        # right stored 0.9999999999999999 as the top of the range of an accuracy of 1.
+        slack = 1e-9
+        holds = headline.low - slack <= headline.accuracy <= headline.high + slack
+        if not (holds and 0.0 <= headline.low and headline.high <= 1.0):
             raise ValueError("The headline's figures are not a range around its accuracy.")
         return headline
 
@@ -105,7 +109,14 @@ def wilson_interval(right: int, total: int, confidence: float = CONFIDENCE) -> t
     centre = (share + z * z / (2 * total)) / denominator
     spread = share * (1 - share) / total + z * z / (4 * total * total)
     half_width = z * np.sqrt(spread) / denominator
-    return float(max(0.0, centre - half_width)), float(min(1.0, centre + half_width))
+    low, high = max(0.0, centre - half_width), min(1.0, centre + half_width)
+    # At 0 or all right the bound is exactly 0 or 1; rounding made it 0.9999999999999999,
+    # below the accuracy itself, and a saved headline was then refused as no range around it.
+    if right >= total:
+        high = 1.0
+    if right <= 0:
+        low = 0.0
+    return float(low), float(high)
 
 
 def group_bootstrap_interval(
@@ -277,7 +288,7 @@ def test_headline(
     correct = np.asarray(correct, dtype=bool)
     low, high = group_bootstrap_interval(correct, groups)
     basis = (
-        f"Measured on your {len(correct):,} test photos, which training never saw. The range "
+        f"Measured on {len(correct):,} test photos you added, which training never saw. The range "
         "is for photos like them: test photos taken on other days than the training photos "
         "say most about new photos."
     )

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from tlcore import errors, images, quality, splitting
+from tlcore import errors, images, look_cache, quality, splitting
 
 # The side of the grey square the photo is shrunk to before its sharpness and light are
 # measured: the model's default input, so a photo sharp enough for the model counts as sharp.
@@ -149,27 +149,38 @@ def look_at(source, file_name: str | None = None) -> PhotoLook:
 
 
 def look_at_photos(
-    photos, on_progress: Callable[[int, int], None] | None = None
+    photos,
+    on_progress: Callable[[int, int], None] | None = None,
+    cache: look_cache.LookCache | None = None,
 ) -> dict[str, PhotoLook]:
-    """Measures every photo that can still be read.
+    """Measures every photo that can still be read, each only once with a cache.
 
     Args:
         photos: `datasets.Photo`s (anything with `content_hash`, `file_name` and
             `read_bytes()`).
         on_progress: Called with (photos done, photos in all).
+        cache: Where looks measured before are kept by content hash; the photos found there
+            are not decoded again, and those measured now are added.
 
     Returns:
         Each readable photo's look, by content hash.
     """
-    looks = {}
+    cached = cache.get_many(photo.content_hash for photo in photos) if cache else {}
+    looks = {content_hash: PhotoLook(**fields) for content_hash, fields in cached.items()}
+    measured = {}
     for done, photo in enumerate(photos, start=1):
-        try:
-            looks[photo.content_hash] = look_at(photo.read_bytes(), photo.file_name)
-        except (OSError, errors.TlcoreError):
-            # A photo that can no longer be read is another page's problem (training says so).
-            pass
+        if photo.content_hash not in looks:
+            try:
+                looks[photo.content_hash] = look_at(photo.read_bytes(), photo.file_name)
+                measured[photo.content_hash] = dataclasses.asdict(looks[photo.content_hash])
+            except (OSError, errors.TlcoreError):
+                # A photo that can no longer be read is another page's problem (training
+                # says so).
+                pass
         if on_progress is not None:
             on_progress(done, len(photos))
+    if cache is not None and measured:
+        cache.put_many(measured)
     return looks
 
 
@@ -253,6 +264,16 @@ def photo_findings(
     return findings
 
 
+def taken_in_one_sitting(
+    photo_count: int, group_count: int, settings: HealthSettings | None = None
+) -> bool:
+    """Tells whether a class's photos look taken in one sitting: enough photos to judge, in
+    at most `settings.sitting_groups` groups of near-copies. Training uses the same rule on
+    its own split's groups (`training.one_sitting_classes`)."""
+    settings = settings or HealthSettings()
+    return photo_count >= settings.sitting_least_photos and group_count <= settings.sitting_groups
+
+
 def class_findings(report: quality.QualityReport, settings: HealthSettings) -> list[Finding]:
     """Small classes and classes taken in one sitting."""
     labels = np.asarray(report.labels, dtype=np.int64)
@@ -279,7 +300,7 @@ def class_findings(report: quality.QualityReport, settings: HealthSettings) -> l
                 )
             )
         sittings = len(np.unique(groups[rows]))
-        if len(rows) >= settings.sitting_least_photos and sittings <= settings.sitting_groups:
+        if taken_in_one_sitting(len(rows), sittings, settings):
             findings.append(
                 Finding(
                     kind="one sitting",

@@ -441,11 +441,19 @@ def likely_mislabelled(
     class_names: Sequence[str],
     confidence: float = 0.6,
     move_confidence: float = 0.8,
+    normalised: np.ndarray | None = None,
 ) -> list[MislabelledPhoto]:
     """Lists the photos whose out-of-fold prediction confidently names another class.
 
     Classes with a single photo are left out: their photo was predicted by models that never
-    saw its class at all.
+    saw its class at all. With the photos' features, a photo is listed only when its nearest
+    other photo is not of its own class too: a right photo unlike most of its class (three
+    mushrooms held in a hand, in a class of mushrooms in crates, look like the oat milk cartons
+    held in a hand) has its look-alikes in its own class, while a misfiled photo has them in
+    its true class. On grocery photos moved to a wrong class on purpose this raised the share
+    of listed photos really misfiled from 81% to 89% (small projects) and from 87% to 95%
+    (2,640 photos), for 3 points of recall on small projects and none on large ones (README,
+    "Data health").
 
     Args:
         out_of_fold: `(photos, classes)` out-of-fold probabilities.
@@ -454,19 +462,32 @@ def likely_mislabelled(
         class_names: The classes.
         confidence: The least probability the other class must get.
         move_confidence: The least probability for a one-click move to be offered.
+        normalised: The photos' features, `normalise`d; when given, a photo whose nearest
+            other photo is of its own class is not listed.
 
     Returns:
         The photos, the largest gap between the other class and the label first.
     """
     labels = np.asarray(labels, dtype=np.int64)
     counts = np.bincount(labels, minlength=len(class_names))
+    predicted_classes = np.argmax(out_of_fold, axis=1)
+    candidates = [
+        row
+        for row, label in enumerate(labels)
+        if counts[label] >= 2
+        and predicted_classes[row] != label
+        and out_of_fold[row, predicted_classes[row]] >= confidence
+    ]
+    if normalised is not None and candidates:
+        nearest = nearest_other_rows(normalised, candidates)
+        candidates = [
+            row
+            for row, other in zip(candidates, nearest, strict=True)
+            if labels[other] != labels[row]
+        ]
     found = []
-    for row, label in enumerate(labels):
-        if counts[label] < 2:
-            continue
-        predicted = int(np.argmax(out_of_fold[row]))
-        if predicted == label or out_of_fold[row, predicted] < confidence:
-            continue
+    for row in candidates:
+        label, predicted = labels[row], int(predicted_classes[row])
         found.append(
             MislabelledPhoto(
                 photo=photos[row],
@@ -478,6 +499,27 @@ def likely_mislabelled(
         )
     found.sort(key=lambda item: item.label_probability - item.confidence)
     return found
+
+
+def nearest_other_rows(vectors: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+    """Returns, for each of `rows`, the row of the most similar other photo.
+
+    Args:
+        vectors: `(photos, dimensions)` rows of length one (`normalise`).
+        rows: The photos to find the nearest other photo of (a few hundred at most: the
+            candidates for a flag), compared with all.
+
+    Returns:
+        The nearest other row of each, in the order of `rows`.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    nearest = np.empty(len(rows), dtype=np.int64)
+    for start in range(0, len(rows), _SIMILARITY_BLOCK):
+        block = rows[start : start + _SIMILARITY_BLOCK]
+        similarities = vectors[block] @ vectors.T
+        similarities[np.arange(len(block)), block] = -np.inf
+        nearest[start : start + len(block)] = similarities.argmax(axis=1)
+    return nearest
 
 
 def similar_pairs(
@@ -686,6 +728,7 @@ def check_features(
             class_names,
             settings.mislabelled_confidence,
             settings.move_confidence,
+            normalised=normalised,
         )[: settings.most_listed],
         near_duplicates=duplicates,
         outliers=unlike_their_class,

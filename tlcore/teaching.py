@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tlcore import device, images, model, prediction, store, training, training_types
+from tlcore import device, images, model, prediction, store, test_photos, training, training_types
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +173,7 @@ def retrain(
         on_progress=on_progress,
         cache_dir=project.workspace.embedding_cache_dir,
         weights_dir=weights_dir,
+        test_dataset=test_photos.test_dataset(project),
     )
     project.save_trained(trained)
     answer = prediction.predict(

@@ -27,6 +27,7 @@ from tlcore import (
     evaluation,
     finetuning,
     headline,
+    health,
     model,
     onnx_base,
     prediction,
@@ -344,6 +345,20 @@ def _test_photos_headline(trained, test_photos, left_out, shared_base, cache) ->
     )
 
 
+def one_sitting_classes(
+    labels: np.ndarray, groups: np.ndarray, class_names: list[str]
+) -> list[str]:
+    """Returns the classes whose photos all look taken in one sitting, by the data check's
+    rule (`health.taken_in_one_sitting`) on the groups of near-copies the split used."""
+    return [
+        name
+        for index, name in enumerate(class_names)
+        if health.taken_in_one_sitting(
+            int(np.sum(labels == index)), len(np.unique(groups[labels == index]))
+        )
+    ]
+
+
 def test_time_view_count(settings: training_types.TrainingSettings) -> int:
     """Returns how many test-time views of each photo predictions average with it: none when
     test-time augmentation is off or its changes change nothing."""
@@ -536,6 +551,7 @@ def train(
         fine_tuning=fine_tuning_summary,
         headline=measured_headline,
         onnx=onnx_form,
+        one_sitting=one_sitting_classes(labels, groups, list(dataset.class_names)),
     )
     if test_photos:
         trained.headline = _test_photos_headline(

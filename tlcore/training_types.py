@@ -286,6 +286,8 @@ class TrainedModel:
             for a model saved before it was measured.
         onnx: The same classifier in ONNX form, checked against it on real photos, which
             predictions run through (`runtimes.classifier_for`); None when there is none.
+        one_sitting: The classes whose photos all look taken in one sitting, from the split's
+            groups of near-copies (`training.one_sitting_classes`), for the next steps.
     """
 
     model: keras.Model
@@ -300,6 +302,7 @@ class TrainedModel:
     fine_tuning: dict | None = None
     headline: headline.Headline | None = None
     onnx: runtimes.OnnxClassifier | None = None
+    one_sitting: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def sure_threshold(self) -> float:

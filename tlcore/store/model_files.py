@@ -34,6 +34,7 @@ def training_summary(trained) -> dict:
         "evaluation": evaluation,
         "backbone_id": trained.backbone_id,
         "headline": trained.headline.to_dict() if trained.headline is not None else None,
+        "one_sitting": list(getattr(trained, "one_sitting", None) or []),
     }
 
 
@@ -98,6 +99,7 @@ def read_summary(folder: Path) -> records.TrainingRecord | None:
         evaluation=data.get("evaluation"),
         backbone_id=data.get("backbone_id", ""),
         headline=data.get("headline"),
+        one_sitting=list(data.get("one_sitting") or []),
     )
 
 

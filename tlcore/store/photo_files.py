@@ -1,7 +1,8 @@
 """A project's photo files: checked, stored under their content hash, moved between classes.
 
 A photo is stored as `<project>/photos/<class folder>/<content_hash>.<ext>`, the extension
-taken from its real format. A photo file is written before `project.json` lists it, so these
+taken from its real format; a test photo (`tlcore.test_photos`) in the class folder's
+`test/` sub-folder. A photo file is written before `project.json` lists it, so these
 functions hand back the paths they wrote, and `storing` removes them when the change that
 would have listed them fails.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tlcore import datasets, errors, images, names
+from tlcore import datasets, errors, images, names, test_photos
 from tlcore.store import files, records
 
 # The extension each accepted photo format is stored under (see `tlcore.images`).
@@ -29,32 +30,33 @@ _EXTENSIONS = {
 }
 
 
-def photo_path(folder: Path, entry: dict, record: dict) -> Path:
+def photo_path(folder: Path, entry: dict, record: dict, test: bool = False) -> Path:
     """Returns where a photo of a class is stored.
 
     Args:
         folder: The project's folder.
         entry: The class's entry in `project.json`.
         record: The photo's entry in the class.
+        test: It is one of the class's test photos (`tlcore.test_photos`).
 
     Returns:
         The path of the photo's original bytes.
     """
-    return (
-        folder
-        / records.PHOTOS_FOLDER
-        / entry["folder"]
-        / f"{record['content_hash']}.{record['extension']}"
-    )
+    class_folder = folder / records.PHOTOS_FOLDER / entry["folder"]
+    if test:
+        class_folder = class_folder / test_photos.SUBFOLDER
+    return class_folder / f"{record['content_hash']}.{record['extension']}"
 
 
-def stored_photo(folder: Path, entry: dict, record: dict) -> records.StoredPhoto:
+def stored_photo(
+    folder: Path, entry: dict, record: dict, test: bool = False
+) -> records.StoredPhoto:
     """Returns a photo's entry in `project.json` as a `StoredPhoto` (see `photo_path`)."""
     return records.StoredPhoto(
         file_name=record["file_name"],
         class_name=entry["name"],
         content_hash=record["content_hash"],
-        path=photo_path(folder, entry, record),
+        path=photo_path(folder, entry, record, test),
         added_at=record["added_at"],
     )
 
@@ -82,11 +84,14 @@ def store_photos(
     checked: Iterable[tuple[str, bytes, str]],
     written: list[Path],
     limit: int,
+    test: bool = False,
 ) -> records.AddResult:
     """Writes checked photos into a class's folder, leaving out those already present.
 
     Photos beyond `limit` in the project, and every photo after the disk filled up, are left
-    out with the reason; the paths written are appended to `written`.
+    out with the reason; the paths written are appended to `written`. With `test`, they are
+    kept as test photos; a photo is never both a training and a test photo
+    (`tlcore.test_photos`), and both kinds count towards `limit`.
 
     Args:
         folder: The project's folder.
@@ -95,15 +100,13 @@ def store_photos(
         checked: `(file_name, bytes, extension)` of readable photos, as `check_photos` gives.
         written: The paths written so far by the change (see `storing`).
         limit: The most photos the project may hold (`Limits.max_photos_per_project`).
+        test: Keep them as the class's test photos.
 
     Returns:
         The photos added, found twice and left out.
     """
-    known: dict[str, tuple[str, str]] = {}
-    for other in metadata["classes"]:
-        for record in other["photos"]:
-            known[record["content_hash"]] = (record["file_name"], other["name"])
-    room = limit - sum(len(other["photos"]) for other in metadata["classes"])
+    known = test_photos.known_photos(metadata)
+    room = limit - test_photos.stored_count(metadata)
     added, duplicates, left_out = [], [], []
     stop_reason = None
     for file_name, data, extension in checked:
@@ -133,7 +136,7 @@ def store_photos(
             "extension": extension,
             "added_at": records.now(),
         }
-        path = photo_path(folder, entry, record)
+        path = photo_path(folder, entry, record, test)
         try:
             files.write_atomically(path, data, what=f"'{file_name}'")
         except errors.DiskFullError as error:
@@ -142,7 +145,7 @@ def store_photos(
             left_out.append(datasets.SkippedFile(file_name=file_name, reason=stop_reason))
             continue
         written.append(path)
-        entry["photos"].append(record)
+        entry.setdefault(test_photos.records_key(test), []).append(record)
         known[content_hash] = (file_name, entry["name"])
         added.append(file_name)
         room -= 1
@@ -254,20 +257,21 @@ def _megabytes(count: int) -> str:
     return f"{count / 1024**2:.3g} MB"
 
 
-def dataset_photos(folder: Path, metadata: dict) -> list[datasets.Photo]:
+def dataset_photos(folder: Path, metadata: dict, test: bool = False) -> list[datasets.Photo]:
     """Returns every photo of a project as a `datasets.Photo` pointing at its stored file.
 
     Args:
         folder: The project's folder.
         metadata: The project's `project.json`.
+        test: The test photos rather than the training photos (`tlcore.test_photos`).
 
     Returns:
         The photos, class by class, oldest first.
     """
     photos = []
     for entry in metadata["classes"]:
-        for record in entry["photos"]:
-            stored = stored_photo(folder, entry, record)
+        for record in test_photos.records(entry, test):
+            stored = stored_photo(folder, entry, record, test)
             photos.append(
                 datasets.Photo(
                     file_name=stored.file_name,
@@ -314,15 +318,19 @@ def remove_strays(folder: Path, metadata: dict) -> list[Path]:
         The files removed.
     """
     listed = {
-        photo_path(folder, entry, record)
+        photo_path(folder, entry, record, test)
         for entry in metadata["classes"]
-        for record in entry["photos"]
+        for test in (False, True)
+        for record in test_photos.records(entry, test)
     }
     photos_folder = folder / records.PHOTOS_FOLDER
     removed = []
     for path in folder.rglob("*"):
         temporary = files.is_temporary(path)
-        stray_photo = path.parent.parent == photos_folder and path not in listed
+        class_folder = path.parent
+        if class_folder.name == test_photos.SUBFOLDER:
+            class_folder = class_folder.parent
+        stray_photo = class_folder.parent == photos_folder and path not in listed
         if path.is_file() and (temporary or stray_photo):
             path.unlink(missing_ok=True)
             removed.append(path)

@@ -15,7 +15,7 @@ import typing
 from collections.abc import Iterable
 from pathlib import Path
 
-from tlcore import access, datasets, errors, history, names, projects
+from tlcore import access, datasets, errors, history, names, projects, test_photos
 from tlcore.store import files, locks, model_files, photo_files, records
 
 if typing.TYPE_CHECKING:
@@ -190,15 +190,20 @@ class Project:
         """Returns the number of photos of each class, in class order."""
         return {entry["name"]: len(entry["photos"]) for entry in self._metadata["classes"]}
 
+    def test_photo_counts(self) -> dict[str, int]:
+        """Returns the number of test photos of each class (`tlcore.test_photos`)."""
+        return test_photos.counts(self._metadata)
+
     def photo_count(self) -> int:
         """Returns the number of photos in the project."""
         return sum(self.photo_counts().values())
 
-    def photos(self, class_name: str) -> list[records.StoredPhoto]:
+    def photos(self, class_name: str, test: bool = False) -> list[records.StoredPhoto]:
         """Returns the photos of one class, oldest first.
 
         Args:
             class_name: The class.
+            test: Its test photos rather than its training photos (`tlcore.test_photos`).
 
         Returns:
             Its photos.
@@ -207,7 +212,10 @@ class Project:
             ClassNameError: If there is no such class.
         """
         entry = _find_class(self._metadata, class_name)
-        return [photo_files.stored_photo(self.folder, entry, record) for record in entry["photos"]]
+        return [
+            photo_files.stored_photo(self.folder, entry, record, test)
+            for record in test_photos.records(entry, test)
+        ]
 
     def find_photo(self, content_hash: str) -> records.StoredPhoto | None:
         """Finds a photo of the project by the hash of its bytes.
@@ -231,13 +239,16 @@ class Project:
         found = self._photo_index[1].get(content_hash)
         return photo_files.stored_photo(self.folder, *found) if found is not None else None
 
-    def to_dataset(self) -> datasets.Dataset:
+    def to_dataset(self, test: bool = False) -> datasets.Dataset:
         """Returns the project's photos as a dataset to train on.
+
+        Args:
+            test: The test photos rather than the training photos (`tlcore.test_photos`).
 
         Returns:
             A dataset whose photos point at the stored files.
         """
-        photos = photo_files.dataset_photos(self.folder, self._metadata)
+        photos = photo_files.dataset_photos(self.folder, self._metadata, test)
         return datasets.Dataset(
             class_names=self.class_names, photos=photos, skipped=[], duplicates=[]
         )
@@ -296,7 +307,9 @@ class Project:
 
     # Changing photos.
 
-    def add_photos(self, class_name: str, files: Iterable[tuple[str, bytes]]) -> records.AddResult:
+    def add_photos(
+        self, class_name: str, files: Iterable[tuple[str, bytes]], test: bool = False
+    ) -> records.AddResult:
         """Adds photos to a class, keeping the readable ones and naming the others.
 
         When the batch holds more bytes than `Limits.max_upload_bytes`, or the project would
@@ -306,6 +319,7 @@ class Project:
         Args:
             class_name: The class the photos belong to.
             files: `(file_name, bytes)` pairs, as uploaded.
+            test: Keep them as test photos, apart from training (`tlcore.test_photos`).
 
         Returns:
             Which files were added, skipped as unreadable, already in the project, or left out.
@@ -328,12 +342,13 @@ class Project:
                 checked,
                 written,
                 self.workspace.limits.max_photos_per_project,
+                test,
             )
         return dataclasses.replace(
             result, skipped=skipped + result.skipped, left_out=over_size + result.left_out
         )
 
-    def add_dataset(self, dataset: datasets.Dataset) -> records.AddResult:
+    def add_dataset(self, dataset: datasets.Dataset, test: bool = False) -> records.AddResult:
         """Adds a dataset read from a zip or a folder: its classes (when new) and its photos.
 
         Each photo's bytes are read only as it is stored, so a folder of thousands of photos
@@ -342,6 +357,8 @@ class Project:
 
         Args:
             dataset: The dataset, as `tlcore.datasets.load_zip` or `load_folder` returns it.
+            test: Keep its photos as test photos (`tlcore.test_photos`); test photos make no
+                class, so those of a class the project lacks are skipped with the reason.
 
         Returns:
             What was added, skipped and found twice, with the classes that were created.
@@ -353,6 +370,7 @@ class Project:
             photos_by_class[photo.class_name].append(photo)
         byte_budget = photo_files.ByteBudget(self.workspace.limits.max_upload_bytes)
         added, duplicates, created = [], list(dataset.duplicates), []
+        skipped = list(dataset.skipped)
         with photo_files.storing() as written, self._editing() as metadata:
             existing = {names.comparison_key(entry["name"]): entry for entry in metadata["classes"]}
             for class_name, photos in photos_by_class.items():
@@ -360,6 +378,12 @@ class Project:
                 if entry is None and not photos:
                     # A folder none of whose files could be used would be an empty new
                     # class; the skipped files say why nothing was made.
+                    continue
+                if entry is None and test:
+                    reason = test_photos.unknown_class_reason(class_name)
+                    skipped.extend(
+                        datasets.SkippedFile(photo.file_name, reason) for photo in photos
+                    )
                     continue
                 if entry is None:
                     stored_name = self._add_class_entry(metadata, class_name)
@@ -373,37 +397,38 @@ class Project:
                     byte_budget.read(photos),
                     written,
                     self.workspace.limits.max_photos_per_project,
+                    test,
                 )
                 added.extend(result.added)
                 duplicates.extend(result.duplicates)
                 byte_budget.left_out.extend(result.left_out)
         return records.AddResult(
             added=added,
-            skipped=list(dataset.skipped),
+            skipped=skipped,
             duplicates=duplicates,
             created_classes=created,
             left_out=byte_budget.left_out,
         )
 
-    def remove_photo(self, class_name: str, content_hash: str) -> None:
+    def remove_photo(self, class_name: str, content_hash: str, test: bool = False) -> None:
         """Removes one photo from a class.
 
         Args:
             class_name: The class that holds it.
             content_hash: The hash of the photo's bytes.
+            test: It is one of the class's test photos (`tlcore.test_photos`).
 
         Raises:
             ClassNameError: If there is no such class.
         """
         with self._editing() as metadata:
             entry = _find_class(metadata, class_name)
-            kept = [record for record in entry["photos"] if record["content_hash"] != content_hash]
-            removed = [
-                record for record in entry["photos"] if record["content_hash"] == content_hash
-            ]
-            entry["photos"] = kept
+            listed = test_photos.records(entry, test)
+            kept = [record for record in listed if record["content_hash"] != content_hash]
+            removed = [record for record in listed if record["content_hash"] == content_hash]
+            entry[test_photos.records_key(test)] = kept
         for record in removed:
-            photo_files.photo_path(self.folder, entry, record).unlink(missing_ok=True)
+            photo_files.photo_path(self.folder, entry, record, test).unlink(missing_ok=True)
 
     # The trained model.
 

@@ -163,6 +163,7 @@ class TrainingRecord:
         backbone_id: The pretrained network and input size the model builds on.
         headline: The accuracy to expect on new photos with its range, as
             `headline.Headline.to_dict()` gives it; None for a training before it was measured.
+        one_sitting: The classes whose photos all looked taken in one sitting to training.
     """
 
     created_at: str
@@ -172,6 +173,7 @@ class TrainingRecord:
     evaluation: dict | None
     backbone_id: str
     headline: dict | None = None
+    one_sitting: list[str] = dataclasses.field(default_factory=list)
 
 
 def is_project_id(text: str) -> bool:

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from tlcore import access, errors, examples, names, projects
+from tlcore import access, errors, examples, names, projects, test_photos
 from tlcore.store import files, locks, records
 from tlcore.store.project import Project
 
@@ -253,7 +253,7 @@ class Workspace:
         """Makes a project from a project file someone saved earlier, to predict with it.
 
         The file is loaded safely first (no code in it runs); the project gets the file's
-        classes and model but no photos.
+        classes, model and test photos (`tlcore.test_photos`), but no training photos.
 
         Args:
             data: The bytes of the project file.
@@ -275,6 +275,9 @@ class Workspace:
         try:
             for class_name in trained.class_names:
                 project.add_class(class_name)
+            # Before the model, so the test photos its headline was measured on do not read
+            # as a change since that training.
+            test_photos.import_into(project, data)
             project.save_trained(trained)
         except Exception:
             self.delete_project(project.id)
