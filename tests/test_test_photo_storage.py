@@ -10,6 +10,7 @@ from app_fixtures import grocery_photos, tiny_photo
 from engine_fixtures import TEST_IMAGE_SIZE
 
 from tlcore import datasets, errors, headline, images, store, test_photos, training, training_types
+from tlcore.store import locks
 
 
 @pytest.fixture
@@ -204,6 +205,6 @@ def test_a_stray_test_photo_file_is_removed_and_listed_ones_kept(project):
     stray = kept.path.parent / ("0" * 64 + ".jpg")
     stray.write_bytes(tiny_photo((1, 2, 3)))
     # Opening the project in a new server process tidies it.
-    store._tidied.clear()
+    locks._tidied.clear()
     store.Workspace(project.workspace.root).open_project(project.id)
     assert not stray.exists() and kept.path.exists()
