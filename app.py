@@ -6,7 +6,7 @@ Run with `streamlit run app.py`. The other steps are the pages in `pages/`.
 import streamlit as st
 
 from tlapp import figures, state
-from tlcore import store
+from tlcore import store, wording
 
 space, owner, project = state.start_page("Home")
 
@@ -120,8 +120,8 @@ with projects_column:
         with st.container(border=True):
             counts = listed.photo_counts()
             details = [
-                state.plural(len(counts), "class", "classes"),
-                state.plural(sum(counts.values()), "photo", "photos"),
+                wording.plural(len(counts), "class", "classes"),
+                wording.plural(sum(counts.values()), "photo", "photos"),
                 "trained" if listed.has_trained_model else "not trained yet",
                 f"changed {state.time_ago(listed.updated_at)}",
             ]
@@ -146,7 +146,7 @@ with projects_column:
                         state.add_message("success", f"Renamed to **{renamed.strip()}**.")
                         st.rerun()
             with actions.popover("Delete", icon=":material/delete:", key=f"delete_{listed.id}"):
-                photo_total = state.plural(sum(counts.values()), "photo", "photos")
+                photo_total = wording.plural(sum(counts.values()), "photo", "photos")
                 st.warning(
                     f"Delete **{listed.name}** with its {photo_total}"
                     + (" and its trained model" if listed.has_trained_model else "")
