@@ -3,7 +3,7 @@
 import streamlit as st
 
 from tlapp import charts, engine, figures, health_panel, history_panel, messages, state
-from tlcore import backbones, datasets, device, errors, training_types, wording
+from tlcore import backbones, datasets, device, errors, wording
 
 space, owner, project = state.start_page("Train")
 project = state.require_project(project)
@@ -18,7 +18,7 @@ state.page_title(
 # a spinner meanwhile instead of staying blank.
 engine.load_engine()
 from tlapp import jobs  # noqa: E402
-from tlcore import augmentation  # noqa: E402
+from tlcore import augmentation, training_types  # noqa: E402
 
 # How many augmented views of the chosen photo the preview shows.
 PREVIEW_VIEWS = 8
