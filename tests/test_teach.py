@@ -15,9 +15,12 @@ from app_fixtures import (  # noqa: F401
     APP_CLASSES,
     APP_FILE,
     APP_IMAGE_SIZE,
+    PREDICT_PAGE,
     SLOW_PAGE_TIMEOUT,
     app_workspace_fixture,
     grocery_photos,
+    open_page,
+    texts,
     tiny_photo,
 )
 from server_fixtures import (
@@ -28,7 +31,6 @@ from server_fixtures import (
     settle,
     write_photos,
 )
-from streamlit.testing.v1 import AppTest
 
 from tlcore import (
     embeddings,
@@ -174,22 +176,11 @@ def test_photos_are_embedded_as_they_arrive(app_workspace, engine_environment):
     assert arrivals.arrival_of(project.id).total == 0
 
 
-def open_predict(project: store.Project) -> AppTest:
-    app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
-    app.query_params.update({"owner": project.owner, "project": project.id})
-    app.run()
-    return app.switch_page("pages/4_Predict.py").run()
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
-
-
 @pytest.mark.slow
 def test_the_correction_loop_on_the_predict_page(project, monkeypatch):
     monkeypatch.setenv("TLCORE_WORKSPACE", str(project.workspace.root))
     file_name, data = taught_photo()
-    app = open_predict(project)
+    app = open_page(project, PREDICT_PAGE)
     # Many photos: a row of the table is chosen to teach it, and nothing is taught before.
     uploads = [(name, photo, "image/jpeg") for name, photo in grocery_photos(TAUGHT_CLASS, 2)]
     app.file_uploader(key="predict_upload").set_value(uploads)
