@@ -35,6 +35,7 @@ from server_fixtures import (
 from tlcore import (
     embeddings,
     errors,
+    heads,
     images,
     model,
     names,
@@ -97,9 +98,9 @@ def test_a_lent_head_learns_exactly_as_a_new_one():
     keras.utils.set_random_seed(settings.seed)
     fresh = model.build_head(32, 3, 128, settings.dropout, settings.seed, 0.003)
     model.compile_head(fresh, settings.learning_rate)
-    expected = training._fit_head(fresh, *data, settings, []).history
+    expected = heads.fit_head(fresh, *data, settings, []).history
     for _ in range(2):  # The first run makes the kept head, the second reuses it.
-        head, history = training._train_heads(32, 3, *data, settings, lambda progress: None)
+        head, history = heads.train_heads(32, 3, *data, settings, lambda progress: None)
         np.testing.assert_allclose(history["val_loss"], expected["val_loss"], rtol=1e-5)
         np.testing.assert_allclose(head.get_weights()[0], fresh.get_weights()[0], rtol=1e-5)
 

@@ -40,6 +40,7 @@ The features cache, and what is learned from features alone
 
 The head
 - `training_types`: `TrainingSettings`, `Progress`, `TrainedModel`, `EpochReporter`.
+- `heads`: heads fitted on features, several averaged into one.
 - `training`: `train`, the head on the cached features (embed, split, fit, score).
 - `finetuning`: the top of the base learning too, on pixels.
 - `headline`: the accuracy to expect on new photos, with its range.
