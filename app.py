@@ -6,7 +6,7 @@ Run with `streamlit run app.py`. The other steps are the pages in `pages/`.
 import streamlit as st
 
 from tlapp import figures, sharing_panel, state
-from tlcore import access, store
+from tlcore import access, store, wording
 
 space, owner, project = state.start_page("Home")
 
@@ -130,8 +130,8 @@ with projects_column:
         with st.container(border=True):
             counts = listed.photo_counts()
             details = [
-                state.plural(len(counts), "class", "classes"),
-                state.plural(sum(counts.values()), "photo", "photos"),
+                wording.plural(len(counts), "class", "classes"),
+                wording.plural(sum(counts.values()), "photo", "photos"),
                 "trained" if listed.has_trained_model else "not trained yet",
                 f"changed {state.time_ago(listed.updated_at)}",
             ]
@@ -157,7 +157,7 @@ with projects_column:
                         st.rerun()
             sharing_panel.show_share_menu(actions, listed)
             with actions.popover("Delete", icon=":material/delete:", key=f"delete_{listed.id}"):
-                photo_total = state.plural(sum(counts.values()), "photo", "photos")
+                photo_total = wording.plural(sum(counts.values()), "photo", "photos")
                 st.warning(
                     f"Delete **{listed.name}** with its {photo_total}"
                     + (" and its trained model" if listed.has_trained_model else "")

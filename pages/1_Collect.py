@@ -5,7 +5,7 @@ import datetime
 import streamlit as st
 
 from tlapp import arrivals, charts, live_record, media, messages, paging, state, test_photos_panel
-from tlcore import datasets, errors
+from tlcore import datasets, errors, wording
 
 MINIMUM_PHOTOS = 2
 RECOMMENDED_PHOTOS = 10
@@ -61,7 +61,7 @@ def show_class_card(project_class) -> None:
     with st.container(border=True, key=f"class_card_{key}"):
         title_column, menu_column = st.columns([5, 2], vertical_alignment="center")
         title_column.markdown(f"### {project_class.name}")
-        title_column.caption(state.plural(project_class.photo_count, "photo", "photos"))
+        title_column.caption(wording.plural(project_class.photo_count, "photo", "photos"))
         with menu_column.popover(
             "Rename or delete",
             icon=":material/more_horiz:",
@@ -80,7 +80,7 @@ def show_class_card(project_class) -> None:
                     st.rerun()
             st.divider()
             sure = st.checkbox(
-                f"Also delete its {state.plural(project_class.photo_count, 'photo', 'photos')}",
+                f"Also delete its {wording.plural(project_class.photo_count, 'photo', 'photos')}",
                 key=f"delete_class_sure_{key}",
             )
             if st.button(

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from tlapp import charts, engine, figures, health_panel, history_panel, messages, state
-from tlcore import backbones, datasets, device, errors, training_types
+from tlcore import backbones, datasets, device, errors, wording
 
 space, owner, project = state.start_page("Train")
 project = state.require_project(project)
@@ -19,7 +19,7 @@ editable = state.changes_allowed(project)
 # a spinner meanwhile instead of staying blank.
 engine.load_engine()
 from tlapp import jobs  # noqa: E402
-from tlcore import augmentation  # noqa: E402
+from tlcore import augmentation, training_types  # noqa: E402
 
 # How many augmented views of the chosen photo the preview shows.
 PREVIEW_VIEWS = 8
@@ -95,7 +95,7 @@ job = jobs.get_job(project.id)
 if job is not None and job.is_running:
     st.subheader("Training…")
     st.caption(
-        f"Training on {state.plural(job.photo_count, 'photo', 'photos')}. You can leave this "
+        f"Training on {wording.plural(job.photo_count, 'photo', 'photos')}. You can leave this "
         "page: the training goes on, and its result is saved in the project."
     )
     show_progress(project.id)
@@ -129,8 +129,8 @@ except errors.DatasetError as problem:
 
 counts = dataset.counts()
 st.markdown(
-    f"Ready: **{state.plural(len(dataset.photos), 'photo', 'photos')}** in "
-    f"**{state.plural(len(counts), 'class', 'classes')}** "
+    f"Ready: **{wording.plural(len(dataset.photos), 'photo', 'photos')}** in "
+    f"**{wording.plural(len(counts), 'class', 'classes')}** "
     f"({messages.class_counts_summary(counts)})."
 )
 
@@ -143,7 +143,7 @@ def show_others_training() -> None:
     waiting = device.training_queue.waiting_count()
     st.info(
         "Someone else is training on this server right now"
-        + (f", and {state.plural(waiting, 'more is', 'more are')} waiting" if waiting else "")
+        + (f", and {wording.plural(waiting, 'more is', 'more are')} waiting" if waiting else "")
         + ". You can press Train all the same: yours starts automatically when it is your "
         "turn, and the page shows your place in the queue.",
         icon=":material/group:",
@@ -379,7 +379,7 @@ if record is not None:
     history_figure = charts.training_history_figure(record.history)
     if record.settings.get("fine_tune") and len(record.history.get("loss", [])) > head_epochs:
         st.markdown(
-            f"After {state.plural(head_epochs, 'round', 'rounds')} of learning, the pretrained "
+            f"After {wording.plural(head_epochs, 'round', 'rounds')} of learning, the pretrained "
             "network was fine-tuned: the rounds right of the dotted line."
         )
         history_figure.add_vline(x=head_epochs + 0.5, line_dash="dot", line_color=charts.MUTED)

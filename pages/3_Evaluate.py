@@ -18,7 +18,7 @@ from tlapp import (
     tables,
     test_photos_panel,
 )
-from tlcore import errors, evaluation
+from tlcore import errors, evaluation, wording
 from tlcore import headline as headline_figures
 
 MISTAKE_COLUMNS = 4
@@ -90,7 +90,7 @@ def cell_label(cell) -> str:
     count = scores.confusion_matrix[scores.class_names.index(true_class)][
         scores.class_names.index(predicted_class)
     ]
-    photos = state.plural(count, "photo", "photos")
+    photos = wording.plural(count, "photo", "photos")
     if true_class == predicted_class:
         return f"{true_class}, recognised ({photos})"
     return f"Really {true_class}, the model said {predicted_class} ({photos})"
@@ -166,7 +166,7 @@ if record is None or not record.evaluation:
     st.stop()
 
 scores = evaluation.Evaluation.from_dict(record.evaluation)
-set_aside = state.plural(scores.photo_count, "photo", "photos")
+set_aside = wording.plural(scores.photo_count, "photo", "photos")
 st.markdown(
     f"Before learning, the computer put aside **{set_aside}** (some of each class) and never "
     "learned from them. Here is how it does on those photos."

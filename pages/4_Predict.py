@@ -15,7 +15,7 @@ from tlapp import (
     tables,
     try_photo,
 )
-from tlcore import errors, prediction
+from tlcore import errors, prediction, wording
 
 space, owner, project = state.start_page("Predict")
 project = state.require_project(project)
@@ -42,7 +42,7 @@ except errors.TlcoreError as error:
     st.stop()
 
 st.caption(
-    f"It knows {state.plural(len(trained.class_names), 'class', 'classes')}: "
+    f"It knows {wording.plural(len(trained.class_names), 'class', 'classes')}: "
     + messages.names_listed(trained.class_names, bold=False, limit=24)
 )
 

@@ -9,7 +9,7 @@ until the next check.
 import streamlit as st
 
 from tlapp import charts, engine, health_panel, media, paging, state, test_photos_panel
-from tlcore import backbones, errors
+from tlcore import backbones, errors, wording
 
 REPORT_KEY = "check_data_report"
 MAP_KEY = "check_data_map"
@@ -217,7 +217,7 @@ if st.button(button_label, key="check_data_button", type="primary", icon=":mater
 if kept is None:
     st.info(
         f"Press **{button_label}** to look for problems in your "
-        f"{state.plural(project.photo_count(), 'photo', 'photos')}. A project that was trained "
+        f"{wording.plural(project.photo_count(), 'photo', 'photos')}. A project that was trained "
         "is checked in seconds; otherwise each photo is looked at once first.",
         icon=":material/info:",
     )
@@ -226,7 +226,7 @@ if kept is None:
 report, data_map = kept["report"], kept["map"]
 if kept["changed"]:
     st.caption(
-        f"You moved or removed {state.plural(kept['changed'], 'photo', 'photos')} since the "
+        f"You moved or removed {wording.plural(kept['changed'], 'photo', 'photos')} since the "
         "check; they are left out of the lists. Check again to look at everything afresh, and "
         "train again so the model learns from the corrected photos."
     )

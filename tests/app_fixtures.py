@@ -5,6 +5,7 @@ import pathlib
 
 import pytest
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 APP_FILE = ROOT / "app.py"
@@ -19,6 +20,8 @@ APP_EPOCHS = 10
 # Pages that import TensorFlow or train take far longer than AppTest's 3-second default.
 SLOW_PAGE_TIMEOUT = 180
 FAST_PAGE_TIMEOUT = 30
+
+PREDICT_PAGE = "pages/4_Predict.py"
 
 
 # Each fixture is registered under a short name but defined under a longer one, so a test
@@ -60,3 +63,25 @@ def tiny_photo(colour: tuple[int, int, int], image_format: str = "JPEG", size: i
 def as_uploads(files: list[tuple[str, bytes]], mime: str = "image/jpeg"):
     """Turns `(file_name, bytes)` pairs into what `AppTest`'s file_uploader takes."""
     return [(name, data, mime) for name, data in files]
+
+
+def texts(elements) -> str:
+    """Joins the values of AppTest elements (messages, captions, markdown) into one text."""
+    return "\n".join(str(element.value) for element in elements)
+
+
+def open_page(project, page: str | None = None, timeout: float = SLOW_PAGE_TIMEOUT) -> AppTest:
+    """Opens the app as a project's owner, with the project open, then one of its pages.
+
+    Args:
+        project: The `store.Project` to open.
+        page: The page file, such as `PREDICT_PAGE`; None to stay on Home.
+        timeout: AppTest's limit for each run of a page, in seconds.
+
+    Returns:
+        The app, run.
+    """
+    app = AppTest.from_file(str(APP_FILE), default_timeout=timeout)
+    app.query_params.update({"owner": project.owner, "project": project.id})
+    app.run()
+    return app.switch_page(page).run() if page else app

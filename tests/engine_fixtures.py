@@ -6,12 +6,16 @@ lookup; the feature cache goes to a temporary folder too.
 """
 
 import dataclasses
+import os
 import pathlib
 import shutil
+import subprocess
+import sys
 
 import pytest
 
-SHARED_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
+REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
+SHARED_DIR = REPOSITORY.parent / "shared"
 SHARED_WEIGHTS = SHARED_DIR / "weights" / "keras" / "models"
 GROCERY_DIR = SHARED_DIR / "data" / "grocery-store"
 
@@ -94,3 +98,30 @@ def small_training(small_photo_folder, engine_environment):
     progress = []
     trained = training.train(dataset, settings, on_progress=progress.append)
     return SmallTraining(dataset, settings, trained, progress)
+
+
+def run_tlcore(
+    *arguments: str, timeout: float = 120, as_a_person: bool = False
+) -> subprocess.CompletedProcess:
+    """Runs `python -m tlcore ...` in a fresh process, as a person would.
+
+    Args:
+        arguments: The command line after `python -m tlcore`.
+        timeout: The most seconds it may take.
+        as_a_person: Whether to drop the log settings a person's shell does not have
+            (`TF_CPP_MIN_LOG_LEVEL`, which the test session sets), to see what they would see.
+
+    Returns:
+        The finished process, its output captured as text.
+    """
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    if as_a_person:
+        environment.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "tlcore", *arguments],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+    )

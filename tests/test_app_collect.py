@@ -10,15 +10,12 @@ from app_fixtures import (  # noqa: F401
     app_workspace_fixture,
     as_uploads,
     grocery_photos,
+    texts,
     tiny_photo,
 )
 from streamlit.testing.v1 import AppTest
 
 from tlcore import store
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 @pytest.fixture

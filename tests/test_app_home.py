@@ -1,7 +1,7 @@
 """Home: the four steps, creating, opening, renaming and deleting projects, and sessions."""
 
 import pytest
-from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT, app_workspace_fixture  # noqa: F401
+from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT, app_workspace_fixture, texts  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 from tlcore import examples, store
@@ -12,10 +12,6 @@ def open_home(query_params: dict | None = None) -> AppTest:
     if query_params:
         app.query_params.update(query_params)
     return app.run()
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 def create_project(app: AppTest, name: str) -> AppTest:

@@ -17,7 +17,7 @@ import tempfile
 
 import hostile_corpus
 import pytest
-from app_fixtures import APP_FILE, SLOW_PAGE_TIMEOUT, as_uploads, tiny_photo
+from app_fixtures import APP_FILE, SLOW_PAGE_TIMEOUT, as_uploads, texts, tiny_photo
 from streamlit.testing.v1 import AppTest
 
 from tlcore import datasets, store
@@ -34,10 +34,6 @@ WELL_FORMED_PATHS = re.compile(
     r"|[0-9a-f]{16}/photos/[a-z0-9-]*-[0-9a-f]{10}(-[0-9]+)?"
     r"|[0-9a-f]{16}/photos/[a-z0-9-]*-[0-9a-f]{10}(-[0-9]+)?/[0-9a-f]{64}\.(jpg|png|webp|bmp|gif))$"
 )
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 @dataclasses.dataclass

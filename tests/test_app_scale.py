@@ -12,7 +12,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT
+from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT, open_page, texts
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -26,10 +26,6 @@ PHOTOS_PER_CLASS = 2
 CLASS_CARDS_PER_PAGE = 8
 PHOTOS_PER_GALLERY_PAGE = 24
 PHOTOS_PER_CHECK_PAGE = 12
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 def class_name(number: int) -> str:
@@ -77,13 +73,6 @@ def in_workspace(big, monkeypatch):
     return big
 
 
-def open_page(project: store.Project, page: str) -> AppTest:
-    app = AppTest.from_file(str(APP_FILE), default_timeout=FAST_PAGE_TIMEOUT)
-    app.query_params.update({"owner": project.owner, "project": project.id})
-    app.run()
-    return app.switch_page(page).run()
-
-
 def class_uploaders(app: AppTest) -> list:
     return [item for item in app.file_uploader if item.key.startswith("upload_")]
 
@@ -101,7 +90,7 @@ def shown_class_keys(app: AppTest) -> set[str]:
 
 
 def test_collect_shows_one_page_of_class_cards_among_200(in_workspace):
-    app = open_page(in_workspace.project, "pages/1_Collect.py")
+    app = open_page(in_workspace.project, "pages/1_Collect.py", timeout=FAST_PAGE_TIMEOUT)
     assert not app.exception
     first_page = [class_name(number) for number in range(1, CLASS_CARDS_PER_PAGE + 1)]
     assert shown_class_keys(app) == class_keys(in_workspace.project, first_page)
@@ -116,7 +105,7 @@ def test_collect_shows_one_page_of_class_cards_among_200(in_workspace):
 
 
 def test_collect_turns_the_pages_of_classes(in_workspace):
-    app = open_page(in_workspace.project, "pages/1_Collect.py")
+    app = open_page(in_workspace.project, "pages/1_Collect.py", timeout=FAST_PAGE_TIMEOUT)
     app.button(key="collect_class_page_next").click().run()
     assert not app.exception
     second_page = [class_name(number) for number in range(9, 17)]
@@ -130,7 +119,7 @@ def test_collect_turns_the_pages_of_classes(in_workspace):
 
 
 def test_collect_finds_a_class_by_its_name(in_workspace):
-    app = open_page(in_workspace.project, "pages/1_Collect.py")
+    app = open_page(in_workspace.project, "pages/1_Collect.py", timeout=FAST_PAGE_TIMEOUT)
     app.selectbox(key="collect_class_page").set_value(3).run()
     app.text_input(key="collect_class_filter").input("product 137").run()
     assert not app.exception
@@ -151,7 +140,7 @@ def test_a_class_added_to_many_comes_into_view(tmp_path, monkeypatch):
     project = store.Workspace(tmp_path).create_project("Nine classes", OWNER)
     for number in range(1, 10):
         project.add_class(class_name(number))
-    app = open_page(project, "pages/1_Collect.py")
+    app = open_page(project, "pages/1_Collect.py", timeout=FAST_PAGE_TIMEOUT)
     app.text_input(key="new_class_name").input("Zucchini")
     app.button(key="add_class").click().run()
     assert not app.exception
@@ -202,7 +191,7 @@ def evaluated(big):
 
 def test_evaluate_with_200_classes_keeps_its_charts_and_galleries_small(in_workspace, evaluated):
     assert len(evaluated.misclassified) > 2 * PHOTOS_PER_GALLERY_PAGE
-    app = open_page(in_workspace.project, "pages/3_Evaluate.py")
+    app = open_page(in_workspace.project, "pages/3_Evaluate.py", timeout=FAST_PAGE_TIMEOUT)
     assert not app.exception
     accuracy_chart, pairs_chart, whole_matrix, matrix_chart = (
         json.loads(chart.proto.spec) for chart in app.get("plotly_chart")
@@ -237,7 +226,7 @@ def test_evaluate_with_200_classes_keeps_its_charts_and_galleries_small(in_works
 
 
 def test_evaluate_offers_the_biggest_mistakes_first(in_workspace, evaluated):
-    app = open_page(in_workspace.project, "pages/3_Evaluate.py")
+    app = open_page(in_workspace.project, "pages/3_Evaluate.py", timeout=FAST_PAGE_TIMEOUT)
     square = app.selectbox(key="evaluate_cell")
     first = square.options[1]
     assert first.startswith("Really ")

@@ -15,23 +15,14 @@ from app_fixtures import (  # noqa: F401
     SLOW_PAGE_TIMEOUT,
     app_workspace_fixture,
     grocery_photos,
+    open_page,
+    texts,
 )
 from streamlit.testing.v1 import AppTest
 
 from tlcore import store, training_types
 
 OWNER = "owner-token-for-training-tests"
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
-
-
-def open_page(project: store.Project, page: str) -> AppTest:
-    app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
-    app.query_params.update({"owner": project.owner, "project": project.id})
-    app.run()
-    return app.switch_page(page).run()
 
 
 @dataclasses.dataclass

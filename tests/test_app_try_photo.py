@@ -4,7 +4,14 @@ import dataclasses
 import pathlib
 
 import pytest
-from app_fixtures import APP_FILE, SLOW_PAGE_TIMEOUT, app_workspace_fixture  # noqa: F401
+from app_fixtures import (  # noqa: F401
+    APP_FILE,
+    PREDICT_PAGE,
+    SLOW_PAGE_TIMEOUT,
+    app_workspace_fixture,
+    open_page,
+    texts,
+)
 from streamlit.testing.v1 import AppTest
 
 from tlapp import try_photo
@@ -13,10 +20,6 @@ from tlcore import evaluation, images, prediction, store
 OWNER = "owner-token-for-try-photo-tests"
 
 pytestmark = pytest.mark.slow
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 @dataclasses.dataclass
@@ -45,13 +48,6 @@ def trained_project(app_workspace, small_photo_folder, small_training) -> Traine
     return TrainedProject(project.refresh(), set_aside, every_photo - set(set_aside))
 
 
-def open_predict(project: store.Project) -> AppTest:
-    app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
-    app.query_params.update({"owner": project.owner, "project": project.id})
-    app.run()
-    return app.switch_page("pages/4_Predict.py").run()
-
-
 def shown_photo(app: AppTest, trained_project: TrainedProject) -> tuple[str, str]:
     """Returns the content hash and the true class of the set-aside photo on the page."""
     remembered = app.session_state[try_photo._STATE_KEY][trained_project.project.id]
@@ -60,7 +56,7 @@ def shown_photo(app: AppTest, trained_project: TrainedProject) -> tuple[str, str
 
 
 def test_each_press_shows_a_set_aside_photo_of_the_next_class(trained_project):
-    app = open_predict(trained_project.project)
+    app = open_page(trained_project.project, PREDICT_PAGE)
     assert not app.exception
     class_count = len(trained_project.project.class_names)
     seen_classes = []
@@ -97,7 +93,7 @@ def test_each_press_shows_a_set_aside_photo_of_the_next_class(trained_project):
 
 def test_a_deleted_set_aside_photo_is_skipped_or_said(trained_project):
     project = trained_project.project
-    app = open_predict(project)
+    app = open_page(project, PREDICT_PAGE)
     app.button(key=try_photo.BUTTON_KEY).click().run()
     content_hash, true_class = shown_photo(app, trained_project)
     project.remove_photo(true_class, content_hash)
@@ -120,7 +116,7 @@ def test_a_photo_moved_to_another_class_since_is_judged_by_its_class_now(
     trained_project, small_training
 ):
     project = trained_project.project
-    app = open_predict(project)
+    app = open_page(project, PREDICT_PAGE)
     app.button(key=try_photo.BUTTON_KEY).click().run()
     content_hash, true_class = shown_photo(app, trained_project)
     photo = project.find_photo(content_hash)
@@ -139,7 +135,7 @@ def test_a_model_without_its_set_aside_photos_says_so(app_workspace, small_train
     for class_name in small_training.dataset.class_names:
         project.add_class(class_name)
     project.save_trained(small_training.trained)
-    app = open_predict(project.refresh())
+    app = open_page(project.refresh(), PREDICT_PAGE)
     app.button(key=try_photo.BUTTON_KEY).click().run()
     assert not app.exception
     assert "no set-aside photo left to try" in texts(app.info)
@@ -147,7 +143,7 @@ def test_a_model_without_its_set_aside_photos_says_so(app_workspace, small_train
 
 
 def test_own_photos_come_first(trained_project):
-    app = open_predict(trained_project.project)
+    app = open_page(trained_project.project, PREDICT_PAGE)
     app.button(key=try_photo.BUTTON_KEY).click().run()
     photo = sorted(pathlib.Path(images.__file__).parents[1].glob("tlcore/example_photos/*/*.jpg"))
     app.file_uploader(key="predict_upload").set_value(

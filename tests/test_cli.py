@@ -1,28 +1,11 @@
 """The command line: train, evaluate and predict, with JSON out and status 2 for bad input."""
 
 import json
-import os
-import pathlib
-import subprocess
-import sys
 
 import pytest
+from engine_fixtures import run_tlcore
 
 from tlcore import cli
-
-REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
-
-
-def run_module(*arguments, timeout=120):
-    """Runs `python -m tlcore ...` in a fresh process, as a person would."""
-    return subprocess.run(
-        [sys.executable, "-m", "tlcore", *arguments],
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
-    )
 
 
 def test_each_command_has_help(capsys):
@@ -52,7 +35,7 @@ def test_a_missing_folder_is_status_2_without_traceback(tmp_path, capsys):
 def test_a_file_that_is_not_a_project_exits_2_in_a_real_process(tmp_path):
     fake = tmp_path / "model.zip"
     fake.write_text("not a zip")
-    result = run_module("predict", str(fake), str(tmp_path / "photo.jpg"), "--quiet")
+    result = run_tlcore("predict", str(fake), str(tmp_path / "photo.jpg"), "--quiet")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "not a project" in result.stderr

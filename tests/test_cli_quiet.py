@@ -1,36 +1,16 @@
 """The command line shows its own lines only: TensorFlow's start-up log is hidden unless
 `--verbose` asks for it."""
 
-import os
-import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
-
-REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
+from engine_fixtures import run_tlcore
 
 # The marks of TensorFlow's and absl's own log lines: "I0000 00:00:...", "E0000 ...", the absl
 # warning, oneDNN and CUDA notices, the CPU instruction notice.
 TENSORFLOW_LOG_LINE = re.compile(
     r"^[IWEF]\d{4} |absl::InitializeLog|oneDNN|cuInit|cuda|rebuild TensorFlow", re.IGNORECASE
 )
-
-
-def run_as_a_person(*arguments, timeout=180):
-    """Runs `python -m tlcore ...` in a fresh process with no log setting of its own."""
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
-    # A person's shell sets none of these; the test session does.
-    environment.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tlcore", *arguments],
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=environment,
-    )
 
 
 def stderr_lines(result) -> list[str]:
@@ -41,7 +21,9 @@ def stderr_lines(result) -> list[str]:
 def test_a_bad_project_gives_one_line_and_no_tensorflow_log(tmp_path):
     fake = tmp_path / "model.zip"
     fake.write_text("not a zip")
-    result = run_as_a_person("predict", str(fake), str(tmp_path / "photo.jpg"))
+    result = run_tlcore(
+        "predict", str(fake), str(tmp_path / "photo.jpg"), timeout=180, as_a_person=True
+    )
     assert result.returncode == 2
     lines = stderr_lines(result)
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
@@ -49,8 +31,14 @@ def test_a_bad_project_gives_one_line_and_no_tensorflow_log(tmp_path):
 
 def test_verbose_shows_tensorflow_log(tmp_path):
     # Training needs TensorFlow (predict through ONNX never loads it), so it shows its log.
-    result = run_as_a_person(
-        "train", str(tmp_path / "no such folder"), "--out", str(tmp_path / "model.zip"), "--verbose"
+    result = run_tlcore(
+        "train",
+        str(tmp_path / "no such folder"),
+        "--out",
+        str(tmp_path / "model.zip"),
+        "--verbose",
+        timeout=180,
+        as_a_person=True,
     )
     assert result.returncode == 2
     assert any(TENSORFLOW_LOG_LINE.search(line) for line in stderr_lines(result)), result.stderr
@@ -58,7 +46,7 @@ def test_verbose_shows_tensorflow_log(tmp_path):
 
 @pytest.mark.slow
 def test_training_shows_only_its_progress_bar(small_photo_folder, keras_home, tmp_path):
-    result = run_as_a_person(
+    result = run_tlcore(
         "train",
         str(small_photo_folder),
         "--out",
@@ -69,6 +57,8 @@ def test_training_shows_only_its_progress_bar(small_photo_folder, keras_home, tm
         "96",
         "--weights-dir",
         str(keras_home / "models"),
+        timeout=180,
+        as_a_person=True,
     )
     assert result.returncode == 0, result.stderr
     lines = stderr_lines(result)

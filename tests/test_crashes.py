@@ -36,6 +36,7 @@ from app_fixtures import (
     SLOW_PAGE_TIMEOUT,
     as_uploads,
     grocery_photos,
+    texts,
     tiny_photo,
 )
 from PIL import Image
@@ -61,10 +62,6 @@ OWNER = "owner-token-for-crash-tests"
 
 def sha256(path: pathlib.Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 def read_index(project_folder: pathlib.Path) -> dict[str, pathlib.Path]:

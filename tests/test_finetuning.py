@@ -39,7 +39,7 @@ def test_the_copy_of_the_base_is_independent_and_only_its_top_learns():
     for mine, shared in zip(copy.weights, shared_base.base.weights, strict=True):
         assert mine is not shared
         np.testing.assert_array_equal(np.asarray(mine), np.asarray(shared))
-    learning = finetuning.unfreeze_top_blocks(copy, 3)
+    learning = finetuning.unfreeze_top_blocks(copy, 3, shared_base.backbone)
     assert learning > 0
     assert shared_base.base.trainable is False and not shared_base.base.trainable_weights
     trainable = {layer.name for layer in copy.layers if layer.trainable and layer.weights}

@@ -3,7 +3,7 @@ class, and the photo's nearest other photo is not of its own class."""
 
 import numpy as np
 
-from tlcore import quality
+from tlcore import cosine, quality
 
 
 def photos_of(labels, names) -> list[quality.PhotoReference]:
@@ -38,7 +38,7 @@ def test_right_photos_with_look_alikes_in_their_class_are_not_flagged_but_a_misf
     without = quality.likely_mislabelled(out_of_fold, labels, photos, names)
     assert {item.photo.content_hash for item in without} == {"h10", "h11", "h12", "h22"}
     found = quality.likely_mislabelled(
-        out_of_fold, labels, photos, names, normalised=quality.normalise(features)
+        out_of_fold, labels, photos, names, normalised=cosine.normalise(features)
     )
     assert [item.photo.content_hash for item in found] == ["h22"]
     assert found[0].suggested_class == "mushroom"

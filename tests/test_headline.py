@@ -4,7 +4,7 @@ photos taken on another day, on made-up shifted data and on real photos."""
 import numpy as np
 import pytest
 
-from tlcore import datasets, evaluation, headline, splitting, training, training_types
+from tlcore import datasets, evaluation, headline, heads, splitting, training_types
 
 
 def test_wilson_interval_is_sensible_for_few_and_many_photos():
@@ -88,7 +88,7 @@ def test_the_range_holds_the_accuracy_on_another_days_photos_of_made_up_data():
     settings = training_types.TrainingSettings(epochs=30, hidden_units=32)
 
     def fit(rows):
-        head, _ = training._train_heads(
+        head, _ = heads.train_heads(
             64,
             8,
             (features[rows], labels[rows]),

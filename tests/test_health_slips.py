@@ -9,15 +9,12 @@ from app_fixtures import (  # noqa: F401
     FAST_PAGE_TIMEOUT,
     app_workspace_fixture,
     grocery_photos,
+    texts,
 )
 from streamlit.testing.v1 import AppTest
 
 from tlapp import media, messages, state
 from tlcore import datasets, prediction, store, training_types
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 def test_with_several_learners_the_bar_counts_each_learners_rounds():

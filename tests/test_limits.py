@@ -17,6 +17,8 @@ from app_fixtures import (  # noqa: F401
     ROOT,
     app_workspace_fixture,
     as_uploads,
+    open_page,
+    texts,
     tiny_photo,
 )
 from streamlit.testing.v1 import AppTest
@@ -32,17 +34,6 @@ def distinct_photos(count: int, first: int = 0) -> list[tuple[str, bytes]]:
         (f"photo_{index}.png", tiny_photo((index % 250, (index * 7) % 250, 90), "PNG"))
         for index in range(first, first + count)
     ]
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
-
-
-def open_page(project: store.Project, page: str | None = None) -> AppTest:
-    app = AppTest.from_file(str(APP_FILE), default_timeout=FAST_PAGE_TIMEOUT)
-    app.query_params.update({"owner": project.owner, "project": project.id})
-    app.run()
-    return app.switch_page(page).run() if page else app
 
 
 def upload_photos(app: AppTest, project: store.Project, class_name: str, files) -> AppTest:
@@ -111,7 +102,10 @@ def test_the_collect_page_names_the_photos_over_the_limit(app_workspace, monkeyp
     project.add_class("Apple")
     project.add_photos("Apple", distinct_photos(3))
     app = upload_photos(
-        open_page(project, "pages/1_Collect.py"), project, "Apple", distinct_photos(4, 3)
+        open_page(project, "pages/1_Collect.py", timeout=FAST_PAGE_TIMEOUT),
+        project,
+        "Apple",
+        distinct_photos(4, 3),
     )
     assert not app.exception
     assert "Added 2 photos to **Apple**" in texts(app.success)
@@ -143,7 +137,12 @@ def test_an_upload_over_the_byte_limit_keeps_the_first_photos(app_workspace, mon
         result.left_out[0].reason
     )
     # The page says the same, and the photos left out go in with the next upload.
-    app = upload_photos(open_page(project, "pages/1_Collect.py"), project, "Apple", photos[2:])
+    app = upload_photos(
+        open_page(project, "pages/1_Collect.py", timeout=FAST_PAGE_TIMEOUT),
+        project,
+        "Apple",
+        photos[2:],
+    )
     assert not app.exception
     assert "Added 2 photos to **Apple**" in texts(app.success)
     app = upload_photos(app, project, "Apple", distinct_photos(3, 10))

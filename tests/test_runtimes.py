@@ -192,11 +192,11 @@ def test_an_onnx_form_of_other_weights_never_answers(small_training):
 def test_the_head_written_from_its_weights_gives_the_keras_probabilities(engine_environment):
     import keras
 
-    from tlcore import model, onnx_head, training
+    from tlcore import heads, model, onnx_head
 
     features = np.random.default_rng(0).random((16, 1280), dtype=np.float32) * 3
-    heads = [model.build_head(1280, 4, dropout=0.5, seed=seed) for seed in range(3)]
-    for head in (heads[0], training._average_heads(heads, 1280)):
+    built = [model.build_head(1280, 4, dropout=0.5, seed=seed) for seed in range(3)]
+    for head in (built[0], heads.average_heads(built, 1280)):
         written = runtimes.OnnxModel(onnx_head.head_onnx(head))
         expected = np.asarray(head(features, training=False))
         assert np.abs(written.predict_on_batch(features) - expected).max() < 1e-6

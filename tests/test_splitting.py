@@ -140,7 +140,7 @@ def test_the_grouped_split_is_reproducible_and_checks_like_the_plain_one():
 def test_on_real_photos_no_validation_photo_has_a_near_copy_in_training(tmp_path):
     from engine_fixtures import copy_photos
 
-    from tlcore import datasets, embeddings, model, quality
+    from tlcore import cosine, datasets, embeddings, model
 
     # The grocery photos of a class were taken a few at a time: the first 30 of these classes
     # hold runs of near-copies, which the random split scatters on both sides.
@@ -149,7 +149,7 @@ def test_on_real_photos_no_validation_photo_has_a_near_copy_in_training(tmp_path
     features = embeddings.embed_photos(dataset.photos, model.get_base("mobilenet_v2", 224), None)
     labels = np.asarray(dataset.labels)
     groups = splitting.near_copy_groups(features, labels)
-    vectors = quality.normalise(features)
+    vectors = cosine.normalise(features)
 
     def nearest_training_similarities(split):
         training, validation = split

@@ -15,9 +15,12 @@ from app_fixtures import (  # noqa: F401
     APP_CLASSES,
     APP_FILE,
     APP_IMAGE_SIZE,
+    PREDICT_PAGE,
     SLOW_PAGE_TIMEOUT,
     app_workspace_fixture,
     grocery_photos,
+    open_page,
+    texts,
     tiny_photo,
 )
 from server_fixtures import (
@@ -28,11 +31,11 @@ from server_fixtures import (
     settle,
     write_photos,
 )
-from streamlit.testing.v1 import AppTest
 
 from tlcore import (
     embeddings,
     errors,
+    heads,
     images,
     model,
     names,
@@ -95,9 +98,9 @@ def test_a_lent_head_learns_exactly_as_a_new_one():
     keras.utils.set_random_seed(settings.seed)
     fresh = model.build_head(32, 3, 128, settings.dropout, settings.seed, 0.003)
     model.compile_head(fresh, settings.learning_rate)
-    expected = training._fit_head(fresh, *data, settings, []).history
+    expected = heads.fit_head(fresh, *data, settings, []).history
     for _ in range(2):  # The first run makes the kept head, the second reuses it.
-        head, history = training._train_heads(32, 3, *data, settings, lambda progress: None)
+        head, history = heads.train_heads(32, 3, *data, settings, lambda progress: None)
         np.testing.assert_allclose(history["val_loss"], expected["val_loss"], rtol=1e-5)
         np.testing.assert_allclose(head.get_weights()[0], fresh.get_weights()[0], rtol=1e-5)
 
@@ -174,22 +177,11 @@ def test_photos_are_embedded_as_they_arrive(app_workspace, engine_environment):
     assert arrivals.arrival_of(project.id).total == 0
 
 
-def open_predict(project: store.Project) -> AppTest:
-    app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
-    app.query_params.update({"owner": project.owner, "project": project.id})
-    app.run()
-    return app.switch_page("pages/4_Predict.py").run()
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
-
-
 @pytest.mark.slow
 def test_the_correction_loop_on_the_predict_page(project, monkeypatch):
     monkeypatch.setenv("TLCORE_WORKSPACE", str(project.workspace.root))
     file_name, data = taught_photo()
-    app = open_predict(project)
+    app = open_page(project, PREDICT_PAGE)
     # Many photos: a row of the table is chosen to teach it, and nothing is taught before.
     uploads = [(name, photo, "image/jpeg") for name, photo in grocery_photos(TAUGHT_CLASS, 2)]
     app.file_uploader(key="predict_upload").set_value(uploads)

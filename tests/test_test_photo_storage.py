@@ -9,7 +9,17 @@ import pytest
 from app_fixtures import grocery_photos, tiny_photo
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import datasets, errors, headline, images, store, test_photos, training, training_types
+from tlcore import (
+    datasets,
+    errors,
+    headline,
+    heads,
+    images,
+    store,
+    test_photos,
+    training,
+    training_types,
+)
 from tlcore.store import locks
 
 
@@ -164,13 +174,13 @@ def test_a_projects_test_photos_never_reach_training(
     test_set = test_photos.test_dataset(made)
 
     fitted = []
-    original_fit = training._fit_head
+    original_fit = heads.fit_head
 
     def recording_fit(head, training_data, validation_data, settings, callbacks):
         fitted.append((np.asarray(training_data[0]), np.asarray(validation_data[0])))
         return original_fit(head, training_data, validation_data, settings, callbacks)
 
-    monkeypatch.setattr(training, "_fit_head", recording_fit)
+    monkeypatch.setattr(heads, "fit_head", recording_fit)
     settings = training_types.TrainingSettings(epochs=5, image_size=TEST_IMAGE_SIZE)
     trained = training.train(made.to_dataset(), settings, test_dataset=test_set)
     assert trained.headline.photo_count == len(test_set.photos)

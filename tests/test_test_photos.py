@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import cli, datasets, embeddings, errors, headline, model, training, training_types
+from tlcore import (
+    cli,
+    datasets,
+    embeddings,
+    errors,
+    headline,
+    heads,
+    model,
+    training,
+    training_types,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +35,13 @@ def test_test_photos_measure_the_headline_and_never_reach_training(
     test_set = datasets.load_folder(test_folder)
 
     fitted = []
-    original_fit = training._fit_head
+    original_fit = heads.fit_head
 
     def recording_fit(head, training_data, validation_data, settings, callbacks):
         fitted.append(np.asarray(training_data[0]))
         return original_fit(head, training_data, validation_data, settings, callbacks)
 
-    monkeypatch.setattr(training, "_fit_head", recording_fit)
+    monkeypatch.setattr(heads, "fit_head", recording_fit)
     settings = training_types.TrainingSettings(epochs=10, image_size=TEST_IMAGE_SIZE)
     trained = training.train(dataset, settings, test_dataset=test_set)
 

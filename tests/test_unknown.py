@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from app_fixtures import (  # noqa: F401
     APP_FILE,
+    PREDICT_PAGE,
     SLOW_PAGE_TIMEOUT,
     app_workspace_fixture,
     grocery_photos,
+    open_page,
 )
 from engine_fixtures import GROCERY_DIR, TEST_CLASSES
 from PIL import Image
@@ -165,19 +167,10 @@ def trained_project(folder: pathlib.Path, trained, threshold: float):
     return project
 
 
-def open_predict(project):
-    from streamlit.testing.v1 import AppTest
-
-    app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
-    app.query_params.update({"owner": project.owner, "project": project.id})
-    app.run()
-    return app.switch_page("pages/4_Predict.py").run()
-
-
 @pytest.mark.slow
 def test_the_predict_page_says_not_sure_below_the_threshold(app_workspace, small_training):
     project = trained_project(app_workspace, small_training.trained, threshold=1.0)
-    app = open_predict(project)
+    app = open_page(project, PREDICT_PAGE)
     assert not app.exception
     # The model was trained without test-time augmentation, so the toggle starts off.
     assert app.toggle(key="predict_test_time_augmentation").value is False
@@ -198,7 +191,7 @@ def test_the_predict_page_says_not_sure_below_the_threshold(app_workspace, small
 @pytest.mark.slow
 def test_the_predict_page_names_the_class_above_the_threshold(app_workspace, small_training):
     project = trained_project(app_workspace, small_training.trained, threshold=0.0)
-    app = open_predict(project)
+    app = open_page(project, PREDICT_PAGE)
     file_name, data = grocery_photos("Banana", 1, split="val")[0]
     app.file_uploader(key="predict_upload").set_value((file_name, data, "image/jpeg"))
     app.run()

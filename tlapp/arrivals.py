@@ -20,7 +20,7 @@ import time
 import streamlit as st
 
 from tlapp import engine
-from tlcore import backbones, embeddings, errors, store
+from tlcore import backbones, embeddings, errors, store, wording
 
 _logger = logging.getLogger(__name__)
 
@@ -59,8 +59,8 @@ class Arrival:
         """A one-line description for a person."""
         if self.state == "waiting" or not self.total:
             return "New photos will be made ready to train in a moment…"
-        photos = "photo" if self.total == 1 else "photos"
-        return f"Getting {self.total:,} new {photos} ready: {self.done:,} done"
+        photos = wording.plural(self.total, "new photo", "new photos")
+        return f"Getting {photos} ready: {self.done:,} done"
 
 
 _arrivals: dict[str, Arrival] = {}

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from tlcore import headline
+from tlcore import headline, wording
 
 #: The colours of the app: the theme's primary colour, its companion, and warnings.
 PRIMARY = "#2F6FDE"
@@ -165,7 +165,7 @@ def photo_count_histogram(
         if len(names) > HOVER_NAMES:
             listed += f" and {len(names) - HOVER_NAMES} more"
         hover.append(
-            f"<b>{len(names)} {'class' if len(names) == 1 else 'classes'}</b> with {photos}"
+            f"<b>{wording.plural(len(names), 'class', 'classes')}</b> with {photos}"
             + (f"<br>{listed}" if names else "")
         )
     too_few = sum(1 for count in counts.values() if int(count) < minimum)
@@ -616,8 +616,8 @@ def _square_text(count: int, row_total: int) -> str:
     if not row_total:
         return f"{count} photos"
     low, high = headline.wilson_interval(count, row_total)
-    photos = "photo" if row_total == 1 else "photos"
-    return f"{count} of {row_total} {photos} ({count / row_total:.0%}, likely {low:.0%}–{high:.0%})"
+    photos = wording.plural(row_total, "photo", "photos")
+    return f"{count} of {photos} ({count / row_total:.0%}, likely {low:.0%}–{high:.0%})"
 
 
 def _selected_points(selection) -> list:

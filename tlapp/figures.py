@@ -4,7 +4,7 @@ Pure functions of a project's training record (no Streamlit), so the Train, Eval
 pages and their tests say the same thing the same way.
 """
 
-from tlcore import evaluation, headline
+from tlcore import evaluation, headline, wording
 
 #: Fewer photos than this in a class, and its figure is marked as resting on few photos.
 FEW_PHOTOS = 10
@@ -104,8 +104,8 @@ def accuracy_with_range(share: float, photo_count: int) -> str:
         return "no photos"
     right = round(share * photo_count)
     low, high = headline.wilson_interval(right, photo_count)
-    photos = "photo" if photo_count == 1 else "photos"
-    text = f"{right:,} of {photo_count:,} {photos}, likely {percent_range(low, high)}"
+    photos = wording.plural(photo_count, "photo", "photos")
+    text = f"{right:,} of {photos}, likely {percent_range(low, high)}"
     if photo_count < FEW_PHOTOS:
         text += "; few photos, so a rough figure"
     return text

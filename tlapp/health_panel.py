@@ -9,7 +9,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from tlapp import media, state
-from tlcore import health, next_steps
+from tlcore import health, next_steps, wording
 
 # The photos shown with a finding: cards with their buttons for photo problems, small
 # thumbnails for a class's photos.
@@ -71,7 +71,7 @@ def show_findings(
         )
         return
     st.caption(
-        f"{state.plural(len(findings), 'finding', 'findings')}, the photos in two classes "
+        f"{wording.plural(len(findings), 'finding', 'findings')}, the photos in two classes "
         "first. Each says what fixes it; fix them, then train again."
     )
     for index, finding in enumerate(findings):

@@ -4,7 +4,7 @@ and an earlier model made the current one again (`tlcore.history`)."""
 import streamlit as st
 
 from tlapp import figures, state
-from tlcore import history, store
+from tlcore import history, store, wording
 
 TABLE_KEY = "training_history_table"
 EARLIER_KEY = "compare_earlier"
@@ -21,7 +21,7 @@ def describe(entry: history.Entry) -> str:
         parts.append(
             f"{measured.accuracy:.0%} ({figures.percent_range(measured.low, measured.high)})"
         )
-    parts.append(state.plural(entry.photo_count, "photo", "photos"))
+    parts.append(wording.plural(entry.photo_count, "photo", "photos"))
     return " · ".join(parts)
 
 

@@ -14,8 +14,8 @@ import functools
 
 import streamlit as st
 
-from tlapp import arrivals, live, messages, state
-from tlcore import errors, live_frames
+from tlapp import arrivals, live, messages
+from tlcore import errors, live_frames, wording
 
 RECORD_CAMERA_KEY = "collect_live_camera"
 CLASS_KEY = "live_record_class"
@@ -77,8 +77,8 @@ def show_recorder(project) -> None:
                 )
             )
             clicked = st.button(
-                f"Take {state.plural(count, 'photo', 'photos')} over "
-                f"{state.plural(seconds, 'second', 'seconds')}",
+                f"Take {wording.plural(count, 'photo', 'photos')} over "
+                f"{wording.plural(seconds, 'second', 'seconds')}",
                 key=START_KEY,
                 type="primary",
                 icon=":material/burst_mode:",

@@ -7,7 +7,7 @@ Each function returns `(kind, markdown)` pairs, where kind is the Streamlit call
 import collections
 from collections.abc import Sequence
 
-from tlcore import datasets, store
+from tlcore import datasets, store, wording
 
 #: Longer lists are cut to this many names, followed by "and N more".
 MAXIMUM_LISTED = 8
@@ -25,10 +25,6 @@ def distinct_percents(value: float, other: float) -> tuple[str, str]:
         if first != second:
             break
     return first, second
-
-
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
 
 
 def _listed(lines: Sequence[str]) -> str:
@@ -70,7 +66,7 @@ def class_counts_summary(counts: dict[str, int], limit: int = MAXIMUM_LISTED) ->
         return ", ".join(f"{name}: {count}" for name, count in counts.items())
     fewest, most = min(counts.values()), max(counts.values())
     if fewest == most:
-        return f"{_plural(fewest, 'photo', 'photos')} each"
+        return f"{wording.plural(fewest, 'photo', 'photos')} each"
     return f"from {fewest} to {most} photos each"
 
 
@@ -87,15 +83,15 @@ def augmentation_preview_caption(views_per_photo: int, shown: int) -> str:
     if views_per_photo == 0:
         return (
             "Changed copies are off (0 above), so training learns from your photos alone. "
-            f"With copies on, {_plural(shown, 'copy', 'copies')} of this photo would look like "
-            "this:"
+            f"With copies on, {wording.plural(shown, 'copy', 'copies')} of this photo would look "
+            "like this:"
         )
     if views_per_photo > shown:
         return (
             f"The computer also learns from {views_per_photo} changed copies of each photo; "
             f"the first {shown} of this one:"
         )
-    copies = _plural(views_per_photo, "changed copy", "changed copies")
+    copies = wording.plural(views_per_photo, "changed copy", "changed copies")
     return f"The computer also learns from {copies} of each photo; for this one:"
 
 
@@ -110,7 +106,7 @@ def unreadable_files_line(files: Sequence[tuple[str, str]]) -> str:
     """
     count = len(files)
     return (
-        f"{_plural(count, 'file', 'files')} could not be read as "
+        f"{wording.plural(count, 'file', 'files')} could not be read as "
         f"{'a photo' if count == 1 else 'photos'} and got no answer:\n\n"
         + _listed([f"**{name}**: {reason}" for name, reason in files])
     )
@@ -130,12 +126,12 @@ def predictions_summary(predictions) -> str:
     found = collections.Counter(
         answer.best_class if answer.is_sure else "not sure" for answer in answered
     )
-    line = f"**{_plural(len(answered), 'photo', 'photos')}**: " + ", ".join(
+    line = f"**{wording.plural(len(answered), 'photo', 'photos')}**: " + ", ".join(
         f"{count} × {name}" for name, count in found.most_common()
     )
     unread = len(predictions) - len(answered)
     if unread:
-        line += f" · {_plural(unread, 'file', 'files')} could not be read"
+        line += f" · {wording.plural(unread, 'file', 'files')} could not be read"
     return line
 
 
@@ -156,12 +152,12 @@ def add_result_messages(result: store.AddResult, class_name: str | None) -> list
         messages.append(
             (
                 "success",
-                f"Made {_plural(len(result.created_classes), 'class', 'classes')}: {names}.",
+                f"Made {wording.plural(len(result.created_classes), 'class', 'classes')}: {names}.",
             )
         )
     if result.added:
         messages.append(
-            ("success", f"Added {_plural(len(result.added), 'photo', 'photos')}{where}.")
+            ("success", f"Added {wording.plural(len(result.added), 'photo', 'photos')}{where}.")
         )
     if result.skipped:
         lines = [f"**{skipped.file_name}**: {skipped.reason}" for skipped in result.skipped]
@@ -174,7 +170,7 @@ def add_result_messages(result: store.AddResult, class_name: str | None) -> list
         messages.append(
             (
                 "warning",
-                f"{_plural(len(result.skipped), 'file was', 'files were')} left out because "
+                f"{wording.plural(len(result.skipped), 'file was', 'files were')} left out because "
                 + (
                     "it cannot be used as a photo"
                     if len(result.skipped) == 1
@@ -191,7 +187,7 @@ def add_result_messages(result: store.AddResult, class_name: str | None) -> list
         messages.append(
             (
                 "warning",
-                f"{_plural(len(names), 'photo was', 'photos were')} not added: {reason}.\n\n"
+                f"{wording.plural(len(names), 'photo was', 'photos were')} not added: {reason}.\n\n"
                 + _listed(names),
             )
         )
@@ -202,8 +198,8 @@ def add_result_messages(result: store.AddResult, class_name: str | None) -> list
         messages.append(
             (
                 "info",
-                f"{_plural(len(same_class), 'photo was', 'photos were')} already in the class "
-                "and not added twice (a photo counted twice teaches nothing new).\n\n"
+                f"{wording.plural(len(same_class), 'photo was', 'photos were')} already in the "
+                "class and not added twice (a photo counted twice teaches nothing new).\n\n"
                 + _listed(lines),
             )
         )
@@ -216,7 +212,7 @@ def add_result_messages(result: store.AddResult, class_name: str | None) -> list
         messages.append(
             (
                 "warning",
-                f"{_plural(len(other_class), 'photo is', 'photos are')} already in another "
+                f"{wording.plural(len(other_class), 'photo is', 'photos are')} already in another "
                 "class, so they were not added: a photo can belong to only one class. If a photo "
                 "belongs here, remove it from the other class first, then add it again.\n\n"
                 + _listed(lines),
@@ -253,13 +249,13 @@ def readiness_messages(
             (
                 "warning",
                 "Add at least **2 classes**: the computer learns to tell classes apart, so it "
-                f"needs two or more. You have {_plural(len(counts), 'class', 'classes')}.",
+                f"needs two or more. You have {wording.plural(len(counts), 'class', 'classes')}.",
             )
         )
     too_few = [name for name, count in counts.items() if count < minimum]
     if too_few:
         lines = [
-            f"**{name}** has {_plural(counts[name], 'photo', 'photos')}: add at least "
+            f"**{name}** has {wording.plural(counts[name], 'photo', 'photos')}: add at least "
             f"{minimum - counts[name]} more"
             for name in too_few
         ]

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from tlcore import access, errors, store
+from tlcore import access, errors, store, wording
 
 OWNER_PARAMETER = "owner"
 PROJECT_PARAMETER = "project"
@@ -210,8 +210,8 @@ def show_sidebar(project: store.Project | None) -> None:
             with st.container(border=True):
                 st.markdown(f"**{project.name}**")
                 st.caption(
-                    f"{plural(len(counts), 'class', 'classes')} · "
-                    f"{plural(photo_total, 'photo', 'photos')} · "
+                    f"{wording.plural(len(counts), 'class', 'classes')} · "
+                    f"{wording.plural(photo_total, 'photo', 'photos')} · "
                     + ("trained" if project.has_trained_model else "not trained yet")
                 )
                 if not project.access.is_owner:
@@ -320,24 +320,6 @@ def _address() -> dict[str, str]:
     return address
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return one if count == 1 else many
-
-
-def plural(count: int, one: str, many: str) -> str:
-    """Returns `"1 photo"`, `"3 photos"` or `"20,000 photos"`.
-
-    Args:
-        count: How many.
-        one: The word for one.
-        many: The word for several (or none).
-
-    Returns:
-        The count, with a comma every three digits, and the right word.
-    """
-    return f"{count:,} {_plural(count, one, many)}"
-
-
 def time_ago(iso_time: str, now: datetime.datetime | None = None) -> str:
     """Describes a past moment in words: "just now", "5 minutes ago", "3 days ago".
 
@@ -362,7 +344,7 @@ def time_ago(iso_time: str, now: datetime.datetime | None = None) -> str:
         (60, "minute", "minutes"),
     ):
         if seconds >= unit_seconds:
-            return f"{plural(seconds // unit_seconds, one, many)} ago"
+            return f"{wording.plural(seconds // unit_seconds, one, many)} ago"
     return "just now"
 
 

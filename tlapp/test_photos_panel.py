@@ -11,7 +11,7 @@ callback, so the keys stay the same from run to run and a file stays added once.
 import streamlit as st
 
 from tlapp import figures, media, messages, state
-from tlcore import datasets, errors, headline, store, test_photos
+from tlcore import datasets, errors, headline, store, test_photos, wording
 
 EXPANDER_KEY = "test_photos_expander"
 CLASS_KEY = "test_photos_class"
@@ -51,7 +51,7 @@ def result_messages(result: store.AddResult, class_name: str | None) -> list[tup
     where = f" to **{class_name}**" if class_name else ""
     added = (
         "success",
-        f"Added {state.plural(len(result.added), 'test photo', 'test photos')}{where}. Train "
+        f"Added {wording.plural(len(result.added), 'test photo', 'test photos')}{where}. Train "
         "again to measure the model on them.",
     )
     # Collect's messages for the files left out, with the news of what was added in words
@@ -68,7 +68,7 @@ def result_messages(result: store.AddResult, class_name: str | None) -> list[tup
         found.append(
             (
                 "warning",
-                f"{state.plural(len(training), 'photo', 'photos')} {are}, so not kept as test "
+                f"{wording.plural(len(training), 'photo', 'photos')} {are}, so not kept as test "
                 f"photos: {names}. A test photo must be one the model never learns from.",
             )
         )
@@ -117,7 +117,7 @@ def remove(project: store.Project, class_name: str, content_hash: str, name: str
 
 def count_words(total: int) -> str:
     """ "12 test photos kept apart"."""
-    return f"{state.plural(total, 'test photo', 'test photos')} kept apart"
+    return f"{wording.plural(total, 'test photo', 'test photos')} kept apart"
 
 
 def show_evaluate_section(project: store.Project) -> None:
@@ -263,7 +263,7 @@ def show_check_section(project: store.Project, near_copies: list | None) -> None
                 st.caption("None of them is nearly the same as a training photo.")
             return
         st.warning(
-            f"{state.plural(len(shown), 'test photo is', 'test photos are')} nearly the same "
+            f"{wording.plural(len(shown), 'test photo is', 'test photos are')} nearly the same "
             "as a training photo, so the test is too easy for them: the model has as good as "
             "seen them. Remove them, or add test photos taken on another day.",
             icon=":material/warning:",

@@ -2,7 +2,86 @@
 
 The engine behind the app and the command line: photos and datasets in, a frozen pretrained
 base with a small trained head, evaluation, prediction and project files out. It never imports
-Streamlit. `docs/engine-api.md` lists the modules.
+Streamlit. `docs/engine-api.md` lists each module's public functions.
+
+The modules, in the order data flows through them (photo -> features cache -> head -> project
+file), each once; `tests/test_package_index.py` checks that every module is named here:
+
+Words and limits everything uses
+- `errors`: the error types, with messages for people.
+- `wording`: counts in words ("1 photo", "20,000 photos").
+- `names`: class and project names, checked before use.
+
+The photo
+- `images`: photos read safely, and turned into pixels.
+- `datasets`: labelled photos from a folder or a zip.
+- `examples`: the built-in example photos.
+- `augmentation`: repeatable random changes to photos.
+
+The pretrained base
+- `backbones`: the table of pretrained networks (one row each).
+- `weights`: where the pretrained weights are found.
+- `device`: the GPU, and one training at a time.
+- `startup`: a quiet start for TensorFlow.
+- `runtimes`: ONNX Runtime or Keras, and which runs.
+- `model`: builders for the base, the head and the whole classifier.
+- `onnx_base`: the frozen base through ONNX Runtime.
+- `onnx_head`: a trained head written as ONNX from its weights.
+
+The features cache, and what is learned from features alone
+- `embeddings`: each photo's features, computed once and cached on disk.
+- `cosine`: how alike photos are, and the pairs above a similarity.
+- `splitting`: the hold-out split, near-copies kept together.
+- `calibration`: honest "how sure" for out-of-fold predictions.
+- `quality`: likely mislabelled photos, near-duplicates, outliers.
+- `health`: what in a project's photos holds its model back.
+- `look_cache`: each photo's sharpness and light, measured once.
+- `datamap`: every photo as a point on a plane.
+- `time_left`: how long long work has left.
+
+The head
+- `training_types`: `TrainingSettings`, `Progress`, `TrainedModel`, `EpochReporter`.
+- `heads`: heads fitted on features, several averaged into one.
+- `training`: `train`, the head on the cached features (embed, split, fit, score).
+- `finetuning`: the top of the base learning too, on pixels.
+- `headline`: the accuracy to expect on new photos, with its range.
+- `evaluation`: per-class figures, confusion and mistakes.
+- `next_steps`: the most useful steps after a training.
+
+The project file, and using it
+- `projects`: the project file (one zip), written and read safely.
+- `onnx_projects`: predictions from a project file without TensorFlow.
+- `prediction`: the class of new photos.
+- `live_frames`: live camera pictures answered fairly among viewers.
+- `explanations`: Grad-CAM heatmaps of what the model looked at.
+- `export`: exports for phones, browsers and servers, each checked.
+- `teaching`: a correction stored and the head retrained at once.
+
+The workspace that keeps it all (`store`)
+- `history`: every training of a project kept, and two compared.
+- `access`: who may open and change a project, and its share links.
+- `test_photos`: a project's test photos, kept apart from training.
+- `store`: the app's projects on disk; `from tlcore import store`.
+- `store.files`: the one atomic file writer of the engine.
+- `store.locks`: the lock of each folder, and what was tidied.
+- `store.records`: file names, limits and the records handed out.
+- `store.photo_files`: a project's photo files.
+- `store.model_files`: a project's trained model and its summary.
+- `store.project`: `Project`, one project.
+- `store.workspace`: `Workspace`, the folder of all projects.
+
+The command line
+- `cli`: `python -m tlcore train|evaluate|predict`.
+- `__main__`: runs `cli`.
+
+Benchmarks (figures, never run by the app)
+- `bench`: speed, memory and accuracy.
+- `bench_flags`: the "maybe in the wrong class" flags.
+- `bench_live`: the live camera's answers a second.
+- `bench_runtimes`: Keras against ONNX Runtime.
+- `bench_scale`: 20,000 photos end to end.
+- `bench_teach`: seconds from a correction to the new model.
+- `scale_photos`: a large photo folder made from a small one.
 """
 
 __version__ = "0.1.0"

@@ -28,6 +28,13 @@ class Backbone:
         weights_url: Where Keras downloads that file from on a machine with internet.
         last_conv_layer: The name of the base's last convolutional block, whose feature map
             Grad-CAM explains predictions with (`tlcore.explanations`).
+        block_name_pattern: A regular expression that matches the names of the layers of the
+            base's numbered blocks, its one group the block's number; fine-tuning unfreezes
+            the top blocks by it (`finetuning.unfreeze_top_blocks`). Layers after the last
+            block belong to the top too.
+        block_count: How many numbered blocks the base has: the most fine-tuning can unfreeze.
+        id_format: The identifier of the base at one input size (`backbone_id`), with
+            `{name}` and `{image_size}` in it.
         constructor_arguments: Extra keyword arguments for the Keras constructor.
     """
 
@@ -42,6 +49,9 @@ class Backbone:
     weights_file: str
     weights_url: str
     last_conv_layer: str
+    block_name_pattern: str
+    block_count: int
+    id_format: str
     constructor_arguments: tuple[tuple[str, object], ...] = ()
 
     def backbone_id(self, image_size: int) -> str:
@@ -56,7 +66,7 @@ class Backbone:
         Returns:
             A string such as `mobilenet_v2_1.0-224`.
         """
-        return f"{self.name}_1.0-{image_size}"
+        return self.id_format.format(name=self.name, image_size=image_size)
 
     def input_size(self, image_size: int) -> int:
         """Returns the size photos are resized to, before the model crops their centre.
@@ -89,6 +99,12 @@ BACKBONES: dict[str, Backbone] = {
             "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
         ),
         last_conv_layer="out_relu",
+        # Keras names MobileNetV2's inverted-residual blocks `block_1_...` to `block_16_...`;
+        # the layers after the last block (the final 1x1 convolution) belong to the top.
+        block_name_pattern=r"^block_(\d+)_",
+        block_count=16,
+        # "1.0" is the width multiplier (`alpha`) of the weights.
+        id_format="{name}_1.0-{image_size}",
         constructor_arguments=(("alpha", 1.0),),
     ),
 }

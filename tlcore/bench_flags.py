@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from tlcore import backbones, bench, datasets, embeddings, model, quality
+from tlcore import backbones, bench, cosine, datasets, embeddings, model, quality
 
 
 @dataclasses.dataclass
@@ -116,9 +116,7 @@ def measure(features, truth, draws: int, mislabelled_share: float, seed: int, sm
         tallies["calibrated"].add(calibrated.probabilities, labels, draw_truth, *thresholds)
         # As the check lists them now: only photos whose nearest other photo is of another
         # class (`quality.likely_mislabelled`).
-        nearest = quality.nearest_other_rows(
-            quality.normalise(draw_features), np.arange(len(labels))
-        )
+        nearest = cosine.nearest_other_rows(cosine.normalise(draw_features), np.arange(len(labels)))
         tallies["calibrated, look-alikes"].add(
             calibrated.probabilities,
             labels,

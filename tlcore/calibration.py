@@ -84,7 +84,7 @@ def nearest_centre_scores(
     """Scores each photo by its cosine similarity to each class's centre in the other folds.
 
     Args:
-        vectors: `(photos, dimensions)` centred rows of length one (`quality.normalise`).
+        vectors: `(photos, dimensions)` centred rows of length one (`cosine.normalise`).
         labels: Each photo's class index.
         class_count: The number of classes.
         assignment: Each photo's fold (`quality.fold_assignment`).

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from tlcore import errors, startup, training_types
+from tlcore import errors, startup
 
 EXIT_BAD_INPUT = 2
 
@@ -195,7 +195,7 @@ def start_tensorflow(arguments) -> None:
 def run_train(arguments) -> int:
     """Trains and writes the project file; prints a short summary on stdout."""
     start_tensorflow(arguments)
-    from tlcore import datasets, projects, training
+    from tlcore import datasets, projects, training, training_types
 
     given = {
         "epochs": arguments.epochs,

@@ -33,6 +33,7 @@ from keras import layers
 
 from tlcore import (
     augmentation,
+    backbones,
     datasets,
     embeddings,
     errors,
@@ -40,10 +41,6 @@ from tlcore import (
     prediction,
     training_types,
 )
-
-# Keras names the inverted-residual blocks of MobileNetV2 `block_1_...` to `block_16_...`;
-# the layers after the last block (the final 1x1 convolution) belong to the top.
-_BLOCK_NAME = re.compile(r"^block_(\d+)_")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +153,7 @@ def copy_base(base: keras.Model) -> keras.Model:
     return copy
 
 
-def unfreeze_top_blocks(base: keras.Model, blocks: int) -> int:
+def unfreeze_top_blocks(base: keras.Model, blocks: int, backbone: backbones.Backbone) -> int:
     """Lets the top blocks of a base learn, and keeps everything else frozen.
 
     The layers of the last `blocks` numbered blocks and every layer after them learn, except
@@ -166,6 +163,7 @@ def unfreeze_top_blocks(base: keras.Model, blocks: int) -> int:
     Args:
         base: A copy of the base (`copy_base`), changed in place.
         blocks: How many of the top blocks learn.
+        backbone: The base's row in the backbone table, which names its blocks.
 
     Returns:
         How many numbers (weights) of the base now learn.
@@ -173,7 +171,8 @@ def unfreeze_top_blocks(base: keras.Model, blocks: int) -> int:
     Raises:
         SettingsError: If the base has no numbered blocks to unfreeze.
     """
-    block_of_layer = [_block_number(layer.name) for layer in base.layers]
+    block_name = re.compile(backbone.block_name_pattern)
+    block_of_layer = [_block_number(block_name, layer.name) for layer in base.layers]
     numbers = [number for number in block_of_layer if number is not None]
     if not numbers:
         raise errors.SettingsError(
@@ -190,8 +189,8 @@ def unfreeze_top_blocks(base: keras.Model, blocks: int) -> int:
     return int(sum(np.prod(weight.shape) for weight in base.trainable_weights))
 
 
-def _block_number(layer_name: str) -> int | None:
-    match = _BLOCK_NAME.match(layer_name)
+def _block_number(block_name: re.Pattern, layer_name: str) -> int | None:
+    match = block_name.match(layer_name)
     return int(match.group(1)) if match else None
 
 
@@ -359,7 +358,7 @@ def fine_tune(
 
     with shared_base.lock:
         base = copy_base(shared_base.base)
-    trainable_weights = unfreeze_top_blocks(base, settings.fine_tune_blocks)
+    trainable_weights = unfreeze_top_blocks(base, settings.fine_tune_blocks, backbone)
     keras.utils.set_random_seed(settings.seed)
     fitting_model = build_fine_tuning_model(
         base, head, backbone, settings.image_size, settings.augmentation, seed=settings.seed

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tlcore import quality
+from tlcore import cosine
 
 # The share of bootstrap draws the range holds.
 CONFIDENCE = 0.95
@@ -196,7 +196,7 @@ def least_alike_rows(
     """
     labels = np.asarray(labels, dtype=np.int64)
     groups = np.asarray(groups, dtype=np.int64)
-    vectors = quality.normalise(features)
+    vectors = cosine.normalise(features)
     chosen: list[int] = []
     for class_index, wanted in enumerate(counts):
         members = np.flatnonzero(labels == class_index)

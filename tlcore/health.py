@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from tlcore import errors, images, look_cache, quality, splitting
+from tlcore import errors, images, look_cache, quality, splitting, wording
 
 # The side of the grey square the photo is shrunk to before its sharpness and light are
 # measured: the model's default input, so a photo sharp enough for the model counts as sharp.
@@ -232,7 +232,7 @@ _PHOTO_WORDS = {
 
 def photo_title(kind: str, count: int) -> str:
     """The title of a finding about `count` photos with one problem of their pixels."""
-    return f"{_PHOTO_WORDS[kind][0]}: {count} {'photo' if count == 1 else 'photos'}"
+    return f"{_PHOTO_WORDS[kind][0]}: {wording.plural(count, 'photo', 'photos')}"
 
 
 def photo_findings(
@@ -305,7 +305,7 @@ def class_findings(report: quality.QualityReport, settings: HealthSettings) -> l
                 Finding(
                     kind="one sitting",
                     title=f"{class_name}: all {len(rows)} photos look taken in one sitting "
-                    f"({sittings} {'group' if sittings == 1 else 'groups'} of near-copies)",
+                    f"({wording.plural(sittings, 'group', 'groups')} of near-copies)",
                     advice="Add photos from another day, place or light. The model learns this "
                     "sitting's background and light, and its checks look better than new "
                     "photos will make them.",

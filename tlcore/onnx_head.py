@@ -1,7 +1,7 @@
 """The trained head written as ONNX straight from its weights, in milliseconds.
 
 The head (`model.build_head`) is two Dense layers, with Dropout between them that does nothing
-at inference, or several such heads averaged (`training._average_heads`). Writing those few
+at inference, or several such heads averaged (`heads.average_heads`). Writing those few
 nodes directly takes milliseconds, where tf2onnx traces and optimises a TensorFlow graph for a
 second or more and adds its own memory to the training process; the tf2onnx path stays for
 any head this module does not know (`UnsupportedHeadError`). Either way the result is compared

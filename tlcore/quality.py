@@ -20,18 +20,14 @@ The heavy lifting (the features) needs the pretrained base; everything after it 
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tlcore import calibration, datasets, errors
+from tlcore import calibration, cosine, datasets, errors
 
 # The number of main directions the out-of-fold model fits on, when there are many photos.
 _FIT_DIMENSIONS = 128
-
-# Similar pairs are looked for this many photos at a time, so 10,000 photos never need a
-# 10,000-square matrix of similarities.
-_SIMILARITY_BLOCK = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,27 +201,6 @@ class QualityReport:
         )
 
 
-def normalise(features: np.ndarray) -> np.ndarray:
-    """Centres features on their mean and scales each row to unit length.
-
-    Pooled features after ReLU are all positive, so any two photos have a high cosine
-    similarity; centring first makes the similarity tell photos apart.
-
-    Args:
-        features: `(photos, feature_count)`.
-
-    Returns:
-        A float32 array of the same shape whose rows have length 1 (or 0 for a row equal to
-        the mean).
-    """
-    features = np.asarray(features, dtype=np.float32)
-    if len(features) == 0:
-        return features
-    centred = features - features.mean(axis=0, keepdims=True)
-    lengths = np.linalg.norm(centred, axis=1, keepdims=True)
-    return centred / np.maximum(lengths, 1e-12)
-
-
 def fold_assignment(labels: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
     """Deals each class's photos out to the folds in turn, after a seeded shuffle.
 
@@ -363,7 +338,7 @@ def out_of_fold_probabilities(
     probabilities = np.full((photo_count, class_count), 1.0 / max(class_count, 1))
     if photo_count < 2 or class_count < 2:
         return probabilities.astype(np.float32)
-    inputs = normalise(features)
+    inputs = cosine.normalise(features)
     # With many photos the fit runs on the 128 main directions of their features (found
     # without their labels, so no label leaks between folds): within about a point of the full
     # 1280 dimensions' out-of-fold accuracy on the Grocery Store photos, at a fifth of the time.
@@ -426,7 +401,7 @@ def calibrated_out_of_fold(
         return calibration.Calibrated(regression, "regression", 1.0, 0.0)
     assignment = fold_assignment(labels, max(2, min(folds, len(labels))), seed)
     centres = calibration.nearest_centre_scores(
-        normalise(features), labels, class_count, assignment
+        cosine.normalise(features), labels, class_count, assignment
     )
     return calibration.best_calibrated(
         {"regression": np.log(np.clip(regression, 1e-12, 1.0)), "nearest centre": centres},
@@ -479,7 +454,7 @@ def likely_mislabelled(
         and out_of_fold[row, predicted_classes[row]] >= confidence
     ]
     if normalised is not None and candidates:
-        nearest = nearest_other_rows(normalised, candidates)
+        nearest = cosine.nearest_other_rows(normalised, candidates)
         candidates = [
             row
             for row, other in zip(candidates, nearest, strict=True)
@@ -501,53 +476,6 @@ def likely_mislabelled(
     return found
 
 
-def nearest_other_rows(vectors: np.ndarray, rows: Sequence[int]) -> np.ndarray:
-    """Returns, for each of `rows`, the row of the most similar other photo.
-
-    Args:
-        vectors: `(photos, dimensions)` rows of length one (`normalise`).
-        rows: The photos to find the nearest other photo of (a few hundred at most: the
-            candidates for a flag), compared with all.
-
-    Returns:
-        The nearest other row of each, in the order of `rows`.
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    nearest = np.empty(len(rows), dtype=np.int64)
-    for start in range(0, len(rows), _SIMILARITY_BLOCK):
-        block = rows[start : start + _SIMILARITY_BLOCK]
-        similarities = vectors[block] @ vectors.T
-        similarities[np.arange(len(block)), block] = -np.inf
-        nearest[start : start + len(block)] = similarities.argmax(axis=1)
-    return nearest
-
-
-def similar_pairs(
-    vectors: np.ndarray, threshold: float, on_block: Callable[[], None] | None = None
-) -> Iterator[tuple[int, int, float]]:
-    """Yields every pair of rows whose cosine similarity is at least `threshold`.
-
-    Rows are compared with all the others a block at a time, so the whole similarity matrix is
-    never in memory.
-
-    Args:
-        vectors: `(photos, dimensions)` rows of length one (`normalise`).
-        threshold: The least similarity of a pair.
-        on_block: Called after each block of rows is compared with all.
-
-    Yields:
-        `(first, second, similarity)` with `first < second`, each pair once.
-    """
-    for start in range(0, len(vectors), _SIMILARITY_BLOCK):
-        similarities = vectors[start : start + _SIMILARITY_BLOCK] @ vectors.T
-        for offset, row in enumerate(similarities):
-            first = start + offset
-            for second in np.flatnonzero(row[first + 1 :] >= threshold) + first + 1:
-                yield first, int(second), float(row[second])
-        if on_block is not None:
-            on_block()
-
-
 def near_duplicates(
     features: np.ndarray,
     photos: Sequence[PhotoReference],
@@ -563,18 +491,18 @@ def near_duplicates(
         photos: Each photo's reference.
         threshold: The least cosine similarity (of the centred features) of a pair.
         most_listed: The most pairs returned.
-        normalised: `normalise(features)`, when the caller has it already.
-        on_block: Called after each block of photos is compared with all (`similar_pairs`).
+        normalised: `cosine.normalise(features)`, when the caller has it already.
+        on_block: Called after each block of photos is compared with all (`cosine.similar_pairs`).
 
     Returns:
         The pairs: those across classes first (the same picture under two labels is the worse
         problem), each group the most similar first. Two entries with the same content hash
         are the same photo and never a pair.
     """
-    vectors = normalise(features) if normalised is None else normalised
+    vectors = cosine.normalise(features) if normalised is None else normalised
     found = [
         NearDuplicate(photos[first], photos[second], min(similarity, 1.0))
-        for first, second, similarity in similar_pairs(vectors, threshold, on_block)
+        for first, second, similarity in cosine.similar_pairs(vectors, threshold, on_block)
         if photos[first].content_hash != photos[second].content_hash
     ]
     found.sort(key=lambda pair: (pair.same_class, -pair.similarity))
@@ -605,12 +533,12 @@ def outliers(
         photos: Each photo's reference.
         deviations: How far below the median a photo must lie.
         most_listed: The most photos returned.
-        normalised: `normalise(features)`, when the caller has it already.
+        normalised: `cosine.normalise(features)`, when the caller has it already.
 
     Returns:
         The outliers, the farthest below their class first.
     """
-    vectors = normalise(features) if normalised is None else normalised
+    vectors = cosine.normalise(features) if normalised is None else normalised
     labels = np.asarray(labels, dtype=np.int64)
     rows_of_classes, similarities, medians = [], [], []
     for label in np.unique(labels):
@@ -671,7 +599,7 @@ def check_features(
     labels = np.asarray(labels, dtype=np.int64)
     if len(features) != len(labels) or len(labels) != len(photos):
         raise ValueError("There must be as many feature rows, labels and photos.")
-    blocks = math.ceil(len(labels) / _SIMILARITY_BLOCK)
+    blocks = math.ceil(len(labels) / cosine.SIMILARITY_BLOCK)
     # Measured at 20,000 photos on two cores: a fold takes about as long as comparing ten
     # blocks (2.6 s against 0.27 s), so the bar moves at an even pace through both.
     fold_steps = max(1, math.ceil(blocks / 2))
@@ -687,7 +615,7 @@ def check_features(
 
     if on_progress is not None:
         on_progress(0, steps)
-    normalised = normalise(features)
+    normalised = cosine.normalise(features)
     calibrated = calibrated_out_of_fold(
         features,
         labels,

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tlcore import errors, quality
+from tlcore import cosine, errors
 
 # Two photos of one class are near-copies when the cosine similarity of their centred features
-# (`quality.normalise`) is at least this. Measured on the grocery photos: a `train` photo's
+# (`cosine.normalise`) is at least this. Measured on the grocery photos: a `train` photo's
 # nearest other `train` photo of its class has a median similarity of 0.79, a `val` photo's
 # nearest `train` photo (taken on another day) 0.55.
 NEAR_COPY_SIMILARITY = 0.75
@@ -126,7 +126,7 @@ def near_copy_groups(
         A group number for each photo; photos of different classes never share one.
     """
     labels = np.asarray(labels, dtype=np.int64)
-    vectors = quality.normalise(features)
+    vectors = cosine.normalise(features)
     parent = np.arange(len(labels))
 
     def root(row: int) -> int:
@@ -137,7 +137,7 @@ def near_copy_groups(
 
     for class_index in np.unique(labels):
         members = np.flatnonzero(labels == class_index)
-        for first, second, _ in quality.similar_pairs(vectors[members], similarity):
+        for first, second, _ in cosine.similar_pairs(vectors[members], similarity):
             parent[root(members[first])] = root(members[second])
     return np.array([root(row) for row in range(len(labels))], dtype=np.int64)
 

@@ -28,7 +28,7 @@ import zipfile
 
 import numpy as np
 
-from tlcore import datasets, errors, quality, splitting
+from tlcore import cosine, datasets, errors, splitting
 
 #: The key of a class entry in project.json listing its test photos.
 RECORDS_KEY = "test_photos"
@@ -239,7 +239,7 @@ def near_copies_of_training(
     """
     if not test_photos or not training_photos:
         return []
-    vectors = quality.normalise(np.vstack([training_features, test_features]))
+    vectors = cosine.normalise(np.vstack([training_features, test_features]))
     training_vectors = vectors[: len(training_photos)]
     test_vectors = vectors[len(training_photos) :]
     found = []

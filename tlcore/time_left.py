@@ -4,6 +4,8 @@ import math
 import time
 from collections.abc import Callable
 
+from tlcore import wording
+
 # No estimate is given before this many seconds of work: the first batches include warming up
 # (the first call into the network, the first photos read from disk) and run slower.
 _SETTLING_SECONDS = 3.0
@@ -74,7 +76,7 @@ def describe(seconds: float | None) -> str:
         return "less than a minute left"
     minutes = math.ceil(seconds / 60)
     if minutes < 90:
-        return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
+        return f"about {wording.plural(minutes, 'minute', 'minutes')} left"
     hours = round(seconds / 3600, 1)
     return f"about {hours:g} hours left"
 

@@ -27,6 +27,7 @@ from tlcore import (
     evaluation,
     finetuning,
     headline,
+    heads,
     health,
     model,
     onnx_base,
@@ -75,125 +76,6 @@ def unknown_threshold(
     # "lower" picks an observed confidence at or below the quantile, so that with few
     # validation photos every correct one still counts as sure.
     return float(np.quantile(confidence[correct], 1.0 - sure_share, method="lower"))
-
-
-def _fit_head(head, training_data, validation_data, settings, callbacks):
-    """Fits the head on in-memory features, validating on the held-out rows every epoch.
-
-    Under TensorFlow the features go through a cached tf.data pipeline: Keras' NumPy adapter
-    rebuilds its pipeline every epoch, which costs more than a small head's whole epoch, while
-    the pipeline keeps 20 epochs well under a second. Other backends take the arrays directly.
-
-    Args:
-        head: The compiled head.
-        training_data: `(features, labels)` to learn from, augmented views included.
-        validation_data: `(features, labels)` of the validation photos.
-        settings: The training settings (epochs, batch size, seed).
-        callbacks: Keras callbacks.
-
-    Returns:
-        Keras' `History`.
-    """
-    if keras.backend.backend() != "tensorflow":
-        return head.fit(
-            *training_data,
-            validation_data=validation_data,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            shuffle=True,
-            verbose=0,
-            callbacks=callbacks,
-        )
-    import tensorflow as tf
-
-    training_batches = (
-        tf.data.Dataset.from_tensor_slices(training_data)
-        .cache()
-        .shuffle(len(training_data[1]), seed=settings.seed, reshuffle_each_iteration=True)
-        .batch(settings.batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    validation_batches = (
-        tf.data.Dataset.from_tensor_slices(validation_data).cache().batch(settings.batch_size)
-    )
-    return head.fit(
-        training_batches,
-        validation_data=validation_batches,
-        epochs=settings.epochs,
-        # The pipeline shuffles itself, reproducibly from the seed.
-        shuffle=False,
-        verbose=0,
-        callbacks=callbacks,
-    )
-
-
-def _train_heads(
-    feature_count: int,
-    class_count: int,
-    training_data: tuple[np.ndarray, np.ndarray],
-    validation_data: tuple[np.ndarray, np.ndarray],
-    settings: training_types.TrainingSettings,
-    report: training_types.ProgressCallback,
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Trains `settings.head_count` heads one after the other and averages them into one.
-
-    Returns:
-        The head (the only one, or a model averaging all of them) and the per-epoch history,
-        averaged over the heads.
-    """
-    heads, histories = [], []
-    for index in range(settings.head_count):
-        head_settings = dataclasses.replace(settings, seed=settings.seed + index)
-        keras.utils.set_random_seed(head_settings.seed)
-        head = model.build_head(
-            feature_count,
-            class_count,
-            hidden_units=settings.hidden_units,
-            dropout=settings.dropout,
-            seed=head_settings.seed,
-            l2_regularization=settings.l2_regularization,
-        )
-        reporter = training_types.EpochReporter(
-            report,
-            settings.epochs,
-            fine_tuning=settings.fine_tune,
-            run=index,
-            runs=settings.head_count,
-        )
-        shape_key = (
-            feature_count,
-            class_count,
-            settings.hidden_units,
-            settings.dropout,
-            settings.l2_regularization,
-        )
-        # A compiled head of the same shape from an earlier training learns in its place, so
-        # that Keras does not trace its steps again (`model.lend_compiled_head`).
-        with model.lend_compiled_head(head, settings.learning_rate, shape_key) as learner:
-            fit_history = _fit_head(
-                learner, training_data, validation_data, head_settings, callbacks=[reporter]
-            )
-            head.set_weights(learner.get_weights())
-        heads.append(head)
-        histories.append(fit_history.history)
-    # Every head ran the same number of epochs: there is no early stopping here.
-    history = {
-        key: np.mean([run[key] for run in histories], axis=0).astype(float).tolist()
-        for key in histories[0]
-    }
-    if len(heads) == 1:
-        return heads[0], history
-    return _average_heads(heads, feature_count), history
-
-
-def _average_heads(heads: list[keras.Model], feature_count: int) -> keras.Model:
-    """Joins heads into one model whose probabilities are the average of theirs."""
-    features = keras.Input(shape=(feature_count,), name="features")
-    for index, head in enumerate(heads):
-        # Layer names must be unique inside the joined model.
-        head.name = f"head_{index + 1}"
-    averaged = keras.layers.Average(name="average")([head(features) for head in heads])
-    return keras.Model(features, averaged, name="head")
 
 
 def _view_plan(
@@ -275,7 +157,7 @@ class _ViewFeatures:
 
 
 def _least_alike_probabilities(
-    features, labels, class_count, least_alike, views, settings, report
+    features, labels, class_count, least_alike, views, settings, reporter: _Reporter
 ) -> np.ndarray:
     """Trains a second head the same way, without the photos least like the rest, and returns
     its probabilities for them (each averaged with its test-time views when there are any).
@@ -287,17 +169,13 @@ def _least_alike_probabilities(
         # Every class is one group of near-copies: there is nothing unlike the rest to check.
         return np.zeros((0, class_count), dtype=np.float32)
     learning = np.setdiff1d(np.arange(len(labels)), least_alike)
-
-    def report_measuring(progress: training_types.Progress) -> None:
-        report(training_types.Progress(phase="measuring", done=progress.done, total=progress.total))
-
-    second_head, _ = _train_heads(
+    second_head, _ = heads.train_heads(
         features.shape[1],
         class_count,
         views.learning_data(features, labels, learning),
         (features[least_alike], labels[least_alike]),
         settings,
-        report_measuring,
+        reporter.measuring,
     )
     return views.probabilities(second_head, features, least_alike)
 
@@ -367,6 +245,234 @@ def test_time_view_count(settings: training_types.TrainingSettings) -> int:
     return augmentation.test_time_view_count(settings.augmentation)
 
 
+class _Reporter:
+    """Passes a training's progress to the caller's callback, each report marked with whether
+    the training fine-tunes (which changes how much of the bar each phase is).
+
+    Args:
+        on_progress: The caller's callback; None to report nothing.
+        settings: The training settings.
+        photo_count: How many photos the training embeds.
+    """
+
+    def __init__(
+        self,
+        on_progress: training_types.ProgressCallback | None,
+        settings: training_types.TrainingSettings,
+        photo_count: int,
+    ):
+        self.on_progress = on_progress
+        self.fine_tuning = settings.fine_tune
+        self.photo_count = photo_count
+        # Until the split is known, the views of every photo are counted; `_embed_views` makes
+        # the total exact once the rows are chosen.
+        self.embedding_total = photo_count * (
+            1 + settings.augmentation_views + test_time_view_count(settings)
+        )
+        self.estimator = time_left.TimeLeftEstimator()
+        self.views_started = False
+
+    def __call__(self, progress: training_types.Progress) -> None:
+        if self.on_progress is not None:
+            self.on_progress(dataclasses.replace(progress, fine_tuning=self.fine_tuning))
+
+    def waiting(self, place: int) -> None:
+        """Reports the training's place in the queue of trainings (1 is next)."""
+        self(training_types.Progress(phase="waiting", queue_position=place))
+
+    def photos_embedded(self, done: int, _total: int | None = None) -> None:
+        """Reports how many of the photos and their views are embedded, with the time left."""
+        seconds_left = self.estimator.update(done, self.embedding_total)
+        self(
+            training_types.Progress(
+                phase="embedding",
+                done=done,
+                total=self.embedding_total,
+                seconds_left=seconds_left,
+            )
+        )
+
+    def views_embedded(self, done: int, _total: int) -> None:
+        """Reports how many views are embedded, after the photos themselves."""
+        if not self.views_started:
+            # Views found in the cache took no time: they do not count towards the pace.
+            self.estimator.skip(done)
+            self.views_started = True
+        self.photos_embedded(self.photo_count + done)
+
+    def measuring(self, progress: training_types.Progress) -> None:
+        """Reports the second head's epochs as the "measuring" phase, so the live chart of the
+        model's own learning is left alone."""
+        self(training_types.Progress(phase="measuring", done=progress.done, total=progress.total))
+
+
+@dataclasses.dataclass
+class _Split:
+    """Which photos a training learns from and which check it, by row of the dataset.
+
+    Args:
+        groups: Each photo's group of near-copies (`splitting.near_copy_groups`).
+        training_rows: The photos the head learns from.
+        validation_rows: The photos held out to check it.
+        least_alike: The photos least like the rest, which check a second head for the
+            headline (`headline.least_alike_rows`).
+        learning_rows: The photos either head learns from (their augmented views are needed).
+        checked_rows: The photos either head is checked on (their test-time views are needed).
+    """
+
+    groups: np.ndarray
+    training_rows: np.ndarray
+    validation_rows: np.ndarray
+    least_alike: np.ndarray
+    learning_rows: np.ndarray
+    checked_rows: np.ndarray
+
+
+def _split(features, labels, validation_counts, settings, class_names) -> _Split:
+    """Holds out validation photos, keeping near-copies of a photo on its side of the split,
+    so the photos that check the model are unlike those it learns from (see `splitting`)."""
+    groups = splitting.near_copy_groups(features, labels)
+    training_rows, validation_rows = splitting.grouped_split(
+        labels, groups, settings.validation_split, settings.seed, class_names
+    )
+    least_alike = headline.least_alike_rows(features, labels, groups, validation_counts)
+    return _Split(
+        groups=groups,
+        training_rows=training_rows,
+        validation_rows=validation_rows,
+        least_alike=least_alike,
+        learning_rows=np.union1d(training_rows, np.setdiff1d(np.arange(len(labels)), least_alike)),
+        checked_rows=np.union1d(validation_rows, least_alike),
+    )
+
+
+def _embed_views(dataset, split: _Split, shared_base, cache, settings, reporter) -> _ViewFeatures:
+    """Embeds the augmented and test-time views the split needs (`_view_plan`)."""
+    view_photos, view_variants = _view_plan(
+        dataset, split.learning_rows, split.checked_rows, settings
+    )
+    reporter.embedding_total = len(dataset.photos) + len(view_photos)
+    view_features = embeddings.embed_photos(
+        view_photos,
+        shared_base,
+        cache,
+        on_progress=reporter.views_embedded,
+        variants=view_variants,
+    )
+    return _ViewFeatures.split(view_features, split.learning_rows, split.checked_rows, settings)
+
+
+@dataclasses.dataclass
+class _Fitted:
+    """What fitting gave: the head, its history and probabilities, then the whole model.
+
+    Args:
+        head: The trained head (one, or several averaged).
+        history: Per-epoch figures, fine-tuning's epochs appended after the head's.
+        validation_probabilities: The model's probabilities for the validation photos.
+        least_alike_probabilities: The second head's for the photos least like the rest.
+        classifier: Base and head joined (or fine-tuned), raw pixels in.
+        fine_tuning: What fine-tuning did, or None when it did not run.
+    """
+
+    head: keras.Model
+    history: dict[str, list[float]]
+    validation_probabilities: np.ndarray
+    least_alike_probabilities: np.ndarray
+    classifier: keras.Model | None = None
+    fine_tuning: dict | None = None
+
+
+def _fit_heads(
+    features, labels, class_count, split: _Split, views, shared_base, settings, reporter
+) -> _Fitted:
+    """Fits the head on the training photos (and their views), then the headline's second
+    head without the photos least like the rest."""
+    head, history = heads.train_heads(
+        shared_base.backbone.feature_count,
+        class_count,
+        views.learning_data(features, labels, split.training_rows),
+        (features[split.validation_rows], labels[split.validation_rows]),
+        settings,
+        reporter,
+    )
+    return _Fitted(
+        head=head,
+        history=history,
+        validation_probabilities=views.probabilities(head, features, split.validation_rows),
+        least_alike_probabilities=_least_alike_probabilities(
+            features, labels, class_count, split.least_alike, views, settings, reporter
+        ),
+    )
+
+
+def _fine_tune_or_join(shared_base, fitted: _Fitted, dataset, split, settings, reporter) -> None:
+    """Fine-tunes the top of the base with the head when asked, else joins base and head;
+    sets `fitted.classifier` (and the fine-tuning's history and probabilities when kept)."""
+    if not settings.fine_tune:
+        with shared_base.lock:
+            fitted.classifier = model.build_classifier(
+                shared_base.base, fitted.head, shared_base.backbone, settings.image_size
+            )
+        return
+    result = finetuning.fine_tune(
+        shared_base,
+        fitted.head,
+        dataset,
+        split.training_rows,
+        split.validation_rows,
+        settings,
+        on_progress=reporter,
+        first_epoch=len(fitted.history.get("loss", [])),
+        # The averaged heads' loss is not the average of their losses: it is measured.
+        baseline_val_loss=fitted.history["val_loss"][-1] if settings.head_count == 1 else None,
+    )
+    fitted.classifier = result.classifier
+    for key, values in result.history.items():
+        fitted.history.setdefault(key, []).extend(values)
+    if result.summary.kept:
+        fitted.validation_probabilities = result.validation_probabilities
+    fitted.fine_tuning = result.summary.to_dict()
+
+
+def _score(
+    dataset, labels, split: _Split, fitted: _Fitted, settings, backbone_id, onnx_form
+) -> training_types.TrainedModel:
+    """Scores the model on the validation photos, measures the headline on the photos least
+    like the rest, and sets the "not sure" threshold."""
+    validation_labels = labels[split.validation_rows]
+    validation_photos = [dataset.photos[row] for row in split.validation_rows]
+    validation_probabilities = fitted.validation_probabilities
+    measured_headline = headline.least_alike_headline(
+        fitted.least_alike_probabilities.argmax(axis=1) == labels[split.least_alike],
+        split.groups[split.least_alike],
+        validation_probabilities.argmax(axis=1) == validation_labels,
+        fine_tuned=bool(fitted.fine_tuning and fitted.fine_tuning.get("kept")),
+    )
+    scores = evaluation.evaluate(
+        validation_probabilities,
+        validation_labels,
+        dataset.class_names,
+        file_names=[photo.file_name for photo in validation_photos],
+        content_hashes=[photo.content_hash for photo in validation_photos],
+    )
+    return training_types.TrainedModel(
+        model=fitted.classifier,
+        class_names=list(dataset.class_names),
+        settings=settings,
+        history=fitted.history,
+        evaluation=scores,
+        backbone_id=backbone_id,
+        created_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        photo_count=len(dataset.photos),
+        unknown_threshold=unknown_threshold(validation_probabilities, validation_labels),
+        fine_tuning=fitted.fine_tuning,
+        headline=measured_headline,
+        onnx=onnx_form,
+        one_sitting=one_sitting_classes(labels, split.groups, list(dataset.class_names)),
+    )
+
+
 def train(
     dataset: datasets.Dataset,
     settings: training_types.TrainingSettings | None = None,
@@ -405,157 +511,47 @@ def train(
     settings = (settings or training_types.TrainingSettings()).validate()
     datasets.check_trainable(dataset)
     test_photos, test_left_out = _usable_test_photos(dataset, test_dataset)
-    caller_report = on_progress or (lambda progress: None)
-
-    def report(progress: training_types.Progress) -> None:
-        caller_report(dataclasses.replace(progress, fine_tuning=settings.fine_tune))
-
     labels = np.asarray(dataset.labels, dtype=np.int64)
     # The counts are checked before waiting for a turn, so a class too small to split is
     # reported at once; which photos are held out is decided once their features are known.
     validation_counts = splitting.validation_counts(
         labels, settings.validation_split, dataset.class_names
     )
-    photo_count = len(dataset.photos)
-    # Until the split is known, the views of every photo are counted; the total is exact
-    # once the rows are chosen.
-    embedding_total = photo_count * (
-        1 + settings.augmentation_views + test_time_view_count(settings)
-    )
-
-    def report_place(place: int) -> None:
-        report(training_types.Progress(phase="waiting", queue_position=place))
-
-    with device.training_queue.turn(on_wait=report_place):
-        report(training_types.Progress(phase="loading"))
+    reporter = _Reporter(on_progress, settings, len(dataset.photos))
+    with device.training_queue.turn(on_wait=reporter.waiting):
+        reporter(training_types.Progress(phase="loading"))
         shared_base = model.get_base(settings.backbone, settings.image_size, weights_dir)
         cache = embeddings.EmbeddingCache(cache_dir)
-        estimator = time_left.TimeLeftEstimator()
-
-        def report_embedding(done: int) -> None:
-            seconds_left = estimator.update(done, embedding_total)
-            report(
-                training_types.Progress(
-                    phase="embedding",
-                    done=done,
-                    total=embedding_total,
-                    seconds_left=seconds_left,
-                )
-            )
-
         # First the photos themselves, one bar for them and their views.
         features = embeddings.embed_photos(
-            dataset.photos, shared_base, cache, on_progress=lambda done, _: report_embedding(done)
+            dataset.photos, shared_base, cache, on_progress=reporter.photos_embedded
         )
-        # Near-copies of a photo stay on its side of the split, so the photos that check the
-        # model are unlike those it learns from (see `splitting`).
-        groups = splitting.near_copy_groups(features, labels)
-        training_rows, validation_rows = splitting.grouped_split(
-            labels, groups, settings.validation_split, settings.seed, dataset.class_names
-        )
-        # The photos least like the rest check a second head, for the headline.
-        least_alike = headline.least_alike_rows(features, labels, groups, validation_counts)
-        learning_rows = np.union1d(training_rows, np.setdiff1d(np.arange(photo_count), least_alike))
-        checked_rows = np.union1d(validation_rows, least_alike)
-        view_photos, view_variants = _view_plan(dataset, learning_rows, checked_rows, settings)
-        embedding_total = photo_count + len(view_photos)
-        views_started = False
-
-        def report_views(done: int, _total: int) -> None:
-            nonlocal views_started
-            if not views_started:
-                # Views found in the cache took no time: they do not count towards the pace.
-                estimator.skip(done)
-                views_started = True
-            report_embedding(photo_count + done)
-
-        all_view_features = embeddings.embed_photos(
-            view_photos, shared_base, cache, on_progress=report_views, variants=view_variants
-        )
-        views = _ViewFeatures.split(all_view_features, learning_rows, checked_rows, settings)
-        training_data = views.learning_data(features, labels, training_rows)
-        validation_data = (features[validation_rows], labels[validation_rows])
-
-        head, history = _train_heads(
-            shared_base.backbone.feature_count,
+        split = _split(features, labels, validation_counts, settings, dataset.class_names)
+        views = _embed_views(dataset, split, shared_base, cache, settings, reporter)
+        fitted = _fit_heads(
+            features,
+            labels,
             len(dataset.class_names),
-            training_data,
-            validation_data,
-            settings,
-            report,
-        )
-        validation_probabilities = views.probabilities(head, features, validation_rows)
-        least_alike_probabilities = _least_alike_probabilities(
-            features, labels, len(dataset.class_names), least_alike, views, settings, report
-        )
-
-        fine_tuning_summary = None
-        if settings.fine_tune:
-            result = finetuning.fine_tune(
-                shared_base,
-                head,
-                dataset,
-                training_rows,
-                validation_rows,
-                settings,
-                on_progress=report,
-                first_epoch=len(history.get("loss", [])),
-                # The averaged heads' loss is not the average of their losses: it is measured.
-                baseline_val_loss=history["val_loss"][-1] if settings.head_count == 1 else None,
-            )
-            classifier = result.classifier
-            for key, values in result.history.items():
-                history.setdefault(key, []).extend(values)
-            if result.summary.kept:
-                validation_probabilities = result.validation_probabilities
-            fine_tuning_summary = result.summary.to_dict()
-        else:
-            with shared_base.lock:
-                classifier = model.build_classifier(
-                    shared_base.base, head, shared_base.backbone, settings.image_size
-                )
-        # The project file carries the classifier in ONNX form too, checked on validation photos.
-        onnx_form = onnx_base.project_classifier(
-            classifier,
+            split,
+            views,
             shared_base,
-            [dataset.photos[row] for row in validation_rows[: onnx_base.CHECK_PHOTOS]],
-            head=None if settings.fine_tune else head,
-            head_features=features[validation_rows[: onnx_base.CHECK_PHOTOS]],
+            settings,
+            reporter,
         )
-
-    validation_labels = labels[validation_rows]
-    validation_photos = [dataset.photos[row] for row in validation_rows]
-    measured_headline = headline.least_alike_headline(
-        least_alike_probabilities.argmax(axis=1) == labels[least_alike],
-        groups[least_alike],
-        validation_probabilities.argmax(axis=1) == validation_labels,
-        fine_tuned=bool(fine_tuning_summary and fine_tuning_summary.get("kept")),
-    )
-    scores = evaluation.evaluate(
-        validation_probabilities,
-        validation_labels,
-        dataset.class_names,
-        file_names=[photo.file_name for photo in validation_photos],
-        content_hashes=[photo.content_hash for photo in validation_photos],
-    )
-    trained = training_types.TrainedModel(
-        model=classifier,
-        class_names=list(dataset.class_names),
-        settings=settings,
-        history=history,
-        evaluation=scores,
-        backbone_id=shared_base.backbone_id,
-        created_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        photo_count=len(dataset.photos),
-        unknown_threshold=unknown_threshold(validation_probabilities, validation_labels),
-        fine_tuning=fine_tuning_summary,
-        headline=measured_headline,
-        onnx=onnx_form,
-        one_sitting=one_sitting_classes(labels, groups, list(dataset.class_names)),
-    )
+        _fine_tune_or_join(shared_base, fitted, dataset, split, settings, reporter)
+        # The project file carries the classifier in ONNX form too, checked on validation photos.
+        checked_rows = split.validation_rows[: onnx_base.CHECK_PHOTOS]
+        onnx_form = onnx_base.project_classifier(
+            fitted.classifier,
+            shared_base,
+            [dataset.photos[row] for row in checked_rows],
+            head=None if settings.fine_tune else fitted.head,
+            head_features=features[checked_rows],
+        )
+    trained = _score(dataset, labels, split, fitted, settings, shared_base.backbone_id, onnx_form)
     if test_photos:
         trained.headline = _test_photos_headline(
             trained, test_photos, test_left_out, shared_base, cache
         )
-    report(training_types.Progress(phase="finished", done=1, total=1))
+    reporter(training_types.Progress(phase="finished", done=1, total=1))
     return trained

@@ -119,7 +119,7 @@ class TrainingSettings:
             ("The number of augmented views", self.augmentation_views, 0, 20),
             ("The number of heads", self.head_count, 1, 10),
             ("The number of fine-tuning epochs", self.fine_tune_epochs, 1, 200),
-            ("The number of blocks to fine-tune", self.fine_tune_blocks, 1, 16),
+            ("The number of blocks to fine-tune", self.fine_tune_blocks, 1, backbone.block_count),
             ("The fine-tuning learning rate", self.fine_tune_learning_rate, 1e-7, 0.01),
             ("The fine-tuning patience", self.fine_tune_patience, 1, 50),
         ]
