@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from app_fixtures import APP_IMAGE_SIZE
 from job_fixtures import WorkerProcess, redis_server_fixture, small_project, wait_for  # noqa: F401
+from server_fixtures import CHROMIUM, CHROMIUM_ARGUMENTS, StreamlitServer, screenshot, settle
 
 from tlcore import job_queue, job_records
 
@@ -31,9 +32,7 @@ def queue_training(root, project, queue_url: str = "", epochs: int = 5) -> job_r
     )
 
 
-def test_a_training_whose_worker_is_killed_runs_again_and_finishes(
-    tmp_path, engine_environment
-):
+def test_a_training_whose_worker_is_killed_runs_again_and_finishes(tmp_path, engine_environment):
     root = tmp_path / "workspace"
     project = small_project(root)
     environment = {"TLCORE_JOB_STALE_SECONDS": STALE_SECONDS}
@@ -122,3 +121,59 @@ def test_the_memory_running_out_is_told_in_words(engine_environment):
         assert job_runner.is_out_of_memory(error)
     assert not job_runner.is_out_of_memory(ValueError("shapes do not match"))
     assert job_runner.OUT_OF_MEMORY_MESSAGE.startswith("The training ran out of memory")
+
+
+@pytest.mark.browser
+def test_two_web_servers_and_one_worker_share_a_training(tmp_path, engine_environment):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}.")
+    root = tmp_path / "workspace"
+    project = small_project(root)
+    servers = []
+    for number in (1, 2):
+        logs = tmp_path / f"server-{number}"
+        logs.mkdir()
+        servers.append(StreamlitServer(root, logs, {"TLCORE_WORKERS": "0"}))
+    worker = WorkerProcess(root, tmp_path / "worker.log")
+    try:
+        for server in servers:
+            server.start()
+        query = f"owner={project.owner}&project={project.id}"
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGUMENTS, headless=True
+            )
+            first, second = (
+                browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                for _ in servers
+            )
+            for page in (first, second):
+                page.set_default_timeout(120_000)
+            # The project made on disk is listed by both servers.
+            second.goto(f"{servers[1].address}/?{query}")
+            settle(second)
+            second.get_by_text("Groceries").first.wait_for()
+            first.goto(f"{servers[0].address}/Train?{query}")
+            settle(first)
+            first.get_by_role("button", name="Train", exact=True).click()
+            first.get_by_role("heading", name="Training…").wait_for()
+            # The other server shows the same training, moving, from the job's record.
+            second.goto(f"{servers[1].address}/Train?{query}")
+            second.get_by_role("heading", name="Training…").wait_for()
+            second.get_by_text("Step 2 of 2").wait_for(timeout=240_000)
+            # The live chart, drawn from the figures the worker wrote.
+            second.locator(".st-key-live_training_chart .main-svg").first.wait_for()
+            screenshot(second, "jobs_second_server_sees_the_training")
+            second.get_by_text("Training finished").wait_for(timeout=300_000)
+            second.get_by_role("heading", name="Last training").wait_for()
+            settle(second)
+            screenshot(second, "jobs_second_server_sees_it_finished")
+            browser.close()
+        assert project.refresh().has_trained_model
+        for server in servers:
+            assert server.is_answering()
+    finally:
+        worker.stop()
+        for server in servers:
+            server.stop()
