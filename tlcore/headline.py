@@ -105,7 +105,11 @@ def wilson_interval(right: int, total: int, confidence: float = CONFIDENCE) -> t
     centre = (share + z * z / (2 * total)) / denominator
     spread = share * (1 - share) / total + z * z / (4 * total * total)
     half_width = z * np.sqrt(spread) / denominator
-    return float(max(0.0, centre - half_width)), float(min(1.0, centre + half_width))
+    # At 0 or 1 of 1 the bound lands on the share itself, give or take a rounding error
+    # (16 of 16 gave 0.9999999999999999), which `Headline.from_dict` would refuse on loading.
+    low = min(share, max(0.0, centre - half_width))
+    high = max(share, min(1.0, centre + half_width))
+    return float(low), float(high)
 
 
 def group_bootstrap_interval(
