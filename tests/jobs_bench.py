@@ -12,6 +12,7 @@ import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from job_fixtures import WorkerProcess, small_project, wait_for  # noqa: E402
 
@@ -56,19 +57,28 @@ def main(queue_url: str = "") -> None:
     started = time.monotonic()
     worker = WorkerProcess(root, folder / "worker-1.log", environment)
     wait_for(lambda: "ready" in worker.log_path.read_text(), 120, "the worker to be ready", 0.05)
-    print(f"worker start (process to ready, TensorFlow imported): {time.monotonic() - started:.1f} s")
-    print("worker memory when ready (RSS, peak MiB): %.0f, %.0f" % memory_mib(worker.process.pid))
+    seconds = time.monotonic() - started
+    print(f"worker start (process to ready, TensorFlow imported): {seconds:.1f} s")
+    print(
+        "worker memory when ready (RSS, peak MiB): {:.0f}, {:.0f}".format(
+            *memory_mib(worker.process.pid)
+        )
+    )
 
     latencies = []
     for _ in range(5):
         time.sleep(3)  # Idle, so the worker's polling has backed off to its longest wait.
-        record = submit(config, queue, project)
-        ended = wait_for(lambda: not store.get(record.id).is_active, 300, "a training", 0.05)
-        record = store.get(record.id)
-        assert ended and record.state == "finished", record.error
+        job_id = submit(config, queue, project).id
+        wait_for(lambda job_id=job_id: not store.get(job_id).is_active, 300, "a training", 0.05)
+        record = store.get(job_id)
+        assert record.state == "finished", record.error
         latencies.append(record.started_at - record.created_at)
     print("queued -> started, idle warm worker (s):", ", ".join(f"{v:.2f}" for v in latencies))
-    print("worker memory after 5 trainings (RSS, peak MiB): %.0f, %.0f" % memory_mib(worker.process.pid))
+    print(
+        "worker memory after 5 trainings (RSS, peak MiB): {:.0f}, {:.0f}".format(
+            *memory_mib(worker.process.pid)
+        )
+    )
 
     second = WorkerProcess(root, folder / "worker-2.log", environment)
     wait_for(lambda: "ready" in second.log_path.read_text(), 120, "the second worker", 0.05)
@@ -89,9 +99,11 @@ def main(queue_url: str = "") -> None:
         "the job to run again",
         0.05,
     )
-    print(f"SIGKILL of the worker -> job running again on the other: {again.started_at - killed_at:.1f} s")
+    seconds = again.started_at - killed_at
+    print(f"SIGKILL of the worker -> job running again on the other: {seconds:.1f} s")
     wait_for(lambda: not store.get(record.id).is_active, 300, "the job to finish", 0.2)
-    print("the job then:", store.get(record.id).state, "after", store.get(record.id).attempts, "starts")
+    ended = store.get(record.id)
+    print("the job then:", ended.state, "after", ended.attempts, "starts")
 
     stopping = time.monotonic()
     survivor.process.terminate()
