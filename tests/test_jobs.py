@@ -176,3 +176,13 @@ def test_the_web_server_s_worker_count_comes_from_the_environment(monkeypatch):
     assert worker.local_worker_count() == 3
     monkeypatch.delenv(worker.WORKERS_VARIABLE)
     assert worker.local_worker_count() == 1
+
+
+def test_a_queue_that_does_not_answer_is_said_in_words_and_leaves_no_job(tmp_path):
+    from server_fixtures import free_port
+
+    config, queue = open_queue(tmp_path, queue_url=f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(job_records.JobError, match="could not be queued"):
+        submit(config, queue, "project-a", "owner-a")
+    # The record is not left queued with no message to run it: the project may train later.
+    assert not config.store().latest_for_project("project-a").is_active

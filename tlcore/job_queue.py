@@ -33,6 +33,13 @@ RUN_JOB_TASK = "tlcore.run_job"
 KIND_TRAINING = "training"
 
 
+_QUEUE_DOWN = (
+    "The training could not be queued: the server's job queue does not answer or its disk is "
+    "full. Nothing was changed; try again in a minute, and if it goes on, tell the person who "
+    "runs this server."
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class QueueConfig:
     """Where one workspace's jobs are queued and recorded.
@@ -146,8 +153,15 @@ def submit(
     Raises:
         JobError: The project has a job queued or running already.
     """
-    record = config.store().create(kind, project_id, owner, payload)
-    send(queue, record)
+    store = config.store()
+    record = store.create(kind, project_id, owner, payload)
+    try:
+        send(queue, record)
+    except Exception as error:
+        # The queue is down (Redis unreachable) or its disk is full: the record must not stay
+        # "queued" with no message to run it.
+        store.finish(record.id, job_records.FAILED, _QUEUE_DOWN)
+        raise job_records.JobError(_QUEUE_DOWN) from error
     return record
 
 

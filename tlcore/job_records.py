@@ -64,6 +64,12 @@ create index if not exists jobs_by_state on jobs (state, priority, created_at);
 """
 
 
+_DATABASE_DOWN = (
+    "The server's record of trainings cannot be read or written (its disk may be full). "
+    "Your photos and models are as they were; tell the person who runs this server."
+)
+
+
 class JobError(workspace.WorkspaceError):
     """A job cannot be made or found, said in words for the person who asked."""
 
@@ -171,11 +177,20 @@ class JobStore:
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        """A connection in autocommit mode; `_transaction` makes a write atomic."""
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        """A connection in autocommit mode; `_transaction` makes a write atomic.
+
+        Raises:
+            JobError: The database cannot be read or written (a full disk, a lost volume).
+        """
+        try:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as error:
+            raise JobError(_DATABASE_DOWN) from error
         connection.row_factory = sqlite3.Row
         try:
             yield connection
+        except sqlite3.OperationalError as error:
+            raise JobError(_DATABASE_DOWN) from error
         finally:
             connection.close()
 
