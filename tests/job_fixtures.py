@@ -93,9 +93,11 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")[-3000:]
 
 
-def small_project(root: pathlib.Path, owner: str = "owner-of-jobs") -> workspace.Project:
+def small_project(
+    root: pathlib.Path, owner: str = "owner-of-jobs", name: str = "Groceries"
+) -> workspace.Project:
     """A project of three real grocery classes, eight photos each."""
-    project = workspace.Workspace(root).create_project("Groceries", owner)
+    project = workspace.Workspace(root).create_project(name, owner)
     for class_name in APP_CLASSES:
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, 8))
