@@ -43,6 +43,8 @@ def check_fair_order(config, queue) -> None:
     expected = [first_of_a, first_of_b, second_of_a, second_of_b, third_of_a]
     # The page's place in the queue and the engine's order agree.
     assert [store.queue_position(record.id) for record in expected] == [1, 2, 3, 4, 5]
+    # Every queued job has its message: none is taken for lost.
+    assert job_queue.requeue_stale(config, queue, stale_seconds=0) == []
     assert dequeued_job_ids(queue) == [record.id for record in expected]
 
 
@@ -186,3 +188,14 @@ def test_a_queue_that_does_not_answer_is_said_in_words_and_leaves_no_job(tmp_pat
         submit(config, queue, "project-a", "owner-a")
     # The record is not left queued with no message to run it: the project may train later.
     assert not config.store().latest_for_project("project-a").is_active
+
+
+def test_a_queued_job_whose_message_was_lost_is_sent_again(tmp_path):
+    config, queue = open_queue(tmp_path)
+    record = submit(config, queue, "project-a", "owner-a")
+    waiting = submit(config, queue, "project-b", "owner-b")
+    # A worker took the first message and died before claiming the job.
+    assert queue.huey.dequeue().args[0] == record.id
+    time.sleep(0.05)
+    assert job_queue.requeue_stale(config, queue, stale_seconds=0.01) == [record.id]
+    assert sorted(dequeued_job_ids(queue)) == sorted([record.id, waiting.id])

@@ -166,12 +166,24 @@ def submit(
 
 
 def requeue_stale(config: QueueConfig, queue: JobQueue, stale_seconds: float) -> list[str]:
-    """Sends back to the queue each running job whose worker stopped beating (killed, lost).
+    """Sends back to the queue each job a dead worker or a lost message left behind.
+
+    That is each running job whose worker stopped beating (killed, lost), and each job
+    queued `stale_seconds` ago or more that has no message on the queue (its worker died
+    between taking the message and claiming the job). A message sent twice is harmless: the
+    second claim of a job finds it running or ended, and does nothing.
 
     Returns:
         The ids of the jobs sent again.
     """
-    records = config.store().take_stale(stale_seconds)
+    store = config.store()
+    records = store.take_stale(stale_seconds)
+    waiting = {task.args[0] for task in queue.huey.pending() if task.args}
+    records += [
+        record
+        for record in store.queued_before(stale_seconds)
+        if record.id not in waiting and record.id not in {taken.id for taken in records}
+    ]
     for record in records:
         send(queue, record)
     return [record.id for record in records]

@@ -347,6 +347,15 @@ class JobStore:
             )
         return [self.get(job_id) for (job_id,) in rows]
 
+    def queued_before(self, seconds_ago: float) -> list[JobRecord]:
+        """Returns the jobs queued at least `seconds_ago` seconds ago and still queued."""
+        with self._connection() as connection:
+            rows = connection.execute(
+                "select * from jobs where state = ? and created_at < ?",
+                (QUEUED, _now() - seconds_ago),
+            ).fetchall()
+        return [JobRecord.from_row(row) for row in rows]
+
     def take_stale(self, stale_seconds: float) -> list[JobRecord]:
         """Puts back to "queued" every running job whose worker stopped beating.
 
