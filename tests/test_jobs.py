@@ -199,3 +199,29 @@ def test_a_queued_job_whose_message_was_lost_is_sent_again(tmp_path):
     time.sleep(0.05)
     assert job_queue.requeue_stale(config, queue, stale_seconds=0.01) == [record.id]
     assert sorted(dequeued_job_ids(queue)) == sorted([record.id, waiting.id])
+
+
+def test_a_restarted_web_server_starts_its_worker_when_jobs_wait(tmp_path, monkeypatch):
+    from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT
+    from streamlit.testing.v1 import AppTest
+
+    from tlapp import workers
+
+    monkeypatch.setenv("TLCORE_WORKSPACE", str(tmp_path))
+    workers.stop_local_workers()
+    project = workspace.Workspace(tmp_path).create_project("Fruit", "owner-a")
+    app = AppTest.from_file(str(APP_FILE), default_timeout=FAST_PAGE_TIMEOUT)
+    app.query_params.update({"owner": project.owner})
+    app.run()
+    # No job ever: no worker, and no jobs' table made just by looking.
+    assert str(tmp_path) not in workers._local_workers
+    assert not (tmp_path / ".jobs").exists()
+    config, queue = open_queue(tmp_path)
+    submit(config, queue, project.id, project.owner)
+    try:
+        app.run()
+        assert not app.exception
+        (started,) = workers._local_workers[str(tmp_path)].processes
+        assert started.poll() is None
+    finally:
+        workers.stop_local_workers()

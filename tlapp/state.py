@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
+from tlapp import workers
 from tlcore import errors, workspace
 
 OWNER_PARAMETER = "owner"
@@ -125,6 +126,7 @@ def start_page(title: str) -> tuple[workspace.Workspace, str, workspace.Project 
     """
     set_up_page(title)
     space = open_workspace()
+    workers.start_if_jobs_wait(space.root)
     owner = owner_token()
     project = current_project(space)
     show_sidebar(project)

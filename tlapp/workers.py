@@ -65,6 +65,24 @@ def ensure_started(root: str | os.PathLike | None = None) -> None:
         _local_workers[root] = worker.LocalWorkers(root).start()
 
 
+def start_if_jobs_wait(root: str | os.PathLike) -> None:
+    """Starts the local workers when jobs of the workspace wait for one, on any page.
+
+    A web server restarted with trainings queued or cut short starts its workers at once,
+    rather than when someone next opens Train. A workspace that never had a job costs one
+    look at the disk.
+    """
+    current = config(root)
+    key = str(current.workspace_root)
+    if key in _local_workers:
+        return
+    if not current.database_url and not job_records.default_database_path(key).is_file():
+        return
+    jobs_store = store(root)
+    if jobs_store.count(job_records.QUEUED) or jobs_store.count(job_records.RUNNING):
+        ensure_started(root)
+
+
 def stop_local_workers() -> None:
     """Stops this server's local workers (they start again when next needed)."""
     with _local_lock:
