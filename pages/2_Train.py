@@ -18,7 +18,7 @@ editable = state.changes_allowed(project)
 # These modules need TensorFlow, which takes seconds to import the first time: the page shows
 # a spinner meanwhile instead of staying blank.
 engine.load_engine()
-from tlapp import jobs  # noqa: E402
+from tlapp import jobs, training_panel  # noqa: E402
 from tlcore import augmentation, training_types  # noqa: E402
 
 # How many augmented views of the chosen photo the preview shows.
@@ -51,72 +51,14 @@ def augmented_views(photo_path: str, content_hash: str, settings: dict, count: i
         return []
 
 
-@st.fragment(run_every=1.0)
-def show_progress(project_id: str) -> None:
-    """Redraws the progress bar and the live chart every second while the training runs."""
-    job = jobs.get_job(project_id)
-    if job is None or not job.is_running:
-        # The training ended since the last redraw: show the whole page with the results.
-        st.rerun()
-    progress, history = job.snapshot()
-    steps = 3 if progress.fine_tuning else 2
-    if progress.phase == "waiting" and progress.queue_position:
-        st.info(progress.message, icon=":material/hourglass_top:")
-        text = "Waiting for the other training to finish…"
-    elif progress.phase == "waiting":
-        text = "Getting ready…"
-    elif progress.phase == "loading":
-        text = "Loading the pretrained network…"
-    elif progress.phase == "embedding":
-        text = f"Step 1 of {steps} · {progress.message}"
-    elif progress.phase in ("training", "measuring"):
-        text = f"Step 2 of {steps} · {progress.message}"
-    elif progress.phase == "fine-tuning":
-        text = f"Step 3 of 3 · Improving the pretrained network: {progress.message.lower()}"
-    else:
-        text = "Saving the trained model…"
-    st.progress(progress.fraction, text=text)
-    if history["accuracy"]:
-        if progress.phase == "training" and progress.learners > 1:
-            st.caption(
-                f"The chart follows learner {progress.learner} of {progress.learners}; each "
-                "starts again from round 1, and their answers are averaged at the end."
-            )
-        st.plotly_chart(
-            charts.training_history_figure(history),
-            key="live_training_chart",
-            config={"displayModeBar": False},
-        )
-    else:
-        st.caption("The chart of the learning appears here when the first round ends.")
-
-
-job = jobs.get_job(project.id)
+# The local workers (TLCORE_WORKERS) start with the first visit, so the first training does
+# not wait for one to load TensorFlow.
+jobs.ensure_workers(project)
+job = jobs.get_job(project)
 if job is not None and job.is_running:
-    st.subheader("Training…")
-    st.caption(
-        f"Training on {wording.plural(job.photo_count, 'photo', 'photos')}. You can leave this "
-        "page: the training goes on, and its result is saved in the project."
-    )
-    show_progress(project.id)
+    training_panel.show_running(project, job)
     st.stop()
-
-if job is not None and job.state == "failed":
-    st.error(job.error, icon=":material/error:")
-    jobs.forget_job(project.id)
-elif job is not None and job.state == "finished":
-    st.success(
-        "Training finished. " + figures.record_sentence(project.training_record()),
-        icon=":material/check_circle:",
-    )
-    jobs.forget_job(project.id)
-elif jobs.forget_interrupted_training(project):
-    st.warning(
-        "The last training did not finish: the server restarted while it ran. Your photos "
-        + ("and your previous model are" if project.has_trained_model else "are")
-        + " safe. Press **Train** to train again.",
-        icon=":material/restart_alt:",
-    )
+training_panel.show_ended(project, job)
 
 dataset = project.to_dataset()
 try:
@@ -135,23 +77,7 @@ st.markdown(
 )
 
 
-@st.fragment(run_every=2.0)
-def show_others_training() -> None:
-    """Says that someone else is training, and goes away when they have finished."""
-    if not device.training_queue.is_busy():
-        return
-    waiting = device.training_queue.waiting_count()
-    st.info(
-        "Someone else is training on this server right now"
-        + (f", and {wording.plural(waiting, 'more is', 'more are')} waiting" if waiting else "")
-        + ". You can press Train all the same: yours starts automatically when it is your "
-        "turn, and the page shows your place in the queue.",
-        icon=":material/group:",
-    )
-
-
-if device.training_queue.is_busy():
-    show_others_training()
+training_panel.show_others_training(project)
 
 defaults = training_types.TrainingSettings()
 backbone = backbones.get_backbone(defaults.backbone)
@@ -357,7 +283,6 @@ if st.button(
     disabled=not editable,
 ):
     with state.user_errors():
-        engine.load_base(settings.backbone, settings.image_size)
         jobs.start_training(project, settings)
         st.rerun()
 

@@ -253,37 +253,34 @@ def test_evaluate_and_predict_before_training_say_to_train_first(app_workspace):
 
 
 def test_another_training_on_the_server_shows_the_place_in_the_queue(in_workspace):
-    import threading
-
     from tlapp import jobs
-    from tlcore import device
 
-    holding, release = threading.Event(), threading.Event()
-
-    def someone_else_trains():
-        with device.training_queue.turn():
-            holding.set()
-            release.wait(timeout=120)
-
-    other = threading.Thread(target=someone_else_trains, daemon=True)
-    other.start()
+    # Someone else's long training holds the one worker; it is cancelled once seen.
+    other = store.Workspace(in_workspace.folder).create_project("Theirs", "someone-else")
+    for class_name in APP_CLASSES:
+        other.add_class(class_name)
+        other.add_photos(class_name, grocery_photos(class_name, 8))
+    theirs = jobs.start_training(
+        other, training_types.TrainingSettings(epochs=1000, image_size=APP_IMAGE_SIZE)
+    )
     try:
-        assert holding.wait(timeout=30)
+        deadline = time.monotonic() + 240
+        while theirs.refresh().state != "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
         app = open_page(in_workspace.project, "pages/2_Train.py")
         assert "Someone else is training on this server right now" in texts(app.info)
         app.select_slider(key="setting_image_size").set_value(APP_IMAGE_SIZE)
         app.slider(key="setting_epochs").set_value(5)
         app.button(key="train_button").click().run()
         job = jobs.get_job(in_workspace.project.id)
-        deadline = time.monotonic() + 30
-        while job.progress.queue_position is None and time.monotonic() < deadline:
-            time.sleep(0.1)
+        assert job.progress.queue_position == 1
         app = open_page(in_workspace.project, "pages/2_Train.py")
         assert not app.exception
         assert "You are number 1 in the queue" in texts(app.info)
         assert app.get("progress")[0].value == 0
     finally:
-        release.set()
-        other.join(timeout=30)
+        jobs.cancel(theirs)
+    assert theirs.wait(timeout=120) and theirs.state == "cancelled"
+    assert not other.refresh().has_trained_model
     assert job.wait(timeout=300) and job.state == "finished", job.error
     jobs.forget_job(in_workspace.project.id)

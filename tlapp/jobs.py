@@ -1,69 +1,103 @@
-"""Trainings that run in the background, one per project, and survive moving between pages.
+"""Trainings as jobs: queued by the Train page, run by a worker, shown from the job's record.
 
-A training started from the Train page runs in its own thread, not in the page's script run:
-Streamlit stops a script run as soon as the person clicks anything or opens another page, and
-a training inside it would be lost. The thread reports to a `TrainingJob`, which any page of
-any session can read to draw the progress bar and the live chart, and it saves the trained
-model into the project when it finishes. Jobs live in this process: a restarted server
-forgets a running training, but never a finished one, which is on disk. The project records
-when a training starts and ends, so after a restart the Train page can say that the training
-was interrupted, instead of showing nothing.
+The Train page queues a training (`start_training`); a worker process (`tlcore.worker`)
+runs it and saves the model into the project. The web server keeps nothing of it in memory:
+everything a page shows (place in the queue, phase, the live chart's figures, how it ended)
+is read from the job's record (`tlcore.job_records`), which every web server and worker of
+the workspace shares. So a reloaded page, another tab, another web server, or the same one
+restarted shows the same training.
 """
 
 import contextlib
 import dataclasses
-import logging
-import threading
+import math
 import time
 
-from tlcore import datasets, errors, store, test_photos, training, training_types
+from tlapp import workers
+from tlcore import datasets, errors, job_queue, job_records, training_types
+from tlcore import store as project_store
 
-_logger = logging.getLogger(__name__)
-
-_jobs: dict[str, "TrainingJob"] = {}
-_jobs_lock = threading.Lock()
+# How often `TrainingJob.wait` reads the record again.
+POLL_SECONDS = 0.2
 
 
 @dataclasses.dataclass
 class TrainingJob:
-    """One training of one project, and what is known of it so far.
+    """One training of one project, as its record says at the last read.
 
     Args:
-        project_id: The project being trained.
-        settings: The training settings.
-        photo_count: How many photos it trains on.
-        started_at: When it started, as `time.time()`.
+        record: The job's record.
+        store: The jobs' table it is read from.
+        queue_position: Its place in the queue (1 means next) while queued, else None.
+        others_running: How many jobs of other projects run at the moment.
     """
 
-    project_id: str
-    settings: training_types.TrainingSettings
-    photo_count: int
-    started_at: float = dataclasses.field(default_factory=time.time)
-    progress: training_types.Progress = dataclasses.field(
-        default_factory=lambda: training_types.Progress(phase="waiting", queue_position=None)
-    )
-    history: dict[str, list[float]] = dataclasses.field(
-        default_factory=lambda: {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
-    )
-    state: str = "running"
-    error: str | None = None
-    accuracy: float | None = None
-    finished_at: float | None = None
-    _done: threading.Event = dataclasses.field(default_factory=threading.Event, repr=False)
-    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+    record: job_records.JobRecord
+    store: job_records.JobStore
+    queue_position: int | None = None
+    others_running: int = 0
+
+    @property
+    def id(self) -> str:
+        """The job's id."""
+        return self.record.id
+
+    @property
+    def state(self) -> str:
+        """ "queued", "running", "finished", "failed" or "cancelled"."""
+        return self.record.state
+
+    @property
+    def error(self) -> str | None:
+        """Why it failed, in words."""
+        return self.record.error
 
     @property
     def is_running(self) -> bool:
-        """Whether the training is still going (waiting, embedding or learning)."""
-        return self.state == "running"
+        """Whether the training is still going (queued, embedding or learning)."""
+        return self.record.is_active
+
+    @property
+    def photo_count(self) -> int:
+        """How many photos it trains on."""
+        return int(self.record.payload.get("photo_count", 0))
+
+    @property
+    def progress(self) -> training_types.Progress:
+        """The last progress report; "waiting" with the place in the queue while queued."""
+        if self.record.state == job_records.QUEUED or not self.record.progress:
+            # Behind others' trainings the page gives the place; next in line with none
+            # running, the worker is about to take it ("Getting ready…").
+            place = self.queue_position if self.others_running else None
+            return training_types.Progress(phase="waiting", queue_position=place)
+        return training_types.Progress(**self.record.progress)
 
     def snapshot(self) -> tuple[training_types.Progress, dict[str, list[float]]]:
-        """Returns the latest progress and a copy of the history, consistent with each other."""
-        with self._lock:
-            return self.progress, {key: list(values) for key, values in self.history.items()}
+        """Returns the latest progress and the live chart's figures (a gap is NaN)."""
+        history = {
+            key: [math.nan if value is None else float(value) for value in values]
+            for key, values in self.record.history.items()
+        }
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            history.setdefault(key, [])
+        return self.progress, history
+
+    def refresh(self) -> "TrainingJob":
+        """Reads the record again, in place; returns the job."""
+        self.record = self.store.get(self.record.id)
+        self.queue_position = self.store.queue_position(self.record.id)
+        self.others_running = self.store.count(
+            job_records.RUNNING, other_than_project=self.project_id
+        )
+        return self
+
+    @property
+    def project_id(self) -> str:
+        """The project being trained."""
+        return self.record.project_id
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Waits for the training to end.
+        """Waits for the training to end, reading its record now and then.
 
         Args:
             timeout: The most seconds to wait; None waits as long as it takes.
@@ -71,66 +105,75 @@ class TrainingJob:
         Returns:
             Whether it has ended.
         """
-        return self._done.wait(timeout)
-
-    def report(self, progress: training_types.Progress) -> None:
-        """Takes one progress report from `tlcore.training.train`.
-
-        Args:
-            progress: The report.
-        """
-        with self._lock:
-            self.progress = progress
-            if progress.phase in ("training", "fine-tuning") and progress.epoch is not None:
-                # Keep one value per epoch, even if a report were to come twice. Fine-tuning's
-                # epochs count on from the head's, so the live chart goes on where it ended.
-                for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-                    values = self.history[key][: progress.epoch - 1]
-                    value = getattr(progress, key)
-                    values.append(float(value) if value is not None else float("nan"))
-                    self.history[key] = values
-
-    def _finish(self, state: str, error: str | None = None, accuracy: float | None = None):
-        with self._lock:
-            self.state = state
-            self.error = error
-            self.accuracy = accuracy
-            self.finished_at = time.time()
-        self._done.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.refresh().is_running:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_SECONDS)
+        return True
 
 
-def get_job(project_id: str) -> TrainingJob | None:
-    """Returns the last training job of a project in this server process, or None.
+def _store_and_id(project: project_store.Project | str) -> tuple[job_records.JobStore, str]:
+    """The jobs' table of a project's workspace (this server's for a bare id), and the id."""
+    if isinstance(project, project_store.Project):
+        return workers.store(project.workspace.root), project.id
+    return workers.store(), project
+
+
+def get_job(project: project_store.Project | str) -> TrainingJob | None:
+    """Returns the project's last training job, running or ended and not yet told, or None.
 
     Args:
-        project_id: The project's id.
+        project: The project, or its id in this server's workspace.
 
     Returns:
-        The running or last finished job.
+        The job, as its record says now.
     """
-    with _jobs_lock:
-        return _jobs.get(project_id)
+    store, project_id = _store_and_id(project)
+    record = store.latest_for_project(project_id)
+    if record is None or record.result.get("told"):
+        return None
+    return TrainingJob(record, store).refresh()
 
 
-def forget_job(project_id: str) -> None:
-    """Forgets a finished job, so that its result is no longer announced.
+def forget_job(project: project_store.Project | str) -> None:
+    """Marks an ended job as told, so that its result is no longer announced.
 
     Args:
-        project_id: The project's id.
+        project: The project, or its id in this server's workspace.
     """
-    with _jobs_lock:
-        job = _jobs.get(project_id)
-        if job is not None and not job.is_running:
-            del _jobs[project_id]
+    store, project_id = _store_and_id(project)
+    record = store.latest_for_project(project_id)
+    if record is not None and not record.is_active:
+        store.finish(record.id, record.state, record.error, dict(record.result, told=True))
+
+
+def ensure_workers(project: project_store.Project) -> None:
+    """Starts this server's local workers for the project's workspace, unless they run."""
+    workers.ensure_started(project.workspace.root)
+
+
+def cancel(job: TrainingJob) -> None:
+    """Asks for a training to stop: at once while queued, within a round while running."""
+    job.store.request_cancel(job.id)
+
+
+def others_training(project: project_store.Project) -> tuple[int, int]:
+    """Returns how many trainings of other projects run, and how many wait, on the workspace."""
+    store, project_id = _store_and_id(project)
+    return (
+        store.count(job_records.RUNNING, other_than_project=project_id),
+        store.count(job_records.QUEUED, other_than_project=project_id),
+    )
 
 
 def start_training(
-    project: store.Project, settings: training_types.TrainingSettings
+    project: project_store.Project, settings: training_types.TrainingSettings
 ) -> TrainingJob:
-    """Checks the project's photos and the settings, then starts training in the background.
+    """Checks the project's photos and the settings, then queues the training.
 
     Args:
-        project: The project to train; the model is saved into it when training ends.
+        project: The project to train; the worker saves the model into it.
         settings: The training settings.
 
     Returns:
@@ -139,85 +182,30 @@ def start_training(
     Raises:
         DatasetError: The project has fewer than two classes or too few photos in a class.
         SettingsError: A setting is out of range.
-        WorkspaceError: The project is training already.
+        JobError: The project is training already.
     """
     settings.validate()
     dataset = project.to_dataset()
     datasets.check_trainable(dataset)
-    with _jobs_lock:
-        existing = _jobs.get(project.id)
-        if existing is not None and existing.is_running:
-            raise store.WorkspaceError(
-                "This project is training already (perhaps from another tab). Wait for it to "
-                "finish; its progress is shown on the Train page."
-            )
-        job = TrainingJob(project_id=project.id, settings=settings, photo_count=len(dataset.photos))
-        _jobs[project.id] = job
-    # The record only serves to tell of a restart later; a full disk must not stop the training.
-    with contextlib.suppress(store.DiskFullError):
-        project.mark_training_started()
-    thread = threading.Thread(
-        target=_run,
-        args=(job, project, dataset),
-        name=f"training-{project.id}",
-        daemon=True,
+    root = project.workspace.root
+    workers.ensure_started(root)
+    record = job_queue.submit(
+        workers.config(root),
+        workers.queue(root),
+        job_queue.KIND_TRAINING,
+        project.id,
+        project.owner,
+        {"settings": settings.to_dict(), "photo_count": len(dataset.photos)},
     )
-    thread.start()
-    return job
+    return TrainingJob(record, workers.store(root)).refresh()
 
 
-def _run(job: TrainingJob, project: store.Project, dataset: datasets.Dataset) -> None:
-    """The body of a training thread: train, save, and record how it ended."""
-    state, error, accuracy = "failed", None, None
-    try:
-        state, error, accuracy = _train_and_save(job, project, dataset)
-    finally:
-        # The project's record is cleared before the job ends, so that no page ever sees an
-        # ended job next to a training still recorded as started. A project deleted meanwhile,
-        # or a full disk, leaves nothing to clear.
-        with contextlib.suppress(errors.TlcoreError, OSError):
-            project.mark_training_ended()
-        job._finish(state, error=error, accuracy=accuracy)
+def forget_interrupted_training(project: project_store.Project) -> bool:
+    """Tells whether the project's last training was cut short with no job left to finish it.
 
-
-def _train_and_save(
-    job: TrainingJob, project: store.Project, dataset: datasets.Dataset
-) -> tuple[str, str | None, float | None]:
-    """Trains and saves the model into the project.
-
-    Returns:
-        How it ended ("finished" or "failed"), the message of a failure, and the accuracy.
-    """
-    try:
-        trained = training.train(
-            dataset,
-            job.settings,
-            on_progress=job.report,
-            cache_dir=project.workspace.embedding_cache_dir,
-            # The project's test photos, if any, measure the headline; training never sees them.
-            test_dataset=test_photos.test_dataset(project),
-        )
-        project.save_trained(trained)
-    except errors.TlcoreError as error:
-        return "failed", str(error), None
-    except Exception as error:  # noqa: BLE001 - a thread must record every failure.
-        _logger.exception("Training of project %s failed.", job.project_id)
-        return (
-            "failed",
-            "The training stopped because of an unexpected problem on the server "
-            f"({type(error).__name__}). Your photos are safe; try again, and if it happens "
-            "again, tell the person who runs this server.",
-            None,
-        )
-    return "finished", None, trained.evaluation.accuracy
-
-
-def forget_interrupted_training(project: store.Project) -> bool:
-    """Tells whether the project's last training was cut short by a server restart.
-
-    A training started by a server process that has since stopped (killed, restarted) left its
-    start recorded in the project, and this process has no job for it. The record is cleared,
-    so the news is told once.
+    A training whose job is still queued or running is not interrupted: a worker runs it (again,
+    if its first worker died). A start recorded in the project with no such job (a server of
+    the version before jobs, or a job given up) is cleared, so the news is told once.
 
     Args:
         project: The project.
@@ -225,7 +213,10 @@ def forget_interrupted_training(project: store.Project) -> bool:
     Returns:
         Whether such a training was found.
     """
-    if get_job(project.id) is not None or not project.training_interrupted:
+    if not project.training_interrupted:
+        return False
+    record = workers.store(project.workspace.root).latest_for_project(project.id)
+    if record is not None and record.is_active:
         return False
     with contextlib.suppress(errors.TlcoreError, OSError):
         project.mark_training_ended()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
+from tlapp import workers
 from tlcore import access, errors, store, wording
 
 OWNER_PARAMETER = "owner"
@@ -186,6 +187,7 @@ def start_page(title: str) -> tuple[store.Workspace, str, store.Project | None]:
     """
     set_up_page(title)
     space = open_workspace()
+    workers.start_if_jobs_wait(space.root)
     owner = owner_token()
     project = current_project(space, owner)
     show_sidebar(project)

@@ -70,8 +70,14 @@ The workspace that keeps it all (`store`)
 - `store.project`: `Project`, one project.
 - `store.workspace`: `Workspace`, the folder of all projects.
 
+The work tier: jobs in worker processes
+- `job_records`: the jobs' records, shared by every server and worker.
+- `job_queue`: the queue on Huey (SQLite in the workspace, or Redis).
+- `job_runner`: a worker's side of a job: train, report, save.
+- `worker`: `python -m tlcore worker`, and the web server's local workers.
+
 The command line
-- `cli`: `python -m tlcore train|evaluate|predict`.
+- `cli`: `python -m tlcore train|evaluate|predict|worker`.
 - `__main__`: runs `cli`.
 
 Benchmarks (figures, never run by the app)

@@ -1,4 +1,4 @@
-"""Runs the command line: `python -m tlcore train|evaluate|predict`."""
+"""Runs the command line: `python -m tlcore train|evaluate|predict|worker`."""
 
 import sys
 

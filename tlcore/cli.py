@@ -2,7 +2,8 @@
 
 `python -m tlcore train DATA --out MODEL.zip` trains on a folder or zip of labelled photos;
 `python -m tlcore evaluate MODEL.zip DATA` prints one JSON object of figures;
-`python -m tlcore predict MODEL.zip PHOTO...` prints one JSON line per photo. Progress goes to
+`python -m tlcore predict MODEL.zip PHOTO...` prints one JSON line per photo;
+`python -m tlcore worker` runs the app's queued jobs (`tlcore.worker`). Progress goes to
 stderr, results to stdout. Bad input exits with status 2 and a one-line message.
 """
 
@@ -13,7 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from tlcore import errors, startup
+from tlcore import errors, startup, worker
 
 EXIT_BAD_INPUT = 2
 
@@ -160,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("photos", nargs="+", help="photo files")
     predict.add_argument("--top", type=int, default=3, help="how many classes to list")
     _add_common_arguments(predict)
+
+    worker_parser = commands.add_parser(
+        "worker",
+        help="run the app's queued jobs (trainings) until stopped",
+        description=worker.HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    worker.add_arguments(worker_parser)
     return parser
 
 
@@ -307,7 +316,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status: 0 on success, 2 on bad input.
     """
     arguments = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    commands = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict}
+    commands = {
+        "train": run_train,
+        "evaluate": run_evaluate,
+        "predict": run_predict,
+        "worker": worker.run,
+    }
     try:
         return commands[arguments.command](arguments)
     except errors.TlcoreError as error:

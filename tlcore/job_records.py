@@ -1,0 +1,383 @@
+"""The jobs' records: what each job is, where it stands, and how it ended, in one SQLite table.
+
+The queue (`job_queue`, an existing engine: Huey) carries the message "run job X" to a worker;
+this table carries everything a page wants to show about job X, and survives what the queue
+forgets: a worker killed in the middle of a job leaves its record "running" with a heartbeat
+that stops moving, and `requeue_stale` (run by every worker) sends it to the queue again.
+Every web server and worker of one workspace reads and writes the same table, so any page of
+any server shows any job's progress.
+
+The table lives in `<workspace>/.jobs/jobs.sqlite3` (WAL mode, so readers never wait for the
+writer), or where `TLCORE_DATABASE_URL` says (`sqlite:////absolute/path.sqlite3`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from tlcore import errors
+
+DATABASE_URL_VARIABLE = "TLCORE_DATABASE_URL"
+# The folder of the workspace that holds the jobs' table and the embedded queue; its name
+# starts with a dot, so the workspace never takes it for a project.
+JOBS_FOLDER = ".jobs"
+DATABASE_FILE = "jobs.sqlite3"
+
+QUEUED = "queued"
+RUNNING = "running"
+FINISHED = "finished"
+FAILED = "failed"
+CANCELLED = "cancelled"
+ACTIVE_STATES = (QUEUED, RUNNING)
+
+_SCHEMA = """
+create table if not exists jobs (
+    id text primary key,
+    kind text not null,
+    project_id text not null,
+    owner text not null,
+    state text not null,
+    priority real not null default 0,
+    payload text not null default '{}',
+    created_at real not null,
+    started_at real,
+    finished_at real,
+    heartbeat_at real,
+    attempts integer not null default 0,
+    worker text,
+    cancel_requested integer not null default 0,
+    progress text not null default '{}',
+    history text not null default '{}',
+    error text,
+    result text not null default '{}'
+);
+create index if not exists jobs_by_project on jobs (project_id, created_at);
+create index if not exists jobs_by_state on jobs (state, priority, created_at);
+"""
+
+
+_DATABASE_DOWN = (
+    "The server's record of trainings cannot be read or written (its disk may be full). "
+    "Your photos and models are as they were; tell the person who runs this server."
+)
+
+
+class JobError(errors.WorkspaceError):
+    """A job cannot be made or found, said in words for the person who asked."""
+
+
+@dataclasses.dataclass(frozen=True)
+class JobRecord:
+    """One row of the jobs' table, as read at one moment.
+
+    Args:
+        id: The job's id.
+        kind: What it does: "training".
+        project_id: The project it works on.
+        owner: Whose project it is; the queue's fairness is between owners.
+        state: "queued", "running", "finished", "failed" or "cancelled".
+        priority: The queue's priority when it was queued (higher first): 0 for an owner's
+            first job, one less for each job of theirs queued or running before it.
+        payload: What the job needs (for a training, its settings).
+        created_at: When it was queued, as `time.time()`.
+        started_at: When a worker last started it.
+        finished_at: When it ended.
+        heartbeat_at: When its worker last said it was alive.
+        attempts: How many times a worker started it.
+        worker: The worker that runs or ran it.
+        cancel_requested: Whether someone pressed Cancel.
+        progress: The last progress report, as a dict of `training_types.Progress`'s fields.
+        history: The live chart's figures: one list per measure, one value per epoch.
+        error: Why it failed, in words.
+        result: What it left (for a training, its accuracy).
+    """
+
+    id: str
+    kind: str
+    project_id: str
+    owner: str
+    state: str
+    priority: float
+    payload: dict
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    heartbeat_at: float | None
+    attempts: int
+    worker: str | None
+    cancel_requested: bool
+    progress: dict
+    history: dict
+    error: str | None
+    result: dict
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the job is queued or running."""
+        return self.state in ACTIVE_STATES
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> JobRecord:
+        """Builds a record from a row of the table."""
+        values = dict(row)
+        for key in ("payload", "progress", "history", "result"):
+            values[key] = json.loads(values[key] or "{}")
+        values["cancel_requested"] = bool(values["cancel_requested"])
+        return cls(**values)
+
+
+def default_database_path(workspace_root: str | os.PathLike) -> Path:
+    """Returns where a workspace keeps its jobs' table when no URL says otherwise."""
+    return Path(workspace_root).expanduser() / JOBS_FOLDER / DATABASE_FILE
+
+
+def database_path(workspace_root: str | os.PathLike, url: str | None = None) -> Path:
+    """Returns the SQLite file named by `url`, `TLCORE_DATABASE_URL`, or the workspace default.
+
+    Args:
+        workspace_root: The workspace folder.
+        url: A database URL; `TLCORE_DATABASE_URL` when None, the workspace's file when unset.
+
+    Raises:
+        JobError: The URL names a database this version cannot use.
+    """
+    url = url if url is not None else os.environ.get(DATABASE_URL_VARIABLE, "")
+    if not url:
+        return default_database_path(workspace_root)
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).expanduser()
+    raise JobError(
+        f"The database address {url!r} ({DATABASE_URL_VARIABLE}) is not one this server can "
+        "use: give a SQLite file as sqlite:////absolute/path.sqlite3, or leave it unset."
+    )
+
+
+class JobStore:
+    """The jobs' table of one workspace.
+
+    Args:
+        workspace_root: The workspace folder.
+        url: The database URL; see `database_path`.
+    """
+
+    def __init__(self, workspace_root: str | os.PathLike, url: str | None = None):
+        self.path = database_path(workspace_root, url)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connection() as connection:
+            connection.execute("pragma journal_mode=wal")
+            connection.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection in autocommit mode; `_transaction` makes a write atomic.
+
+        Raises:
+            JobError: The database cannot be read or written (a full disk, a lost volume).
+        """
+        try:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as error:
+            raise JobError(_DATABASE_DOWN) from error
+        connection.row_factory = sqlite3.Row
+        try:
+            yield connection
+        except sqlite3.OperationalError as error:
+            raise JobError(_DATABASE_DOWN) from error
+        finally:
+            connection.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the lock at once, so two writers never interleave."""
+        with self._connection() as connection:
+            connection.execute("begin immediate")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("rollback")
+                raise
+            connection.execute("commit")
+
+    def create(self, kind: str, project_id: str, owner: str, payload: dict) -> JobRecord:
+        """Records a new queued job, with its place among owners (`JobRecord.priority`).
+
+        Raises:
+            JobError: The project has a job queued or running already.
+        """
+        with self._transaction() as connection:
+            busy = connection.execute(
+                "select 1 from jobs where project_id = ? and state in (?, ?)",
+                (project_id, *ACTIVE_STATES),
+            ).fetchone()
+            if busy:
+                raise JobError(
+                    "This project is training already (perhaps from another tab). Wait for it "
+                    "to finish; its progress is shown on the Train page."
+                )
+            (owner_jobs,) = connection.execute(
+                "select count(*) from jobs where owner = ? and state in (?, ?)",
+                (owner, *ACTIVE_STATES),
+            ).fetchone()
+            job_id = uuid.uuid4().hex
+            connection.execute(
+                "insert into jobs (id, kind, project_id, owner, state, priority, payload, "
+                "created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, kind, project_id, owner, QUEUED, -owner_jobs, json.dumps(payload), _now()),
+            )
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> JobRecord:
+        """Returns a job's record.
+
+        Raises:
+            JobError: There is no such job.
+        """
+        with self._connection() as connection:
+            row = connection.execute("select * from jobs where id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobError("This job is not known to the server any more.")
+        return JobRecord.from_row(row)
+
+    def latest_for_project(self, project_id: str) -> JobRecord | None:
+        """Returns the project's most recent job, or None."""
+        with self._connection() as connection:
+            row = connection.execute(
+                "select * from jobs where project_id = ? order by created_at desc limit 1",
+                (project_id,),
+            ).fetchone()
+        return JobRecord.from_row(row) if row else None
+
+    def queue_position(self, job_id: str) -> int | None:
+        """Returns a queued job's place in the queue (1 means next), or None when not queued."""
+        record = self.get(job_id)
+        if record.state != QUEUED:
+            return None
+        with self._connection() as connection:
+            (ahead,) = connection.execute(
+                "select count(*) from jobs where state = ? and id != ? and "
+                "(priority > ? or (priority = ? and created_at < ?))",
+                (QUEUED, job_id, record.priority, record.priority, record.created_at),
+            ).fetchone()
+        return ahead + 1
+
+    def count(self, state: str, other_than_project: str | None = None) -> int:
+        """Returns how many jobs are in a state, leaving out one project's when named."""
+        with self._connection() as connection:
+            (count,) = connection.execute(
+                "select count(*) from jobs where state = ? and project_id != ?",
+                (state, other_than_project or ""),
+            ).fetchone()
+        return count
+
+    def claim(self, job_id: str, worker: str) -> JobRecord | None:
+        """Marks a queued job as running on this worker; None when it is not queued any more."""
+        now = _now()
+        with self._transaction() as connection:
+            claimed = connection.execute(
+                "update jobs set state = ?, worker = ?, started_at = ?, heartbeat_at = ?, "
+                "attempts = attempts + 1 where id = ? and state = ?",
+                (RUNNING, worker, now, now, job_id, QUEUED),
+            ).rowcount
+        return self.get(job_id) if claimed else None
+
+    def report(self, job_id: str, progress: dict, history: dict | None = None) -> bool:
+        """Writes a running job's progress and heartbeat.
+
+        Returns:
+            Whether someone asked to cancel it.
+        """
+        with self._transaction() as connection:
+            if history is None:
+                connection.execute(
+                    "update jobs set progress = ?, heartbeat_at = ? where id = ?",
+                    (json.dumps(progress), _now(), job_id),
+                )
+            else:
+                connection.execute(
+                    "update jobs set progress = ?, history = ?, heartbeat_at = ? where id = ?",
+                    (json.dumps(progress), json.dumps(history), _now(), job_id),
+                )
+            row = connection.execute(
+                "select cancel_requested from jobs where id = ?", (job_id,)
+            ).fetchone()
+        return bool(row and row[0])
+
+    def beat(self, job_id: str, worker: str) -> None:
+        """Says that the worker running a job is alive."""
+        with self._transaction() as connection:
+            connection.execute(
+                "update jobs set heartbeat_at = ? where id = ? and worker = ? and state = ?",
+                (_now(), job_id, worker, RUNNING),
+            )
+
+    def finish(self, job_id: str, state: str, error: str | None = None, result=None) -> None:
+        """Records how a job ended: finished, failed (with why, in words) or cancelled."""
+        with self._transaction() as connection:
+            connection.execute(
+                "update jobs set state = ?, error = ?, result = ?, finished_at = ? where id = ?",
+                (state, error, json.dumps(result or {}), _now(), job_id),
+            )
+
+    def request_cancel(self, job_id: str) -> None:
+        """Asks for a job to stop: a queued one is cancelled at once, a running one soon."""
+        with self._transaction() as connection:
+            connection.execute(
+                "update jobs set state = ?, finished_at = ? where id = ? and state = ?",
+                (CANCELLED, _now(), job_id, QUEUED),
+            )
+            connection.execute("update jobs set cancel_requested = 1 where id = ?", (job_id,))
+
+    def release(self, worker: str) -> list[JobRecord]:
+        """Puts back to "queued" the jobs a stopping worker was running, for the queue again."""
+        with self._transaction() as connection:
+            rows = connection.execute(
+                "select id from jobs where state = ? and worker = ?", (RUNNING, worker)
+            ).fetchall()
+            connection.execute(
+                "update jobs set state = ?, worker = null where state = ? and worker = ?",
+                (QUEUED, RUNNING, worker),
+            )
+        return [self.get(job_id) for (job_id,) in rows]
+
+    def queued_before(self, seconds_ago: float) -> list[JobRecord]:
+        """Returns the jobs queued at least `seconds_ago` seconds ago and still queued."""
+        with self._connection() as connection:
+            rows = connection.execute(
+                "select * from jobs where state = ? and created_at < ?",
+                (QUEUED, _now() - seconds_ago),
+            ).fetchall()
+        return [JobRecord.from_row(row) for row in rows]
+
+    def take_stale(self, stale_seconds: float) -> list[JobRecord]:
+        """Puts back to "queued" every running job whose worker stopped beating.
+
+        Each job is taken by one caller only (the update checks the old heartbeat), so two
+        workers looking at once never both send it to the queue.
+
+        Returns:
+            The jobs put back, for the caller to send to the queue.
+        """
+        limit = _now() - stale_seconds
+        taken = []
+        with self._transaction() as connection:
+            rows = connection.execute(
+                "select id from jobs where state = ? and heartbeat_at < ?", (RUNNING, limit)
+            ).fetchall()
+            for (job_id,) in rows:
+                connection.execute(
+                    "update jobs set state = ?, worker = null where id = ?", (QUEUED, job_id)
+                )
+                taken.append(job_id)
+        return [self.get(job_id) for job_id in taken]
+
+
+def _now() -> float:
+    return time.time()

@@ -1,0 +1,185 @@
+"""Runs one job in a worker: claims its record, does the work, and records how it ended.
+
+A training job trains the project's photos with the settings it was queued with, reporting
+each step to the job's record (the Train page of any server draws the bar and the live chart
+from it), and saves the model into the project. While it runs, a heartbeat thread keeps the
+record's `heartbeat_at` moving; if the worker dies, the heartbeat stops and another worker
+sends the job again (`job_queue.requeue_stale`). A job started `MAX_ATTEMPTS` times without
+ending is failed instead, with words, since whatever kills its worker (most often the memory
+running out) would kill the next one too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import math
+import threading
+import time
+
+from tlcore import errors, job_queue, job_records, test_photos, training, training_types
+from tlcore import store as project_store
+
+_logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 2.0
+# Progress reports are written at most this often, except those that end an epoch or change
+# the phase, which the live chart and the step text need.
+REPORT_SECONDS = 0.5
+MAX_ATTEMPTS = 3
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+OUT_OF_MEMORY_MESSAGE = (
+    "The training ran out of memory on the server. Your photos and your previous model are "
+    "as they were. Try a smaller image size or batch size, or turn off fine-tuning, and train "
+    "again."
+)
+WORKER_LOST_MESSAGE = (
+    "The training was started {attempts} times and each time the worker running it stopped "
+    "(most often because the server ran out of memory). Your photos and your previous model "
+    "are as they were. Try a smaller image size or batch size, or turn off fine-tuning."
+)
+
+
+class JobCancelledError(Exception):
+    """Raised inside a job when someone pressed Cancel."""
+
+
+class _Reporter:
+    """Writes a training's progress reports and its live chart's figures to the job's record.
+
+    Args:
+        store: The jobs' table.
+        job_id: The job.
+    """
+
+    def __init__(self, store: job_records.JobStore, job_id: str):
+        self.store = store
+        self.job_id = job_id
+        self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
+        self._last_write = 0.0
+        self._last_phase = ""
+
+    def __call__(self, progress: training_types.Progress) -> None:
+        """Takes one report from `training.train`; raises `JobCancelledError` when asked to stop."""
+        epoch_ended = progress.phase in ("training", "fine-tuning") and progress.epoch is not None
+        if epoch_ended:
+            # One value per epoch, even if a report came twice; fine-tuning's epochs count on
+            # from the head's, so the live chart goes on where it ended.
+            for key in HISTORY_KEYS:
+                values = self.history[key][: progress.epoch - 1]
+                value = getattr(progress, key)
+                values.append(float(value) if value is not None else math.nan)
+                self.history[key] = values
+        now = time.monotonic()
+        if not epoch_ended and progress.phase == self._last_phase:
+            if now - self._last_write < REPORT_SECONDS:
+                return
+        self._last_phase = progress.phase
+        self._last_write = now
+        # NaN is not JSON: a missing figure is written as None and drawn as a gap.
+        history = {
+            key: [None if math.isnan(value) else value for value in values]
+            for key, values in self.history.items()
+        }
+        if self.store.report(self.job_id, dataclasses.asdict(progress), history):
+            raise JobCancelledError
+
+
+@contextlib.contextmanager
+def _heartbeat(store: job_records.JobStore, job_id: str, worker: str):
+    """Keeps the job's heartbeat moving while the `with` block runs."""
+    stopped = threading.Event()
+
+    def beat() -> None:
+        while not stopped.wait(HEARTBEAT_SECONDS):
+            with contextlib.suppress(Exception):
+                store.beat(job_id, worker)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        thread.join(timeout=HEARTBEAT_SECONDS * 2)
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Tells whether an error is the memory running out (Python's, or TensorFlow's)."""
+    if isinstance(error, MemoryError):
+        return True
+    return type(error).__name__ == "ResourceExhaustedError" or "OOM when allocating" in str(error)
+
+
+def run_job(config: job_queue.QueueConfig, job_id: str, worker: str) -> None:
+    """Runs one job to its end, recording how it ended. Never raises for the job's failures.
+
+    Args:
+        config: The workspace, queue and database.
+        job_id: The job.
+        worker: This worker's name, written in the record.
+    """
+    store = config.store()
+    record = store.claim(job_id, worker)
+    if record is None:
+        return  # Cancelled while queued, or run by another worker meanwhile.
+    if record.attempts > MAX_ATTEMPTS:
+        store.finish(job_id, job_records.FAILED, WORKER_LOST_MESSAGE.format(attempts=MAX_ATTEMPTS))
+        return
+    state, error, result = job_records.FAILED, None, None
+    with _heartbeat(store, job_id, worker):
+        try:
+            if record.cancel_requested:
+                raise JobCancelledError
+            result = _run_training(config, store, record)
+            state = job_records.FINISHED
+        except JobCancelledError:
+            state = job_records.CANCELLED
+        except errors.TlcoreError as problem:
+            error = str(problem)
+        except Exception as problem:  # noqa: BLE001 - a worker must record every failure.
+            error = _unexpected_message(record, problem)
+    store.finish(job_id, state, error, result)
+
+
+def _unexpected_message(record: job_records.JobRecord, problem: Exception) -> str:
+    """Words for a failure the engine did not foresee (or the memory running out)."""
+    if is_out_of_memory(problem):
+        return OUT_OF_MEMORY_MESSAGE
+    _logger.exception("Job %s (%s) failed.", record.id, record.kind, exc_info=problem)
+    return (
+        "The training stopped because of an unexpected problem on the server "
+        f"({type(problem).__name__}). Your photos are safe; try again, and if it happens "
+        "again, tell the person who runs this server."
+    )
+
+
+def _run_training(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Trains the project and saves the model into it; returns the result to record."""
+    space = project_store.Workspace(config.workspace_root)
+    project = space.open_project(record.project_id)
+    settings = training_types.TrainingSettings.from_dict(record.payload["settings"])
+    dataset = project.to_dataset()
+    # The mark tells a page that a training ran when the server stopped; a full disk must not
+    # stop the training for it.
+    with contextlib.suppress(errors.DiskFullError):
+        project.mark_training_started()
+    try:
+        trained = training.train(
+            dataset,
+            settings,
+            on_progress=_Reporter(store, record.id),
+            cache_dir=space.embedding_cache_dir,
+            # The project's test photos, if any, measure the headline; training never sees them.
+            test_dataset=test_photos.test_dataset(project),
+        )
+        project.save_trained(trained)
+    finally:
+        # A project deleted meanwhile, or a full disk, leaves nothing to clear.
+        with contextlib.suppress(errors.TlcoreError, OSError):
+            project.mark_training_ended()
+    return {"accuracy": trained.evaluation.accuracy, "photo_count": len(dataset.photos)}

@@ -1,0 +1,190 @@
+"""Workers: processes that take jobs off the queue and run them (`python -m tlcore worker`).
+
+A worker imports TensorFlow once and keeps it, runs one job at a time (one Huey consumer
+thread), and every `REQUEUE_SECONDS` sends back to the queue the jobs whose worker died
+(`job_queue.requeue_stale`), at its start too. `LocalWorkers` is how a web server starts
+`TLCORE_WORKERS` of them on its own machine and stops them when it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import functools
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from tlcore import job_queue, job_records, store
+
+WORKERS_VARIABLE = "TLCORE_WORKERS"
+STALE_SECONDS_VARIABLE = "TLCORE_JOB_STALE_SECONDS"
+DEFAULT_STALE_SECONDS = 20.0
+REQUEUE_SECONDS = 5.0
+# How often the queue is looked at when it is empty: Huey backs off up to this, so a job
+# queued on an idle worker starts within about this long.
+MAX_POLL_SECONDS = 0.5
+
+HELP = f"""\
+Runs jobs (trainings) queued by the app's web servers, one at a time, until stopped
+(Ctrl-C finishes the job under way; SIGTERM stops at once, and the job runs again later).
+
+It reads:
+  TLCORE_WORKSPACE      the shared workspace folder (projects, photos; default
+                        ~/.tlcore/workspace); on several machines, a shared volume
+  TLCORE_QUEUE_URL      the queue: unset for <workspace>/.jobs/queue.sqlite3,
+                        or redis://host:6379/0 for a Redis server
+  TLCORE_DATABASE_URL   the jobs' records: unset for <workspace>/.jobs/jobs.sqlite3,
+                        or sqlite:////absolute/path.sqlite3
+  TLCORE_WEIGHTS_DIR    a folder holding the pretrained weights (else Keras' cache)
+  TLCORE_CACHE_DIR      the cached photo features
+  {STALE_SECONDS_VARIABLE}  seconds without a heartbeat after which a running job's
+                        worker is taken for dead and the job runs again (default
+                        {DEFAULT_STALE_SECONDS:.0f})
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the worker's options to its command-line parser."""
+    parser.add_argument(
+        "--workspace",
+        help="the workspace folder; TLCORE_WORKSPACE or ~/.tlcore/workspace when not given",
+    )
+    parser.add_argument("--name", help="this worker's name in the jobs' records")
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        help="stop when this process ends (how a web server ties its local workers to itself)",
+    )
+
+
+def stale_seconds() -> float:
+    """Returns `TLCORE_JOB_STALE_SECONDS`, or its default."""
+    try:
+        return float(os.environ.get(STALE_SECONDS_VARIABLE, DEFAULT_STALE_SECONDS))
+    except ValueError:
+        return DEFAULT_STALE_SECONDS
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Runs a worker until it is stopped.
+
+    Args:
+        arguments: The parsed options (`add_arguments`).
+
+    Returns:
+        The exit status.
+    """
+    # TensorFlow comes with the runner: imported once, here, and kept for every job.
+    from tlcore import job_runner
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    root = Path(arguments.workspace) if arguments.workspace else store.default_root()
+    config = job_queue.QueueConfig.from_environment(root)
+    name = arguments.name or f"{socket.gethostname()}:{os.getpid()}"
+    queue = job_queue.make_queue(
+        config, run_job=functools.partial(job_runner.run_job, config, worker=name)
+    )
+    stopped = threading.Event()
+    watcher = threading.Thread(
+        target=_watch, args=(config, queue, arguments.parent_pid, stopped), daemon=True
+    )
+    requeued = job_queue.requeue_stale(config, queue, stale_seconds())
+    if requeued:
+        logging.info("sent %d jobs of dead workers to the queue again", len(requeued))
+    watcher.start()
+    consumer = queue.huey.create_consumer(
+        workers=1, worker_type="thread", periodic=False, max_delay=MAX_POLL_SECONDS
+    )
+    logging.info("%s ready on %s", name, config.workspace_root)
+    consumer.run()
+    stopped.set()
+    # Stopped at once (SIGTERM): the job under way goes back to the queue now, rather than
+    # when its heartbeat is found stale.
+    for record in config.store().release(name):
+        job_queue.send(queue, record)
+    logging.info("%s stopped", name)
+    return 0
+
+
+def _watch(
+    config: job_queue.QueueConfig,
+    queue: job_queue.JobQueue,
+    parent_pid: int | None,
+    stopped: threading.Event,
+) -> None:
+    """Requeues dead workers' jobs now and then; stops this worker when its parent is gone."""
+    while not stopped.wait(REQUEUE_SECONDS if parent_pid is None else 1.0):
+        if parent_pid is not None and os.getppid() != parent_pid:
+            # The web server that started this worker is gone: stop like on SIGTERM.
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        with contextlib.suppress(Exception):
+            requeued = job_queue.requeue_stale(config, queue, stale_seconds())
+            if requeued:
+                logging.info("sent %d jobs of dead workers to the queue again", len(requeued))
+
+
+def local_worker_count() -> int:
+    """Returns `TLCORE_WORKERS`: how many workers a web server starts itself (default 1)."""
+    try:
+        return max(0, int(os.environ.get(WORKERS_VARIABLE, "1")))
+    except ValueError:
+        return 1
+
+
+class LocalWorkers:
+    """Worker processes a web server starts on its own machine, stopped when it exits.
+
+    Args:
+        workspace_root: The workspace the workers serve.
+        count: How many; `local_worker_count()` when None.
+    """
+
+    def __init__(self, workspace_root: str | os.PathLike, count: int | None = None):
+        self.workspace_root = Path(workspace_root)
+        self.count = local_worker_count() if count is None else count
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> LocalWorkers:
+        """Starts the workers; their output goes to this process's."""
+        self.processes = [self._start_one() for _ in range(self.count)]
+        atexit.register(self.stop)
+        return self
+
+    def restart_dead(self) -> None:
+        """Starts a new worker in place of each one that has ended (killed, crashed)."""
+        self.processes = [
+            process if process.poll() is None else self._start_one() for process in self.processes
+        ]
+
+    def _start_one(self) -> subprocess.Popen:
+        environment = dict(os.environ, TLCORE_WORKSPACE=str(self.workspace_root))
+        return subprocess.Popen(
+            [sys.executable, "-m", "tlcore", "worker", "--parent-pid", str(os.getpid())],
+            env=environment,
+        )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops the workers (SIGTERM, then SIGKILL after `timeout` seconds)."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes = []
+
+
+def job_store(workspace_root: str | os.PathLike) -> job_records.JobStore:
+    """Opens the jobs' table of a workspace, as the environment configures it."""
+    return job_queue.QueueConfig.from_environment(workspace_root).store()
