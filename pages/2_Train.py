@@ -54,7 +54,7 @@ def augmented_views(photo_path: str, content_hash: str, settings: dict, count: i
 # The local workers (TLCORE_WORKERS) start with the first visit, so the first training does
 # not wait for one to load TensorFlow.
 jobs.ensure_workers(project)
-job = jobs.get_job(project)
+job = jobs.get_job(project, watched=training_panel.watched_jobs())
 if job is not None and job.is_running:
     training_panel.show_running(project, job)
     st.stop()

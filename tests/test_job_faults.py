@@ -169,6 +169,13 @@ def test_two_web_servers_and_one_worker_share_a_training(tmp_path, engine_enviro
             second.get_by_role("heading", name="Last training").wait_for()
             settle(second)
             screenshot(second, "jobs_second_server_sees_it_finished")
+            # Both pages watched it: each is told how it ended, whichever redrew first.
+            first.get_by_text("Training finished").wait_for()
+            # A page opened afterwards is not told again.
+            second.reload()
+            settle(second)
+            second.get_by_role("heading", name="Last training").wait_for()
+            assert not second.get_by_text("Training finished").count()
             browser.close()
         assert project.refresh().has_trained_model
         for server in servers:

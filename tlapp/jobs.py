@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import math
 import time
+from collections.abc import Collection
 
 from tlapp import workers
 from tlcore import datasets, errors, job_queue, job_records, training_types
@@ -120,18 +121,23 @@ def _store_and_id(project: project_store.Project | str) -> tuple[job_records.Job
     return workers.store(), project
 
 
-def get_job(project: project_store.Project | str) -> TrainingJob | None:
+def get_job(
+    project: project_store.Project | str, watched: Collection[str] = ()
+) -> TrainingJob | None:
     """Returns the project's last training job, running or ended and not yet told, or None.
 
     Args:
         project: The project, or its id in this server's workspace.
+        watched: Ids of jobs the caller showed running: their end is returned even when
+            another page has told it already, so every page that watched it hears how it
+            ended.
 
     Returns:
         The job, as its record says now.
     """
     store, project_id = _store_and_id(project)
     record = store.latest_for_project(project_id)
-    if record is None or record.result.get("told"):
+    if record is None or (record.result.get("told") and record.id not in watched):
         return None
     return TrainingJob(record, store).refresh()
 

@@ -28,10 +28,20 @@ def _step_text(progress: training_types.Progress) -> str:
     return "Saving the trained model…"
 
 
+# The session's jobs it showed running: it is told how each ended, even when another page
+# (another tab, another server) told it first.
+WATCHED_KEY = "training_jobs_watched"
+
+
+def watched_jobs() -> set[str]:
+    """Returns the ids of the jobs this session showed running and has not been told of."""
+    return st.session_state.setdefault(WATCHED_KEY, set())
+
+
 @st.fragment(run_every=1.0)
 def _show_progress(project: store.Project) -> None:
     """Redraws the progress bar and the live chart every second while the training runs."""
-    job = jobs.get_job(project)
+    job = jobs.get_job(project, watched=watched_jobs())
     if job is None or not job.is_running:
         # The training ended since the last redraw: show the whole page with the results.
         st.rerun()
@@ -61,6 +71,7 @@ def _show_progress(project: store.Project) -> None:
 
 def show_running(project: store.Project, job: jobs.TrainingJob) -> None:
     """Shows a queued or running training; the page stops after it."""
+    watched_jobs().add(job.id)
     st.subheader("Training…")
     st.caption(
         f"Training on {wording.plural(job.photo_count, 'photo', 'photos')}. You can leave this "
@@ -71,6 +82,8 @@ def show_running(project: store.Project, job: jobs.TrainingJob) -> None:
 
 def show_ended(project: store.Project, job: jobs.TrainingJob | None) -> None:
     """Tells, once, how the last training ended, or that it was interrupted."""
+    if job is not None:
+        watched_jobs().discard(job.id)
     if job is not None and job.state == "failed":
         st.error(job.error, icon=":material/error:")
         jobs.forget_job(project)
