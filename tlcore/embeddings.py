@@ -195,6 +195,7 @@ def embed_photos(
     batch_size: int = 32,
     variants: Sequence[Variant] | None = None,
     decode_workers: int | None = None,
+    extractor=None,
 ) -> np.ndarray:
     """Returns the pooled features of every photo, computing only those not cached.
 
@@ -209,6 +210,9 @@ def embed_photos(
             embeds every photo as it is.
         decode_workers: Threads decoding batches ahead of the base;
             `default_decode_workers()` when None.
+        extractor: What computes the features (`embed_batch(pixels)`);
+            `onnx_base.feature_extractor(shared_base)` when None. With one, `shared_base`
+            need only name the base (`backbone_id`, `backbone`, `input_size`).
 
     Returns:
         A float32 array of shape `(len(photos), feature_count)`.
@@ -238,8 +242,18 @@ def embed_photos(
         batches = [
             missing[start : start + batch_size] for start in range(0, len(missing), batch_size)
         ]
+        # The runtime is chosen (and the base converted, once) only when there is work for it.
+        extractor = extractor or onnx_base.feature_extractor(shared_base)
         _embed_batches(
-            photos, variants, batches, shared_base, features, store, on_progress, decode_workers
+            photos,
+            variants,
+            batches,
+            shared_base.input_size,
+            extractor,
+            features,
+            store,
+            on_progress,
+            decode_workers,
         )
     return features
 
@@ -278,7 +292,9 @@ def _decode_rows(photos, variants, rows: list[int], input_size: int) -> np.ndarr
     )
 
 
-def _embed_batches(photos, variants, batches, shared_base, features, store, on_progress, workers):
+def _embed_batches(
+    photos, variants, batches, input_size, extractor, features, store, on_progress, workers
+):
     """Embeds batches of rows into `features`, decoding ahead and writing behind in a pool.
 
     The base runs in the calling thread, and nothing else does: while it works on one batch,
@@ -286,14 +302,12 @@ def _embed_batches(photos, variants, batches, shared_base, features, store, on_p
     written to the cache by the pool. Pillow and NumPy release the GIL, so on two cores the
     base keeps both busy and decoding fits in its gaps.
     """
-    # The runtime is chosen (and the base converted, once) only when there is work for it.
-    extractor = onnx_base.feature_extractor(shared_base)
     workers = workers or default_decode_workers()
     done = len(photos) - sum(len(rows) for rows in batches)
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as executor:
 
         def decode(rows):
-            return executor.submit(_decode_rows, photos, variants, rows, shared_base.input_size)
+            return executor.submit(_decode_rows, photos, variants, rows, input_size)
 
         pending = collections.deque(decode(rows) for rows in batches[:workers])
         writes = []
