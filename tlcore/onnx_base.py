@@ -94,7 +94,7 @@ def checked_base_model(backbone_id: str, weights_path) -> runtimes.OnnxModel | N
     missing, damaged or failed its check, or an NVIDIA GPU may make Keras the faster (that
     is measured once TensorFlow is there). The session is the one training then uses.
     """
-    if not runtimes.onnx_wanted() or runtimes.requested_runtime() is None and _gpu_device_seen():
+    if not runtimes.onnx_wanted() or (runtimes.requested_runtime() is None and _gpu_device_seen()):
         return None
     path = converted_path_for(backbone_id, weights_path)
     try:
@@ -103,7 +103,7 @@ def checked_base_model(backbone_id: str, weights_path) -> runtimes.OnnxModel | N
             path
         ):
             return None
-        return _session_at(path, use_gpu=False)
+        return _session_at(path, use_gpu=bool(runtimes.gpu_providers()))
     except (OSError, ValueError, AttributeError):
         return None
 
