@@ -30,6 +30,7 @@ The pretrained base
 
 The features cache, and what is learned from features alone
 - `embeddings`: each photo's features, computed once and cached on disk.
+- `early_features`: the command line embeds while TensorFlow is imported.
 - `cosine`: how alike photos are, and the pairs above a similarity.
 - `splitting`: the hold-out split, near-copies kept together.
 - `calibration`: honest "how sure" for out-of-fold predictions.
@@ -42,6 +43,7 @@ The features cache, and what is learned from features alone
 The head
 - `training_types`: `TrainingSettings`, `Progress`, `TrainedModel`, `EpochReporter`.
 - `heads`: heads fitted on features, several averaged into one.
+- `head_fitting`: a head's epochs, one traced TensorFlow call each.
 - `training`: `train`, the head on the cached features (embed, split, fit, score).
 - `finetuning`: the top of the base learning too, on pixels.
 - `headline`: the accuracy to expect on new photos, with its range.

@@ -51,9 +51,14 @@ def resident_memory_mib() -> float:
 
 
 def report(step: str, seconds: float, details: str = "") -> None:
-    """Prints one step's time and the memory after it."""
+    """Prints one step's time, the memory after it and the machine's load (other jobs on the
+    same CPU slow every step)."""
     memory = f"memory {resident_memory_mib():,.0f} MiB, peak {bench.peak_memory_mib():,.0f} MiB"
-    print(f"{step}: {seconds:,.1f} s{'; ' + details if details else ''} ({memory})", flush=True)
+    load = "load {:.1f}, {:.1f}, {:.1f}".format(*os.getloadavg())
+    print(
+        f"{step}: {seconds:,.1f} s{'; ' + details if details else ''} ({memory}; {load})",
+        flush=True,
+    )
 
 
 def pack_zips(folder: pathlib.Path, target: pathlib.Path, max_bytes: int) -> list[pathlib.Path]:

@@ -202,9 +202,29 @@ def start_tensorflow(arguments) -> None:
 
 
 def run_train(arguments) -> int:
-    """Trains and writes the project file; prints a short summary on stdout."""
-    start_tensorflow(arguments)
-    from tlcore import datasets, projects, training, training_types
+    """Trains and writes the project file; prints a short summary on stdout.
+
+    TensorFlow is imported in a thread while the photos are read and, where the base's ONNX
+    form was checked before, embedded (`early_features`); nothing is printed until it is in.
+    """
+    starting = startup.start_in_background(quiet=not arguments.verbose)
+    progress = _progress(arguments)
+    try:
+        from tlcore import datasets, early_features
+
+        dataset = datasets.load_dataset(arguments.data)
+        test_dataset = datasets.load_dataset(arguments.test) if arguments.test else None
+        # The bar shows once TensorFlow is in (standard error points at nothing until then).
+        early_features.embed_early(
+            dataset.photos,
+            arguments.image_size,
+            arguments.cache_dir,
+            arguments.weights_dir,
+            on_progress=progress.count_callback("Embedding photos"),
+        )
+    finally:
+        starting.join()
+    from tlcore import projects, training, training_types
 
     given = {
         "epochs": arguments.epochs,
@@ -226,7 +246,6 @@ def run_train(arguments) -> int:
     settings = training_types.TrainingSettings(
         **{name: value for name, value in given.items() if value is not None}
     ).validate()
-    dataset = datasets.load_dataset(arguments.data)
     for skipped in dataset.skipped:
         print(f"Skipped {skipped.file_name}: {skipped.reason}", file=sys.stderr)
     for duplicate in dataset.duplicates:
@@ -234,8 +253,6 @@ def run_train(arguments) -> int:
             f"Skipped {duplicate.file_name}: the same photo as {duplicate.duplicate_of}",
             file=sys.stderr,
         )
-    test_dataset = datasets.load_dataset(arguments.test) if arguments.test else None
-    progress = _progress(arguments)
     try:
         trained = training.train(
             dataset,

@@ -12,15 +12,17 @@ import dataclasses
 import keras
 import numpy as np
 
-from tlcore import model, training_types
+from tlcore import head_fitting, model, training_types
 
 
 def fit_head(head, training_data, validation_data, settings, callbacks):
     """Fits the head on in-memory features, validating on the held-out rows every epoch.
 
-    Under TensorFlow the features go through a cached tf.data pipeline: Keras' NumPy adapter
-    rebuilds its pipeline every epoch, which costs more than a small head's whole epoch, while
-    the pipeline keeps 20 epochs well under a second. Other backends take the arrays directly.
+    Under TensorFlow each epoch is one call of a traced function running the head's own
+    training and validation steps (`head_fitting`): `fit`'s work around each epoch cost more
+    than a small head's whole epoch. Without the Keras pieces it calls, the features go through
+    a cached tf.data pipeline (Keras' NumPy adapter rebuilds its pipeline every epoch). Other
+    backends take the arrays directly.
 
     Args:
         head: The compiled head.
@@ -30,8 +32,11 @@ def fit_head(head, training_data, validation_data, settings, callbacks):
         callbacks: Keras callbacks.
 
     Returns:
-        Keras' `History`.
+        Keras' `History`, or `head_fitting.FitHistory`: the same `history`.
     """
+    if head_fitting.traced_fitting_available(head) and len(validation_data[1]):
+        # The same steps as `fit`, without its overhead around each epoch (`head_fitting`).
+        return head_fitting.fit_head(head, training_data, validation_data, settings, callbacks)
     if keras.backend.backend() != "tensorflow":
         return head.fit(
             *training_data,

@@ -77,9 +77,55 @@ def file_sha256(path: str | os.PathLike) -> str:
 def converted_base_path(shared_base) -> pathlib.Path:
     """Returns where a shared base's ONNX form is cached: named by the base and size, the
     weight file's content and the converter's version, so new weights convert again."""
-    weights_hash = file_sha256(shared_base.weights_path)[:16]
-    name = f"{shared_base.backbone_id}-{weights_hash}-{converter_versions()}-opset{OPSET}.onnx"
+    return converted_path_for(shared_base.backbone_id, shared_base.weights_path)
+
+
+def converted_path_for(backbone_id: str, weights_path: str | os.PathLike) -> pathlib.Path:
+    """Returns where the ONNX form of a base and size (`backbone_id`) with these weights is
+    cached (`converted_base_path`), without building the Keras base."""
+    weights_hash = file_sha256(weights_path)[:16]
+    name = f"{backbone_id}-{weights_hash}-{converter_versions()}-opset{OPSET}.onnx"
     return onnx_cache_dir() / name
+
+
+def checked_base_model(backbone_id: str, weights_path) -> runtimes.OnnxModel | None:
+    """Returns the base's converted form when it was converted and passed its check against
+    Keras on this machine before, so features can be computed before TensorFlow is even
+    imported (the command line's `train`); None when ONNX Runtime is not wanted, the form is
+    missing, damaged or failed its check, or an NVIDIA GPU may make Keras the faster (that
+    is measured once TensorFlow is there). The session is the one training then uses.
+    """
+    if not runtimes.onnx_wanted() or (runtimes.requested_runtime() is None and _gpu_device_seen()):
+        return None
+    path = converted_path_for(backbone_id, weights_path)
+    try:
+        record = json.loads(path.with_suffix(".json").read_text("utf-8"))
+        if not (record.get("check") or {}).get("passed") or record.get("sha256") != file_sha256(
+            path
+        ):
+            return None
+        return _session_at(path, use_gpu=bool(runtimes.gpu_providers()))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _gpu_device_seen() -> bool:
+    """Tells, without TensorFlow, whether the machine shows an NVIDIA GPU's device file."""
+    return pathlib.Path("/dev/nvidia0").exists() or bool(runtimes.gpu_providers())
+
+
+_sessions: dict[tuple[str, bool], runtimes.OnnxModel] = {}
+_sessions_lock = threading.Lock()
+
+
+def _session_at(path: pathlib.Path, use_gpu: bool) -> runtimes.OnnxModel:
+    """Returns this process's session of a converted file, loading it once (a fraction of a
+    second for the base)."""
+    key = (str(path), use_gpu)
+    with _sessions_lock:
+        if key not in _sessions:
+            _sessions[key] = runtimes.OnnxModel(path, use_gpu)
+        return _sessions[key]
 
 
 def keras_to_onnx(keras_model, input_shape: tuple, input_name: str, output_name: str) -> bytes:
@@ -126,6 +172,8 @@ class OnnxFeatures:
         self.record_path = pathlib.Path(record_path)
         self.record = record
         self.use_keras = bool(record.get("check") and not record["check"]["passed"])
+        # On a GPU machine: whether Keras was the faster on this process's first batch.
+        self.keras_faster = False
         # Whether this process has checked it (or found it checked) and chosen the runtime.
         self.ready = False
         self.lock = threading.Lock()
@@ -141,7 +189,9 @@ class OnnxFeatures:
             with self.lock:
                 if not self.ready:
                     self._prepare(np.asarray(pixels))
-        if self.use_keras:
+        # `TLCORE_RUNTIME=onnx` asks for ONNX Runtime even where Keras was the faster (the
+        # benchmark's comparison on a GPU); a failed check always means Keras.
+        if self.use_keras or (self.keras_faster and runtimes.requested_runtime() != runtimes.ONNX):
             return np.asarray(self.shared_base.embed_batch(pixels), dtype=np.float32)
         return self.onnx_model.predict_on_batch(pixels)
 
@@ -182,7 +232,7 @@ class OnnxFeatures:
             function(pixels)  # The first call of each includes its start-up.
         keras_seconds = _timed(self.shared_base.embed_batch, pixels)
         onnx_seconds = _timed(self.onnx_model.predict_on_batch, pixels)
-        self.use_keras = keras_seconds < onnx_seconds
+        self.keras_faster = keras_seconds < onnx_seconds
         logger.warning(
             "On this GPU machine, %d photos took %.1f ms with ONNX Runtime (%s), %.1f ms with "
             "Keras: features are computed with %s.",
@@ -190,7 +240,7 @@ class OnnxFeatures:
             onnx_seconds * 1000,
             self.onnx_model.providers[0],
             keras_seconds * 1000,
-            "Keras" if self.use_keras else "ONNX Runtime",
+            "Keras" if self.keras_faster else "ONNX Runtime",
         )
 
 
@@ -226,7 +276,7 @@ def _load_or_convert(shared_base) -> OnnxFeatures:
         record = json.loads(record_path.read_text("utf-8"))
         if record.get("sha256") != file_sha256(path):
             raise ValueError("the converted file does not match its checksum")
-        return OnnxFeatures(shared_base, runtimes.OnnxModel(path, use_gpu), record_path, record)
+        return OnnxFeatures(shared_base, _session_at(path, use_gpu), record_path, record)
     except FileNotFoundError:
         pass
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
@@ -372,4 +422,9 @@ def project_classifier(
 def runtime_name(shared_base) -> str:
     """Names what computes a base's features in this process, for reports: "ONNX Runtime" or
     "Keras"."""
-    return "Keras" if feature_extractor(shared_base) is shared_base else "ONNX Runtime"
+    extractor = feature_extractor(shared_base)
+    if extractor is shared_base or (
+        extractor.keras_faster and runtimes.requested_runtime() != runtimes.ONNX
+    ):
+        return "Keras"
+    return "ONNX Runtime"

@@ -80,7 +80,8 @@ def project_bytes(trained: training_types.TrainedModel) -> bytes:
         # them took most of a second of every save, a third of a correction's wait on Predict.
         archive.writestr(MODEL_ENTRY, keras_model_bytes(trained), compress_type=zipfile.ZIP_STORED)
         if getattr(trained, "onnx", None) is not None:
-            archive.writestr(ONNX_ENTRY, trained.onnx.data)
+            # Stored as it is too, for the same reason: a second of compressing at every save.
+            archive.writestr(ONNX_ENTRY, trained.onnx.data, compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()
 
 

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 
 from tlcore import device
@@ -53,3 +54,21 @@ def start_quietly() -> None:
         device.configure_gpu()
     for name in ("tensorflow", "absl", "keras"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def start_in_background(quiet: bool = True) -> threading.Thread:
+    """Starts importing TensorFlow and Keras in a thread and returns it (already started).
+
+    The command line's `train` reads the photos and computes their features through ONNX
+    Runtime meanwhile (`early_features`): TensorFlow's import is seconds of one core, and on
+    two cores both fit in the time of one. Join the thread before printing anything: while
+    it runs quietly, standard error points at nothing (`native_stderr_silenced`).
+
+    Args:
+        quiet: Whether to hide TensorFlow's start-up log (`start_quietly`).
+    """
+    thread = threading.Thread(
+        target=start_quietly if quiet else device.configure_gpu, name="tensorflow-start"
+    )
+    thread.start()
+    return thread
