@@ -8,6 +8,7 @@ stderr, results to stdout. Bad input exits with status 2 and a one-line message.
 """
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -207,7 +208,9 @@ def run_train(arguments) -> int:
     TensorFlow is imported in a thread while the photos are read and, where the base's ONNX
     form was checked before, embedded (`early_features`); nothing is printed until it is in.
     """
-    starting = startup.start_in_background(quiet=not arguments.verbose)
+    starting = startup.start_in_background(
+        quiet=not arguments.verbose, then=functools.partial(_build_base, arguments)
+    )
     progress = _progress(arguments)
     try:
         from tlcore import datasets, early_features
@@ -278,6 +281,14 @@ def run_train(arguments) -> int:
         summary["fine_tuning"] = trained.fine_tuning
     print(json.dumps(summary))
     return 0
+
+
+def _build_base(arguments) -> None:
+    """Builds the Keras base training will ask for (`model.get_base` keeps it for the
+    process), in the thread that imported TensorFlow, while the photos are embedded."""
+    from tlcore import model
+
+    model.get_base(image_size=arguments.image_size, weights_dir=arguments.weights_dir)
 
 
 def run_evaluate(arguments) -> int:

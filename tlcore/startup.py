@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tlcore import device
 
@@ -56,7 +56,9 @@ def start_quietly() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def start_in_background(quiet: bool = True) -> threading.Thread:
+def start_in_background(
+    quiet: bool = True, then: Callable[[], object] | None = None
+) -> threading.Thread:
     """Starts importing TensorFlow and Keras in a thread and returns it (already started).
 
     The command line's `train` reads the photos and computes their features through ONNX
@@ -66,9 +68,24 @@ def start_in_background(quiet: bool = True) -> threading.Thread:
 
     Args:
         quiet: Whether to hide TensorFlow's start-up log (`start_quietly`).
+        then: Called in the thread once TensorFlow is in (building the Keras base, say). Its
+            errors are not raised there: whoever needs its result does the work again in the
+            main thread, and says what went wrong.
     """
     thread = threading.Thread(
-        target=start_quietly if quiet else device.configure_gpu, name="tensorflow-start"
+        target=_start_then, args=(quiet, then), name="tensorflow-start", daemon=True
     )
     thread.start()
     return thread
+
+
+def _start_then(quiet: bool, then: Callable[[], object] | None) -> None:
+    if quiet:
+        start_quietly()
+    else:
+        device.configure_gpu()
+    if then is not None:
+        try:
+            then()
+        except Exception:  # noqa: BLE001, S110 - the main thread does it again and reports.
+            pass
