@@ -127,7 +127,7 @@ def test_predict_names_a_held_back_photo(in_workspace):
     app.file_uploader(key="predict_upload").set_value((file_name, data, "image/jpeg"))
     app.run()
     assert not app.exception
-    # The answer's speed is the benchmark's to measure (`python -m tlcore.bench`), not a test's.
+    # The answer's speed is the benchmark's to measure (`python -m benchmarks.bench`), not a test's.
     # Sure, it names the class; below its "not sure" threshold, it names its best guess.
     answer = texts(app.subheader)
     assert answer == "This looks like: Banana" or (

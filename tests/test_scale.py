@@ -5,15 +5,8 @@ import zipfile
 
 import pytest
 
-from tlcore import (
-    bench_scale,
-    datasets,
-    images,
-    scale_photos,
-    store,
-    time_left,
-    training_types,
-)
+from benchmarks import bench_scale, scale_photos
+from tlcore import datasets, images, store, time_left, training_types
 
 
 class FakeClock:

@@ -82,14 +82,7 @@ The command line
 - `cli`: `python -m tlcore train|evaluate|predict|worker`.
 - `__main__`: runs `cli`.
 
-Benchmarks (figures, never run by the app)
-- `bench`: speed, memory and accuracy.
-- `bench_flags`: the "maybe in the wrong class" flags.
-- `bench_live`: the live camera's answers a second.
-- `bench_runtimes`: Keras against ONNX Runtime.
-- `bench_scale`: 20,000 photos end to end.
-- `bench_teach`: seconds from a correction to the new model.
-- `scale_photos`: a large photo folder made from a small one.
+The benchmarks that measure the engine live outside it, in `benchmarks/` at the top.
 """
 
 __version__ = "0.1.0"

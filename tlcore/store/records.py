@@ -24,7 +24,7 @@ FORMAT_VERSION = 1
 _PROJECT_ID_PATTERN = re.compile(r"^[0-9a-f]{16,64}$")
 
 #: The most photos one project may hold: room for the 20,000 photos in 200 classes that the
-#: scale benchmark (`tlcore.bench_scale`) imports, embeds, trains and checks.
+#: scale benchmark (`benchmarks.bench_scale`) imports, embeds, trains and checks.
 MAX_PHOTOS_PER_PROJECT = 25_000
 
 #: The most bytes one batch of uploaded photos (or one zip's photos) may hold: 200 MB, the

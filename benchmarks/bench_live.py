@@ -1,6 +1,6 @@
 """The live camera's figures: answers a second and picture-to-answer latency, for N viewers.
 
-    python -m tlcore.bench_live --data ../shared/data/grocery-store --viewers 1 5
+    python -m benchmarks.bench_live --data ../shared/data/grocery-store --viewers 1 5
 
 trains a model with the default settings (MobileNetV2 at 224 px) on a few grocery classes,
 then simulates each number of viewers: one thread a viewer offers a camera-sized picture (a
@@ -26,7 +26,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from tlcore import bench, datasets, errors, live_frames, prediction, training, training_types  # noqa: E402
+from benchmarks import bench  # noqa: E402
+from tlcore import datasets, errors, live_frames, prediction, training, training_types  # noqa: E402
 
 WARM_UP_SECONDS = 2.0
 

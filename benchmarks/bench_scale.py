@@ -1,8 +1,8 @@
 """The scale benchmark: a project of 20,000 photos in 200 classes, end to end, with memory.
 
-    python -m tlcore.bench_scale --data ../shared/data/grocery-store
+    python -m benchmarks.bench_scale --data ../shared/data/grocery-store
 
-makes the photos from the data set's `train` photos (`tlcore.scale_photos`; kept in
+makes the photos from the data set's `train` photos (`benchmarks.scale_photos`; kept in
 `--photos` for the next run), then does what a person does in the app, through the same tlcore
 calls the pages make: uploads them as zips of at most the server's upload size into a new
 project, trains with the default settings (embedding every photo, with the estimated time left
@@ -22,8 +22,8 @@ import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from benchmarks import bench, scale_photos  # noqa: E402
 from tlcore import (  # noqa: E402
-    bench,
     datamap,
     datasets,
     device,
@@ -32,7 +32,6 @@ from tlcore import (  # noqa: E402
     model,
     onnx_base,
     quality,
-    scale_photos,
     store,
     training,
     training_types,

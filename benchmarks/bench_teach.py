@@ -1,4 +1,4 @@
-"""`python -m tlcore.bench_teach`: seconds from a correction to the updated model.
+"""`python -m benchmarks.bench_teach`: seconds from a correction to the updated model.
 
 For each project size asked for, real grocery photos (whole classes of `train`, in name order,
 until the count is reached) go into a new project of a temporary workspace, are embedded as
@@ -17,7 +17,8 @@ import statistics
 import tempfile
 import time
 
-from tlcore import bench, datasets, embeddings, model, store, teaching, training
+from benchmarks import bench
+from tlcore import datasets, embeddings, model, store, teaching, training
 
 
 def _load() -> str:
@@ -79,7 +80,7 @@ def measure(space, train_set, val_set, count: int, corrections: int) -> list[flo
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the benchmark; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m tlcore.bench_teach", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_teach", description=__doc__)
     parser.add_argument("--data", required=True, help="the grocery-store folder (train, val)")
     parser.add_argument("--photos", type=int, nargs="+", default=[200, 2000])
     parser.add_argument("--corrections", type=int, default=5, help="corrections per project")

@@ -1,8 +1,8 @@
 """The benchmark: speed, memory and accuracy figures on real photos, in one run.
 
-    python -m tlcore.bench --data ../shared/data/grocery-store
+    python -m benchmarks.bench --data ../shared/data/grocery-store
 
-prints, first, Keras against ONNX Runtime (`tlcore.bench_runtimes`; `--runtimes-only` stops
+prints, first, Keras against ONNX Runtime (`benchmarks.bench_runtimes`; `--runtimes-only` stops
 there, `--skip-runtimes` leaves it out); then, side by side: the plain recipe (`model.fit`
 through the frozen base on pixels, batch 5) against tlcore's path for the same photos and
 epochs; the time to a trained model once embeddings are cached; prediction latency per photo;
@@ -29,9 +29,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks import bench_runtimes  # noqa: E402
 from tlcore import (  # noqa: E402
     augmentation,
-    bench_runtimes,
     datasets,
     device,
     errors,
@@ -129,7 +129,7 @@ RECOMMENDED_EPOCHS_WITH_VIEWS = 20
 def main(argv=None) -> int:
     """Runs the benchmark and prints its figures; returns the exit status."""
     repository = pathlib.Path(__file__).resolve().parents[1]
-    parser = argparse.ArgumentParser(prog="python -m tlcore.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
     parser.add_argument("--data", default=str(repository.parent / "shared/data/grocery-store"))
     parser.add_argument("--classes", type=int, default=5)
     parser.add_argument("--photos-per-class", type=int, default=20)

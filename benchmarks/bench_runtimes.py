@@ -1,8 +1,8 @@
 """The runtimes side by side: Keras against ONNX Runtime, in one run.
 
-    python -m tlcore.bench --runtimes-only --data ../shared/data/grocery-store
+    python -m benchmarks.bench --runtimes-only --data ../shared/data/grocery-store
 
-prints (and `python -m tlcore.bench` prints it first, unless `--skip-runtimes`), for each
+prints (and `python -m benchmarks.bench` prints it first, unless `--skip-runtimes`), for each
 runtime (`TLCORE_RUNTIME=keras` and `onnx`): photos a second from JPEG files to features (the
 embedding path, no cache); one photo's prediction in-process; `python -m tlcore predict` of one
 photo as a whole process; `python -m tlcore train` on about 600 photos with an empty feature
@@ -307,7 +307,7 @@ def compare_runtimes(arguments) -> dict:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds this comparison's options to `python -m tlcore.bench`'s."""
+    """Adds this comparison's options to `python -m benchmarks.bench`'s."""
     parser.add_argument(
         "--feature-photos", type=int, default=256, help="photos embedded from JPEG (runtimes)"
     )

@@ -1,6 +1,6 @@
 """How trustworthy the "maybe in the wrong class" flags are, on photos mislabelled on purpose.
 
-    python -m tlcore.bench_flags --data ../shared/data/grocery-store
+    python -m benchmarks.bench_flags --data ../shared/data/grocery-store
 
 takes the grocery `train` photos, moves a share of them (10% by default) to a wrong class on
 purpose, runs the out-of-fold check of `tlcore.quality` and counts, for the flags as they were
@@ -28,7 +28,8 @@ import time
 
 import numpy as np
 
-from tlcore import backbones, bench, cosine, datasets, embeddings, model, quality
+from benchmarks import bench
+from tlcore import backbones, cosine, datasets, embeddings, model, quality
 
 
 @dataclasses.dataclass
