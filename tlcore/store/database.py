@@ -185,7 +185,7 @@ class Database:
             self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
         connection.row_factory = sqlite3.Row
-        connection.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        connection.execute(f"pragma busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         connection.execute("pragma foreign_keys = on")
         # WAL keeps a committed transaction safe against a crash of the process; `normal`
         # spares the fsync of each commit (a power cut may lose the last ones, never corrupt).
