@@ -47,6 +47,7 @@ MIGRATIONS: list[tuple[int, str]] = [
             changed_at text,
             trained_at text,
             training_started_at text,
+            revision integer not null default 0,
             other text not null default '{}'
         );
         create unique index projects_by_owner_name on projects (owner, name_key);

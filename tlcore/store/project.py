@@ -49,6 +49,9 @@ class Project:
         # photos only when first asked for, so a listing of projects never reads their photos.
         self._summary = summary if summary is not None else self._read_summary()
         self._full: dict | None = None
+        # The metadata this object last wrote, with what the database then held: a next change
+        # starts from it, rather than from every photo read again, while no one else wrote.
+        self._last_written: tuple[dict, project_rows.Snapshot] | None = None
         #: What the caller who opened it may do (`Workspace.open_as`); every change checks it.
         self.access = access.FULL
         # `find_photo`'s index and the record it was built from.
@@ -542,11 +545,18 @@ class Project:
         The transaction holds the database's write lock from its start, so no other thread or
         process edits the workspace meanwhile; an exception rolls every change back.
         """
+        last_written, self._last_written = self._last_written, None
+        # Set again once the change is committed; meanwhile (and after a failure, which may
+        # have half-edited the metadata in place) the next read reloads it.
+        self._full = self._photo_index = None
         with self.workspace.database.transaction() as connection:
-            loaded = project_rows.load(connection, self.id)
-            if loaded is None:
+            current = project_rows.revision(connection, self.id)
+            if current is None:
                 raise errors.WorkspaceError(_GONE)
-            metadata, snapshot = loaded
+            if last_written is not None and last_written[1].revision == current:
+                metadata, snapshot = last_written
+            else:
+                metadata, snapshot = project_rows.load(connection, self.id)
             if checked:
                 access.check_can_change(self.access, metadata)
             yield metadata
@@ -554,7 +564,8 @@ class Project:
             metadata["updated_at"] = now
             if changes_photos:
                 metadata["changed_at"] = now
-            project_rows.save(connection, snapshot, metadata)
+            snapshot = project_rows.save(connection, snapshot, metadata)
+        self._last_written = (metadata, snapshot)
         self._full = metadata
         self._summary = {key: value for key, value in metadata.items() if key != "classes"}
 

@@ -29,7 +29,6 @@ _COLUMNS = (
 )
 _SHARES_KEY = "shares"
 _CLASSES_KEY = "classes"
-_PHOTO_FIELDS = ("file_name", "content_hash", "extension", "added_at")
 
 
 @dataclasses.dataclass
@@ -40,11 +39,19 @@ class Snapshot:
         shares: The share links as read.
         classes: Each class's (folder, name), in order.
         photos: The key (folder, is_test, content_hash) of every photo.
+        revision: The project's revision when read; each `save` adds one.
     """
 
     shares: list[dict]
     classes: list[tuple[str, str]]
     photos: set[tuple[str, int, str]]
+    revision: int = 0
+
+
+def revision(connection: sqlite3.Connection, project_id: str) -> int | None:
+    """Returns a project's revision (one more at each change), or None if it does not exist."""
+    row = connection.execute("select revision from projects where id = ?", (project_id,)).fetchone()
+    return None if row is None else row[0]
 
 
 def summary_from_row(row: sqlite3.Row, shares: list[dict]) -> dict:
@@ -99,26 +106,42 @@ def load(connection: sqlite3.Connection, project_id: str) -> tuple[dict, Snapsho
     metadata = summary(connection, project_id)
     if metadata is None:
         return None
+    read_revision = revision(connection, project_id)
     entries: dict[str, dict] = {}
-    for row in connection.execute(
+    for folder, name in connection.execute(
         "select folder, name from classes where project_id = ? order by position", (project_id,)
-    ):
-        entries[row["folder"]] = {"name": row["name"], "folder": row["folder"], "photos": []}
-    photo_keys = set()
-    for row in connection.execute(
+    ).fetchall():
+        entries[folder] = {"name": name, "folder": folder, "photos": []}
+    # Plain tuples and one dict literal per photo: this loop reads every photo of the project,
+    # 20,000 of them in a large one, at each change.
+    lists = {(folder, 0): entry["photos"] for folder, entry in entries.items()}
+    cursor = connection.execute(
         "select folder, is_test, file_name, content_hash, extension, added_at from photos "
         "where project_id = ? order by id",
         (project_id,),
-    ):
-        record = {field: row[field] for field in _PHOTO_FIELDS}
-        entry = entries[row["folder"]]
-        entry.setdefault(test_photos.records_key(bool(row["is_test"])), []).append(record)
-        photo_keys.add((row["folder"], row["is_test"], row["content_hash"]))
+    )
+    cursor.row_factory = None
+    photo_keys = set()
+    for folder, is_test, file_name, content_hash, extension, added_at in cursor:
+        records = lists.get((folder, is_test))
+        if records is None:
+            records = entries[folder].setdefault(test_photos.records_key(bool(is_test)), [])
+            lists[(folder, is_test)] = records
+        records.append(
+            {
+                "file_name": file_name,
+                "content_hash": content_hash,
+                "extension": extension,
+                "added_at": added_at,
+            }
+        )
+        photo_keys.add((folder, is_test, content_hash))
     metadata[_CLASSES_KEY] = list(entries.values())
     snapshot = Snapshot(
         shares=[dict(share) for share in metadata[_SHARES_KEY]],
         classes=[(entry["folder"], entry["name"]) for entry in entries.values()],
         photos=photo_keys,
+        revision=read_revision,
     )
     return metadata, snapshot
 
@@ -133,8 +156,12 @@ def _photo_rows(metadata: dict) -> dict[tuple[str, int, str], dict]:
     return rows
 
 
-def save(connection: sqlite3.Connection, snapshot: Snapshot, metadata: dict) -> None:
-    """Writes the rows of `metadata` that differ from what `snapshot` says was read."""
+def save(connection: sqlite3.Connection, snapshot: Snapshot, metadata: dict) -> Snapshot:
+    """Writes the rows of `metadata` that differ from what `snapshot` says was read.
+
+    Returns:
+        What the database holds now, for a next change to start from.
+    """
     project_id = metadata["id"]
     other = {
         key: value
@@ -143,8 +170,8 @@ def save(connection: sqlite3.Connection, snapshot: Snapshot, metadata: dict) -> 
     }
     connection.execute(
         "update projects set owner = ?, name = ?, name_key = ?, format = ?, created_at = ?, "
-        "updated_at = ?, changed_at = ?, trained_at = ?, training_started_at = ?, other = ? "
-        "where id = ?",
+        "updated_at = ?, changed_at = ?, trained_at = ?, training_started_at = ?, other = ?, "
+        "revision = revision + 1 where id = ?",
         (
             metadata.get("owner", ""),
             metadata["name"],
@@ -173,6 +200,12 @@ def save(connection: sqlite3.Connection, snapshot: Snapshot, metadata: dict) -> 
         )
     added = [(key, record) for key, record in wanted.items() if key not in snapshot.photos]
     _insert_photos(connection, project_id, added)
+    return Snapshot(
+        shares=[dict(share) for share in shares],
+        classes=[(entry["folder"], entry["name"]) for entry in metadata[_CLASSES_KEY]],
+        photos=set(wanted),
+        revision=snapshot.revision + 1,
+    )
 
 
 def _save_classes(connection: sqlite3.Connection, snapshot: Snapshot, metadata: dict) -> None:
