@@ -41,7 +41,7 @@ It reads:
   TLCORE_QUEUE_URL      the queue: unset for <workspace>/.jobs/queue.sqlite3,
                         or redis://host:6379/0 for a Redis server
   TLCORE_DATABASE_URL   the projects and jobs: unset for <workspace>/tlcore.db,
-                        or sqlite:////absolute/path.db
+                        sqlite:////absolute/path.db, or postgresql://user@host/db
   TLCORE_WEIGHTS_DIR    a folder holding the pretrained weights (else Keras' cache)
   TLCORE_CACHE_DIR      the cached photo features
   {STALE_SECONDS_VARIABLE}  seconds without a heartbeat after which a running job's

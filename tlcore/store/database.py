@@ -6,11 +6,10 @@ immediate`), so two processes (or threads) editing one project are serialised by
 itself, with no in-process lock, and each edit writes only the rows it changed (one photo added
 is one row inserted). Photos and models stay files in the workspace.
 
-The database is `<workspace>/tlcore.db`, or what `TLCORE_DATABASE_URL` names
-(`sqlite:////absolute/path.db`). The SQL keeps to what PostgreSQL also runs, apart from the
-placeholders and the upsert; a `postgresql://` URL is refused with words until a dialect is
-added here (see docs/architecture.md). The schema carries its version (`schema_version`), and
-`MIGRATIONS` brings an older database up to date when it is first opened.
+The database is `<workspace>/tlcore.db`, or what `TLCORE_DATABASE_URL` names: another SQLite
+file (`sqlite:////absolute/path.db`) or a PostgreSQL server (`postgresql://user@host/name`,
+through `tlcore.store.postgres`, which runs the same SQL). The schema carries its version
+(`schema_version`), and `MIGRATIONS` brings an older database up to date when first opened.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tlcore import errors
+from tlcore.store import postgres
 
 DATABASE_URL_VARIABLE = "TLCORE_DATABASE_URL"
 DATABASE_FILE = "tlcore.db"
@@ -52,8 +52,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         create unique index projects_by_owner_name on projects (owner, name_key);
         create table shares (
+            id integer primary key,
             project_id text not null references projects (id) on delete cascade,
-            token text not null primary key,
+            token text not null unique,
             role text not null,
             created_at text not null
         );
@@ -132,7 +133,8 @@ def database_path(workspace_root: str | os.PathLike, url: str | None = None) -> 
         return Path(url.removeprefix("sqlite:///")).expanduser()
     raise DatabaseError(
         f"The database address {url!r} ({DATABASE_URL_VARIABLE}) is not one this server can "
-        "use: give a SQLite file as sqlite:////absolute/path.db, or leave it unset."
+        "use: give a SQLite file as sqlite:////absolute/path.db, a PostgreSQL server as "
+        "postgresql://user@host/database, or leave it unset."
     )
 
 
@@ -151,26 +153,32 @@ def _words_for(error: sqlite3.Error) -> str:
 
 
 class Database:
-    """One SQLite database file, its schema kept up to date.
+    """One database, a SQLite file or a PostgreSQL server, its schema kept up to date.
 
     Args:
-        path: The database file; made, with its schema, if missing.
+        path: The SQLite file; made, with its schema, if missing. None with `url`.
+        url: A `postgresql://` URL instead of a file.
     """
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path | None = None, url: str = ""):
+        self.path = Path(path) if path is not None else None
+        self.url = url
+        self.where = self.path.name if self.path is not None else "PostgreSQL"
         self._local = threading.local()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise DatabaseError(
-                _CANNOT_WRITE.format(where=self.path.name, why=error.strerror or str(error))
-            ) from error
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            else:
+                postgres.psycopg_module()
+        except (OSError, ImportError) as error:
+            why = getattr(error, "strerror", None) or str(error)
+            raise DatabaseError(_CANNOT_WRITE.format(where=self.where, why=why)) from error
         with self._translated():
             # Held open for the life of the process: while one connection is open, SQLite keeps
             # the WAL and its index, so a full disk still lets every thread read.
             self._keeper = self._connect()
-            self._keeper.execute("pragma journal_mode=wal")
+            if self.path is not None:
+                self._keeper.execute("pragma journal_mode=wal")
             self._migrate(self._keeper)
 
     def _thread_connection(self) -> sqlite3.Connection:
@@ -182,6 +190,8 @@ class Database:
         return connection
 
     def _connect(self) -> sqlite3.Connection:
+        if self.url:
+            return postgres.Connection(self.url, BUSY_TIMEOUT_SECONDS)
         connection = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
@@ -202,6 +212,8 @@ class Database:
             current = row[0] or 0
             for version, script in MIGRATIONS:
                 if version > current:
+                    if self.url:
+                        script = postgres.schema(script)
                     for statement in script.split(";"):
                         if statement.strip():
                             connection.execute(statement)
@@ -216,7 +228,12 @@ class Database:
         """Turns SQLite's refusals into a `DatabaseError` (a full disk into `DiskFullError`)."""
         try:
             yield
-        except sqlite3.Error as error:
+        except self._error_types() as error:
+            if not isinstance(error, sqlite3.Error):
+                full, why = postgres.words_for(error)
+                if full:
+                    raise errors.DiskFullError("your change", why) from error
+                raise DatabaseError(_CANNOT_WRITE.format(where=self.where, why=why)) from error
             text = str(error).lower()
             if "full" in text:
                 raise errors.DiskFullError("your change", "the server's disk is full") from error
@@ -227,8 +244,11 @@ class Database:
                     "your change", "the server's disk refused to store it (full, or a limit)"
                 ) from error
             raise DatabaseError(
-                _CANNOT_WRITE.format(where=self.path.name, why=_words_for(error))
+                _CANNOT_WRITE.format(where=self.where, why=_words_for(error))
             ) from error
+
+    def _error_types(self) -> tuple[type[Exception], ...]:
+        return (sqlite3.Error, *postgres.error_types()) if self.url else (sqlite3.Error,)
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
@@ -274,7 +294,16 @@ class Database:
                 raise
 
 
-_open: dict[Path, Database] = {}
+def plain_rows(connection, statement: str, parameters=()) -> list[tuple]:
+    """Runs a query and returns its rows as plain tuples, the quickest to unpack."""
+    if isinstance(connection, sqlite3.Connection):
+        cursor = connection.execute(statement, parameters)
+        cursor.row_factory = None
+        return cursor.fetchall()
+    return connection.plain_rows(statement, parameters)
+
+
+_open: dict[Path | str, Database] = {}
 _open_guard = threading.Lock()
 
 
@@ -288,8 +317,13 @@ def open_database(workspace_root: str | os.PathLike, url: str | None = None) -> 
     Raises:
         DatabaseError: The URL is not usable, or the database cannot be opened or written.
     """
-    path = database_path(workspace_root, url).resolve()
+    url = url if url is not None else os.environ.get(DATABASE_URL_VARIABLE, "")
     with _open_guard:
+        if postgres.is_postgres_url(url):
+            if url not in _open:
+                _open[url] = Database(url=url)
+            return _open[url]
+        path = database_path(workspace_root, url).resolve()
         if path not in _open or not path.exists():
             _open[path] = Database(path)
         return _open[path]

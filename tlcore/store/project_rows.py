@@ -14,6 +14,7 @@ import json
 import sqlite3
 
 from tlcore import names, test_photos
+from tlcore.store import database
 
 # The top-level fields that have a column of their own; any other field goes to `other`.
 _COLUMNS = (
@@ -67,7 +68,7 @@ def summary_from_row(row: sqlite3.Row, shares: list[dict]) -> dict:
 def _shares(connection: sqlite3.Connection, project_ids: list[str]) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {project_id: [] for project_id in project_ids}
     rows = connection.execute(
-        "select project_id, token, role, created_at from shares order by rowid"
+        "select project_id, token, role, created_at from shares order by id"
     ).fetchall()
     for row in rows:
         if row["project_id"] in found:
@@ -95,7 +96,7 @@ def summary(connection: sqlite3.Connection, project_id: str) -> dict | None:
     if row is None:
         return None
     shares = connection.execute(
-        "select token, role, created_at from shares where project_id = ? order by rowid",
+        "select token, role, created_at from shares where project_id = ? order by id",
         (project_id,),
     ).fetchall()
     return summary_from_row(row, [dict(share) for share in shares])
@@ -115,14 +116,14 @@ def load(connection: sqlite3.Connection, project_id: str) -> tuple[dict, Snapsho
     # Plain tuples and one dict literal per photo: this loop reads every photo of the project,
     # 20,000 of them in a large one, at each change.
     lists = {(folder, 0): entry["photos"] for folder, entry in entries.items()}
-    cursor = connection.execute(
+    rows = database.plain_rows(
+        connection,
         "select folder, is_test, file_name, content_hash, extension, added_at from photos "
         "where project_id = ? order by id",
         (project_id,),
     )
-    cursor.row_factory = None
     photo_keys = set()
-    for folder, is_test, file_name, content_hash, extension, added_at in cursor:
+    for folder, is_test, file_name, content_hash, extension, added_at in rows:
         records = lists.get((folder, is_test))
         if records is None:
             records = entries[folder].setdefault(test_photos.records_key(bool(is_test)), [])
