@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,11 @@ EDITOR = textwrap.dedent(
     from tlcore import store
 
     project = store.Workspace({root!r}).open_project({project_id!r})
+    import os, pathlib, time
+    barrier = pathlib.Path({root!r}) / ".barrier"
+    (barrier / f"ready-{{os.getpid()}}").touch()
+    while not (barrier / "go").exists():
+        time.sleep(0.01)
     name, shade = sys.argv[1], int(sys.argv[2])
     project.add_class(name)
     for index in range(12):
@@ -125,15 +131,30 @@ EDITOR = textwrap.dedent(
 )
 
 
+def start_together(root: Path, commands: list[list[str]], **options) -> list[subprocess.Popen]:
+    """Starts processes that wait at a barrier (see the scripts), and lets them go at once."""
+    barrier = root / ".barrier"
+    barrier.mkdir()
+    processes = [subprocess.Popen(command, cwd=ROOT, **options) for command in commands]
+    deadline = time.monotonic() + 120
+    while len(list(barrier.glob("ready-*"))) < len(processes) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (barrier / "go").touch()
+    return processes
+
+
 def test_two_processes_editing_one_project_at_once_lose_no_edit(tmp_path):
     space = store.Workspace(tmp_path)
     project = space.create_project("Shared", OWNER)
     project.add_class("Shared")
     script = EDITOR.format(tests=str(ROOT / "tests"), root=str(tmp_path), project_id=project.id)
-    editors = [
-        subprocess.Popen([sys.executable, "-c", script, name, str(shade)], cwd=ROOT)
-        for name, shade in (("First", 10), ("Second", 240))
-    ]
+    editors = start_together(
+        tmp_path,
+        [
+            [sys.executable, "-c", script, name, str(shade)]
+            for name, shade in (("First", 10), ("Second", 240))
+        ],
+    )
     assert [editor.wait(timeout=120) for editor in editors] == [0, 0]
     project.refresh()
     assert sorted(project.class_names) == ["First", "Second", "Shared"]
@@ -192,3 +213,38 @@ def test_one_photo_added_writes_one_row(tmp_path):
             connection.set_trace_callback(None)
     writes = [text for text in statements if text.split()[0].lower() in ("insert", "delete")]
     assert len(writes) == 1 and "insert into photos" in writes[0]
+
+
+CREATOR = textwrap.dedent(
+    """
+    import sys
+    from tlcore import errors, store
+
+    space = store.Workspace({root!r}, store.Limits(max_projects_per_owner=1000))
+    import os, pathlib, time
+    barrier = pathlib.Path({root!r}) / ".barrier"
+    (barrier / f"ready-{{os.getpid()}}").touch()
+    while not (barrier / "go").exists():
+        time.sleep(0.01)
+    made = 0
+    for number in range(60):
+        try:
+            space.create_project(f"Project {{number}}", {owner!r})
+            made += 1
+        except errors.WorkspaceError:
+            pass
+    print(made)
+    """
+)
+
+
+def test_two_processes_making_projects_of_one_name_make_each_name_once(tmp_path):
+    store.Workspace(tmp_path)
+    script = CREATOR.format(root=str(tmp_path), owner=OWNER)
+    makers = start_together(
+        tmp_path, [[sys.executable, "-c", script]] * 2, stdout=subprocess.PIPE, text=True
+    )
+    made = [int(maker.communicate(timeout=120)[0]) for maker in makers]
+    assert sum(made) == 60
+    names = sorted(project.name for project in store.Workspace(tmp_path).list_projects(OWNER))
+    assert names == sorted(f"Project {number}" for number in range(60))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from app_fixtures import grocery_photos
-from test_database import EDITOR, OWNER, ROOT, old_workspace  # noqa: F401
+from test_database import EDITOR, OWNER, ROOT, old_workspace, start_together  # noqa: F401
 
 from tlcore import access, job_records, store
 from tlcore.store import database, migration
@@ -131,10 +131,13 @@ def test_two_processes_editing_one_project_on_postgresql_lose_no_edit(tmp_path, 
     project = store.Workspace(tmp_path).create_project("Shared", OWNER)
     project.add_class("Shared")
     script = EDITOR.format(tests=str(ROOT / "tests"), root=str(tmp_path), project_id=project.id)
-    editors = [
-        subprocess.Popen([sys.executable, "-c", script, name, str(shade)], cwd=ROOT)
-        for name, shade in (("First", 10), ("Second", 240))
-    ]
+    editors = start_together(
+        tmp_path,
+        [
+            [sys.executable, "-c", script, name, str(shade)]
+            for name, shade in (("First", 10), ("Second", 240))
+        ],
+    )
     assert [editor.wait(timeout=120) for editor in editors] == [0, 0]
     assert project.refresh().photo_counts() == {"Shared": 24, "First": 12, "Second": 12}
 
