@@ -16,6 +16,7 @@ from app_fixtures import grocery_photos, tiny_photo
 
 from tlcore import access, job_records, store
 from tlcore.store import database, locks, migration
+from tlcore.store.project import PHOTOS_PER_TRANSACTION
 
 OWNER = "owner-of-the-old-workspace"
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,3 +249,24 @@ def test_two_processes_making_projects_of_one_name_make_each_name_once(tmp_path)
     assert sum(made) == 60
     names = sorted(project.name for project in store.Workspace(tmp_path).list_projects(OWNER))
     assert names == sorted(f"Project {number}" for number in range(60))
+
+
+def test_a_large_upload_is_stored_in_short_transactions(tmp_path):
+    space = store.Workspace(tmp_path)
+    project = space.create_project("Fruit", OWNER)
+    project.add_class("Apple")
+    count = 2 * PHOTOS_PER_TRANSACTION + 5
+    photos = [
+        (f"photo_{index}.png", tiny_photo((index % 256, index // 256, 9), "PNG", size=8))
+        for index in range(count)
+    ]
+    statements = []
+    with space.database.connection() as connection:
+        connection.set_trace_callback(statements.append)
+        try:
+            result = project.add_photos("Apple", photos)
+        finally:
+            connection.set_trace_callback(None)
+    # Others' changes get the write lock between the batches.
+    assert sum(text.strip().lower() == "commit" for text in statements) == 3
+    assert len(result.added) == count and project.refresh().photo_count() == count

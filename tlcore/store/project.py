@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import shutil
 import typing
 from collections.abc import Iterable, Iterator
@@ -21,6 +22,9 @@ from tlcore.store import files, locks, model_files, photo_files, project_rows, r
 
 if typing.TYPE_CHECKING:
     from tlcore.store.workspace import Workspace
+
+#: How many photos one transaction stores (see `Project._store_in_batches`).
+PHOTOS_PER_TRANSACTION = 64
 
 
 class Project:
@@ -365,17 +369,7 @@ class Project:
             list(files), self.workspace.limits.max_upload_bytes
         )
         checked, skipped = photo_files.check_photos(within)
-        with photo_files.storing() as written, self._editing() as metadata:
-            entry = _find_class(metadata, class_name)
-            result = photo_files.store_photos(
-                self.folder,
-                metadata,
-                entry,
-                checked,
-                written,
-                self.workspace.limits.max_photos_per_project,
-                test,
-            )
+        result = self._store_in_batches(class_name, checked, test)
         return dataclasses.replace(
             result, skipped=skipped + result.skipped, left_out=over_size + result.left_out
         )
@@ -403,37 +397,23 @@ class Project:
         byte_budget = photo_files.ByteBudget(self.workspace.limits.max_upload_bytes)
         added, duplicates, created = [], list(dataset.duplicates), []
         skipped = list(dataset.skipped)
-        with photo_files.storing() as written, self._editing() as metadata:
-            existing = {names.comparison_key(entry["name"]): entry for entry in metadata["classes"]}
-            for class_name, photos in photos_by_class.items():
-                entry = existing.get(names.comparison_key(class_name))
-                if entry is None and not photos:
-                    # A folder none of whose files could be used would be an empty new
-                    # class; the skipped files say why nothing was made.
-                    continue
-                if entry is None and test:
-                    reason = test_photos.unknown_class_reason(class_name)
-                    skipped.extend(
-                        datasets.SkippedFile(photo.file_name, reason) for photo in photos
-                    )
-                    continue
-                if entry is None:
-                    stored_name = self._add_class_entry(metadata, class_name)
-                    created.append(stored_name)
-                    entry = _find_class(metadata, stored_name)
-                    existing[names.comparison_key(stored_name)] = entry
-                result = photo_files.store_photos(
-                    self.folder,
-                    metadata,
-                    entry,
-                    byte_budget.read(photos),
-                    written,
-                    self.workspace.limits.max_photos_per_project,
-                    test,
-                )
-                added.extend(result.added)
-                duplicates.extend(result.duplicates)
-                byte_budget.left_out.extend(result.left_out)
+        for class_name, photos in photos_by_class.items():
+            if not photos:
+                # A folder none of whose files could be used would be an empty new class; the
+                # skipped files say why nothing was made.
+                continue
+            with self._editing() as metadata:
+                stored_name, made = self._import_class(metadata, class_name, create=not test)
+            if stored_name is None:
+                reason = test_photos.unknown_class_reason(class_name)
+                skipped.extend(datasets.SkippedFile(photo.file_name, reason) for photo in photos)
+                continue
+            if made:
+                created.append(stored_name)
+            result = self._store_in_batches(stored_name, byte_budget.read(photos), test)
+            added.extend(result.added)
+            duplicates.extend(result.duplicates)
+            byte_budget.left_out.extend(result.left_out)
         return records.AddResult(
             added=added,
             skipped=skipped,
@@ -441,6 +421,52 @@ class Project:
             created_classes=created,
             left_out=byte_budget.left_out,
         )
+
+    def _import_class(
+        self, metadata: dict, class_name: str, create: bool
+    ) -> tuple[str | None, bool]:
+        """Finds the class named like `class_name`, or makes it when `create` says so.
+
+        Returns:
+            The class's name as stored (None when missing and not made), and whether it was made.
+        """
+        wanted = names.comparison_key(class_name)
+        for entry in metadata["classes"]:
+            if names.comparison_key(entry["name"]) == wanted:
+                return entry["name"], False
+        if not create:
+            return None, False
+        return self._add_class_entry(metadata, class_name), True
+
+    def _store_in_batches(
+        self, class_name: str, photos: Iterable[tuple[str, bytes, str]], test: bool
+    ) -> records.AddResult:
+        """Stores checked photos into a class, `PHOTOS_PER_TRANSACTION` to a transaction.
+
+        Each transaction holds the workspace's write lock while its photo files are written;
+        short ones let other people's changes (and the workers' heartbeats) in between, so a
+        large upload never keeps them waiting long. Photos are read one by one as they go.
+        """
+        added, duplicates, left_out = [], [], []
+        remaining = iter(photos)
+        while True:
+            with photo_files.storing() as written, self._editing() as metadata:
+                result = photo_files.store_photos(
+                    self.folder,
+                    metadata,
+                    _find_class(metadata, class_name),
+                    itertools.islice(remaining, PHOTOS_PER_TRANSACTION),
+                    written,
+                    self.workspace.limits.max_photos_per_project,
+                    test,
+                )
+            added.extend(result.added)
+            duplicates.extend(result.duplicates)
+            left_out.extend(result.left_out)
+            following = next(remaining, None)
+            if following is None:
+                return records.AddResult(added=added, duplicates=duplicates, left_out=left_out)
+            remaining = itertools.chain([following], remaining)
 
     def remove_photo(self, class_name: str, content_hash: str, test: bool = False) -> None:
         """Removes one photo from a class.
