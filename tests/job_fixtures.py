@@ -94,7 +94,7 @@ class WorkerProcess:
 
 
 def small_project(
-    root: pathlib.Path, owner: str = "owner-of-jobs", name: str = "Groceries"
+    root: pathlib.Path, owner: str = "owner-of-the-jobs-tests", name: str = "Groceries"
 ) -> store.Project:
     """A project of three real grocery classes, eight photos each."""
     project = store.Workspace(root).create_project(name, owner)

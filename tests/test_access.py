@@ -61,7 +61,7 @@ def test_a_view_link_lets_its_holder_look_but_change_nothing(space, project):
     seen = space.open_as(project.id, STRANGER, link.token)
     assert seen.access.role == access.VIEW and not seen.access.can_change
     assert seen.photo_counts() == {"Apple": 1}
-    before = (space.root / project.id / store.PROJECT_FILE).read_bytes()
+    before = space.read_metadata(project.id)
     for change in (
         lambda: seen.add_class("Lime"),
         lambda: seen.add_photos("Apple", [("more.jpg", tiny_photo((10, 200, 10)))]),
@@ -74,7 +74,7 @@ def test_a_view_link_lets_its_holder_look_but_change_nothing(space, project):
             change()
     with pytest.raises(access.AccessError, match="Only the project's owner"):
         seen.make_share_link(access.EDIT)
-    assert (space.root / project.id / store.PROJECT_FILE).read_bytes() == before
+    assert space.read_metadata(project.id) == before
     assert space.list_projects(STRANGER) == []
 
 
@@ -132,13 +132,17 @@ def test_each_new_person_gets_the_example_under_its_plain_name(space):
 
 
 def test_a_project_saved_before_sharing_existed_still_opens(space, project):
-    path = space.root / project.id / store.PROJECT_FILE
-    saved = json.loads(path.read_text())
-    assert "shares" not in saved  # Made only on the first share link.
-    reopened = space.open_as(project.id, OWNER)
+    # A project.json of the time before share links, imported on the workspace's first opening.
+    saved = space.read_metadata(project.id)
+    del saved["shares"]
+    old_root = space.root.parent / "old-workspace"
+    (old_root / project.id).mkdir(parents=True)
+    (old_root / project.id / store.PROJECT_FILE).write_text(json.dumps(saved))
+    old_space = store.Workspace(old_root)
+    reopened = old_space.open_as(project.id, OWNER)
     assert reopened.share_links == []
     reopened.make_share_link(access.VIEW)
-    assert len(json.loads(path.read_text())["shares"]) == 1
+    assert len(old_space.read_metadata(project.id)["shares"]) == 1
 
 
 def test_a_trusted_engine_open_keeps_full_access(space, project):

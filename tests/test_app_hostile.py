@@ -29,6 +29,7 @@ HOME_TITLE = ":material/photo_camera: Photo Classifier Trainer"
 # `names.folder_name_for` names; photos are named by the hash of their content.
 WELL_FORMED_PATHS = re.compile(
     r"^(\.cache(/.*)?"
+    r"|tlcore\.db(-wal|-shm)?"
     r"|[0-9a-f]{16}"
     r"|[0-9a-f]{16}/(project\.json|training\.json|model\.zip|photos)"
     r"|[0-9a-f]{16}/photos/[a-z0-9-]*-[0-9a-f]{10}(-[0-9]+)?"

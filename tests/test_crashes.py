@@ -65,8 +65,8 @@ def sha256(path: pathlib.Path) -> str:
 
 
 def read_index(project_folder: pathlib.Path) -> dict[str, pathlib.Path]:
-    """Reads project.json as it is on disk: the path of each listed photo, by content hash."""
-    metadata = json.loads((project_folder / store.PROJECT_FILE).read_text())
+    """Reads the project's record as stored: the path of each listed photo, by content hash."""
+    metadata = store.Workspace(project_folder.parent).read_metadata(project_folder.name)
     return {
         record["content_hash"]: project_folder
         / store.PHOTOS_FOLDER
@@ -413,7 +413,7 @@ def test_what_a_killed_server_left_is_never_used_and_is_removed(tmp_path, monkey
 
     monkeypatch.setattr(locks, "_tidied", set())
     reopened = store.Workspace(tmp_path).open_project(project.id)
-    assert sorted(path.name for path in tmp_path.iterdir()) == [project.id]
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_dir()) == [project.id]
     assert not any(path.exists() for path in leftover_files)
     assert [photo.file_name for photo in reopened.photos("Apple")] == ["red.png"]
     assert reopened.photos("Apple")[0].path.is_file()
@@ -604,7 +604,7 @@ def test_a_change_that_cannot_be_recorded_leaves_the_project_as_it_was(tight_dis
     project = space.create_project("Fruit", OWNER)
     project.add_class("Apple")
     project.add_photos("Apple", [("first.png", tiny_photo((10, 20, 30), "PNG"))])
-    before = (project.folder / store.PROJECT_FILE).read_bytes()
+    before = space.read_metadata(project.id)
     # No room at all on the tmpfs; with the file size limit, room for a small photo but not
     # for project.json.
     with tight_disk.full(room=0, file_size_limit=512):
@@ -619,7 +619,7 @@ def test_a_change_that_cannot_be_recorded_leaves_the_project_as_it_was(tight_dis
         app.run()
     assert not app.exception
     assert "so your change could not be saved" in texts(app.error)
-    assert (project.folder / store.PROJECT_FILE).read_bytes() == before
+    assert space.read_metadata(project.id) == before
     assert [photo.file_name for photo in project.refresh().photos("Apple")] == ["first.png"]
     assert leftovers(project.folder) == []
 

@@ -52,9 +52,10 @@ def check_fair_order(config, queue) -> None:
 def test_first_come_first_served_but_owners_take_turns(tmp_path):
     config, queue = open_queue(tmp_path)
     check_fair_order(config, queue)
-    # The embedded default keeps both in the workspace's hidden folder, never a project.
-    kept = {path.name for path in (tmp_path / ".jobs").iterdir()}
-    assert {"jobs.sqlite3", "queue.sqlite3"} <= kept
+    # The embedded default keeps the queue in the workspace's hidden folder, and the records
+    # in the workspace's database; neither is ever taken for a project.
+    assert "queue.sqlite3" in {path.name for path in (tmp_path / ".jobs").iterdir()}
+    assert (tmp_path / "tlcore.db").is_file()
     assert project_store.Workspace(tmp_path).list_projects("owner-a") == []
 
 
@@ -151,7 +152,7 @@ def test_the_database_url_puts_the_records_elsewhere(tmp_path, monkeypatch):
     config = job_queue.QueueConfig.from_environment(tmp_path / "space")
     config.store().create(job_queue.KIND_TRAINING, "project-a", "owner-a", {})
     assert elsewhere.is_file()
-    assert not (tmp_path / "space" / ".jobs" / "jobs.sqlite3").exists()
+    assert not (tmp_path / "space" / "tlcore.db").exists()
 
 
 def test_the_worker_s_help_says_what_it_reads():

@@ -1,7 +1,6 @@
 """The app's on-disk projects: classes, photos and models kept safely as they are added."""
 
 import io
-import json
 import threading
 import zipfile
 
@@ -41,7 +40,7 @@ def test_a_new_project_is_empty_and_saved_under_a_random_id(space):
     assert made.name == "My fruit"
     assert store.is_project_id(made.id)
     assert "fruit" not in made.id
-    saved = json.loads((space.root / made.id / store.PROJECT_FILE).read_text())
+    saved = space.read_metadata(made.id)
     assert saved["owner"] == "owner-a" and saved["classes"] == []
     assert made.class_names == [] and made.photo_count() == 0
     assert not made.has_trained_model and made.training_record() is None

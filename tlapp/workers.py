@@ -70,14 +70,12 @@ def start_if_jobs_wait(root: str | os.PathLike) -> None:
     """Starts the local workers when jobs of the workspace wait for one, on any page.
 
     A web server restarted with trainings queued or cut short starts its workers at once,
-    rather than when someone next opens Train. A workspace that never had a job costs one
-    look at the disk.
+    rather than when someone next opens Train. It costs two counts in the workspace's
+    database.
     """
     current = config(root)
     key = str(current.workspace_root)
     if key in _local_workers:
-        return
-    if not current.database_url and not job_records.default_database_path(key).is_file():
         return
     jobs_store = store(root)
     if jobs_store.count(job_records.QUEUED) or jobs_store.count(job_records.RUNNING):

@@ -64,6 +64,10 @@ The workspace that keeps it all (`store`)
 - `access`: who may open and change a project, and its share links.
 - `test_photos`: a project's test photos, kept apart from training.
 - `store`: the app's projects on disk; `from tlcore import store`.
+- `store.database`: the workspace's database (SQLite, or PostgreSQL), its schema and migrations.
+- `store.postgres`: the same SQL on PostgreSQL.
+- `store.migration`: old workspaces' project.json files imported on first open.
+- `store.project_rows`: a project's rows read and written as its metadata.
 - `store.files`: the one atomic file writer of the engine.
 - `store.locks`: the lock of each folder, and what was tidied.
 - `store.records`: file names, limits and the records handed out.

@@ -7,8 +7,9 @@ that stops moving, and `requeue_stale` (run by every worker) sends it to the que
 Every web server and worker of one workspace reads and writes the same table, so any page of
 any server shows any job's progress.
 
-The table lives in `<workspace>/.jobs/jobs.sqlite3` (WAL mode, so readers never wait for the
-writer), or where `TLCORE_DATABASE_URL` says (`sqlite:////absolute/path.sqlite3`).
+The table is one of the workspace's database (`tlcore.store.database`: `<workspace>/tlcore.db`
+in WAL mode, so readers never wait for the writer, or where `TLCORE_DATABASE_URL` says), the
+same database and the same connections as the projects' metadata.
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 from tlcore import errors
+from tlcore.store import database
 
-DATABASE_URL_VARIABLE = "TLCORE_DATABASE_URL"
-# The folder of the workspace that holds the jobs' table and the embedded queue; its name
-# starts with a dot, so the workspace never takes it for a project.
+DATABASE_URL_VARIABLE = database.DATABASE_URL_VARIABLE
+# The folder of the workspace that holds the embedded queue; its name starts with a dot, so
+# the workspace never takes it for a project.
 JOBS_FOLDER = ".jobs"
-DATABASE_FILE = "jobs.sqlite3"
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -37,32 +37,6 @@ FINISHED = "finished"
 FAILED = "failed"
 CANCELLED = "cancelled"
 ACTIVE_STATES = (QUEUED, RUNNING)
-
-_SCHEMA = """
-create table if not exists jobs (
-    id text primary key,
-    kind text not null,
-    project_id text not null,
-    owner text not null,
-    state text not null,
-    priority real not null default 0,
-    payload text not null default '{}',
-    created_at real not null,
-    started_at real,
-    finished_at real,
-    heartbeat_at real,
-    attempts integer not null default 0,
-    worker text,
-    cancel_requested integer not null default 0,
-    progress text not null default '{}',
-    history text not null default '{}',
-    error text,
-    result text not null default '{}'
-);
-create index if not exists jobs_by_project on jobs (project_id, created_at);
-create index if not exists jobs_by_state on jobs (state, priority, created_at);
-"""
-
 
 _DATABASE_DOWN = (
     "The server's record of trainings cannot be read or written (its disk may be full). "
@@ -134,77 +108,45 @@ class JobRecord:
         return cls(**values)
 
 
-def default_database_path(workspace_root: str | os.PathLike) -> Path:
-    """Returns where a workspace keeps its jobs' table when no URL says otherwise."""
-    return Path(workspace_root).expanduser() / JOBS_FOLDER / DATABASE_FILE
-
-
-def database_path(workspace_root: str | os.PathLike, url: str | None = None) -> Path:
-    """Returns the SQLite file named by `url`, `TLCORE_DATABASE_URL`, or the workspace default.
-
-    Args:
-        workspace_root: The workspace folder.
-        url: A database URL; `TLCORE_DATABASE_URL` when None, the workspace's file when unset.
-
-    Raises:
-        JobError: The URL names a database this version cannot use.
-    """
-    url = url if url is not None else os.environ.get(DATABASE_URL_VARIABLE, "")
-    if not url:
-        return default_database_path(workspace_root)
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).expanduser()
-    raise JobError(
-        f"The database address {url!r} ({DATABASE_URL_VARIABLE}) is not one this server can "
-        "use: give a SQLite file as sqlite:////absolute/path.sqlite3, or leave it unset."
-    )
-
-
 class JobStore:
     """The jobs' table of one workspace.
 
     Args:
         workspace_root: The workspace folder.
-        url: The database URL; see `database_path`.
+        url: The database URL; see `tlcore.store.database.database_path`.
+
+    Raises:
+        JobError: The URL is not usable, or the database cannot be opened.
     """
 
     def __init__(self, workspace_root: str | os.PathLike, url: str | None = None):
-        self.path = database_path(workspace_root, url)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connection() as connection:
-            connection.execute("pragma journal_mode=wal")
-            connection.executescript(_SCHEMA)
+        try:
+            self.database = database.open_database(workspace_root, url or None)
+        except errors.WorkspaceError as error:
+            raise JobError(str(error)) from error
+        self.path = self.database.path
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        """A connection in autocommit mode; `_transaction` makes a write atomic.
+        """A connection for reading; `_transaction` makes a write atomic.
 
         Raises:
             JobError: The database cannot be read or written (a full disk, a lost volume).
         """
         try:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as error:
+            with self.database.connection() as connection:
+                yield connection
+        except (database.DatabaseError, errors.DiskFullError) as error:
             raise JobError(_DATABASE_DOWN) from error
-        connection.row_factory = sqlite3.Row
-        try:
-            yield connection
-        except sqlite3.OperationalError as error:
-            raise JobError(_DATABASE_DOWN) from error
-        finally:
-            connection.close()
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that takes the lock at once, so two writers never interleave."""
-        with self._connection() as connection:
-            connection.execute("begin immediate")
-            try:
+        try:
+            with self.database.transaction() as connection:
                 yield connection
-            except BaseException:
-                connection.execute("rollback")
-                raise
-            connection.execute("commit")
+        except (database.DatabaseError, errors.DiskFullError) as error:
+            raise JobError(_DATABASE_DOWN) from error
 
     def create(self, kind: str, project_id: str, owner: str, payload: dict) -> JobRecord:
         """Records a new queued job, with its place among owners (`JobRecord.priority`).

@@ -40,8 +40,8 @@ It reads:
                         ~/.tlcore/workspace); on several machines, a shared volume
   TLCORE_QUEUE_URL      the queue: unset for <workspace>/.jobs/queue.sqlite3,
                         or redis://host:6379/0 for a Redis server
-  TLCORE_DATABASE_URL   the jobs' records: unset for <workspace>/.jobs/jobs.sqlite3,
-                        or sqlite:////absolute/path.sqlite3
+  TLCORE_DATABASE_URL   the projects and jobs: unset for <workspace>/tlcore.db,
+                        sqlite:////absolute/path.db, or postgresql://user@host/db
   TLCORE_WEIGHTS_DIR    a folder holding the pretrained weights (else Keras' cache)
   TLCORE_CACHE_DIR      the cached photo features
   {STALE_SECONDS_VARIABLE}  seconds without a heartbeat after which a running job's

@@ -3,17 +3,20 @@
 A workspace is one folder (`TLCORE_WORKSPACE`, or `~/.tlcore/workspace`) holding one
 sub-folder per project, named by a random id that never derives from what a person typed:
 
-    <root>/<project_id>/project.json      name, owner, classes and the index of photos
+    <root>/tlcore.db                      the database: projects, share links, classes, the
+                                          index of photos, and the jobs' records
     <root>/<project_id>/photos/<folder>/<content_hash>.<ext>   the original bytes of each photo
     <root>/<project_id>/model.zip         the last trained model (a tlcore project file)
     <root>/<project_id>/training.json     its history and evaluation, readable without Keras
     <root>/.cache/embeddings/             photo features shared by every project
 
-Every write goes to a temporary file first and is moved into place with `os.replace`, so a
-crash never leaves a half-written file, and writes to one project take that project's lock, so
-two browser tabs on the same project never overwrite each other's changes. Temporary files a
-killed server left behind are never read, and are removed when the project is next opened. A
-full disk ends a write with a `DiskFullError` and leaves the project as it was.
+Every file write goes to a temporary file first and is moved into place with `os.replace`, so
+a crash never leaves a half-written file, and every change of metadata is one database
+transaction that holds the write lock, so two tabs, web servers or workers on the same
+project never overwrite each other's changes (`database`). Temporary files a killed server
+left behind are never read, and are removed when the project is next opened. A full disk ends
+a write with a `DiskFullError` and leaves the project as it was. A workspace made before the
+database (a `project.json` per project) is imported when it is first opened (`migration`).
 
 A project belongs to the owner token that made it, and its names are unique among that owner's
 projects only; `Workspace.open_as` lets in its owner and the holders of its share links
@@ -28,7 +31,11 @@ The modules, from the bottom up:
 
 - `files`: the one atomic file writer (temporary file, fsync, rename, full-disk message), used
   by the whole engine (`projects`, `embeddings`, exports) as well as the store;
-- `locks`: the process-wide lock of each folder, and what this process already tidied;
+- `database`: the one connection to the workspace's database (`TLCORE_DATABASE_URL`, default
+  `<workspace>/tlcore.db`, SQLite in WAL mode), its schema and migrations, its transactions;
+- `project_rows`: a project's metadata read from its rows, and written back by difference;
+- `migration`: old `project.json` files imported, and kept as `project.json.migrated`;
+- `locks`: the process-wide lock of a project's model files, and what this process tidied;
 - `records`: file names, limits, and the records handed out (`StoredPhoto`, `ProjectClass`,
   `AddResult`, `TrainingRecord`);
 - `photo_files`: photos checked, stored under their content hash, moved between classes;

@@ -1,8 +1,8 @@
-"""The process-wide locks of the workspace and its projects, and what this process tidied.
+"""The process-wide locks of a project's model files, and what this process tidied.
 
-Writes to one project take that project's lock, and changes to the list of projects take the
-workspace's, so two browser tabs never overwrite each other's changes. The locks hold within one
-process: the README asks for one server process per workspace.
+Metadata changes are database transactions (`tlcore.store.database`), which hold across
+processes; these locks only keep two threads of one process from replacing a project's model
+files (`model.zip`, `training.json`) at once.
 """
 
 import threading

@@ -2,9 +2,9 @@
 
 A photo is stored as `<project>/photos/<class folder>/<content_hash>.<ext>`, the extension
 taken from its real format; a test photo (`tlcore.test_photos`) in the class folder's
-`test/` sub-folder. A photo file is written before `project.json` lists it, so these
-functions hand back the paths they wrote, and `storing` removes them when the change that
-would have listed them fails.
+`test/` sub-folder. A photo file is written before the database lists it, in the same
+transaction, so these functions hand back the paths they wrote, and `storing` removes them
+when the change that would have listed them fails.
 """
 
 import contextlib
@@ -35,7 +35,7 @@ def photo_path(folder: Path, entry: dict, record: dict, test: bool = False) -> P
 
     Args:
         folder: The project's folder.
-        entry: The class's entry in `project.json`.
+        entry: The class's entry in the project's metadata.
         record: The photo's entry in the class.
         test: It is one of the class's test photos (`tlcore.test_photos`).
 
@@ -51,7 +51,7 @@ def photo_path(folder: Path, entry: dict, record: dict, test: bool = False) -> P
 def stored_photo(
     folder: Path, entry: dict, record: dict, test: bool = False
 ) -> records.StoredPhoto:
-    """Returns a photo's entry in `project.json` as a `StoredPhoto` (see `photo_path`)."""
+    """Returns a photo's entry in the metadata as a `StoredPhoto` (see `photo_path`)."""
     return records.StoredPhoto(
         file_name=record["file_name"],
         class_name=entry["name"],
@@ -65,8 +65,8 @@ def stored_photo(
 def storing() -> Iterator[list[Path]]:
     """Yields the list of photo files a change writes, and removes them if the change fails.
 
-    A photo file is written before `project.json` lists it; when `project.json` cannot be
-    written (a full disk), the new files would be listed nowhere, so they are removed.
+    A photo file is written before the database lists it; when the change cannot be
+    committed (a full disk), the new files would be listed nowhere, so they are removed.
     """
     written: list[Path] = []
     try:
@@ -95,7 +95,7 @@ def store_photos(
 
     Args:
         folder: The project's folder.
-        metadata: The project's `project.json`, being edited; the class's list of photos grows.
+        metadata: The project's metadata, being edited; the class's list of photos grows.
         entry: The class's entry in `metadata`.
         checked: `(file_name, bytes, extension)` of readable photos, as `check_photos` gives.
         written: The paths written so far by the change (see `storing`).
@@ -262,7 +262,7 @@ def dataset_photos(folder: Path, metadata: dict, test: bool = False) -> list[dat
 
     Args:
         folder: The project's folder.
-        metadata: The project's `project.json`.
+        metadata: The project's metadata.
         test: The test photos rather than the training photos (`tlcore.test_photos`).
 
     Returns:
@@ -306,13 +306,13 @@ def make_class_folder(folder: Path, class_name: str, used: set[str]) -> str:
 
 
 def remove_strays(folder: Path, metadata: dict) -> list[Path]:
-    """Removes a project's temporary files and the photo files `project.json` does not list.
+    """Removes a project's temporary files and the photo files its metadata does not list.
 
     Only safe while holding the project's lock (see `Project.remove_leftovers`).
 
     Args:
         folder: The project's folder.
-        metadata: The project's `project.json`, freshly read.
+        metadata: The project's metadata, freshly read.
 
     Returns:
         The files removed.

@@ -1,46 +1,61 @@
-"""One project: its classes, photos and trained model, kept on disk.
+"""One project: its classes, photos and trained model; its metadata in the workspace's database.
 
 Read methods use the state read when the object was made (or last changed or refreshed);
-every change rereads `project.json` under the project's lock and writes it back atomically
-(`tlcore.store.files`), so changes made in another tab are never lost. The photo files
-themselves are stored by `tlcore.store.photo_files`.
+every change rereads the project's rows in a database transaction and writes back only the
+rows it changed (`tlcore.store.database`, `tlcore.store.project_rows`), so changes made in
+another tab, or by another process, are never lost. The photo files themselves are stored by
+`tlcore.store.photo_files`, the model by `tlcore.store.model_files`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import shutil
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tlcore import access, datasets, errors, history, names, projects, test_photos
-from tlcore.store import files, locks, model_files, photo_files, records
+from tlcore.store import files, locks, model_files, photo_files, project_rows, records
 
 if typing.TYPE_CHECKING:
     from tlcore.store.workspace import Workspace
+
+#: How many photos one transaction stores (see `Project._store_in_batches`).
+PHOTOS_PER_TRANSACTION = 64
 
 
 class Project:
     """One project: its classes, photos and trained model, kept on disk.
 
     Read methods use the state read when the object was made (or last changed or refreshed);
-    every change rereads the file under the project's lock, so changes made in another tab
-    are never lost.
+    every change rereads the project's rows in a transaction, so changes made in another tab
+    or process are never lost.
 
     Args:
         workspace: The workspace that holds the project.
         project_id: The project's id.
+        summary: Its top-level fields, when the caller read them already (a listing).
+
+    Raises:
+        WorkspaceError: If there is no such project.
     """
 
-    def __init__(self, workspace: Workspace, project_id: str):
+    def __init__(self, workspace: Workspace, project_id: str, summary: dict | None = None):
         if not records.is_project_id(project_id):
             raise errors.WorkspaceError("This is not a project id.")
         self.workspace = workspace
         self.id = project_id
         self.folder = workspace.root / project_id
-        self._metadata = files.read_json(self.folder / records.PROJECT_FILE)
+        # The top-level fields (name, owner, times, share links), read at once; the classes and
+        # photos only when first asked for, so a listing of projects never reads their photos.
+        self._summary = summary if summary is not None else self._read_summary()
+        self._full: dict | None = None
+        # The metadata this object last wrote, with what the database then held: a next change
+        # starts from it, rather than from every photo read again, while no one else wrote.
+        self._last_written: tuple[dict, project_rows.Snapshot] | None = None
         #: What the caller who opened it may do (`Workspace.open_as`); every change checks it.
         self.access = access.FULL
         # `find_photo`'s index and the record it was built from.
@@ -49,19 +64,37 @@ class Project:
     # Reading.
 
     @property
+    def _metadata(self) -> dict:
+        """The whole metadata (classes and photos included), read once per version."""
+        if self._full is None:
+            with self.workspace.database.connection() as connection:
+                loaded = project_rows.load(connection, self.id)
+            if loaded is None:
+                raise errors.WorkspaceError(_GONE)
+            self._full = loaded[0]
+        return self._full
+
+    def _read_summary(self) -> dict:
+        with self.workspace.database.connection() as connection:
+            summary = project_rows.summary(connection, self.id)
+        if summary is None:
+            raise errors.WorkspaceError(_GONE)
+        return summary
+
+    @property
     def name(self) -> str:
         """The project's name."""
-        return self._metadata["name"]
+        return self._summary["name"]
 
     @property
     def owner(self) -> str:
         """The token of the browser that created the project."""
-        return self._metadata["owner"]
+        return self._summary["owner"]
 
     @property
     def share_links(self) -> list[access.ShareLink]:
         """The project's share links, oldest first (none for a project saved before them)."""
-        return access.share_links(self._metadata)
+        return access.share_links(self._summary)
 
     def make_share_link(self, role: str) -> access.ShareLink:
         """Makes a share link that lets its holder look (`access.VIEW`) or also change (`EDIT`).
@@ -95,12 +128,12 @@ class Project:
     @property
     def created_at(self) -> str:
         """When the project was created, as an ISO 8601 time in UTC."""
-        return self._metadata["created_at"]
+        return self._summary["created_at"]
 
     @property
     def updated_at(self) -> str:
         """When anything in the project last changed, as an ISO 8601 time in UTC."""
-        return self._metadata["updated_at"]
+        return self._summary["updated_at"]
 
     @property
     def class_names(self) -> list[str]:
@@ -120,40 +153,43 @@ class Project:
     @property
     def changed_since_training(self) -> bool:
         """Whether classes or photos changed after the last training."""
-        trained_at = self._metadata.get("trained_at")
-        return bool(trained_at) and self._metadata.get("changed_at", "") > trained_at
+        trained_at = self._summary.get("trained_at")
+        return bool(trained_at) and (self._summary.get("changed_at") or "") > trained_at
 
     def refresh(self) -> Project:
-        """Rereads the project from disk, to see changes made elsewhere.
+        """Rereads the project from the database, to see changes made elsewhere.
 
         Returns:
             The project itself.
+
+        Raises:
+            WorkspaceError: If the project was deleted meanwhile.
         """
-        self._metadata = files.read_json(self.folder / records.PROJECT_FILE)
+        self._summary = self._read_summary()
+        self._full = None
         return self
 
     def remove_leftovers(self) -> list[Path]:
         """Removes the files a killed server left in the project, once per process.
 
         Every file is written to a temporary file first (`.<name>.<random>.tmp`) and moved into
-        place only once complete, and a photo is stored before `project.json` lists it, so a
-        server killed mid-write leaves temporary files, and perhaps photos of a batch it never
-        acknowledged. Nothing ever reads either (photos are found through `project.json`, the
-        model by its exact name); this only frees the disk. Every write of this process to the
-        project holds its lock, so such a file seen while holding it belongs to a dead process.
+        place only once complete, and a photo is stored inside the transaction that lists it
+        in the database, so a server killed mid-write leaves temporary files, and perhaps photos
+        of a batch it never acknowledged. Nothing ever reads either (photos are found through
+        the database, the model by its exact name); this only frees the disk. Every photo write
+        of any process holds the database's write lock, and this takes it too, so an unlisted
+        photo seen meanwhile belongs to a dead process.
 
         Returns:
             The files removed; none when this process tidied the project before.
         """
         if not locks.claim_tidying(self.folder):
             return []
-        with locks.lock_for(self.folder):
-            try:
-                self.refresh()
-            except (OSError, ValueError):
-                # A project.json that cannot be read leaves no way to tell photos from strays.
+        with locks.lock_for(self.folder), self.workspace.database.transaction() as connection:
+            loaded = project_rows.load(connection, self.id)
+            if loaded is None:
                 return []
-            return photo_files.remove_strays(self.folder, self._metadata)
+            return photo_files.remove_strays(self.folder, loaded[0])
 
     @property
     def training_interrupted(self) -> bool:
@@ -163,7 +199,7 @@ class Project:
         `mark_training_started` and `mark_training_ended`; the app asks this only when no
         training of the project runs in its process.
         """
-        return bool(self._metadata.get("training_started_at"))
+        return bool(self._summary.get("training_started_at"))
 
     def mark_training_started(self) -> None:
         """Records that a training of the project started, so a restart can tell it was cut."""
@@ -333,17 +369,7 @@ class Project:
             list(files), self.workspace.limits.max_upload_bytes
         )
         checked, skipped = photo_files.check_photos(within)
-        with photo_files.storing() as written, self._editing() as metadata:
-            entry = _find_class(metadata, class_name)
-            result = photo_files.store_photos(
-                self.folder,
-                metadata,
-                entry,
-                checked,
-                written,
-                self.workspace.limits.max_photos_per_project,
-                test,
-            )
+        result = self._store_in_batches(class_name, checked, test)
         return dataclasses.replace(
             result, skipped=skipped + result.skipped, left_out=over_size + result.left_out
         )
@@ -371,37 +397,23 @@ class Project:
         byte_budget = photo_files.ByteBudget(self.workspace.limits.max_upload_bytes)
         added, duplicates, created = [], list(dataset.duplicates), []
         skipped = list(dataset.skipped)
-        with photo_files.storing() as written, self._editing() as metadata:
-            existing = {names.comparison_key(entry["name"]): entry for entry in metadata["classes"]}
-            for class_name, photos in photos_by_class.items():
-                entry = existing.get(names.comparison_key(class_name))
-                if entry is None and not photos:
-                    # A folder none of whose files could be used would be an empty new
-                    # class; the skipped files say why nothing was made.
-                    continue
-                if entry is None and test:
-                    reason = test_photos.unknown_class_reason(class_name)
-                    skipped.extend(
-                        datasets.SkippedFile(photo.file_name, reason) for photo in photos
-                    )
-                    continue
-                if entry is None:
-                    stored_name = self._add_class_entry(metadata, class_name)
-                    created.append(stored_name)
-                    entry = _find_class(metadata, stored_name)
-                    existing[names.comparison_key(stored_name)] = entry
-                result = photo_files.store_photos(
-                    self.folder,
-                    metadata,
-                    entry,
-                    byte_budget.read(photos),
-                    written,
-                    self.workspace.limits.max_photos_per_project,
-                    test,
-                )
-                added.extend(result.added)
-                duplicates.extend(result.duplicates)
-                byte_budget.left_out.extend(result.left_out)
+        for class_name, photos in photos_by_class.items():
+            if not photos:
+                # A folder none of whose files could be used would be an empty new class; the
+                # skipped files say why nothing was made.
+                continue
+            with self._editing() as metadata:
+                stored_name, made = self._import_class(metadata, class_name, create=not test)
+            if stored_name is None:
+                reason = test_photos.unknown_class_reason(class_name)
+                skipped.extend(datasets.SkippedFile(photo.file_name, reason) for photo in photos)
+                continue
+            if made:
+                created.append(stored_name)
+            result = self._store_in_batches(stored_name, byte_budget.read(photos), test)
+            added.extend(result.added)
+            duplicates.extend(result.duplicates)
+            byte_budget.left_out.extend(result.left_out)
         return records.AddResult(
             added=added,
             skipped=skipped,
@@ -409,6 +421,52 @@ class Project:
             created_classes=created,
             left_out=byte_budget.left_out,
         )
+
+    def _import_class(
+        self, metadata: dict, class_name: str, create: bool
+    ) -> tuple[str | None, bool]:
+        """Finds the class named like `class_name`, or makes it when `create` says so.
+
+        Returns:
+            The class's name as stored (None when missing and not made), and whether it was made.
+        """
+        wanted = names.comparison_key(class_name)
+        for entry in metadata["classes"]:
+            if names.comparison_key(entry["name"]) == wanted:
+                return entry["name"], False
+        if not create:
+            return None, False
+        return self._add_class_entry(metadata, class_name), True
+
+    def _store_in_batches(
+        self, class_name: str, photos: Iterable[tuple[str, bytes, str]], test: bool
+    ) -> records.AddResult:
+        """Stores checked photos into a class, `PHOTOS_PER_TRANSACTION` to a transaction.
+
+        Each transaction holds the workspace's write lock while its photo files are written;
+        short ones let other people's changes (and the workers' heartbeats) in between, so a
+        large upload never keeps them waiting long. Photos are read one by one as they go.
+        """
+        added, duplicates, left_out = [], [], []
+        remaining = iter(photos)
+        while True:
+            with photo_files.storing() as written, self._editing() as metadata:
+                result = photo_files.store_photos(
+                    self.folder,
+                    metadata,
+                    _find_class(metadata, class_name),
+                    itertools.islice(remaining, PHOTOS_PER_TRANSACTION),
+                    written,
+                    self.workspace.limits.max_photos_per_project,
+                    test,
+                )
+            added.extend(result.added)
+            duplicates.extend(result.duplicates)
+            left_out.extend(result.left_out)
+            following = next(remaining, None)
+            if following is None:
+                return records.AddResult(added=added, duplicates=duplicates, left_out=left_out)
+            remaining = itertools.chain([following], remaining)
 
     def remove_photo(self, class_name: str, content_hash: str, test: bool = False) -> None:
         """Removes one photo from a class.
@@ -439,14 +497,14 @@ class Project:
             trained: The `tlcore.training_types.TrainedModel` to keep.
         """
         with locks.lock_for(self.folder):
-            if not (self.folder / records.PROJECT_FILE).is_file():
+            try:
+                current = self._read_summary()
+            except errors.WorkspaceError:
                 # Deleted while it was training: writing now would bring back half a project.
                 raise errors.WorkspaceError(
                     "This project was deleted while it was training, so the model was not kept."
-                )
-            access.check_can_change(
-                self.access, files.read_json(self.folder / records.PROJECT_FILE)
-            )
+                ) from None
+            access.check_can_change(self.access, current)
             record = model_files.training_summary(trained)
             model_files.write_model(self.folder, trained, record)
             with contextlib.suppress(OSError):
@@ -472,9 +530,7 @@ class Project:
             DiskFullError: If the disk has no room; the current model stays.
         """
         with locks.lock_for(self.folder):
-            access.check_can_change(
-                self.access, files.read_json(self.folder / records.PROJECT_FILE)
-            )
+            access.check_can_change(self.access, self._read_summary())
             entry = history.find(self.folder, entry_id)
             if entry is None:
                 raise errors.WorkspaceError("That training is no longer kept; choose another one.")
@@ -508,48 +564,36 @@ class Project:
 
     # Internals.
 
-    class _EditingContext:
-        """Rereads the metadata under the lock, hands it out, and writes it back on success."""
+    @contextlib.contextmanager
+    def _editing(self, changes_photos: bool = True, checked: bool = True) -> Iterator[dict]:
+        """Rereads the metadata in a write transaction, hands it out, and writes what changed.
 
-        def __init__(self, project: Project, changes_photos: bool, checked: bool):
-            self.project = project
-            self.changes_photos = changes_photos
-            self.checked = checked
-            self.lock = locks.lock_for(project.folder)
-
-        def __enter__(self) -> dict:
-            self.lock.acquire()
-            try:
-                if not (self.project.folder / records.PROJECT_FILE).is_file():
-                    raise errors.WorkspaceError(
-                        "This project no longer exists. It may have been deleted in another tab."
-                    )
-                self.metadata = files.read_json(self.project.folder / records.PROJECT_FILE)
-                if self.checked:
-                    access.check_can_change(self.project.access, self.metadata)
-            except BaseException:
-                self.lock.release()
-                raise
-            return self.metadata
-
-        def __exit__(self, exception_type, exception, traceback) -> None:
-            try:
-                if exception_type is None:
-                    now = records.now()
-                    self.metadata["updated_at"] = now
-                    if self.changes_photos:
-                        self.metadata["changed_at"] = now
-                    files.write_json(
-                        self.project.folder / records.PROJECT_FILE, self.metadata, "your change"
-                    )
-                    self.project._metadata = self.metadata
-            finally:
-                self.lock.release()
-
-    def _editing(
-        self, changes_photos: bool = True, checked: bool = True
-    ) -> Project._EditingContext:
-        return Project._EditingContext(self, changes_photos, checked)
+        The transaction holds the database's write lock from its start, so no other thread or
+        process edits the workspace meanwhile; an exception rolls every change back.
+        """
+        last_written, self._last_written = self._last_written, None
+        # Set again once the change is committed; meanwhile (and after a failure, which may
+        # have half-edited the metadata in place) the next read reloads it.
+        self._full = self._photo_index = None
+        with self.workspace.database.transaction() as connection:
+            current = project_rows.revision(connection, self.id)
+            if current is None:
+                raise errors.WorkspaceError(_GONE)
+            if last_written is not None and last_written[1].revision == current:
+                metadata, snapshot = last_written
+            else:
+                metadata, snapshot = project_rows.load(connection, self.id)
+            if checked:
+                access.check_can_change(self.access, metadata)
+            yield metadata
+            now = records.now()
+            metadata["updated_at"] = now
+            if changes_photos:
+                metadata["changed_at"] = now
+            snapshot = project_rows.save(connection, snapshot, metadata)
+        self._last_written = (metadata, snapshot)
+        self._full = metadata
+        self._summary = {key: value for key, value in metadata.items() if key != "classes"}
 
     def _add_class_entry(self, metadata: dict, name: str) -> str:
         """Adds a class to the metadata and makes its photo folder; returns its stored name."""
@@ -563,7 +607,7 @@ class Project:
     def move_photo(self, content_hash: str, from_class: str, to_class: str) -> None:
         """Moves one photo to another class, to correct its label.
 
-        The photo is linked (or copied) into its new class's folder before `project.json`
+        The photo is linked (or copied) into its new class's folder before the database
         changes and removed from the old folder only after, so a crash leaves it in one class
         or the other, never in neither.
 
@@ -604,6 +648,9 @@ class Project:
                 new_path.unlink(missing_ok=True)
             raise
         old_path.unlink(missing_ok=True)
+
+
+_GONE = "This project no longer exists. It may have been deleted in another tab."
 
 
 def _find_class(metadata: dict, name: str) -> dict:

@@ -1,8 +1,8 @@
 """What the store keeps, by name: its files, its limits and the records it hands out.
 
-A project folder holds `PROJECT_FILE` (name, owner, classes and the index of photos),
-`PHOTOS_FOLDER` (the original bytes of each photo), `MODEL_FILE` (the last trained model, a
-tlcore project file) and `TRAINING_FILE` (its history and evaluation, readable without Keras).
+A project folder holds `PHOTOS_FOLDER` (the original bytes of each photo), `MODEL_FILE` (the
+last trained model, a tlcore project file) and `TRAINING_FILE` (its history and evaluation,
+readable without Keras); its metadata is in the workspace's database (`tlcore.store.database`).
 """
 
 import dataclasses
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tlcore import datasets
 
+#: Where a project's metadata was kept before the database; imported by `migration`.
 PROJECT_FILE = "project.json"
 MODEL_FILE = "model.zip"
 TRAINING_FILE = "training.json"

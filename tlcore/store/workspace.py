@@ -2,9 +2,12 @@
 
 A workspace is one folder (`TLCORE_WORKSPACE`, or `~/.tlcore/workspace`) holding one
 sub-folder per project, named by a random id that never derives from what a person typed (see
-`tlcore.store` for what each project folder holds). Changes to the list of projects (a new
-name, a deletion) take the workspace's lock; a project being deleted is first moved aside to a
-hidden folder, so a listing never sees half of one.
+`tlcore.store` for what each project folder holds). The list of projects and their metadata
+are rows of the workspace's database (`tlcore.store.database`); a change to the list (a new
+name, a deletion) is one transaction, so two processes never make two projects of one name.
+A project deleted loses its rows first, then its folder is moved aside and removed, so a
+listing never sees half of one. A workspace made before the database is imported on its first
+opening (`tlcore.store.migration`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tlcore import access, errors, examples, names, projects, test_photos
-from tlcore.store import files, locks, records
+from tlcore.store import database, files, locks, migration, project_rows, records
 from tlcore.store.project import Project
 
 #: The environment variable that names the workspace folder.
@@ -47,7 +50,10 @@ class Workspace:
         self.root = Path(root).expanduser()
         self.root.mkdir(parents=True, exist_ok=True)
         self.limits = limits if limits is not None else records.Limits.from_environment()
+        #: The workspace's database: the projects' metadata and the jobs' records.
+        self.database = database.open_database(self.root)
         if locks.claim_tidying(self.root):
+            migration.migrate_workspace(self.root, self.database)
             self.remove_leftovers()
 
     @classmethod
@@ -76,7 +82,7 @@ class Workspace:
                 owner holds as many projects as the limits allow.
             DiskFullError: If the disk has no room for the project.
         """
-        with locks.lock_for(self.root):
+        with self.database.transaction() as connection:
             name = self._check_free_name(name, owner)
             self._check_room_for_a_project(owner)
             project_id = secrets.token_hex(8)
@@ -98,8 +104,8 @@ class Workspace:
             try:
                 with files.disk_errors("the new project"):
                     (folder / records.PHOTOS_FOLDER).mkdir(parents=True)
-                    files.write_json(folder / records.PROJECT_FILE, metadata)
-            except errors.DiskFullError:
+                project_rows.insert(connection, metadata)
+            except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
         return Project(self, project_id)
@@ -134,8 +140,12 @@ class Workspace:
         Returns:
             The projects whose owner is `owner`.
         """
+        with self.database.connection() as connection:
+            summaries = project_rows.summaries(connection, owner)
         projects = [
-            project for project in self._all_projects() if access.same_token(owner, project.owner)
+            Project(self, summary["id"], summary)
+            for summary in summaries
+            if access.same_token(owner, summary["owner"])
         ]
         return sorted(projects, key=lambda project: project.updated_at, reverse=True)
 
@@ -151,17 +161,30 @@ class Workspace:
         Raises:
             WorkspaceError: If there is no project with that id.
         """
-        if (
-            not records.is_project_id(project_id)
-            or not (self.root / project_id / records.PROJECT_FILE).is_file()
-        ):
+        try:
+            project = Project(self, project_id)
+        except errors.WorkspaceError:
             raise errors.WorkspaceError(
                 "The project in this link was not found: it no longer exists (it may have been "
                 "deleted) or the link is incomplete. Choose a project on Home."
-            )
-        project = Project(self, project_id)
+            ) from None
         project.remove_leftovers()
         return project
+
+    def read_metadata(self, project_id: str) -> dict:
+        """Returns a project's metadata as stored now, laid out as `project.json` was.
+
+        Args:
+            project_id: The project's id.
+
+        Raises:
+            WorkspaceError: If there is no such project.
+        """
+        with self.database.connection() as connection:
+            loaded = project_rows.load(connection, project_id)
+        if loaded is None:
+            raise errors.WorkspaceError("There is no such project.")
+        return loaded[0]
 
     def open_as(self, project_id: str, owner: str, share_token: str = "") -> Project:
         """Opens a project for a caller: its owner, or someone holding one of its share links.
@@ -182,7 +205,7 @@ class Workspace:
             project = self.open_project(project_id)
         except errors.WorkspaceError:
             raise access.AccessError(access.NOT_ALLOWED) from None
-        project.access = access.access_for(project._metadata, owner, share_token)
+        project.access = access.access_for(project._summary, owner, share_token)
         return project
 
     def find_by_name(self, name: str, owner: str) -> Project | None:
@@ -223,7 +246,7 @@ class Workspace:
             AccessError: If `owner` is given and the project is not theirs.
         """
         project = self._open_for_owner(project_id, owner)
-        with locks.lock_for(self.root):
+        with self.database.transaction():
             new_name = self._check_free_name(new_name, project.owner, ignore_id=project_id)
             with project._editing() as metadata:
                 metadata["name"] = new_name
@@ -242,7 +265,8 @@ class Workspace:
             AccessError: If `owner` is given and the project is not theirs.
         """
         project = self._open_for_owner(project_id, owner)
-        with locks.lock_for(project.folder):
+        with locks.lock_for(project.folder), self.database.transaction() as connection:
+            project_rows.delete(connection, project_id)
             # Moving the folder aside first makes the deletion look atomic: a listing never sees
             # a half-deleted project, and a server killed meanwhile leaves only a hidden folder.
             trash = self.root / f"{_TRASH_PREFIX}{project_id}-{secrets.token_hex(4)}"
@@ -268,8 +292,7 @@ class Workspace:
             WorkspaceError: If the workspace or the owner holds as many projects as allowed.
         """
         # A refusal for want of room comes before the costly loading of the model.
-        with locks.lock_for(self.root):
-            self._check_room_for_a_project(owner)
+        self._check_room_for_a_project(owner)
         trained = projects.load_project(data)
         project = self.create_project(self.unique_name(_clean_project_name(name), owner), owner)
         try:
@@ -316,19 +339,21 @@ class Workspace:
         """Removes what a killed server left at the top of the workspace.
 
         That is the folders of projects it was deleting, and the folders of projects it was
-        creating that never got their `project.json` and hold no file. Neither is ever listed
-        or opened, so removing them only frees the disk. It runs once per workspace and process;
-        it assumes, as the project locks do, one server process per workspace.
+        creating that never got their rows in the database and hold no file. Neither is ever
+        listed or opened, so removing them only frees the disk. It runs once per workspace and
+        process, holding the database's write lock, so no project is being made meanwhile.
 
         Returns:
             The folders removed.
         """
         removed = []
-        with locks.lock_for(self.root):
+        with self.database.transaction() as connection:
+            known = {summary["id"] for summary in project_rows.summaries(connection)}
             for folder in sorted(self.root.iterdir()):
                 half_deleted = folder.name.startswith(_TRASH_PREFIX)
                 half_created = (
                     records.is_project_id(folder.name)
+                    and folder.name not in known
                     and not (folder / records.PROJECT_FILE).exists()
                     and not any(path.is_file() for path in folder.rglob("*"))
                 )
@@ -339,16 +364,17 @@ class Workspace:
 
     def _check_room_for_a_project(self, owner: str) -> None:
         """Refuses a new project when the workspace or the owner holds as many as allowed."""
-        projects = list(self._all_projects())
+        with self.database.connection() as connection:
+            total, owned = project_rows.counts(connection, owner)
         limit = self.limits.max_projects_per_workspace
-        if len(projects) >= limit:
+        if total >= limit:
             raise errors.WorkspaceError(
                 f"This server holds {limit} projects, the most it can keep, so no new project "
                 "can be made. Delete a project you no longer need, or ask the person who runs "
                 "this server to make room."
             )
         limit = self.limits.max_projects_per_owner
-        if sum(project.owner == owner for project in projects) >= limit:
+        if owned >= limit:
             raise errors.WorkspaceError(
                 f"You have {limit} projects, the most one person can keep on this server. "
                 "Delete a project you no longer need on Home, then make the new one."
@@ -356,15 +382,10 @@ class Workspace:
 
     def _all_projects(self) -> Iterator[Project]:
         """Yields every readable project of the workspace."""
-        for folder in sorted(self.root.iterdir()):
-            if folder.name.startswith(".") or not records.is_project_id(folder.name):
-                continue
-            if (folder / records.PROJECT_FILE).is_file():
-                try:
-                    yield Project(self, folder.name)
-                except (OSError, ValueError):
-                    # A project being deleted or damaged by hand is left out of listings.
-                    continue
+        with self.database.connection() as connection:
+            summaries = project_rows.summaries(connection)
+        for summary in summaries:
+            yield Project(self, summary["id"], summary)
 
     def _open_for_owner(self, project_id: str, owner: str | None) -> Project:
         """Opens a project for its owner alone (any project when `owner` is None)."""
@@ -375,12 +396,12 @@ class Workspace:
     def _check_free_name(self, name: str, owner: str, ignore_id: str | None = None) -> str:
         """Cleans a project name and checks that no other project of the owner uses it."""
         name = _clean_project_name(name)
-        key = names.comparison_key(name)
-        for project in self.list_projects(owner):
-            if project.id != ignore_id and names.comparison_key(project.name) == key:
-                raise errors.WorkspaceError(
-                    f"There is already a project called '{project.name}'. Choose another name."
-                )
+        with self.database.connection() as connection:
+            taken = project_rows.name_taken(connection, owner, name, ignore_id)
+        if taken is not None:
+            raise errors.WorkspaceError(
+                f"There is already a project called '{taken}'. Choose another name."
+            )
         return name
 
 
