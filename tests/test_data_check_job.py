@@ -67,3 +67,27 @@ def test_a_data_check_runs_on_a_worker_and_any_server_reads_its_report(
     assert fixed.changed == 1
     again.add_photos(class_name, grocery_photos(class_name, 9)[8:])
     assert data_checks.is_out_of_date(again.refresh(), reloaded)
+
+
+def test_a_queued_check_shows_its_place_and_can_be_cancelled(tmp_path, monkeypatch):
+    from app_fixtures import FAST_PAGE_TIMEOUT, open_page, texts
+
+    # No worker: the check stays queued behind another project's job.
+    monkeypatch.setenv("TLCORE_WORKSPACE", str(tmp_path))
+    monkeypatch.setenv("TLCORE_WORKERS", "0")
+    project = small_project(tmp_path, owner="owner-token-for-check-job-tests")
+    other = store.Workspace(tmp_path).create_project("Other", "another-owner")
+    queue_check(tmp_path, other)
+    app = open_page(project, "pages/6_Check_data.py", timeout=FAST_PAGE_TIMEOUT)
+    assert not app.exception
+    app.button(key="check_data_button").click().run()
+    assert not app.exception
+    assert "Checking your photos…" in [str(header.value) for header in app.subheader]
+    assert "1 job is ahead of it" in texts(app.info)
+    # Another session (a reload, another server) shows the same queued check.
+    again = open_page(project, "pages/6_Check_data.py", timeout=FAST_PAGE_TIMEOUT)
+    assert "Checking your photos…" in [str(header.value) for header in again.subheader]
+    app.button(key="cancel_check_data_button").click().run()
+    assert not app.exception
+    assert "Check cancelled." in texts(app.info)
+    assert app.button(key="check_data_button").label == "Check my photos"

@@ -116,9 +116,15 @@ def _show_progress(project: store.Project) -> None:
     st.progress(fraction, text=words)
     if job.cancel_requested:
         st.caption("Stopping the check…")
-    elif st.button("Cancel the check", icon=":material/stop:", key="cancel_check_data_button"):
-        jobs_store.request_cancel(job.id)
-        st.rerun(scope="fragment")
+    else:
+        # A callback: the click reruns the fragment, which then reads the job cancelled.
+        st.button(
+            "Cancel the check",
+            icon=":material/stop:",
+            key="cancel_check_data_button",
+            on_click=jobs_store.request_cancel,
+            args=(job.id,),
+        )
 
 
 def show_running(project: store.Project, job: job_records.JobRecord) -> None:
