@@ -9,21 +9,13 @@ keeps the loaded report (`REPORT_KEY`) until the file changes.
 
 import streamlit as st
 
-from tlapp import health_panel, workers
+from tlapp import health_panel, job_progress, workers
 from tlcore import data_checks, errors, job_queue, job_records, store, wording
 
 # The page's kept report (also read by the Train page's next steps, `health_panel`).
 REPORT_KEY = health_panel.CHECK_REPORT_KEY
 # The check jobs this session showed running: it is told if one was cancelled.
 WATCHED_KEY = "check_data_jobs_watched"
-
-_PHASE_WORDS = {
-    "loading": "Loading the pretrained network…",
-    "embedding": "Looking at your photos…",
-    "comparing": "Comparing your photos with each other…",
-    "measuring": "Measuring sharpness and light…",
-    "test photos": "Looking at your test photos…",
-}
 
 
 def latest_job(project: store.Project) -> job_records.JobRecord | None:
@@ -93,40 +85,6 @@ def forget_photo(project: store.Project, content_hash: str) -> None:
     kept["changed"] += 1
 
 
-@st.fragment(run_every=1.0)
-def _show_progress(project: store.Project) -> None:
-    """Redraws the place in the queue, the bar and Cancel every second while the check runs."""
-    job = latest_job(project)
-    if job is None or not job.is_active:
-        st.rerun()  # Ended: the whole page again, with the report.
-    jobs_store = workers.store(project.workspace.root)
-    progress = job.progress if job.state == job_records.RUNNING else {}
-    if job.state == job_records.QUEUED:
-        place = jobs_store.queue_position(job.id) or 1
-        running = jobs_store.count(job_records.RUNNING, other_than_project=project.id)
-        if place > 1 or running:
-            st.info(
-                f"Waiting for its turn: {wording.plural(place - 1 + running, 'job is', 'jobs are')}"
-                " ahead of it on the server. It starts by itself; you can leave this page.",
-                icon=":material/hourglass_top:",
-            )
-    total = progress.get("total") or 0
-    fraction = min(progress.get("done", 0) / total, 1.0) if total else 0.0
-    words = progress.get("message") or _PHASE_WORDS.get(progress.get("phase"), "Getting ready…")
-    st.progress(fraction, text=words)
-    if job.cancel_requested:
-        st.caption("Stopping the check…")
-    else:
-        # A callback: the click reruns the fragment, which then reads the job cancelled.
-        st.button(
-            "Cancel the check",
-            icon=":material/stop:",
-            key="cancel_check_data_button",
-            on_click=jobs_store.request_cancel,
-            args=(job.id,),
-        )
-
-
 def show_running(project: store.Project, job: job_records.JobRecord) -> None:
     """Shows a queued or running check; the page stops after it."""
     st.session_state.setdefault(WATCHED_KEY, set()).add(job.id)
@@ -135,7 +93,9 @@ def show_running(project: store.Project, job: job_records.JobRecord) -> None:
         f"Checking {wording.plural(int(job.payload.get('photo_count', 0)), 'photo', 'photos')}"
         ". You can leave this page: the check goes on, and its report is kept in the project."
     )
-    _show_progress(project)
+    job_progress.show_progress(
+        str(project.workspace.root), job.id, "Cancel the check", "cancel_check_data_button"
+    )
     st.stop()
 
 

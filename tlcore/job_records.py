@@ -76,6 +76,8 @@ _BUSY_MESSAGES = {
     "to finish; its progress is shown on the Train page.",
     "data check": "This project's photos are being checked (perhaps from another tab). Wait "
     "for the check to finish; its progress is shown on the Check data page.",
+    "batch prediction": "This project's model is looking at a batch of photos (perhaps from "
+    "another tab). Wait for it to finish; its progress is shown on the Predict page.",
 }
 
 
@@ -89,7 +91,7 @@ class JobRecord:
 
     Args:
         id: The job's id.
-        kind: What it does: "training" or "data check".
+        kind: What it does: "training", "data check" or "batch prediction".
         project_id: The project it works on.
         owner: Whose project it is; the queue's fairness is between owners.
         state: "queued", "running", "finished", "failed" or "cancelled".

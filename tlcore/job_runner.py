@@ -19,6 +19,7 @@ import threading
 import time
 
 from tlcore import (
+    batch_predictions,
     data_checks,
     errors,
     job_queue,
@@ -145,10 +146,8 @@ def run_job(config: job_queue.QueueConfig, job_id: str, worker: str) -> None:
         try:
             if record.cancel_requested:
                 raise JobCancelledError
-            if record.kind == job_queue.KIND_DATA_CHECK:
-                result = _run_data_check(config, store, record)
-            else:
-                result = _run_training(config, store, record)
+            runner = _RUNNERS.get(record.kind, _run_training)
+            result = runner(config, store, record)
             state = job_records.FINISHED
         except JobCancelledError:
             state = job_records.CANCELLED
@@ -202,9 +201,10 @@ def _run_training(
     return {"accuracy": trained.evaluation.accuracy, "photo_count": len(dataset.photos)}
 
 
-class _CheckReporter:
-    """Writes a data check's progress to the job's record, at most every `REPORT_SECONDS`
-    within a phase; raises `JobCancelledError` when someone pressed Cancel.
+class _StepReporter:
+    """Writes a data check's or a batch prediction's progress to the job's record, at most
+    every `REPORT_SECONDS` within a phase; raises `JobCancelledError` when someone pressed
+    Cancel.
 
     Args:
         store: The jobs' table.
@@ -234,7 +234,29 @@ def _run_data_check(
     space = project_store.Workspace(config.workspace_root)
     project = space.open_project(record.project_id)
     check = data_checks.run_check(
-        project, space.embedding_cache_dir, _CheckReporter(store, record.id)
+        project, space.embedding_cache_dir, _StepReporter(store, record.id)
     )
     data_checks.save(project, check)
     return {"photo_count": len(check.report.photos)}
+
+
+def _run_batch_prediction(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Predicts a batch of photos with the project's model; the answers go beside the photos."""
+    project = project_store.Workspace(config.workspace_root).open_project(record.project_id)
+    count = batch_predictions.run_batch(
+        project,
+        record.payload["batch_id"],
+        _StepReporter(store, record.id),
+        test_time_augmentation=record.payload.get("test_time_augmentation"),
+    )
+    return {"photo_count": count}
+
+
+# What each kind of job runs; a kind not listed is a training (records of older versions).
+_RUNNERS = {
+    job_queue.KIND_TRAINING: _run_training,
+    job_queue.KIND_DATA_CHECK: _run_data_check,
+    job_queue.KIND_BATCH_PREDICTION: _run_batch_prediction,
+}
