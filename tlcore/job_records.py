@@ -256,11 +256,12 @@ class JobStore:
 
     def latest_for_project(self, project_id: str, kind: str | None = None) -> JobRecord | None:
         """Returns the project's most recent job (of one kind, when named), or None."""
+        # Two plain queries rather than "? is null": every database infers the types.
+        kinds = "" if kind is None else " and kind = ?"
         with self._connection() as connection:
             row = connection.execute(
-                "select * from jobs where project_id = ? and (? is null or kind = ?) "
-                "order by created_at desc limit 1",
-                (project_id, kind, kind),
+                f"select * from jobs where project_id = ?{kinds} order by created_at desc limit 1",
+                (project_id,) if kind is None else (project_id, kind),
             ).fetchone()
         return JobRecord.from_row(row) if row else None
 
