@@ -5,6 +5,7 @@ import datetime
 import streamlit as st
 
 from tlapp import (
+    batch_job,
     charts,
     engine,
     explain_panel,
@@ -83,14 +84,18 @@ if not sources:
     st.stop()
 
 try:
-    with st.spinner("Looking at the photos…"):
-        predictions = prediction.predict(
-            trained,
-            [data for _, data in sources],
-            top_k=min(3, len(trained.class_names)),
-            file_names=[name for name, _ in sources],
-            test_time_augmentation=test_time_augmentation,
-        )
+    if len(sources) >= batch_job.BATCH_JOB_PHOTOS:
+        # Many photos are long work: a worker looks at them (the page waits, then goes on).
+        predictions = batch_job.predictions_of(project, sources, test_time_augmentation)
+    else:
+        with st.spinner("Looking at the photos…"):
+            predictions = prediction.predict(
+                trained,
+                [data for _, data in sources],
+                top_k=min(3, len(trained.class_names)),
+                file_names=[name for name, _ in sources],
+                test_time_augmentation=test_time_augmentation,
+            )
 except errors.TlcoreError as error:
     st.error(str(error), icon=":material/error:")
     st.stop()

@@ -1,17 +1,16 @@
 """Check your data: photos that may be mislabelled, near-duplicates, outliers, and a map of all.
 
 The checks run on the photos' features from the pretrained network (cached on disk, so a
-project that was trained is checked in seconds) when the person asks; the report is kept in
-the session. Moving or removing a photo takes one click and leaves that photo out of the lists
-until the next check.
+project that was trained is checked in seconds) by a worker when the person asks
+(`tlapp.check_job`); the report is kept in the project, where any page shows it. Moving or
+removing a photo takes one click and leaves that photo out of the lists until the next check.
 """
 
 import streamlit as st
 
-from tlapp import charts, engine, health_panel, media, paging, state, test_photos_panel
-from tlcore import backbones, errors, wording
+from tlapp import charts, check_job, health_panel, media, paging, state, test_photos_panel
+from tlcore import errors, wording
 
-REPORT_KEY = "check_data_report"
 MAP_KEY = "check_data_map"
 HIGHLIGHT_KEY = "check_data_highlight"
 # Each list shows this many photos (or pairs) at a time, with a page picker for the rest.
@@ -57,11 +56,7 @@ def remove_photo(content_hash: str, class_name: str, file_name: str) -> None:
 
 def forget_photo(content_hash: str) -> None:
     """Leaves a photo out of the kept report, which stays otherwise valid."""
-    kept = st.session_state.get(REPORT_KEY)
-    if kept is not None:
-        kept["report"] = kept["report"].without_photo(content_hash)
-        health_panel.forget_photo(kept, content_hash)
-        kept["changed"] += 1
+    check_job.forget_photo(project, content_hash)
 
 
 def photo_card(reference, key: str, note: str, suggested_class: str | None = None) -> None:
@@ -139,81 +134,9 @@ if sum(1 for count in counts.values() if count > 0) < 2:
     state.page_link(state.COLLECT_PAGE, label="Go to Collect photos")
     st.stop()
 
-# The check uses the network and size of the last training, whose features are cached.
-record = project.training_record()
-settings = record.settings if record is not None else {}
-backbone_name = str(settings.get("backbone") or backbones.DEFAULT_BACKBONE)
-image_size = int(
-    settings.get("image_size") or backbones.get_backbone(backbone_name).default_image_size
-)
-
-kept = st.session_state.get(REPORT_KEY)
-if kept is not None and kept["project"] != project.id:
-    kept = None
+# The check runs as a job on the workers; its report is saved in the project.
+kept = check_job.show_check_controls(project)
 button_label = "Check my photos" if kept is None else "Check again"
-if st.button(button_label, key="check_data_button", type="primary", icon=":material/rule:"):
-    engine.load_engine()
-    from tlcore import datamap, embeddings, health, look_cache, quality, time_left
-
-    progress_bar = st.progress(0.0, text="Loading the pretrained network…")
-
-    looking_estimator = time_left.TimeLeftEstimator()
-    comparing_estimator = time_left.TimeLeftEstimator()
-    photo_count = project.photo_count()
-
-    def report_looking(done: int, total: int) -> None:
-        words = f"Looking at your photos: {done:,} of {total:,}"
-        text = time_left.with_time_left(words, looking_estimator.update(done, total))
-        progress_bar.progress(done / total if total else 1.0, text=text)
-
-    def report_comparing(done: int, total: int) -> None:
-        # A second pass over the bar: for 20,000 photos the comparisons take tens of seconds.
-        words = f"Comparing your {photo_count:,} photos with each other"
-        text = time_left.with_time_left(words, comparing_estimator.update(done, total))
-        progress_bar.progress(done / total if total else 1.0, text=text)
-
-    def report_measuring(done: int, total: int) -> None:
-        text = f"Measuring sharpness and light: {done:,} of {total:,} photos"
-        progress_bar.progress(done / total if total else 1.0, text=text)
-
-    try:
-        shared_base = engine.load_base(backbone_name, image_size)
-        dataset = project.to_dataset()
-        report = quality.check_dataset(
-            dataset,
-            shared_base,
-            embeddings.EmbeddingCache(space.embedding_cache_dir),
-            on_progress=report_looking,
-            on_comparing=report_comparing,
-        )
-        looks = health.look_at_photos(
-            dataset.photos,
-            on_progress=report_measuring,
-            cache=look_cache.LookCache.beside(space.embedding_cache_dir),
-        )
-        test_near_copies = test_photos_panel.find_near_copies(
-            project,
-            report,
-            shared_base,
-            embeddings.EmbeddingCache(space.embedding_cache_dir),
-            on_progress=report_looking,
-        )
-    except errors.TlcoreError as error:
-        progress_bar.empty()
-        st.error(str(error), icon=":material/error:")
-        st.stop()
-    progress_bar.empty()
-    st.session_state[REPORT_KEY] = {
-        "project": project.id,
-        "report": report,
-        "map": datamap.build_data_map(report),
-        "health": health.check_health(report, looks, image_size),
-        "test_near_copies": test_near_copies,
-        "changed": 0,
-    }
-    # Once more from the top, so the button says "Check again".
-    st.rerun()
-
 if kept is None:
     st.info(
         f"Press **{button_label}** to look for problems in your "

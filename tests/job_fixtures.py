@@ -113,3 +113,24 @@ def wait_for(condition, timeout: float, what: str, poll: float = 0.2):
             return value
         time.sleep(poll)
     raise AssertionError(f"Waited {timeout:.0f} s for {what}.")
+
+
+def check_data_on_a_worker(app, project: store.Project, timeout: float = 240) -> None:
+    """Presses the Check data page's button, waits for the worker's check, and runs the page.
+
+    The page queues the check as a job and shows its progress; this server's local worker
+    runs it and saves the report into the project, which the page then shows.
+    """
+    from tlapp import check_job
+
+    app.button(key="check_data_button").click().run()
+    assert not app.exception, app.exception
+    assert "Checking your photos…" in [str(header.value) for header in app.subheader]
+
+    def ended():
+        job = check_job.latest_job(project)
+        return job if job is not None and not job.is_active else None
+
+    job = wait_for(ended, timeout, "the data check to end on the worker")
+    assert job.state == "finished", job.error
+    app.run()

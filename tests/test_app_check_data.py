@@ -16,6 +16,7 @@ from app_fixtures import (  # noqa: F401
     open_page,
     texts,
 )
+from job_fixtures import check_data_on_a_worker
 
 from tlapp import charts
 from tlcore import store
@@ -114,7 +115,7 @@ def test_check_your_data_finds_the_banana_among_the_carrots_and_moves_it_back(in
     app = open_page(project, "pages/6_Check_data.py")
     assert not app.exception
     assert "Check my photos" in texts(app.info)
-    app.button(key="check_data_button").click().run()
+    check_data_on_a_worker(app, project)
     assert not app.exception
     assert app.metric[0].value == str(project.photo_count())
     assert len(app.get("plotly_chart")) == 1
@@ -136,6 +137,18 @@ def test_check_your_data_finds_the_banana_among_the_carrots_and_moves_it_back(in
     keys = [button.key for button in app.button]
     assert f"mislabelled_{in_workspace.moved_photo}_move" not in keys
     assert "You moved or removed 1 photo" in texts(app.caption)
+    # The report is kept in the project: a new session (a reload, another server) shows it,
+    # the fix included, without checking again.
+    again = open_page(project, "pages/6_Check_data.py")
+    assert not again.exception
+    assert again.metric[0].value == str(project.photo_count())
+    assert "You moved or removed 1 photo" in texts(again.caption)
+    assert not again.warning
+    assert f"mislabelled_{in_workspace.moved_photo}_move" not in [b.key for b in again.button]
+    # Photos changed elsewhere make it out of date.
+    project.add_photos("Banana", grocery_photos("Banana", 1, split="val"))
+    again.run()
+    assert "Check again" in texts(again.warning)
 
 
 def test_check_your_data_asks_for_two_classes_first(app_workspace):

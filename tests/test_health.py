@@ -12,6 +12,7 @@ from app_fixtures import (  # noqa: F401
     app_workspace_fixture,
     grocery_photos,
 )
+from job_fixtures import check_data_on_a_worker
 from PIL import Image, ImageEnhance, ImageFilter
 from streamlit.testing.v1 import AppTest
 
@@ -218,7 +219,9 @@ def test_next_steps_rank_the_most_confused_pair_first():
 
 
 @pytest.mark.slow
-def test_check_data_shows_the_findings_and_fixes_them_in_one_click(app_workspace):
+def test_check_data_shows_the_findings_and_fixes_them_in_one_click(
+    app_workspace, engine_environment
+):
     project = store.Workspace(app_workspace).create_project(
         "Health", "owner-token-for-health-tests"
     )
@@ -234,7 +237,7 @@ def test_check_data_shows_the_findings_and_fixes_them_in_one_click(app_workspace
     app.query_params.update({"owner": project.owner, "project": project.id})
     app.run()
     app.switch_page("pages/6_Check_data.py").run()
-    app.button(key="check_data_button").click().run()
+    check_data_on_a_worker(app, project)
     assert not app.exception
     assert app.tabs[0].label == "Data health"
     markdown = "\n".join(str(item.value) for item in app.markdown)

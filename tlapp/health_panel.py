@@ -9,7 +9,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from tlapp import media, state
-from tlcore import health, next_steps, wording
+from tlcore import data_checks, health, next_steps, wording
 
 # The photos shown with a finding: cards with their buttons for photo problems, small
 # thumbnails for a class's photos.
@@ -148,14 +148,18 @@ def show_class(finding, index: int, project) -> None:
     state.page_link(state.COLLECT_PAGE, label=f"Add photos of {finding.class_name}")
 
 
-def one_sitting_classes(project_id: str) -> list[str]:
-    """The classes the last data check of this session found taken in one sitting."""
+def one_sitting_classes(project) -> list[str]:
+    """The classes the project's last data check (this session's, else the saved one) found
+    taken in one sitting."""
     kept = st.session_state.get(CHECK_REPORT_KEY)
-    if not kept or kept.get("project") != project_id:
-        return []
+    if kept and kept.get("project") == project.id:
+        findings = kept.get("health") or []
+    else:
+        saved = data_checks.load(project)
+        findings = saved.health if saved is not None else []
     return [
         finding.class_name
-        for finding in kept.get("health") or []
+        for finding in findings
         if finding.kind == "one sitting" and finding.class_name
     ]
 
@@ -170,7 +174,7 @@ def show_next_steps(project, evaluation: dict | None) -> None:
     record = project.training_record()
     # Training finds them from its own split; a data check run since may know more.
     one_sitting = list(record.one_sitting if record is not None else [])
-    one_sitting += [name for name in one_sitting_classes(project.id) if name not in one_sitting]
+    one_sitting += [name for name in one_sitting_classes(project) if name not in one_sitting]
     steps = next_steps.next_steps(evaluation, project.photo_counts(), one_sitting)
     st.markdown("**The most useful next steps**")
     if not steps:

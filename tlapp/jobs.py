@@ -136,7 +136,7 @@ def get_job(
         The job, as its record says now.
     """
     store, project_id = _store_and_id(project)
-    record = store.latest_for_project(project_id)
+    record = store.latest_for_project(project_id, job_queue.KIND_TRAINING)
     if record is None or (record.result.get("told") and record.id not in watched):
         return None
     return TrainingJob(record, store).refresh()
@@ -149,7 +149,7 @@ def forget_job(project: project_store.Project | str) -> None:
         project: The project, or its id in this server's workspace.
     """
     store, project_id = _store_and_id(project)
-    record = store.latest_for_project(project_id)
+    record = store.latest_for_project(project_id, job_queue.KIND_TRAINING)
     if record is not None and not record.is_active:
         store.finish(record.id, record.state, record.error, dict(record.result, told=True))
 
@@ -221,7 +221,9 @@ def forget_interrupted_training(project: project_store.Project) -> bool:
     """
     if not project.training_interrupted:
         return False
-    record = workers.store(project.workspace.root).latest_for_project(project.id)
+    record = workers.store(project.workspace.root).latest_for_project(
+        project.id, job_queue.KIND_TRAINING
+    )
     if record is not None and record.is_active:
         return False
     with contextlib.suppress(errors.TlcoreError, OSError):

@@ -213,40 +213,13 @@ def show_collect_note(project: store.Project) -> None:
         )
 
 
-def find_near_copies(project: store.Project, report, shared_base, cache, on_progress=None) -> list:
-    """Check data's look at the test photos: those nearly the same as a training photo.
-
-    Args:
-        project: The open project.
-        report: The data check's `quality.QualityReport` (training photos and features).
-        shared_base: The network the check used.
-        cache: Its `embeddings.EmbeddingCache`.
-        on_progress: Called with (test photos looked at, test photos in all).
-
-    Returns:
-        The `test_photos.NearCopy`s, the most alike first.
-    """
-    # Imported only once a check runs, like the check itself: it loads TensorFlow.
-    from tlcore import embeddings
-
-    test_set = project.to_dataset(test=True)
-    if not test_set.photos:
-        return []
-    test_features = embeddings.embed_photos(
-        test_set.photos, shared_base, cache, on_progress=on_progress
-    )
-    return test_photos.near_copies_of_training(
-        test_set.photos, test_features, report.photos, report.features
-    )
-
-
 def show_check_section(project: store.Project, near_copies: list | None) -> None:
     """Check data's section on test photos: kept out of the checks above, and any that are
     near-copies of training photos, each with a button to remove it.
 
     Args:
         project: The open project.
-        near_copies: What `find_near_copies` found at the last check; None before one.
+        near_copies: What the last data check found (`data_checks.DataCheck`); None before one.
     """
     total = sum(project.test_photo_counts().values())
     if not total:

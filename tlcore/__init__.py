@@ -38,6 +38,7 @@ The features cache, and what is learned from features alone
 - `health`: what in a project's photos holds its model back.
 - `look_cache`: each photo's sharpness and light, measured once.
 - `datamap`: every photo as a point on a plane.
+- `data_checks`: a project's whole data check, run by a worker and saved in the project.
 - `time_left`: how long long work has left.
 
 The head
@@ -54,6 +55,7 @@ The project file, and using it
 - `projects`: the project file (one zip), written and read safely.
 - `onnx_projects`: predictions from a project file without TensorFlow.
 - `prediction`: the class of new photos.
+- `batch_predictions`: many photos predicted by a worker, the answers saved as files.
 - `live_frames`: live camera pictures answered fairly among viewers.
 - `explanations`: Grad-CAM heatmaps of what the model looked at.
 - `export`: exports for phones, browsers and servers, each checked.
@@ -79,7 +81,7 @@ The workspace that keeps it all (`store`)
 The work tier: jobs in worker processes
 - `job_records`: the jobs' records, shared by every server and worker.
 - `job_queue`: the queue on Huey (SQLite in the workspace, or Redis).
-- `job_runner`: a worker's side of a job: train, report, save.
+- `job_runner`: a worker's side of a job: train, check or predict, report, save.
 - `worker`: `python -m tlcore worker`, and the web server's local workers.
 
 The command line

@@ -31,6 +31,10 @@ QUEUE_NAME = "tlcore-jobs"
 # server registers the name only, to send it.
 RUN_JOB_TASK = "tlcore.run_job"
 KIND_TRAINING = "training"
+# A data check of a project's photos (`data_checks`): its report is saved into the project.
+KIND_DATA_CHECK = "data check"
+# Predictions of many photos (`batch_predictions`): the answers are saved beside the photos.
+KIND_BATCH_PREDICTION = "batch prediction"
 
 
 _QUEUE_DOWN = (
@@ -142,7 +146,7 @@ def submit(
     Args:
         config: Where the queue and the records are.
         queue: The open queue (`make_queue`).
-        kind: What the job does: `KIND_TRAINING`.
+        kind: What the job does: `KIND_TRAINING`, `KIND_DATA_CHECK` or `KIND_BATCH_PREDICTION`.
         project_id: The project it works on.
         owner: Whose project it is.
         payload: What the job needs, as JSON-able values.

@@ -44,6 +44,17 @@ _DATABASE_DOWN = (
 )
 
 
+# One job of a project at a time; what the person is told, by the kind of the one under way.
+_BUSY_MESSAGES = {
+    "training": "This project is training already (perhaps from another tab). Wait for it "
+    "to finish; its progress is shown on the Train page.",
+    "data check": "This project's photos are being checked (perhaps from another tab). Wait "
+    "for the check to finish; its progress is shown on the Check data page.",
+    "batch prediction": "This project's model is looking at a batch of photos (perhaps from "
+    "another tab). Wait for it to finish; its progress is shown on the Predict page.",
+}
+
+
 class JobError(errors.WorkspaceError):
     """A job cannot be made or found, said in words for the person who asked."""
 
@@ -54,7 +65,7 @@ class JobRecord:
 
     Args:
         id: The job's id.
-        kind: What it does: "training".
+        kind: What it does: "training", "data check" or "batch prediction".
         project_id: The project it works on.
         owner: Whose project it is; the queue's fairness is between owners.
         state: "queued", "running", "finished", "failed" or "cancelled".
@@ -156,14 +167,11 @@ class JobStore:
         """
         with self._transaction() as connection:
             busy = connection.execute(
-                "select 1 from jobs where project_id = ? and state in (?, ?)",
+                "select kind from jobs where project_id = ? and state in (?, ?)",
                 (project_id, *ACTIVE_STATES),
             ).fetchone()
             if busy:
-                raise JobError(
-                    "This project is training already (perhaps from another tab). Wait for it "
-                    "to finish; its progress is shown on the Train page."
-                )
+                raise JobError(_BUSY_MESSAGES.get(busy[0], _BUSY_MESSAGES["training"]))
             (owner_jobs,) = connection.execute(
                 "select count(*) from jobs where owner = ? and state in (?, ?)",
                 (owner, *ACTIVE_STATES),
@@ -188,12 +196,14 @@ class JobStore:
             raise JobError("This job is not known to the server any more.")
         return JobRecord.from_row(row)
 
-    def latest_for_project(self, project_id: str) -> JobRecord | None:
-        """Returns the project's most recent job, or None."""
+    def latest_for_project(self, project_id: str, kind: str | None = None) -> JobRecord | None:
+        """Returns the project's most recent job (of one kind, when named), or None."""
+        # Two plain queries rather than "? is null": every database infers the types.
+        kinds = "" if kind is None else " and kind = ?"
         with self._connection() as connection:
             row = connection.execute(
-                "select * from jobs where project_id = ? order by created_at desc limit 1",
-                (project_id,),
+                f"select * from jobs where project_id = ?{kinds} order by created_at desc limit 1",
+                (project_id,) if kind is None else (project_id, kind),
             ).fetchone()
         return JobRecord.from_row(row) if row else None
 

@@ -18,7 +18,16 @@ import math
 import threading
 import time
 
-from tlcore import errors, job_queue, job_records, test_photos, training, training_types
+from tlcore import (
+    batch_predictions,
+    data_checks,
+    errors,
+    job_queue,
+    job_records,
+    test_photos,
+    training,
+    training_types,
+)
 from tlcore import store as project_store
 
 _logger = logging.getLogger(__name__)
@@ -34,6 +43,10 @@ OUT_OF_MEMORY_MESSAGE = (
     "The training ran out of memory on the server. Your photos and your previous model are "
     "as they were. Try a smaller image size or batch size, or turn off fine-tuning, and train "
     "again."
+)
+CHECK_OUT_OF_MEMORY_MESSAGE = (
+    "The data check ran out of memory on the server. Your photos are as they were; try again "
+    "later, or tell the person who runs this server."
 )
 WORKER_LOST_MESSAGE = (
     "The training was started {attempts} times and each time the worker running it stopped "
@@ -133,7 +146,8 @@ def run_job(config: job_queue.QueueConfig, job_id: str, worker: str) -> None:
         try:
             if record.cancel_requested:
                 raise JobCancelledError
-            result = _run_training(config, store, record)
+            runner = _RUNNERS.get(record.kind, _run_training)
+            result = runner(config, store, record)
             state = job_records.FINISHED
         except JobCancelledError:
             state = job_records.CANCELLED
@@ -147,10 +161,12 @@ def run_job(config: job_queue.QueueConfig, job_id: str, worker: str) -> None:
 def _unexpected_message(record: job_records.JobRecord, problem: Exception) -> str:
     """Words for a failure the engine did not foresee (or the memory running out)."""
     if is_out_of_memory(problem):
+        if record.kind == job_queue.KIND_DATA_CHECK:
+            return CHECK_OUT_OF_MEMORY_MESSAGE
         return OUT_OF_MEMORY_MESSAGE
     _logger.exception("Job %s (%s) failed.", record.id, record.kind, exc_info=problem)
     return (
-        "The training stopped because of an unexpected problem on the server "
+        f"The {record.kind} stopped because of an unexpected problem on the server "
         f"({type(problem).__name__}). Your photos are safe; try again, and if it happens "
         "again, tell the person who runs this server."
     )
@@ -183,3 +199,64 @@ def _run_training(
         with contextlib.suppress(errors.TlcoreError, OSError):
             project.mark_training_ended()
     return {"accuracy": trained.evaluation.accuracy, "photo_count": len(dataset.photos)}
+
+
+class _StepReporter:
+    """Writes a data check's or a batch prediction's progress to the job's record, at most
+    every `REPORT_SECONDS` within a phase; raises `JobCancelledError` when someone pressed
+    Cancel.
+
+    Args:
+        store: The jobs' table.
+        job_id: The job.
+    """
+
+    def __init__(self, store: job_records.JobStore, job_id: str):
+        self.store = store
+        self.job_id = job_id
+        self._last_write = 0.0
+        self._last_phase = ""
+
+    def __call__(self, phase: str, done: int, total: int, message: str) -> None:
+        now = time.monotonic()
+        if phase == self._last_phase and now - self._last_write < REPORT_SECONDS:
+            return
+        self._last_phase, self._last_write = phase, now
+        progress = {"phase": phase, "done": done, "total": total, "message": message}
+        if self.store.report(self.job_id, progress):
+            raise JobCancelledError
+
+
+def _run_data_check(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Checks the project's photos and saves the check into it; returns the result to record."""
+    space = project_store.Workspace(config.workspace_root)
+    project = space.open_project(record.project_id)
+    check = data_checks.run_check(
+        project, space.embedding_cache_dir, _StepReporter(store, record.id)
+    )
+    data_checks.save(project, check)
+    return {"photo_count": len(check.report.photos)}
+
+
+def _run_batch_prediction(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Predicts a batch of photos with the project's model; the answers go beside the photos."""
+    project = project_store.Workspace(config.workspace_root).open_project(record.project_id)
+    count = batch_predictions.run_batch(
+        project,
+        record.payload["batch_id"],
+        _StepReporter(store, record.id),
+        test_time_augmentation=record.payload.get("test_time_augmentation"),
+    )
+    return {"photo_count": count}
+
+
+# What each kind of job runs; a kind not listed is a training (records of older versions).
+_RUNNERS = {
+    job_queue.KIND_TRAINING: _run_training,
+    job_queue.KIND_DATA_CHECK: _run_data_check,
+    job_queue.KIND_BATCH_PREDICTION: _run_batch_prediction,
+}

@@ -136,6 +136,11 @@ class Project:
         return self._summary["updated_at"]
 
     @property
+    def changed_at(self) -> str:
+        """When classes or photos last changed, as an ISO 8601 time in UTC ("" if never)."""
+        return self._metadata.get("changed_at") or ""
+
+    @property
     def class_names(self) -> list[str]:
         """The names of the classes, in the order they were added."""
         return [entry["name"] for entry in self._metadata["classes"]]

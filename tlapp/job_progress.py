@@ -1,0 +1,51 @@
+"""A queued or running job's place in the queue, progress bar and Cancel, from its record.
+
+Data checks and batch predictions draw their progress the same way: everything comes from the
+job's record (`tlcore.job_records`), redrawn every second, so any page of any web server shows
+it. Trainings have their own view, with the live chart (`tlapp.training_panel`).
+"""
+
+import streamlit as st
+
+from tlapp import workers
+from tlcore import job_records, wording
+
+
+@st.fragment(run_every=1.0)
+def show_progress(root: str, job_id: str, cancel_label: str, cancel_key: str) -> None:
+    """Redraws the place in the queue, the bar and Cancel every second while the job lasts.
+
+    Args:
+        root: The workspace folder.
+        job_id: The job.
+        cancel_label: The Cancel button's words.
+        cancel_key: The Cancel button's widget key.
+    """
+    jobs_store = workers.store(root)
+    job = jobs_store.get(job_id)
+    if not job.is_active:
+        st.rerun()  # Ended: the whole page again, with the results.
+    progress = job.progress if job.state == job_records.RUNNING else {}
+    if job.state == job_records.QUEUED:
+        place = jobs_store.queue_position(job.id) or 1
+        running = jobs_store.count(job_records.RUNNING, other_than_project=job.project_id)
+        if place > 1 or running:
+            st.info(
+                f"Waiting for its turn: {wording.plural(place - 1 + running, 'job is', 'jobs are')}"
+                " ahead of it on the server. It starts by itself; you can leave this page.",
+                icon=":material/hourglass_top:",
+            )
+    total = progress.get("total") or 0
+    fraction = min(progress.get("done", 0) / total, 1.0) if total else 0.0
+    st.progress(fraction, text=progress.get("message") or "Getting ready…")
+    if job.cancel_requested:
+        st.caption("Stopping…")
+    else:
+        # A callback: the click reruns the fragment, which then reads the job cancelled.
+        st.button(
+            cancel_label,
+            icon=":material/stop:",
+            key=cancel_key,
+            on_click=jobs_store.request_cancel,
+            args=(job.id,),
+        )
