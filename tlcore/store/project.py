@@ -138,7 +138,7 @@ class Project:
     @property
     def changed_at(self) -> str:
         """When classes or photos last changed, as an ISO 8601 time in UTC ("" if never)."""
-        return self._metadata.get("changed_at") or ""
+        return self._summary.get("changed_at") or ""
 
     @property
     def class_names(self) -> list[str]:
