@@ -174,7 +174,7 @@ class Session:
         """Opens Home in this session and returns the text of its list of projects."""
         await self.page.get_by_test_id("stSidebar").get_by_role("link", name="Home").click()
         await settle_async(self.page)
-        await self.page.get_by_text("Your projects").wait_for()
+        await self.page.get_by_text("Your projects", exact=True).wait_for()
         return await self.page.get_by_test_id("stMainBlockContainer").inner_text()
 
 
