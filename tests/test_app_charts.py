@@ -7,7 +7,7 @@ import io
 import pytest
 
 from tlapp import charts, messages, paging, state, tables
-from tlcore import datamap, datasets, evaluation, prediction, quality, store
+from tlcore import datamap, datasets, evaluation, photo_references, prediction, store
 
 
 def test_photos_per_class_marks_classes_without_enough_photos():
@@ -252,7 +252,7 @@ def big_data_map(photo_count: int = 20_000, class_names=MANY_CLASSES):
         datamap.MapPoint(
             x=float(index % 97),
             y=float(index % 89),
-            photo=quality.PhotoReference(
+            photo=photo_references.PhotoReference(
                 f"photo-{index}.jpg", class_names[index % len(class_names)], f"h{index}"
             ),
             predicted_class=class_names[(index + (index % 10 == 0)) % len(class_names)],

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tlapp import charts
-from tlcore import datamap, quality
+from tlcore import datamap, photo_references, quality
 
 CLASSES = ["apple", "banana"]
 
@@ -19,7 +19,7 @@ def two_clouds(per_class=20, seed=0):
     features = np.clip(np.concatenate([first, second]), 0, None).astype(np.float32)
     labels = np.array([0] * per_class + [1] * per_class)
     photos = [
-        quality.PhotoReference(f"{CLASSES[label]}_{row}.jpg", CLASSES[label], f"hash{row}")
+        photo_references.PhotoReference(f"{CLASSES[label]}_{row}.jpg", CLASSES[label], f"hash{row}")
         for row, label in enumerate(labels)
     ]
     return features, labels, photos
@@ -47,7 +47,7 @@ def data_map():
     # Photo 0 is an apple by its features but labelled banana: the map marks it wrong.
     labels = labels.copy()
     labels[0] = 1
-    photos[0] = quality.PhotoReference("apple_0.jpg", "banana", "hash0")
+    photos[0] = photo_references.PhotoReference("apple_0.jpg", "banana", "hash0")
     report = quality.check_features(features, labels, CLASSES, photos)
     return datamap.build_data_map(report)
 

@@ -34,7 +34,11 @@ The features cache, and what is learned from features alone
 - `cosine`: how alike photos are, and the pairs above a similarity.
 - `splitting`: the hold-out split, near-copies kept together.
 - `calibration`: honest "how sure" for out-of-fold predictions.
-- `quality`: likely mislabelled photos, near-duplicates, outliers.
+- `photo_references`: which photo a finding of the data checks is about.
+- `mislabelled`: likely mislabelled photos, from out-of-fold predictions.
+- `near_duplicates`: pairs of photos that look almost the same.
+- `outliers`: photos far less like their class than its other photos.
+- `quality`: every data check run at once, in one report.
 - `health`: what in a project's photos holds its model back.
 - `look_cache`: each photo's sharpness and light, measured once.
 - `datamap`: every photo as a point on a plane.

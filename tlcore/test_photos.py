@@ -204,7 +204,7 @@ class NearCopy:
     Args:
         test_photo: The test photo (a `datasets.Photo`).
         training_photo: The training photo most like it (anything with `file_name`,
-            `class_name` and `content_hash`, such as a `quality.PhotoReference`).
+            `class_name` and `content_hash`, such as a `photo_references.PhotoReference`).
         similarity: The cosine similarity of their centred features (1 is the same picture).
     """
 
@@ -230,7 +230,8 @@ def near_copies_of_training(
     Args:
         test_photos: The test photos.
         test_features: Their pooled features, one row each.
-        training_photos: The training photos (`datasets.Photo`s or `quality.PhotoReference`s).
+        training_photos: The training photos (`datasets.Photo`s or
+            `photo_references.PhotoReference`s).
         training_features: Their pooled features, one row each.
         similarity: The least similarity that makes two photos near-copies.
 
