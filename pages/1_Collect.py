@@ -4,7 +4,16 @@ import datetime
 
 import streamlit as st
 
-from tlapp import arrivals, charts, live_record, media, messages, paging, state, test_photos_panel
+from tlapp import (
+    arrivals,
+    collect_charts,
+    live_record,
+    media,
+    messages,
+    paging,
+    state,
+    test_photos_panel,
+)
 from tlcore import datasets, errors, wording
 
 MINIMUM_PHOTOS = 2
@@ -234,7 +243,7 @@ counts = project.photo_counts()
 chart_column, status_column = st.columns([3, 2], gap="large")
 with chart_column:
     st.plotly_chart(
-        charts.photos_per_class_figure(counts, MINIMUM_PHOTOS, RECOMMENDED_PHOTOS),
+        collect_charts.photos_per_class_figure(counts, MINIMUM_PHOTOS, RECOMMENDED_PHOTOS),
         key="photos_per_class_chart",
         config={"displayModeBar": False},
     )
