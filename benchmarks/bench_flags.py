@@ -29,7 +29,15 @@ import time
 import numpy as np
 
 from benchmarks import bench
-from tlcore import backbones, cosine, datasets, embeddings, mislabelled, model, quality
+from tlcore import (
+    backbones,
+    cosine,
+    dataset_loading,
+    embeddings,
+    mislabelled,
+    model,
+    quality,
+)
 
 
 @dataclasses.dataclass
@@ -141,7 +149,7 @@ def main(argv=None) -> int:
     bench.add_weights_dir_argument(parser)
     arguments = parser.parse_args(argv)
     bench.use_weights_dir(arguments)
-    dataset = datasets.load_folder(arguments.data / "train")
+    dataset = dataset_loading.load_folder(arguments.data / "train")
     shared_base = model.get_base(backbones.DEFAULT_BACKBONE, 224)
     features = embeddings.embed_photos(
         dataset.photos, shared_base, embeddings.EmbeddingCache(arguments.cache_dir)

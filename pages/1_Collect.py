@@ -14,7 +14,7 @@ from tlapp import (
     state,
     test_photos_panel,
 )
-from tlcore import datasets, errors, wording
+from tlcore import dataset_loading, errors, wording
 
 MINIMUM_PHOTOS = 2
 RECOMMENDED_PHOTOS = 10
@@ -220,7 +220,7 @@ with st.expander(
     if zip_file is not None:
         with st.spinner("Reading the photos in the zip…"):
             try:
-                dataset = datasets.load_zip(zip_file.getvalue())
+                dataset = dataset_loading.load_zip(zip_file.getvalue())
                 zip_result = project.add_dataset(dataset)
             except errors.TlcoreError as error:
                 finish_upload(zip_widget, [("error", str(error))])

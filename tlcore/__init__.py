@@ -14,7 +14,9 @@ Words and limits everything uses
 
 The photo
 - `images`: photos read safely, and turned into pixels.
-- `datasets`: labelled photos from a folder or a zip.
+- `datasets`: labelled photos: `Dataset`, its photos and the files left out.
+- `dataset_builder`: a dataset gathered while a folder or a zip is read.
+- `dataset_loading`: datasets read from a folder or a zip.
 - `examples`: the built-in example photos.
 - `augmentation`: repeatable random changes to photos.
 

@@ -382,7 +382,7 @@ class Project:
         class by class, in the order of `dataset.class_names`) are left out with the reason.
 
         Args:
-            dataset: The dataset, as `tlcore.datasets.load_zip` or `load_folder` returns it.
+            dataset: The dataset, as `tlcore.dataset_loading.load_zip` or `load_folder` returns it.
             test: Keep its photos as test photos (`tlcore.test_photos`); test photos make no
                 class, so those of a class the project lacks are skipped with the reason.
 
