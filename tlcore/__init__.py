@@ -79,6 +79,9 @@ The workspace that keeps it all (`store`)
 - `store.records`: file names, limits and the records handed out.
 - `store.photo_files`: a project's photo files.
 - `store.model_files`: a project's trained model and its summary.
+- `store.class_entries`: a project's classes in its metadata, found and added.
+- `store.photo_changes`: photos added to a project, moved and removed.
+- `store.project_model`: a project's trained model kept or restored.
 - `store.project`: `Project`, one project.
 - `store.workspace`: `Workspace`, the folder of all projects.
 
