@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 from benchmarks import bench_runtimes  # noqa: E402
 from tlcore import (  # noqa: E402
     augmentation,
+    dataset_loading,
     datasets,
     device,
     errors,
@@ -243,7 +244,7 @@ def run(arguments) -> int:
         if arguments.runtimes_only:
             return 0
 
-    train_set = datasets.load_dataset(data / "train")
+    train_set = dataset_loading.load_dataset(data / "train")
     small = subset(train_set, arguments.classes, arguments.photos_per_class)
     settings = training_types.TrainingSettings(
         epochs=arguments.epochs, image_size=arguments.image_size
@@ -335,7 +336,7 @@ def run(arguments) -> int:
                 f"({figures['embedding_photos_per_second']:.0f} photos/s)"
             )
             if (data / "val").is_dir():
-                val_set = datasets.load_dataset(data / "val")
+                val_set = dataset_loading.load_dataset(data / "val")
                 started = time.perf_counter()
                 scores = evaluation.evaluate_dataset(full, val_set)
                 figures["full_val_evaluate_seconds"] = time.perf_counter() - started
@@ -363,7 +364,7 @@ def _score_on_val(trained: training_types.TrainedModel, data: pathlib.Path):
     """Returns the model's evaluation on the data set's `val` photos, or None without them."""
     if not (data / "val").is_dir():
         return None
-    return evaluation.evaluate_dataset(trained, datasets.load_dataset(data / "val"))
+    return evaluation.evaluate_dataset(trained, dataset_loading.load_dataset(data / "val"))
 
 
 def _augmented_run(arguments, data, train_set, figures: dict, cache_dir: str) -> None:
@@ -371,7 +372,7 @@ def _augmented_run(arguments, data, train_set, figures: dict, cache_dir: str) ->
     once for each of `--augmented-seeds` (the split and the heads' random starts)."""
     if not (data / "val").is_dir():
         return
-    val_set = datasets.load_dataset(data / "val")
+    val_set = dataset_loading.load_dataset(data / "val")
     with_tta, without_tta, seconds = [], [], []
     for seed in arguments.augmented_seeds:
         settings = training_types.TrainingSettings(

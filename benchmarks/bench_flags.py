@@ -14,7 +14,7 @@ offered from 80%):
   them that were right (equal when the figure shown is honest).
 
 "calibrated, look-alikes" is the check as it lists photos now: also only photos whose nearest
-other photo is of another class (`quality.likely_mislabelled`).
+other photo is of another class (`mislabelled.likely_mislabelled`).
 
 Small projects (5 classes of 11 photos, drawn at random, many draws) and the whole `train`
 split (2,640 photos, 81 classes, a few draws) are measured. Features come from the embedding
@@ -29,7 +29,15 @@ import time
 import numpy as np
 
 from benchmarks import bench
-from tlcore import backbones, cosine, datasets, embeddings, model, quality
+from tlcore import (
+    backbones,
+    cosine,
+    dataset_loading,
+    embeddings,
+    mislabelled,
+    model,
+    quality,
+)
 
 
 @dataclasses.dataclass
@@ -109,14 +117,14 @@ def measure(features, truth, draws: int, mislabelled_share: float, seed: int, sm
         labels = mislabel(draw_truth, mislabelled_share, generator)
         class_count = int(draw_truth.max()) + 1
         # Before: the regression's own probabilities, a move offered with every flag.
-        raw = quality.out_of_fold_probabilities(draw_features, labels, class_count)
+        raw = mislabelled.out_of_fold_probabilities(draw_features, labels, class_count)
         tallies["before"].add(raw, labels, draw_truth, 0.6, 0.6)
-        calibrated = quality.calibrated_out_of_fold(draw_features, labels, class_count)
+        calibrated = mislabelled.calibrated_out_of_fold(draw_features, labels, class_count)
         settings = quality.QualitySettings()
         thresholds = (settings.mislabelled_confidence, settings.move_confidence)
         tallies["calibrated"].add(calibrated.probabilities, labels, draw_truth, *thresholds)
         # As the check lists them now: only photos whose nearest other photo is of another
-        # class (`quality.likely_mislabelled`).
+        # class (`mislabelled.likely_mislabelled`).
         nearest = cosine.nearest_other_rows(cosine.normalise(draw_features), np.arange(len(labels)))
         tallies["calibrated, look-alikes"].add(
             calibrated.probabilities,
@@ -141,7 +149,7 @@ def main(argv=None) -> int:
     bench.add_weights_dir_argument(parser)
     arguments = parser.parse_args(argv)
     bench.use_weights_dir(arguments)
-    dataset = datasets.load_folder(arguments.data / "train")
+    dataset = dataset_loading.load_folder(arguments.data / "train")
     shared_base = model.get_base(backbones.DEFAULT_BACKBONE, 224)
     features = embeddings.embed_photos(
         dataset.photos, shared_base, embeddings.EmbeddingCache(arguments.cache_dir)

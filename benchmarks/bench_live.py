@@ -27,7 +27,14 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from benchmarks import bench  # noqa: E402
-from tlcore import datasets, errors, live_frames, prediction, training, training_types  # noqa: E402
+from tlcore import (  # noqa: E402
+    dataset_loading,
+    errors,
+    live_frames,
+    prediction,
+    training,
+    training_types,
+)
 
 WARM_UP_SECONDS = 2.0
 
@@ -114,7 +121,7 @@ def run(arguments) -> int:
     data = pathlib.Path(arguments.data)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     train_set = bench.subset(
-        datasets.load_folder(data / "train"), arguments.classes, arguments.photos_per_class
+        dataset_loading.load_folder(data / "train"), arguments.classes, arguments.photos_per_class
     )
     settings = training_types.TrainingSettings(image_size=arguments.image_size, seed=1)
     trained = training.train(train_set, settings)

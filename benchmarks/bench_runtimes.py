@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from tlcore import (
+    dataset_loading,
     datasets,
     device,
     embeddings,
@@ -277,7 +278,7 @@ def describe_devices(shared_base) -> str:
 def compare_runtimes(arguments) -> dict:
     """Measures both runtimes and prints the table; returns the figures."""
     print(f"Runtimes, before: {load_average()}", flush=True)
-    train_set = datasets.load_dataset(pathlib.Path(arguments.data) / "train")
+    train_set = dataset_loading.load_dataset(pathlib.Path(arguments.data) / "train")
     sets = {
         "features": spread(train_set, 32, max(1, arguments.feature_photos // 32)),
         "train": spread(train_set, 40, max(1, arguments.train_photos // 40)),

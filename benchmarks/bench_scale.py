@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from benchmarks import bench, scale_photos  # noqa: E402
 from tlcore import (  # noqa: E402
     datamap,
-    datasets,
+    dataset_loading,
     device,
     embeddings,
     errors,
@@ -129,7 +129,7 @@ def run(arguments, scratch: pathlib.Path) -> int:
     started = time.perf_counter()
     for zip_path in zips:
         # What the Collect page does with an uploaded zip.
-        result = project.add_dataset(datasets.load_zip(zip_path.read_bytes()))
+        result = project.add_dataset(dataset_loading.load_zip(zip_path.read_bytes()))
         if result.left_out or result.skipped:
             print(f"  {zip_path.name}: {len(result.left_out) + len(result.skipped)} not added")
     photo_count = project.photo_count()

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 from benchmarks import bench
-from tlcore import datasets, embeddings, model, store, teaching, training
+from tlcore import dataset_loading, datasets, embeddings, model, store, teaching, training
 
 
 def _load() -> str:
@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.use_weights_dir(arguments)
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     data = pathlib.Path(arguments.data)
-    train_set = datasets.load_dataset(data / "train")
-    val_set = datasets.load_dataset(data / "val")
+    train_set = dataset_loading.load_dataset(data / "train")
+    val_set = dataset_loading.load_dataset(data / "val")
     with tempfile.TemporaryDirectory() as folder:
         space = store.Workspace(pathlib.Path(folder) / "workspace")
         for count in arguments.photos:

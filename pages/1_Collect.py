@@ -4,8 +4,17 @@ import datetime
 
 import streamlit as st
 
-from tlapp import arrivals, charts, live_record, media, messages, paging, state, test_photos_panel
-from tlcore import datasets, errors, wording
+from tlapp import (
+    arrivals,
+    collect_charts,
+    live_record,
+    media,
+    messages,
+    paging,
+    state,
+    test_photos_panel,
+)
+from tlcore import dataset_loading, errors, wording
 
 MINIMUM_PHOTOS = 2
 RECOMMENDED_PHOTOS = 10
@@ -211,7 +220,7 @@ with st.expander(
     if zip_file is not None:
         with st.spinner("Reading the photos in the zip…"):
             try:
-                dataset = datasets.load_zip(zip_file.getvalue())
+                dataset = dataset_loading.load_zip(zip_file.getvalue())
                 zip_result = project.add_dataset(dataset)
             except errors.TlcoreError as error:
                 finish_upload(zip_widget, [("error", str(error))])
@@ -234,7 +243,7 @@ counts = project.photo_counts()
 chart_column, status_column = st.columns([3, 2], gap="large")
 with chart_column:
     st.plotly_chart(
-        charts.photos_per_class_figure(counts, MINIMUM_PHOTOS, RECOMMENDED_PHOTOS),
+        collect_charts.photos_per_class_figure(counts, MINIMUM_PHOTOS, RECOMMENDED_PHOTOS),
         key="photos_per_class_chart",
         config={"displayModeBar": False},
     )

@@ -2,7 +2,16 @@
 
 import streamlit as st
 
-from tlapp import charts, engine, figures, health_panel, history_panel, messages, state
+from tlapp import (
+    chart_common,
+    engine,
+    figures,
+    health_panel,
+    history_panel,
+    messages,
+    state,
+    training_charts,
+)
 from tlcore import backbones, datasets, device, errors, wording
 
 space, owner, project = state.start_page("Train")
@@ -301,13 +310,15 @@ if record is not None:
             icon=":material/update:",
         )
     head_epochs = int(record.settings.get("epochs") or 0)
-    history_figure = charts.training_history_figure(record.history)
+    history_figure = training_charts.training_history_figure(record.history)
     if record.settings.get("fine_tune") and len(record.history.get("loss", [])) > head_epochs:
         st.markdown(
             f"After {wording.plural(head_epochs, 'round', 'rounds')} of learning, the pretrained "
             "network was fine-tuned: the rounds right of the dotted line."
         )
-        history_figure.add_vline(x=head_epochs + 0.5, line_dash="dot", line_color=charts.MUTED)
+        history_figure.add_vline(
+            x=head_epochs + 0.5, line_dash="dot", line_color=chart_common.MUTED
+        )
     st.plotly_chart(
         history_figure,
         key="last_training_chart",

@@ -7,9 +7,9 @@ can reveal what the model looked at (a Grad-CAM heatmap); only then is the model
 import streamlit as st
 
 from tlapp import (
-    charts,
     confusion,
     engine,
+    evaluation_charts,
     explain_panel,
     figures,
     media,
@@ -98,7 +98,7 @@ def cell_label(cell) -> str:
 
 def choose_cell_from_chart() -> None:
     """Makes the square clicked on the confusion matrix the one whose photos are shown."""
-    cell = charts.selected_cell(st.session_state.get(CHART_KEY))
+    cell = evaluation_charts.selected_cell(st.session_state.get(CHART_KEY))
     if cell is not None and cell in cell_options:
         st.session_state[CELL_KEY] = cell
         paging.first_page(CELL_PAGE_KEY)
@@ -214,7 +214,7 @@ else:
     chart_left, chart_right = st.columns(2, gap="large")
 with chart_left:
     st.plotly_chart(
-        charts.class_accuracy_figure(
+        evaluation_charts.class_accuracy_figure(
             [metrics.class_name for metrics in scores.per_class],
             [metrics.recall for metrics in scores.per_class],
             supports=[metrics.support for metrics in scores.per_class],
@@ -262,7 +262,7 @@ with chart_right:
     else:
         shown_names, shown_counts = scores.class_names, scores.confusion_matrix
     st.plotly_chart(
-        charts.clickable_confusion_matrix_figure(shown_names, shown_counts),
+        evaluation_charts.clickable_confusion_matrix_figure(shown_names, shown_counts),
         key=CHART_KEY,
         config={"displayModeBar": False},
         on_select=choose_cell_from_chart,

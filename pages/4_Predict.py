@@ -6,12 +6,12 @@ import streamlit as st
 
 from tlapp import (
     batch_job,
-    charts,
     engine,
     explain_panel,
     live,
     media,
     messages,
+    prediction_charts,
     state,
     tables,
     try_photo,
@@ -131,7 +131,7 @@ if len(predictions) == 1:
                     "photo, or more training photos, would help."
                 )
             st.plotly_chart(
-                charts.probability_figure(answer.class_names, answer.probabilities),
+                prediction_charts.probability_figure(answer.class_names, answer.probabilities),
                 key="probability_chart",
                 config={"displayModeBar": False},
             )

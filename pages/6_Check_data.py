@@ -8,7 +8,7 @@ removing a photo takes one click and leaves that photo out of the lists until th
 
 import streamlit as st
 
-from tlapp import charts, check_job, health_panel, media, paging, state, test_photos_panel
+from tlapp import check_job, data_map_charts, health_panel, media, paging, state, test_photos_panel
 from tlcore import errors, wording
 
 MAP_KEY = "check_data_map"
@@ -63,7 +63,7 @@ def photo_card(reference, key: str, note: str, suggested_class: str | None = Non
     """Shows one photo with its note and the buttons that fix it.
 
     Args:
-        reference: The `quality.PhotoReference` of the photo.
+        reference: The `photo_references.PhotoReference` of the photo.
         key: Makes the widgets' keys unique on the page.
         note: A line of Markdown under the photo.
         suggested_class: The class a one-click button moves it to, if any.
@@ -318,7 +318,7 @@ with map_tab:
             key="check_data_colour",
         )
     highlight = None
-    if len(data_map.class_names) > charts.LEGEND_CLASSES:
+    if len(data_map.class_names) > data_map_charts.LEGEND_CLASSES:
         # Hundreds of colours cannot be told apart: one class at a time stands out instead.
         if st.session_state.get(HIGHLIGHT_KEY) not in [None, *data_map.class_names]:
             del st.session_state[HIGHLIGHT_KEY]
@@ -333,7 +333,7 @@ with map_tab:
     chart_column, photo_column = st.columns([3, 1], gap="medium")
     with chart_column:
         selection = st.plotly_chart(
-            charts.data_map_figure(data_map, colour_by or "class", highlight=highlight),
+            data_map_charts.data_map_figure(data_map, colour_by or "class", highlight=highlight),
             key=MAP_KEY,
             on_select="rerun",
             selection_mode="points",
@@ -344,12 +344,12 @@ with map_tab:
             "of one class far inside another's cloud are worth a look."
             + (
                 " Hover a point to see its class."
-                if len(data_map.class_names) > charts.LEGEND_CLASSES
+                if len(data_map.class_names) > data_map_charts.LEGEND_CLASSES
                 else ""
             )
         )
     with photo_column:
-        chosen = charts.selected_point(selection, data_map)
+        chosen = data_map_charts.selected_point(selection, data_map)
         if chosen is None:
             st.info("Click a point to see its photo here.", icon=":material/touch_app:")
         else:

@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+from tlcore import dataset_loading
+
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DIR = REPOSITORY.parent / "shared"
 SHARED_WEIGHTS = SHARED_DIR / "weights" / "keras" / "models"
@@ -91,9 +93,9 @@ class SmallTraining:
 @pytest.fixture(scope="session")
 def small_training(small_photo_folder, engine_environment):
     """One real model trained on the small subset at 96 px, shared by the slower tests."""
-    from tlcore import datasets, training, training_types
+    from tlcore import training, training_types
 
-    dataset = datasets.load_folder(small_photo_folder)
+    dataset = dataset_loading.load_folder(small_photo_folder)
     settings = training_types.TrainingSettings(epochs=25, image_size=TEST_IMAGE_SIZE, seed=1)
     progress = []
     trained = training.train(dataset, settings, on_progress=progress.append)

@@ -6,15 +6,28 @@ import io
 
 import pytest
 
-from tlapp import charts, messages, paging, state, tables
-from tlcore import datamap, datasets, evaluation, prediction, quality, store
+from tlapp import (
+    chart_common,
+    collect_charts,
+    data_map_charts,
+    evaluation_charts,
+    messages,
+    paging,
+    prediction_charts,
+    state,
+    tables,
+    training_charts,
+)
+from tlcore import datamap, datasets, evaluation, photo_references, prediction, store
 
 
 def test_photos_per_class_marks_classes_without_enough_photos():
-    figure = charts.photos_per_class_figure({"Apple": 12, "Milk": 1}, minimum=2, recommended=10)
+    figure = collect_charts.photos_per_class_figure(
+        {"Apple": 12, "Milk": 1}, minimum=2, recommended=10
+    )
     bars = figure.data[0]
     assert list(bars.x) == ["Apple", "Milk"] and list(bars.y) == [12, 1]
-    assert list(bars.marker.color) == [charts.PRIMARY, charts.WARNING]
+    assert list(bars.marker.color) == [chart_common.PRIMARY, chart_common.WARNING]
     assert figure.layout.shapes[0].y0 == 10
 
 
@@ -25,9 +38,9 @@ def test_training_history_has_both_sets_of_photos_in_both_charts():
         "loss": [1.2, 0.6, 0.3],
         "val_loss": [1.3, 0.8, 0.4],
     }
-    figure = charts.training_history_figure(history)
+    figure = training_charts.training_history_figure(history)
     names = [trace.name for trace in figure.data]
-    assert names == [charts.LEARNING_LABEL, charts.CHECKING_LABEL] * 2
+    assert names == [training_charts.LEARNING_LABEL, training_charts.CHECKING_LABEL] * 2
     assert list(figure.data[0].y) == pytest.approx([50, 80, 90])
     assert list(figure.data[0].x) == [1, 2, 3]
     assert list(figure.data[3].y) == pytest.approx([1.3, 0.8, 0.4])
@@ -35,37 +48,40 @@ def test_training_history_has_both_sets_of_photos_in_both_charts():
 
 
 def test_training_history_marks_whole_rounds_only():
-    one_round = charts.training_history_figure({"accuracy": [0.5], "loss": [1.0]})
+    one_round = training_charts.training_history_figure({"accuracy": [0.5], "loss": [1.0]})
     assert one_round.layout.xaxis.dtick == 1 and one_round.layout.xaxis2.dtick == 1
-    many = charts.training_history_figure({"accuracy": [0.5] * 40, "loss": [1.0] * 40})
+    many = training_charts.training_history_figure({"accuracy": [0.5] * 40, "loss": [1.0] * 40})
     assert many.layout.xaxis.dtick is None
 
 
 def test_training_history_draws_while_it_is_still_empty():
-    figure = charts.training_history_figure({"accuracy": [], "loss": []})
+    figure = training_charts.training_history_figure({"accuracy": [], "loss": []})
     assert all(len(trace.y) == 0 for trace in figure.data)
 
 
 def test_class_accuracy_shows_percentages_per_class():
-    figure = charts.class_accuracy_figure(["Apple", "Milk"], [1.0, 0.5])
+    figure = evaluation_charts.class_accuracy_figure(["Apple", "Milk"], [1.0, 0.5])
     assert list(figure.data[0].y) == ["Apple", "Milk"]
     assert list(figure.data[0].text) == ["100%", "50%"]
 
 
 def test_confusion_matrix_names_the_classes_and_colours_the_mistakes():
-    figure = charts.confusion_matrix_figure(["Apple", "Milk"], [[3, 1], [0, 4]])
+    figure = evaluation_charts.confusion_matrix_figure(["Apple", "Milk"], [[3, 1], [0, 4]])
     right, wrong = figure.data
     assert list(right.x) == ["Apple", "Milk"] and list(right.y) == ["Apple", "Milk"]
     # The right answers and the mistakes are two layers with their own colours.
     assert [list(row) for row in right.z] == [[3, None], [None, 4]]
     assert [list(row) for row in wrong.z] == [[None, 1], [0, None]]
-    assert right.colorscale[-1][1] == charts.GOOD and wrong.colorscale[-1][1] == charts.WARNING
+    assert (
+        right.colorscale[-1][1] == chart_common.GOOD
+        and wrong.colorscale[-1][1] == chart_common.WARNING
+    )
     assert figure.layout.xaxis.title.text == "What the model said"
     assert figure.layout.yaxis.title.text == "What the photo shows"
 
 
 def test_probabilities_are_sorted_with_the_answer_first():
-    figure = charts.probability_figure(["Apple", "Lime", "Milk"], [0.1, 0.7, 0.2])
+    figure = prediction_charts.probability_figure(["Apple", "Lime", "Milk"], [0.1, 0.7, 0.2])
     assert list(figure.data[0].y) == ["Lime", "Milk", "Apple"]
     assert list(figure.data[0].x) == pytest.approx([70, 20, 10])
 
@@ -161,10 +177,10 @@ MANY_CLASSES = [f"Product {number:03d}" for number in range(1, 201)]
 
 def test_photos_per_class_lie_one_under_another_for_a_few_dozen_classes():
     counts = {name: 10 for name in MANY_CLASSES[:20]} | {MANY_CLASSES[20]: 1}
-    figure = charts.photos_per_class_figure(counts, minimum=2, recommended=10)
+    figure = collect_charts.photos_per_class_figure(counts, minimum=2, recommended=10)
     bars = figure.data[0]
     assert bars.orientation == "h" and list(bars.y) == list(counts)
-    assert bars.marker.color[-1] == charts.WARNING
+    assert bars.marker.color[-1] == chart_common.WARNING
     assert figure.layout.height > 320
     assert figure.layout.shapes[0].x0 == 10
 
@@ -173,19 +189,21 @@ def test_photos_per_class_are_summed_up_for_200_classes_with_the_short_ones_in_r
     counts = {name: 95 + index % 11 for index, name in enumerate(MANY_CLASSES)}
     counts[MANY_CLASSES[3]] = 1
     counts[MANY_CLASSES[4]] = 0
-    figure = charts.photos_per_class_figure(counts, minimum=2, recommended=10)
+    figure = collect_charts.photos_per_class_figure(counts, minimum=2, recommended=10)
     bars = figure.data[0]
     assert len(bars.x) <= 31 and sum(bars.y) == 200
     # The red bar holds exactly the two classes that cannot be trained, and says which.
-    assert bars.marker.color[0] == charts.WARNING and bars.y[0] == 2
-    assert set(bars.marker.color[1:]) == {charts.PRIMARY}
+    assert bars.marker.color[0] == chart_common.WARNING and bars.y[0] == 2
+    assert set(bars.marker.color[1:]) == {chart_common.PRIMARY}
     assert "Product 004, Product 005" in bars.hovertext[0]
     assert "2 of 200 classes have fewer than 2 photos" in figure.layout.title.subtitle.text
     assert figure.layout.height == 320
 
 
 def test_photo_count_bins_give_too_few_photos_a_range_of_their_own():
-    bins = charts.photo_count_bins({"a": 0, "b": 1, "c": 2, "d": 40}, minimum=2, recommended=10)
+    bins = collect_charts.photo_count_bins(
+        {"a": 0, "b": 1, "c": 2, "d": 40}, minimum=2, recommended=10
+    )
     assert bins[0] == (0, 1, ["a", "b"])
     assert bins[1][0] == 2 and "c" in bins[1][2]
     assert bins[-1][0] <= 40 <= bins[-1][1] and bins[-1][2] == ["d"]
@@ -198,7 +216,7 @@ def test_photo_count_bins_give_too_few_photos_a_range_of_their_own():
 def test_class_accuracy_of_200_classes_shows_the_worst_first():
     accuracies = [1.0] * 200
     accuracies[150], accuracies[7], accuracies[42] = 0.2, 0.5, 0.2
-    figure = charts.class_accuracy_figure(MANY_CLASSES, accuracies, most_shown=25)
+    figure = evaluation_charts.class_accuracy_figure(MANY_CLASSES, accuracies, most_shown=25)
     bars = figure.data[0]
     assert len(bars.y) == 25
     assert list(bars.y[:3]) == [MANY_CLASSES[42], MANY_CLASSES[150], MANY_CLASSES[7]]
@@ -213,7 +231,7 @@ def diagonal_matrix(size: int) -> list[list[int]]:
 
 
 def test_a_confusion_matrix_of_200_classes_has_no_numbers_and_names_on_hover():
-    figure = charts.clickable_confusion_matrix_figure(MANY_CLASSES, diagonal_matrix(200))
+    figure = evaluation_charts.clickable_confusion_matrix_figure(MANY_CLASSES, diagonal_matrix(200))
     right, wrong, squares = figure.data
     assert right.texttemplate is None and wrong.texttemplate is None
     assert figure.layout.xaxis.showticklabels is False
@@ -232,7 +250,9 @@ def test_a_confusion_matrix_of_200_classes_has_no_numbers_and_names_on_hover():
 
 
 def test_a_confusion_matrix_of_a_few_classes_keeps_its_numbers_and_names():
-    figure = charts.clickable_confusion_matrix_figure(MANY_CLASSES[:10], diagonal_matrix(10))
+    figure = evaluation_charts.clickable_confusion_matrix_figure(
+        MANY_CLASSES[:10], diagonal_matrix(10)
+    )
     right, wrong, squares = figure.data
     assert right.texttemplate == "%{text}" and wrong.text[3][9] == "1"
     assert figure.layout.xaxis.showticklabels is not False
@@ -242,7 +262,7 @@ def test_a_confusion_matrix_of_a_few_classes_keeps_its_numbers_and_names():
 def test_probabilities_of_200_classes_show_the_likeliest_dozen():
     probabilities = [0.001] * 200
     probabilities[77] = 0.6
-    figure = charts.probability_figure(MANY_CLASSES, probabilities)
+    figure = prediction_charts.probability_figure(MANY_CLASSES, probabilities)
     assert len(figure.data[0].y) == 12 and figure.data[0].y[0] == MANY_CLASSES[77]
     assert "12 likeliest of 200 classes" in figure.layout.title.text
 
@@ -252,7 +272,7 @@ def big_data_map(photo_count: int = 20_000, class_names=MANY_CLASSES):
         datamap.MapPoint(
             x=float(index % 97),
             y=float(index % 89),
-            photo=quality.PhotoReference(
+            photo=photo_references.PhotoReference(
                 f"photo-{index}.jpg", class_names[index % len(class_names)], f"h{index}"
             ),
             predicted_class=class_names[(index + (index % 10 == 0)) % len(class_names)],
@@ -265,7 +285,7 @@ def big_data_map(photo_count: int = 20_000, class_names=MANY_CLASSES):
 
 def test_a_map_of_20000_photos_is_drawn_with_webgl_and_without_a_legend():
     data_map = big_data_map()
-    figure = charts.data_map_figure(data_map, colour_by="class")
+    figure = data_map_charts.data_map_figure(data_map, colour_by="class")
     (trace,) = figure.data
     assert trace.type == "scattergl" and len(trace.x) == 20_000
     assert figure.layout.showlegend is False
@@ -274,17 +294,17 @@ def test_a_map_of_20000_photos_is_drawn_with_webgl_and_without_a_legend():
     assert trace.hovertext[5] == "photo-5.jpg" and trace.customdata[5][1] == MANY_CLASSES[5]
     # A click still finds the photo.
     click = {"selection": {"points": [{"customdata": list(trace.customdata[12_345])}]}}
-    assert charts.selected_point(click, data_map) == 12_345
+    assert data_map_charts.selected_point(click, data_map) == 12_345
     # Colouring by right and wrong keeps its two-entry legend.
-    right, wrong = charts.data_map_figure(data_map, colour_by="correct").data
+    right, wrong = data_map_charts.data_map_figure(data_map, colour_by="correct").data
     assert right.type == "scattergl" and len(right.x) + len(wrong.x) == 20_000
 
 
 def test_one_class_can_be_picked_out_on_a_big_map():
     data_map = big_data_map(3000)
-    others, picked = charts.data_map_figure(data_map, highlight=MANY_CLASSES[7]).data
+    others, picked = data_map_charts.data_map_figure(data_map, highlight=MANY_CLASSES[7]).data
     assert picked.name == MANY_CLASSES[7] and len(picked.x) == 15
-    assert picked.marker.color == charts.PRIMARY and others.marker.opacity < 1
+    assert picked.marker.color == chart_common.PRIMARY and others.marker.opacity < 1
     assert {data_map.points[row[0]].photo.class_name for row in picked.customdata} == {
         MANY_CLASSES[7]
     }
@@ -292,7 +312,7 @@ def test_one_class_can_be_picked_out_on_a_big_map():
 
 def test_a_small_map_stays_svg_with_a_legend():
     data_map = big_data_map(40, MANY_CLASSES[:3])
-    figure = charts.data_map_figure(data_map)
+    figure = data_map_charts.data_map_figure(data_map)
     assert all(trace.type == "scatter" for trace in figure.data)
     assert [trace.name for trace in figure.data] == MANY_CLASSES[:3]
     assert figure.layout.showlegend is True

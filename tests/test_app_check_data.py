@@ -18,14 +18,16 @@ from app_fixtures import (  # noqa: F401
 )
 from job_fixtures import check_data_on_a_worker
 
-from tlapp import charts
+from tlapp import evaluation_charts
 from tlcore import store
 
 OWNER = "owner-token-for-check-data-tests"
 
 
 def test_the_confusion_matrix_has_a_clickable_square_over_each_cell():
-    figure = charts.clickable_confusion_matrix_figure(["Apple", "Milk"], [[3, 1], [0, 4]])
+    figure = evaluation_charts.clickable_confusion_matrix_figure(
+        ["Apple", "Milk"], [[3, 1], [0, 4]]
+    )
     right, wrong, squares = figure.data
     assert right.hoverinfo == "skip" and wrong.hoverinfo == "skip"
     assert list(zip(squares.y, squares.x, strict=True)) == [
@@ -42,9 +44,9 @@ def test_the_confusion_matrix_has_a_clickable_square_over_each_cell():
     ]
     assert figure.layout.clickmode == "event+select"
     click = {"selection": {"points": [{"x": "Milk", "y": "Apple", "curve_number": 2}]}}
-    assert charts.selected_cell(click) == ("Apple", "Milk")
-    assert charts.selected_cell({"selection": {"points": []}}) is None
-    assert charts.selected_cell(None) is None
+    assert evaluation_charts.selected_cell(click) == ("Apple", "Milk")
+    assert evaluation_charts.selected_cell({"selection": {"points": []}}) is None
+    assert evaluation_charts.selected_cell(None) is None
 
 
 @dataclasses.dataclass

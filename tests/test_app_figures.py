@@ -5,7 +5,7 @@ import types
 
 import pytest
 
-from tlapp import charts, confusion, figures
+from tlapp import confusion, evaluation_charts, figures
 from tlcore import headline
 
 MANY_CLASSES = [f"Product {number:03d}" for number in range(81)]
@@ -39,7 +39,9 @@ def test_few_photos_are_called_a_rough_figure():
 
 
 def test_class_accuracy_bars_carry_ranges_and_counts():
-    figure = charts.class_accuracy_figure(["Apple", "Milk"], [1.0, 0.5], supports=[3, 40])
+    figure = evaluation_charts.class_accuracy_figure(
+        ["Apple", "Milk"], [1.0, 0.5], supports=[3, 40]
+    )
     bars = figure.data[0]
     assert bars.error_x.arrayminus[0] == pytest.approx(
         100 - 100 * headline.wilson_interval(3, 3)[0]
@@ -74,7 +76,7 @@ def test_the_matrix_of_the_most_confused_classes_has_names_on_its_sides():
     indices = confusion.most_confused_classes(many_class_matrix())
     assert indices == [2, 5, 6, 7, 40, 41, 70]
     names, counts = confusion.sub_matrix(MANY_CLASSES, many_class_matrix(), indices)
-    figure = charts.clickable_confusion_matrix_figure(names, counts)
+    figure = evaluation_charts.clickable_confusion_matrix_figure(names, counts)
     assert figure.layout.xaxis.showticklabels is not False
     assert counts[1][2] == 7 and names[1] == "Product 005"
     whole = confusion.zoomable_matrix_figure(MANY_CLASSES, many_class_matrix())

@@ -20,7 +20,7 @@ import pytest
 from app_fixtures import APP_FILE, SLOW_PAGE_TIMEOUT, as_uploads, texts, tiny_photo
 from streamlit.testing.v1 import AppTest
 
-from tlcore import datasets, store
+from tlcore import dataset_loading, store
 
 OWNER = "owner-token-for-hostile-input-tests"
 HOME_TITLE = ":material/photo_camera: Photo Classifier Trainer"
@@ -227,7 +227,7 @@ def test_a_bad_zip_imported_on_collect(case, sandbox, collect):
         assert project.class_names == [] and project.photo_count() == 0
     else:
         # The page stores exactly what the engine reads from the zip, and names what it skips.
-        read = datasets.load_zip(data)
+        read = dataset_loading.load_zip(data)
         # A folder without one usable photo makes no class (issue 11: no empty new class).
         assert project.photo_counts() == {name: n for name, n in read.counts().items() if n}
         warnings = texts(app.warning)

@@ -17,7 +17,16 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tlapp import confusion
-from tlcore import datamap, evaluation, quality, store
+from tlcore import (
+    datamap,
+    evaluation,
+    mislabelled,
+    near_duplicates,
+    outliers,
+    photo_references,
+    quality,
+    store,
+)
 
 OWNER = "owner-token-for-scale-tests"
 CLASS_COUNT = 200
@@ -246,7 +255,7 @@ def test_evaluate_offers_the_biggest_mistakes_first(in_workspace, evaluated):
 def made_up_check(project: store.Project) -> dict:
     """A data check of the big project's photos, as the page keeps it, without the network."""
     photos = [
-        quality.PhotoReference(photo.file_name, photo.class_name, photo.content_hash)
+        photo_references.PhotoReference(photo.file_name, photo.class_name, photo.content_hash)
         for name in project.class_names
         for photo in project.photos(name)
     ]
@@ -262,14 +271,14 @@ def made_up_check(project: store.Project) -> dict:
         features=features,
         out_of_fold=out_of_fold,
         mislabelled=[
-            quality.MislabelledPhoto(photo, project.class_names[0], 0.9, 0.01)
+            mislabelled.MislabelledPhoto(photo, project.class_names[0], 0.9, 0.01)
             for photo in photos[:40]
         ],
         near_duplicates=[
-            quality.NearDuplicate(photos[index], photos[index + 1], 0.95)
+            near_duplicates.NearDuplicate(photos[index], photos[index + 1], 0.95)
             for index in range(0, 60, 2)
         ],
-        outliers=[quality.Outlier(photo, 0.1, 0.8, 6.0) for photo in photos[100:130]],
+        outliers=[outliers.Outlier(photo, 0.1, 0.8, 6.0) for photo in photos[100:130]],
         settings=quality.QualitySettings(),
     )
     return {"project": project.id, "report": report, "map": datamap.build_data_map(report)}

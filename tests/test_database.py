@@ -16,7 +16,7 @@ from app_fixtures import grocery_photos, tiny_photo
 
 from tlcore import access, job_records, store
 from tlcore.store import database, locks, migration
-from tlcore.store.project import PHOTOS_PER_TRANSACTION
+from tlcore.store.photo_changes import PHOTOS_PER_TRANSACTION
 
 OWNER = "owner-of-the-old-workspace"
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tlapp import charts
-from tlcore import datamap, quality
+from tlapp import chart_common, data_map_charts
+from tlcore import datamap, photo_references, quality
 
 CLASSES = ["apple", "banana"]
 
@@ -19,7 +19,7 @@ def two_clouds(per_class=20, seed=0):
     features = np.clip(np.concatenate([first, second]), 0, None).astype(np.float32)
     labels = np.array([0] * per_class + [1] * per_class)
     photos = [
-        quality.PhotoReference(f"{CLASSES[label]}_{row}.jpg", CLASSES[label], f"hash{row}")
+        photo_references.PhotoReference(f"{CLASSES[label]}_{row}.jpg", CLASSES[label], f"hash{row}")
         for row, label in enumerate(labels)
     ]
     return features, labels, photos
@@ -47,7 +47,7 @@ def data_map():
     # Photo 0 is an apple by its features but labelled banana: the map marks it wrong.
     labels = labels.copy()
     labels[0] = 1
-    photos[0] = quality.PhotoReference("apple_0.jpg", "banana", "hash0")
+    photos[0] = photo_references.PhotoReference("apple_0.jpg", "banana", "hash0")
     report = quality.check_features(features, labels, CLASSES, photos)
     return datamap.build_data_map(report)
 
@@ -61,7 +61,7 @@ def test_each_photo_becomes_a_point_that_knows_if_it_was_recognised(data_map):
 
 
 def test_the_figure_has_a_trace_per_class_and_finds_the_point_clicked(data_map):
-    figure = charts.data_map_figure(data_map, colour_by="class")
+    figure = data_map_charts.data_map_figure(data_map, colour_by="class")
     assert [trace.name for trace in figure.data] == CLASSES
     assert sum(len(trace.x) for trace in figure.data) == 40
     banana = figure.data[1]
@@ -69,14 +69,14 @@ def test_the_figure_has_a_trace_per_class_and_finds_the_point_clicked(data_map):
     assert data_map.points[index].photo.class_name == "banana"
     assert data_map.points[index].photo.file_name in banana.hovertext[0]
     selection = {"selection": {"points": [{"curve_number": 1, "customdata": [index]}]}}
-    assert charts.selected_point(selection, data_map) == index
-    assert charts.selected_point({"selection": {"points": []}}, data_map) is None
-    assert charts.selected_point(None, data_map) is None
+    assert data_map_charts.selected_point(selection, data_map) == index
+    assert data_map_charts.selected_point({"selection": {"points": []}}, data_map) is None
+    assert data_map_charts.selected_point(None, data_map) is None
 
 
 def test_the_figure_can_colour_right_and_wrong(data_map):
-    figure = charts.data_map_figure(data_map, colour_by="correct")
+    figure = data_map_charts.data_map_figure(data_map, colour_by="correct")
     right, wrong = figure.data
     assert (right.name, wrong.name) == ("Recognised", "Not recognised")
     assert len(right.x) == 39 and [row[0] for row in wrong.customdata] == [0]
-    assert right.marker.color == charts.GOOD and wrong.marker.color == charts.WARNING
+    assert right.marker.color == chart_common.GOOD and wrong.marker.color == chart_common.WARNING

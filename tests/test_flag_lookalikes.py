@@ -3,12 +3,12 @@ class, and the photo's nearest other photo is not of its own class."""
 
 import numpy as np
 
-from tlcore import cosine, quality
+from tlcore import cosine, mislabelled, photo_references
 
 
-def photos_of(labels, names) -> list[quality.PhotoReference]:
+def photos_of(labels, names) -> list[photo_references.PhotoReference]:
     return [
-        quality.PhotoReference(f"{row}.jpg", names[label], f"h{row}")
+        photo_references.PhotoReference(f"{row}.jpg", names[label], f"h{row}")
         for row, label in enumerate(labels)
     ]
 
@@ -35,9 +35,9 @@ def test_right_photos_with_look_alikes_in_their_class_are_not_flagged_but_a_misf
     out_of_fold[[10, 11, 12]] = [0.1, 0.9]
     out_of_fold[22] = [0.9, 0.1]
 
-    without = quality.likely_mislabelled(out_of_fold, labels, photos, names)
+    without = mislabelled.likely_mislabelled(out_of_fold, labels, photos, names)
     assert {item.photo.content_hash for item in without} == {"h10", "h11", "h12", "h22"}
-    found = quality.likely_mislabelled(
+    found = mislabelled.likely_mislabelled(
         out_of_fold, labels, photos, names, normalised=cosine.normalise(features)
     )
     assert [item.photo.content_hash for item in found] == ["h22"]

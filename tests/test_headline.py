@@ -4,7 +4,7 @@ photos taken on another day, on made-up shifted data and on real photos."""
 import numpy as np
 import pytest
 
-from tlcore import datasets, evaluation, headline, heads, splitting, training_types
+from tlcore import dataset_loading, evaluation, headline, heads, splitting, training_types
 
 
 def test_wilson_interval_is_sensible_for_few_and_many_photos():
@@ -130,7 +130,9 @@ def test_a_real_training_has_a_headline_whose_range_holds_its_val_accuracy(
     assert measured.parts["like_learned"]["photos"] == 10
     assert 0 < measured.photo_count == measured.parts["least_alike"]["photos"] <= 10
     assert measured.parts["like_learned"]["accuracy"] == trained.evaluation.accuracy
-    another_day = evaluation.evaluate_dataset(trained, datasets.load_folder(small_val_folder))
+    another_day = evaluation.evaluate_dataset(
+        trained, dataset_loading.load_folder(small_val_folder)
+    )
     assert measured.low <= another_day.accuracy <= measured.high, (measured, another_day.accuracy)
 
 

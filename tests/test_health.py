@@ -16,7 +16,7 @@ from job_fixtures import check_data_on_a_worker
 from PIL import Image, ImageEnhance, ImageFilter
 from streamlit.testing.v1 import AppTest
 
-from tlcore import health, next_steps, quality, store
+from tlcore import health, mislabelled, next_steps, photo_references, quality, store
 
 CLASSES = ("Banana", "Carrots", "Oatly-Oat-Milk", "Red-Bell-Pepper", "Watermelon")
 
@@ -72,8 +72,8 @@ def test_a_tiny_photo_is_judged_by_the_model_size():
     assert health.photo_problem(look, 96, health.HealthSettings()) is None
 
 
-def reference(name: str, class_name: str) -> quality.PhotoReference:
-    return quality.PhotoReference(name, class_name, f"hash_{class_name}_{name}")
+def reference(name: str, class_name: str) -> photo_references.PhotoReference:
+    return photo_references.PhotoReference(name, class_name, f"hash_{class_name}_{name}")
 
 
 def test_small_classes_and_findings_shrink_as_photos_are_fixed():
@@ -147,7 +147,9 @@ def test_one_sitting_and_the_plain_picture_among_real_photos(shared_base, tmp_pa
     features = features_of(photos, shared_base, tmp_path)
     from tlcore import images
 
-    references = [quality.PhotoReference(n, c, images.content_hash(d)) for c, n, d in photos]
+    references = [
+        photo_references.PhotoReference(n, c, images.content_hash(d)) for c, n, d in photos
+    ]
     report = quality.check_features(features, labels, names, references)
     looks = {
         ref.content_hash: health.look_at(d)
@@ -172,7 +174,7 @@ def test_calibrated_flags_on_real_photos_mislabelled_on_purpose(shared_base, tmp
     for row in moved:
         labels[row] = (truth[row] + 1 + generator.integers(len(CLASSES) - 1)) % len(CLASSES)
     references = [
-        quality.PhotoReference(name, CLASSES[label], f"h{row}")
+        photo_references.PhotoReference(name, CLASSES[label], f"h{row}")
         for row, ((_, name, _), label) in enumerate(zip(photos, labels, strict=True))
     ]
     report = quality.check_features(features, labels, list(CLASSES), references)
@@ -190,7 +192,7 @@ def test_calibrated_flags_on_real_photos_mislabelled_on_purpose(shared_base, tmp
             assert item.suggested_class == CLASSES[truth[row]]
         assert item.confidence < 0.995
     # Before calibration the regression alone was sure of far more photos than were moved.
-    raw = quality.out_of_fold_probabilities(features, labels, len(CLASSES))
+    raw = mislabelled.out_of_fold_probabilities(features, labels, len(CLASSES))
     assert ((raw.argmax(1) != labels) & (raw.max(1) >= 0.6)).sum() > len(listed)
 
 

@@ -9,7 +9,16 @@ import pytest
 from app_fixtures import tiny_photo
 from PIL import Image
 
-from tlcore import errors, quality, store
+from tlcore import (
+    dataset_loading,
+    errors,
+    mislabelled,
+    near_duplicates,
+    outliers,
+    photo_references,
+    quality,
+    store,
+)
 
 CLASSES = ["apple", "banana", "cherry"]
 
@@ -25,7 +34,7 @@ def clusters(per_class=30, dimensions=24, seed=0):
     features = np.clip(np.concatenate(features), 0, None).astype(np.float32)
     labels = np.array(labels)
     photos = [
-        quality.PhotoReference(f"{CLASSES[label]}_{row}.jpg", CLASSES[label], f"hash{row}")
+        photo_references.PhotoReference(f"{CLASSES[label]}_{row}.jpg", CLASSES[label], f"hash{row}")
         for row, label in enumerate(labels)
     ]
     return features, labels, photos
@@ -35,14 +44,16 @@ def relabel(photos, labels, row, label):
     labels = labels.copy()
     labels[row] = label
     photos = list(photos)
-    photos[row] = quality.PhotoReference(photos[row].file_name, CLASSES[label], f"hash{row}")
+    photos[row] = photo_references.PhotoReference(
+        photos[row].file_name, CLASSES[label], f"hash{row}"
+    )
     return photos, labels
 
 
 def test_folds_hold_each_class_evenly_and_are_reproducible():
     labels = np.array([0] * 10 + [1] * 7 + [2] * 3)
-    assignment = quality.fold_assignment(labels, folds=5, seed=3)
-    assert np.array_equal(assignment, quality.fold_assignment(labels, folds=5, seed=3))
+    assignment = mislabelled.fold_assignment(labels, folds=5, seed=3)
+    assert np.array_equal(assignment, mislabelled.fold_assignment(labels, folds=5, seed=3))
     assert set(assignment) == set(range(5))
     assert np.bincount(assignment[labels == 0], minlength=5).tolist() == [2] * 5
     counts = np.bincount(assignment[labels == 1], minlength=5)
@@ -51,12 +62,12 @@ def test_folds_hold_each_class_evenly_and_are_reproducible():
 
 def test_out_of_fold_predictions_recognise_clear_clusters():
     features, labels, _ = clusters()
-    probabilities = quality.out_of_fold_probabilities(features, labels, len(CLASSES))
+    probabilities = mislabelled.out_of_fold_probabilities(features, labels, len(CLASSES))
     assert probabilities.shape == (len(labels), len(CLASSES))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     assert (probabilities.argmax(axis=1) == labels).mean() >= 0.95
     # The fit is deterministic: the same photos give the same predictions.
-    again = quality.out_of_fold_probabilities(features, labels, len(CLASSES))
+    again = mislabelled.out_of_fold_probabilities(features, labels, len(CLASSES))
     np.testing.assert_array_equal(probabilities, again)
 
 
@@ -75,8 +86,8 @@ def test_a_photo_labelled_with_the_wrong_class_is_listed_first():
 
 def test_a_class_with_one_photo_is_not_called_mislabelled():
     probabilities = np.array([[0.9, 0.1], [0.95, 0.05], [0.9, 0.1]])
-    photos = [quality.PhotoReference(f"{row}.jpg", "x", f"h{row}") for row in range(3)]
-    found = quality.likely_mislabelled(probabilities, [0, 0, 1], photos, ["a", "b"])
+    photos = [photo_references.PhotoReference(f"{row}.jpg", "x", f"h{row}") for row in range(3)]
+    found = mislabelled.likely_mislabelled(probabilities, [0, 0, 1], photos, ["a", "b"])
     assert found == []
 
 
@@ -88,10 +99,10 @@ def test_near_duplicates_across_classes_come_first():
     features = np.concatenate([features, copies])
     labels = np.concatenate([labels, [1, 1]])
     photos = photos + [
-        quality.PhotoReference("copy_of_apple.jpg", "banana", "copy1"),
-        quality.PhotoReference("copy_of_banana.jpg", "banana", "copy2"),
+        photo_references.PhotoReference("copy_of_apple.jpg", "banana", "copy1"),
+        photo_references.PhotoReference("copy_of_banana.jpg", "banana", "copy2"),
     ]
-    pairs = quality.near_duplicates(features, photos, threshold=0.99)
+    pairs = near_duplicates.near_duplicates(features, photos, threshold=0.99)
     found = {(pair.first.content_hash, pair.second.content_hash) for pair in pairs}
     assert found == {("hash3", "copy1"), ("hash40", "copy2")}
     assert not pairs[0].same_class and pairs[1].same_class
@@ -102,7 +113,7 @@ def test_the_same_photo_twice_is_not_a_near_duplicate():
     features, _, photos = clusters(per_class=5)
     features = np.concatenate([features, features[:1]])
     photos = photos + [photos[0]]
-    assert quality.near_duplicates(features, photos, threshold=0.999) == []
+    assert near_duplicates.near_duplicates(features, photos, threshold=0.999) == []
 
 
 def test_a_photo_unlike_its_class_is_an_outlier():
@@ -111,8 +122,8 @@ def test_a_photo_unlike_its_class_is_an_outlier():
     odd[0, :3] = 9.0
     features = np.concatenate([features, odd])
     labels = np.concatenate([labels, [0]])
-    photos = photos + [quality.PhotoReference("odd.jpg", "apple", "odd")]
-    found = quality.outliers(features, labels, photos)
+    photos = photos + [photo_references.PhotoReference("odd.jpg", "apple", "odd")]
+    found = outliers.outliers(features, labels, photos)
     assert found[0].photo.content_hash == "odd"
     assert found[0].deviations > 6 and found[0].similarity < found[0].typical_similarity
     assert all(item.deviations < found[0].deviations / 2 for item in found[1:])
@@ -121,7 +132,7 @@ def test_a_photo_unlike_its_class_is_an_outlier():
 def test_small_classes_have_no_outliers():
     features, labels, photos = clusters(per_class=4)
     features[0] = 50.0
-    assert quality.outliers(features, labels, photos) == []
+    assert outliers.outliers(features, labels, photos) == []
 
 
 def test_a_report_can_leave_a_fixed_photo_out():
@@ -186,7 +197,7 @@ def test_a_photo_moves_to_another_class_and_can_be_removed(tmp_path):
 def test_real_photos_a_wrong_label_and_a_copy_in_another_class_are_found(
     small_photo_folder, tmp_path, engine_environment
 ):
-    from tlcore import datasets, embeddings, model
+    from tlcore import embeddings, model
 
     folder = shutil.copytree(small_photo_folder, tmp_path / "photos")
     # A banana photo filed under carrots.
@@ -204,7 +215,7 @@ def test_real_photos_a_wrong_label_and_a_copy_in_another_class_are_found(
         imagefactory.make_noise_bytes("JPEG", size=(224, 224))
     )
 
-    dataset = datasets.load_folder(folder)
+    dataset = dataset_loading.load_folder(folder)
     shared_base = model.get_base(image_size=96)
     report = quality.check_dataset(dataset, shared_base, embeddings.EmbeddingCache())
 

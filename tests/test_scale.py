@@ -6,7 +6,7 @@ import zipfile
 import pytest
 
 from benchmarks import bench_scale, scale_photos
-from tlcore import datasets, images, store, time_left, training_types
+from tlcore import dataset_loading, images, store, time_left, training_types
 
 
 class FakeClock:
@@ -70,7 +70,7 @@ def test_a_scale_folder_has_distinct_classes_and_photos(small_photo_folder, tmp_
     target = scale_photos.make_scale_folder(
         small_photo_folder, tmp_path / "scale", class_count=7, photos_per_class=12, workers=1
     )
-    dataset = datasets.load_folder(target)
+    dataset = dataset_loading.load_folder(target)
     assert len(dataset.class_names) == 7
     assert set(dataset.counts().values()) == {12}
     assert not dataset.duplicates and not dataset.skipped
@@ -97,7 +97,7 @@ def test_a_scale_folder_cannot_have_more_classes_than_its_colour_changes_make(
 def test_a_folder_added_to_a_project_keeps_the_upload_limit_in_class_order(
     small_photo_folder, tmp_path
 ):
-    dataset = datasets.load_folder(small_photo_folder)
+    dataset = dataset_loading.load_folder(small_photo_folder)
     first_class = dataset.photos_of(dataset.class_names[0])
     # Room for the first class's photos and a part of the second's.
     room = sum(photo.path.stat().st_size for photo in first_class) + 1

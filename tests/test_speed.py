@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import head_fitting, model, runtimes, training_types
+from tlcore import dataset_loading, head_fitting, model, runtimes, training_types
 
 
 def separable_features(count: int, classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -72,9 +72,9 @@ def test_a_head_fitted_twice_from_one_seed_is_the_same():
 def test_photos_embedded_before_tensorflow_are_the_features_training_computes(
     small_photo_folder, tmp_path, monkeypatch
 ):
-    from tlcore import datasets, early_features, embeddings, onnx_base
+    from tlcore import early_features, embeddings, onnx_base
 
-    photos = datasets.load_folder(small_photo_folder).photos[:12]
+    photos = dataset_loading.load_folder(small_photo_folder).photos[:12]
     shared_base = model.get_base(image_size=TEST_IMAGE_SIZE)
     # The base's ONNX form is converted and checked on its first use, as training does.
     expected = embeddings.embed_photos(photos, shared_base, cache=None)

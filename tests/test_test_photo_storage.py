@@ -10,6 +10,7 @@ from app_fixtures import grocery_photos, tiny_photo
 from engine_fixtures import TEST_IMAGE_SIZE
 
 from tlcore import (
+    dataset_loading,
     datasets,
     errors,
     headline,
@@ -93,7 +94,7 @@ def test_a_zip_of_test_photos_makes_no_class(project):
         "Banana": [("b.jpg", tiny_photo((230, 220, 40)))],
         "Kiwi": [("k.jpg", tiny_photo((90, 140, 40)))],
     }
-    result = project.add_dataset(datasets.load_zip(zip_of(layout)), test=True)
+    result = project.add_dataset(dataset_loading.load_zip(zip_of(layout)), test=True)
     assert result.added == ["b.jpg"] and result.created_classes == []
     assert project.class_names == ["Banana", "Carrots"]
     (skipped,) = result.skipped
@@ -169,8 +170,8 @@ def test_a_projects_test_photos_never_reach_training(
     tmp_path, small_photo_folder, small_val_folder, monkeypatch
 ):
     made = store.Workspace(tmp_path / "workspace").create_project("Shop", "owner-a")
-    made.add_dataset(datasets.load_folder(small_photo_folder))
-    made.add_dataset(datasets.load_folder(small_val_folder), test=True)
+    made.add_dataset(dataset_loading.load_folder(small_photo_folder))
+    made.add_dataset(dataset_loading.load_folder(small_val_folder), test=True)
     test_set = test_photos.test_dataset(made)
 
     fitted = []

@@ -10,7 +10,7 @@ from engine_fixtures import TEST_IMAGE_SIZE
 
 from tlcore import (
     cli,
-    datasets,
+    dataset_loading,
     embeddings,
     errors,
     headline,
@@ -26,13 +26,13 @@ pytestmark = pytest.mark.slow
 def test_test_photos_measure_the_headline_and_never_reach_training(
     small_photo_folder, small_val_folder, tmp_path, monkeypatch
 ):
-    dataset = datasets.load_folder(small_photo_folder)
+    dataset = dataset_loading.load_folder(small_photo_folder)
     test_folder = tmp_path / "test"
     shutil.copytree(small_val_folder, test_folder)
     # One test photo that is also a training photo: it must be left out, not scored.
     banana = sorted((small_photo_folder / "Banana").glob("*.jpg"))[0]
     shutil.copy(banana, test_folder / "Banana" / "also-a-training-photo.jpg")
-    test_set = datasets.load_folder(test_folder)
+    test_set = dataset_loading.load_folder(test_folder)
 
     fitted = []
     original_fit = heads.fit_head
@@ -73,9 +73,9 @@ def test_test_photos_of_no_trained_class_are_refused(small_photo_folder, tmp_pat
     shutil.copy(sorted((small_photo_folder / "Banana").glob("*.jpg"))[0], other / "p.jpg")
     with pytest.raises(errors.DatasetError, match="None of the test photos"):
         training.train(
-            datasets.load_folder(small_photo_folder),
+            dataset_loading.load_folder(small_photo_folder),
             training_types.TrainingSettings(epochs=1, image_size=TEST_IMAGE_SIZE),
-            test_dataset=datasets.load_folder(tmp_path / "other"),
+            test_dataset=dataset_loading.load_folder(tmp_path / "other"),
         )
 
 
@@ -100,4 +100,6 @@ def test_the_command_line_takes_test_photos(small_photo_folder, small_val_folder
     assert status == 0, captured.err
     summary = json.loads(captured.out)
     assert summary["headline"]["method"] == headline.BASIS_TEST
-    assert summary["headline"]["photo_count"] == len(datasets.load_folder(small_val_folder).photos)
+    assert summary["headline"]["photo_count"] == len(
+        dataset_loading.load_folder(small_val_folder).photos
+    )

@@ -5,6 +5,7 @@ import pytest
 from engine_fixtures import TEST_CLASSES, TEST_IMAGE_SIZE
 
 from tlcore import (
+    dataset_loading,
     datasets,
     embeddings,
     errors,
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_five_real_classes_train_far_above_chance(small_training, small_val_folder):
     trained = small_training.trained
     assert trained.class_names == sorted(TEST_CLASSES)
-    held_out = datasets.load_folder(small_val_folder)
+    held_out = dataset_loading.load_folder(small_val_folder)
     scores = evaluation.evaluate_dataset(trained, held_out)
     # Chance is 20%; photos the model never saw must be recognised far better than that.
     assert scores.photo_count == len(held_out.photos) > 20

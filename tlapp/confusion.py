@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from tlapp import charts
+from tlapp import chart_common, evaluation_charts
 from tlcore import headline
 
 #: The most pairs the chart of confused pairs shows.
@@ -95,13 +95,13 @@ def confused_pairs_figure(pairs: Sequence[dict], class_count: int) -> go.Figure:
             x=shares,
             y=labels,
             orientation="h",
-            marker_color=charts.WARNING,
+            marker_color=chart_common.WARNING,
             error_x={
                 "type": "data",
                 "symmetric": False,
                 "array": [(pair["high"] - pair["share"]) * 100 for pair in pairs],
                 "arrayminus": [(pair["share"] - pair["low"]) * 100 for pair in pairs],
-                "color": charts.MUTED,
+                "color": chart_common.MUTED,
             },
             customdata=[
                 [pair["count"], pair["photos"], pair["low"] * 100, pair["high"] * 100]
@@ -119,7 +119,7 @@ def confused_pairs_figure(pairs: Sequence[dict], class_count: int) -> go.Figure:
         yaxis={"autorange": "reversed", "type": "category"},
         showlegend=False,
     )
-    figure = charts.base_layout(figure, max(220, 80 + 30 * len(pairs)))
+    figure = chart_common.base_layout(figure, max(220, 80 + 30 * len(pairs)))
     return figure
 
 
@@ -128,7 +128,7 @@ def zoomable_matrix_figure(
 ) -> go.Figure:
     """The whole matrix with every class's name on its sides, for zooming into: the names
     show once a drag has zoomed in far enough for them to fit."""
-    figure = charts.confusion_matrix_figure(class_names, confusion_matrix)
+    figure = evaluation_charts.confusion_matrix_figure(class_names, confusion_matrix)
     figure.update_xaxes(showticklabels=True, tickangle=-60)
     figure.update_yaxes(showticklabels=True)
     figure.update_layout(

@@ -20,7 +20,7 @@ import streamlit as st
 from PIL import Image, ImageDraw, ImageFont
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from tlapp import charts, media, messages
+from tlapp import media, messages, prediction_charts
 from tlcore import live_frames
 
 #: The environment variable with the ICE servers, a JSON list of RTCIceServer dictionaries.
@@ -257,7 +257,9 @@ def show_answer(viewer: live_frames.LiveViewer, playing: bool) -> None:
     )
     picture_column.caption("The picture judged")
     st.plotly_chart(
-        charts.probability_figure(answer.prediction.class_names, answer.prediction.probabilities),
+        prediction_charts.probability_figure(
+            answer.prediction.class_names, answer.prediction.probabilities
+        ),
         key="live_probability_chart",
         config={"displayModeBar": False},
     )

@@ -11,7 +11,7 @@ callback, so the keys stay the same from run to run and a file stays added once.
 import streamlit as st
 
 from tlapp import figures, media, messages, state
-from tlcore import datasets, errors, headline, store, test_photos, wording
+from tlcore import dataset_loading, errors, headline, store, test_photos, wording
 
 EXPANDER_KEY = "test_photos_expander"
 CLASS_KEY = "test_photos_class"
@@ -99,7 +99,7 @@ def add_zip(project: store.Project) -> None:
     if upload is None:
         return
     try:
-        dataset = datasets.load_zip(upload.getvalue())
+        dataset = dataset_loading.load_zip(upload.getvalue())
         result = project.add_dataset(dataset, test=True)
     except errors.TlcoreError as error:
         state.add_message("error", str(error))

@@ -6,7 +6,7 @@ any server of the workspace, after a reload, and while the worker that runs it i
 
 import streamlit as st
 
-from tlapp import charts, figures, jobs
+from tlapp import figures, jobs, training_charts
 from tlcore import store, training_types, wording
 
 
@@ -56,7 +56,7 @@ def _show_progress(project: store.Project) -> None:
                 "starts again from round 1, and their answers are averaged at the end."
             )
         st.plotly_chart(
-            charts.training_history_figure(history),
+            training_charts.training_history_figure(history),
             key="live_training_chart",
             config={"displayModeBar": False},
         )

@@ -14,7 +14,9 @@ Words and limits everything uses
 
 The photo
 - `images`: photos read safely, and turned into pixels.
-- `datasets`: labelled photos from a folder or a zip.
+- `datasets`: labelled photos: `Dataset`, its photos and the files left out.
+- `dataset_builder`: a dataset gathered while a folder or a zip is read.
+- `dataset_loading`: datasets read from a folder or a zip.
 - `examples`: the built-in example photos.
 - `augmentation`: repeatable random changes to photos.
 
@@ -34,7 +36,11 @@ The features cache, and what is learned from features alone
 - `cosine`: how alike photos are, and the pairs above a similarity.
 - `splitting`: the hold-out split, near-copies kept together.
 - `calibration`: honest "how sure" for out-of-fold predictions.
-- `quality`: likely mislabelled photos, near-duplicates, outliers.
+- `photo_references`: which photo a finding of the data checks is about.
+- `mislabelled`: likely mislabelled photos, from out-of-fold predictions.
+- `near_duplicates`: pairs of photos that look almost the same.
+- `outliers`: photos far less like their class than its other photos.
+- `quality`: every data check run at once, in one report.
 - `health`: what in a project's photos holds its model back.
 - `look_cache`: each photo's sharpness and light, measured once.
 - `datamap`: every photo as a point on a plane.
@@ -75,6 +81,9 @@ The workspace that keeps it all (`store`)
 - `store.records`: file names, limits and the records handed out.
 - `store.photo_files`: a project's photo files.
 - `store.model_files`: a project's trained model and its summary.
+- `store.class_entries`: a project's classes in its metadata, found and added.
+- `store.photo_changes`: photos added to a project, moved and removed.
+- `store.project_model`: a project's trained model kept or restored.
 - `store.project`: `Project`, one project.
 - `store.workspace`: `Workspace`, the folder of all projects.
 

@@ -87,7 +87,7 @@ def nearest_centre_scores(
         vectors: `(photos, dimensions)` centred rows of length one (`cosine.normalise`).
         labels: Each photo's class index.
         class_count: The number of classes.
-        assignment: Each photo's fold (`quality.fold_assignment`).
+        assignment: Each photo's fold (`mislabelled.fold_assignment`).
 
     Returns:
         `(photos, class_count)` similarities; a class with no photo in the other folds gets

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from tlcore import errors, startup, worker
+from tlcore import dataset_loading, errors, startup, worker
 
 EXIT_BAD_INPUT = 2
 
@@ -213,10 +213,10 @@ def run_train(arguments) -> int:
     )
     progress = _progress(arguments)
     try:
-        from tlcore import datasets, early_features
+        from tlcore import early_features
 
-        dataset = datasets.load_dataset(arguments.data)
-        test_dataset = datasets.load_dataset(arguments.test) if arguments.test else None
+        dataset = dataset_loading.load_dataset(arguments.data)
+        test_dataset = dataset_loading.load_dataset(arguments.test) if arguments.test else None
         # The bar shows once TensorFlow is in (standard error points at nothing until then).
         early_features.embed_early(
             dataset.photos,
@@ -294,10 +294,10 @@ def _build_base(arguments) -> None:
 def run_evaluate(arguments) -> int:
     """Prints the model's figures on the labelled photos as one JSON object."""
     start_tensorflow(arguments)
-    from tlcore import datasets, evaluation, projects
+    from tlcore import evaluation, projects
 
     trained = projects.load_project(arguments.model)
-    dataset = datasets.load_dataset(arguments.data)
+    dataset = dataset_loading.load_dataset(arguments.data)
     progress = _progress(arguments)
     try:
         scores = evaluation.evaluate_dataset(

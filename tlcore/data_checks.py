@@ -29,6 +29,10 @@ from tlcore import (
     errors,
     health,
     look_cache,
+    mislabelled,
+    near_duplicates,
+    outliers,
+    photo_references,
     quality,
     test_photos,
     time_left,
@@ -262,7 +266,7 @@ def load(project) -> DataCheck | None:
 
 def _from_document(project, document: dict, labels, out_of_fold) -> DataCheck:
     """Builds a check back from its saved document and arrays."""
-    photos = [quality.PhotoReference(*row) for row in document["photos"]]
+    photos = [photo_references.PhotoReference(*row) for row in document["photos"]]
     report = quality.QualityReport(
         class_names=document["class_names"],
         photos=photos,
@@ -270,17 +274,19 @@ def _from_document(project, document: dict, labels, out_of_fold) -> DataCheck:
         features=np.zeros((len(photos), 0), dtype=np.float32),
         out_of_fold=out_of_fold,
         mislabelled=[
-            quality.MislabelledPhoto(quality.PhotoReference(*row[0]), *row[1:])
+            mislabelled.MislabelledPhoto(photo_references.PhotoReference(*row[0]), *row[1:])
             for row in document["mislabelled"]
         ],
         near_duplicates=[
-            quality.NearDuplicate(
-                quality.PhotoReference(*row[0]), quality.PhotoReference(*row[1]), row[2]
+            near_duplicates.NearDuplicate(
+                photo_references.PhotoReference(*row[0]),
+                photo_references.PhotoReference(*row[1]),
+                row[2],
             )
             for row in document["near_duplicates"]
         ],
         outliers=[
-            quality.Outlier(quality.PhotoReference(*row[0]), *row[1:])
+            outliers.Outlier(photo_references.PhotoReference(*row[0]), *row[1:])
             for row in document["outliers"]
         ],
         settings=quality.QualitySettings(**document["settings"]),
@@ -302,7 +308,7 @@ def _from_document(project, document: dict, labels, out_of_fold) -> DataCheck:
         health.Finding(
             **{
                 **finding,
-                "photos": tuple(quality.PhotoReference(*row) for row in finding["photos"]),
+                "photos": tuple(photo_references.PhotoReference(*row) for row in finding["photos"]),
             }
         )
         for finding in document["health"]
@@ -312,7 +318,7 @@ def _from_document(project, document: dict, labels, out_of_fold) -> DataCheck:
     near_copies = [
         test_photos.NearCopy(
             test_files.get(row[0][2]) or datasets.Photo(*row[0]),
-            quality.PhotoReference(*row[1]),
+            photo_references.PhotoReference(*row[1]),
             row[2],
         )
         for row in document["test_near_copies"]

@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from tlcore import cosine, quality
+from tlcore import cosine, mislabelled, photo_references, quality
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +33,7 @@ class MapPoint:
 
     x: float
     y: float
-    photo: quality.PhotoReference
+    photo: photo_references.PhotoReference
     predicted_class: str
     confidence: float
 
@@ -80,7 +80,7 @@ def project_to_plane(features: np.ndarray) -> tuple[np.ndarray, tuple[float, flo
     coordinates = np.zeros((len(features), 2), dtype=np.float32)
     if len(features) < 2:
         return coordinates, (0.0, 0.0)
-    projected, shares = quality.principal_components(cosine.normalise(features), 2)
+    projected, shares = mislabelled.principal_components(cosine.normalise(features), 2)
     coordinates[:, : projected.shape[1]] = projected
     padded = [float(share) for share in shares] + [0.0, 0.0]
     return coordinates, (padded[0], padded[1])

@@ -10,8 +10,8 @@ Each finding names its photos and the fix a person can make:
   another day, place or light.
 - **Blurred, dark, over-exposed, plain and tiny photos**, measured on the pixels the model sees
   (the photo shrunk to the model's input). Fix: remove them (or replace them).
-- **The same photo in two classes**: near-duplicates across classes (`quality.near_duplicates`).
-  Fix: keep it in one class.
+- **The same photo in two classes**: near-duplicates across classes
+  (`near_duplicates.near_duplicates`). Fix: keep it in one class.
 
 The thresholds were set on the 2,936 Grocery Store photos (`train` and `val`), so real photos are
 rarely flagged: see `HealthSettings`.
@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from tlcore import errors, images, look_cache, quality, splitting, wording
+from tlcore import errors, images, look_cache, photo_references, quality, splitting, wording
 
 # The side of the grey square the photo is shrunk to before its sharpness and light are
 # measured: the model's default input, so a photo sharp enough for the model counts as sharp.
@@ -111,7 +111,7 @@ class Finding:
     title: str
     advice: str
     fix: str
-    photos: tuple[quality.PhotoReference, ...]
+    photos: tuple[photo_references.PhotoReference, ...]
     class_name: str | None = None
     missing_photos: int = 0
 
@@ -242,7 +242,7 @@ def photo_findings(
     settings: HealthSettings,
 ) -> list[Finding]:
     """One finding for each kind of problem in the photos' pixels, with all its photos."""
-    found: dict[str, list[quality.PhotoReference]] = {}
+    found: dict[str, list[photo_references.PhotoReference]] = {}
     for photo in report.photos:
         look = looks.get(photo.content_hash)
         problem = photo_problem(look, image_size, settings) if look is not None else None

@@ -28,7 +28,7 @@ import zipfile
 
 import numpy as np
 
-from tlcore import cosine, datasets, errors, splitting
+from tlcore import cosine, dataset_loading, datasets, errors, splitting
 
 #: The key of a class entry in project.json listing its test photos.
 RECORDS_KEY = "test_photos"
@@ -160,14 +160,14 @@ def archived_test_photos(data: bytes) -> datasets.Dataset | None:
         The test photos, or None when the file carries none.
 
     Raises:
-        DatasetError: If the inner zip is damaged, unsafe or too big (`datasets.load_zip`).
+        DatasetError: If the inner zip is damaged, unsafe or too big (`dataset_loading.load_zip`).
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if ARCHIVE_ENTRY not in archive.namelist():
                 return None
             info = archive.getinfo(ARCHIVE_ENTRY)
-            if info.file_size > datasets.MAX_ZIP_UNCOMPRESSED_BYTES:
+            if info.file_size > dataset_loading.MAX_ZIP_UNCOMPRESSED_BYTES:
                 raise errors.DatasetError(
                     "The project file's test photos are far more than this tool writes, so "
                     "they were not opened."
@@ -175,7 +175,7 @@ def archived_test_photos(data: bytes) -> datasets.Dataset | None:
             inner = archive.read(ARCHIVE_ENTRY)
     except (zipfile.BadZipFile, OSError) as error:
         raise errors.DatasetError("The project file's test photos are damaged.") from error
-    return datasets.load_zip(inner)
+    return dataset_loading.load_zip(inner)
 
 
 def import_into(project, data: bytes):
@@ -204,7 +204,7 @@ class NearCopy:
     Args:
         test_photo: The test photo (a `datasets.Photo`).
         training_photo: The training photo most like it (anything with `file_name`,
-            `class_name` and `content_hash`, such as a `quality.PhotoReference`).
+            `class_name` and `content_hash`, such as a `photo_references.PhotoReference`).
         similarity: The cosine similarity of their centred features (1 is the same picture).
     """
 
@@ -230,7 +230,8 @@ def near_copies_of_training(
     Args:
         test_photos: The test photos.
         test_features: Their pooled features, one row each.
-        training_photos: The training photos (`datasets.Photo`s or `quality.PhotoReference`s).
+        training_photos: The training photos (`datasets.Photo`s or
+            `photo_references.PhotoReference`s).
         training_features: Their pooled features, one row each.
         similarity: The least similarity that makes two photos near-copies.
 

@@ -4,27 +4,34 @@ Read methods use the state read when the object was made (or last changed or ref
 every change rereads the project's rows in a database transaction and writes back only the
 rows it changed (`tlcore.store.database`, `tlcore.store.project_rows`), so changes made in
 another tab, or by another process, are never lost. The photo files themselves are stored by
-`tlcore.store.photo_files`, the model by `tlcore.store.model_files`.
+`tlcore.store.photo_files`, the model by `tlcore.store.model_files`. What the methods do lives in
+modules of its own where it is more than a few lines: the classes in the metadata in
+`tlcore.store.class_entries`, adding, moving and removing photos in `tlcore.store.photo_changes`,
+keeping and restoring the trained model in `tlcore.store.project_model`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import itertools
 import shutil
 import typing
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tlcore import access, datasets, errors, history, names, projects, test_photos
-from tlcore.store import files, locks, model_files, photo_files, project_rows, records
+from tlcore.store import (
+    class_entries,
+    locks,
+    model_files,
+    photo_changes,
+    photo_files,
+    project_model,
+    project_rows,
+    records,
+)
 
 if typing.TYPE_CHECKING:
     from tlcore.store.workspace import Workspace
-
-#: How many photos one transaction stores (see `Project._store_in_batches`).
-PHOTOS_PER_TRANSACTION = 64
 
 
 class Project:
@@ -51,7 +58,7 @@ class Project:
         self.folder = workspace.root / project_id
         # The top-level fields (name, owner, times, share links), read at once; the classes and
         # photos only when first asked for, so a listing of projects never reads their photos.
-        self._summary = summary if summary is not None else self._read_summary()
+        self._summary = summary if summary is not None else self.read_summary()
         self._full: dict | None = None
         # The metadata this object last wrote, with what the database then held: a next change
         # starts from it, rather than from every photo read again, while no one else wrote.
@@ -74,7 +81,12 @@ class Project:
             self._full = loaded[0]
         return self._full
 
-    def _read_summary(self) -> dict:
+    def read_summary(self) -> dict:
+        """Reads the project's top-level fields from the database, as they are now.
+
+        Raises:
+            WorkspaceError: If the project no longer exists.
+        """
         with self.workspace.database.connection() as connection:
             summary = project_rows.summary(connection, self.id)
         if summary is None:
@@ -109,7 +121,7 @@ class Project:
             AccessError: If the caller is not the owner, or the role is unknown.
         """
         access.check_is_owner(self.access, "share this project")
-        with self._editing(changes_photos=False) as metadata:
+        with self.editing(changes_photos=False) as metadata:
             return access.add_share_link(metadata, role)
 
     def revoke_share_link(self, token: str) -> None:
@@ -122,7 +134,7 @@ class Project:
             AccessError: If the caller is not the owner.
         """
         access.check_is_owner(self.access, "withdraw a share link")
-        with self._editing(changes_photos=False) as metadata:
+        with self.editing(changes_photos=False) as metadata:
             access.revoke_share_link(metadata, token)
 
     @property
@@ -170,7 +182,7 @@ class Project:
         Raises:
             WorkspaceError: If the project was deleted meanwhile.
         """
-        self._summary = self._read_summary()
+        self._summary = self.read_summary()
         self._full = None
         return self
 
@@ -208,14 +220,14 @@ class Project:
 
     def mark_training_started(self) -> None:
         """Records that a training of the project started, so a restart can tell it was cut."""
-        with self._editing(changes_photos=False) as metadata:
+        with self.editing(changes_photos=False) as metadata:
             metadata["training_started_at"] = records.now()
 
     def mark_training_ended(self) -> None:
         """Records that the training started last has ended (finished, failed or abandoned)."""
         # Bookkeeping, allowed even when the share link it was started through was withdrawn
         # meanwhile: the record would otherwise tell of a server restart that never happened.
-        with self._editing(changes_photos=False, checked=False) as metadata:
+        with self.editing(changes_photos=False, checked=False) as metadata:
             metadata.pop("training_started_at", None)
 
     def classes(self) -> list[records.ProjectClass]:
@@ -252,7 +264,7 @@ class Project:
         Raises:
             ClassNameError: If there is no such class.
         """
-        entry = _find_class(self._metadata, class_name)
+        entry = class_entries.find_class(self._metadata, class_name)
         return [
             photo_files.stored_photo(self.folder, entry, record, test)
             for record in test_photos.records(entry, test)
@@ -308,8 +320,8 @@ class Project:
         Raises:
             ClassNameError: If the name is empty, unusable or already a class.
         """
-        with self._editing() as metadata:
-            return self._add_class_entry(metadata, name)
+        with self.editing() as metadata:
+            return class_entries.add_class_entry(self.folder, metadata, name)
 
     def rename_class(self, old_name: str, new_name: str) -> str:
         """Renames a class; its photos stay with it.
@@ -324,8 +336,8 @@ class Project:
         Raises:
             ClassNameError: If there is no class `old_name`, or `new_name` cannot be used.
         """
-        with self._editing() as metadata:
-            entry = _find_class(metadata, old_name)
+        with self.editing() as metadata:
+            entry = class_entries.find_class(metadata, old_name)
             others = [item["name"] for item in metadata["classes"] if item is not entry]
             new_name = names.check_new_class_name(new_name, others)
             # The photos keep their folder: it is only storage, and moving it is not atomic.
@@ -341,8 +353,8 @@ class Project:
         Raises:
             ClassNameError: If there is no such class.
         """
-        with self._editing() as metadata:
-            entry = _find_class(metadata, name)
+        with self.editing() as metadata:
+            entry = class_entries.find_class(metadata, name)
             metadata["classes"].remove(entry)
         shutil.rmtree(self.folder / records.PHOTOS_FOLDER / entry["folder"], ignore_errors=True)
 
@@ -370,14 +382,7 @@ class Project:
             DiskFullError: If the disk has no room even for the list of photos; the project is
                 then as it was before.
         """
-        within, over_size = photo_files.split_by_size(
-            list(files), self.workspace.limits.max_upload_bytes
-        )
-        checked, skipped = photo_files.check_photos(within)
-        result = self._store_in_batches(class_name, checked, test)
-        return dataclasses.replace(
-            result, skipped=skipped + result.skipped, left_out=over_size + result.left_out
-        )
+        return photo_changes.add_photos(self, class_name, files, test)
 
     def add_dataset(self, dataset: datasets.Dataset, test: bool = False) -> records.AddResult:
         """Adds a dataset read from a zip or a folder: its classes (when new) and its photos.
@@ -387,91 +392,14 @@ class Project:
         class by class, in the order of `dataset.class_names`) are left out with the reason.
 
         Args:
-            dataset: The dataset, as `tlcore.datasets.load_zip` or `load_folder` returns it.
+            dataset: The dataset, as `tlcore.dataset_loading.load_zip` or `load_folder` returns it.
             test: Keep its photos as test photos (`tlcore.test_photos`); test photos make no
                 class, so those of a class the project lacks are skipped with the reason.
 
         Returns:
             What was added, skipped and found twice, with the classes that were created.
         """
-        photos_by_class: dict[str, list[datasets.Photo]] = {
-            name: [] for name in dataset.class_names
-        }
-        for photo in dataset.photos:
-            photos_by_class[photo.class_name].append(photo)
-        byte_budget = photo_files.ByteBudget(self.workspace.limits.max_upload_bytes)
-        added, duplicates, created = [], list(dataset.duplicates), []
-        skipped = list(dataset.skipped)
-        for class_name, photos in photos_by_class.items():
-            if not photos:
-                # A folder none of whose files could be used would be an empty new class; the
-                # skipped files say why nothing was made.
-                continue
-            with self._editing() as metadata:
-                stored_name, made = self._import_class(metadata, class_name, create=not test)
-            if stored_name is None:
-                reason = test_photos.unknown_class_reason(class_name)
-                skipped.extend(datasets.SkippedFile(photo.file_name, reason) for photo in photos)
-                continue
-            if made:
-                created.append(stored_name)
-            result = self._store_in_batches(stored_name, byte_budget.read(photos), test)
-            added.extend(result.added)
-            duplicates.extend(result.duplicates)
-            byte_budget.left_out.extend(result.left_out)
-        return records.AddResult(
-            added=added,
-            skipped=skipped,
-            duplicates=duplicates,
-            created_classes=created,
-            left_out=byte_budget.left_out,
-        )
-
-    def _import_class(
-        self, metadata: dict, class_name: str, create: bool
-    ) -> tuple[str | None, bool]:
-        """Finds the class named like `class_name`, or makes it when `create` says so.
-
-        Returns:
-            The class's name as stored (None when missing and not made), and whether it was made.
-        """
-        wanted = names.comparison_key(class_name)
-        for entry in metadata["classes"]:
-            if names.comparison_key(entry["name"]) == wanted:
-                return entry["name"], False
-        if not create:
-            return None, False
-        return self._add_class_entry(metadata, class_name), True
-
-    def _store_in_batches(
-        self, class_name: str, photos: Iterable[tuple[str, bytes, str]], test: bool
-    ) -> records.AddResult:
-        """Stores checked photos into a class, `PHOTOS_PER_TRANSACTION` to a transaction.
-
-        Each transaction holds the workspace's write lock while its photo files are written;
-        short ones let other people's changes (and the workers' heartbeats) in between, so a
-        large upload never keeps them waiting long. Photos are read one by one as they go.
-        """
-        added, duplicates, left_out = [], [], []
-        remaining = iter(photos)
-        while True:
-            with photo_files.storing() as written, self._editing() as metadata:
-                result = photo_files.store_photos(
-                    self.folder,
-                    metadata,
-                    _find_class(metadata, class_name),
-                    itertools.islice(remaining, PHOTOS_PER_TRANSACTION),
-                    written,
-                    self.workspace.limits.max_photos_per_project,
-                    test,
-                )
-            added.extend(result.added)
-            duplicates.extend(result.duplicates)
-            left_out.extend(result.left_out)
-            following = next(remaining, None)
-            if following is None:
-                return records.AddResult(added=added, duplicates=duplicates, left_out=left_out)
-            remaining = itertools.chain([following], remaining)
+        return photo_changes.add_dataset(self, dataset, test)
 
     def remove_photo(self, class_name: str, content_hash: str, test: bool = False) -> None:
         """Removes one photo from a class.
@@ -484,14 +412,7 @@ class Project:
         Raises:
             ClassNameError: If there is no such class.
         """
-        with self._editing() as metadata:
-            entry = _find_class(metadata, class_name)
-            listed = test_photos.records(entry, test)
-            kept = [record for record in listed if record["content_hash"] != content_hash]
-            removed = [record for record in listed if record["content_hash"] == content_hash]
-            entry[test_photos.records_key(test)] = kept
-        for record in removed:
-            photo_files.photo_path(self.folder, entry, record, test).unlink(missing_ok=True)
+        photo_changes.remove_photo(self, class_name, content_hash, test)
 
     # The trained model.
 
@@ -501,24 +422,7 @@ class Project:
         Args:
             trained: The `tlcore.training_types.TrainedModel` to keep.
         """
-        with locks.lock_for(self.folder):
-            try:
-                current = self._read_summary()
-            except errors.WorkspaceError:
-                # Deleted while it was training: writing now would bring back half a project.
-                raise errors.WorkspaceError(
-                    "This project was deleted while it was training, so the model was not kept."
-                ) from None
-            access.check_can_change(self.access, current)
-            record = model_files.training_summary(trained)
-            model_files.write_model(self.folder, trained, record)
-            with contextlib.suppress(OSError):
-                # A full disk costs only the copy kept for the history of trainings.
-                history.keep(
-                    self.folder, self.model_path, {**record, "photo_counts": self.photo_counts()}
-                )
-            with self._editing(changes_photos=False) as metadata:
-                metadata["trained_at"] = records.now()
+        project_model.save_trained(self, trained)
 
     def trainings(self) -> list[history.Entry]:
         """Returns the trainings kept for this project, newest first (`tlcore.history`)."""
@@ -534,15 +438,7 @@ class Project:
             WorkspaceError: If that training is no longer kept.
             DiskFullError: If the disk has no room; the current model stays.
         """
-        with locks.lock_for(self.folder):
-            access.check_can_change(self.access, self._read_summary())
-            entry = history.find(self.folder, entry_id)
-            if entry is None:
-                raise errors.WorkspaceError("That training is no longer kept; choose another one.")
-            model_files.restore_model(self.folder, entry)
-            with self._editing(changes_photos=False) as metadata:
-                # Photos changed after that training show as changes since training.
-                metadata["trained_at"] = entry.created_at
+        project_model.restore_training(self, entry_id)
 
     def load_trained(self):
         """Loads the project's trained model.
@@ -567,10 +463,10 @@ class Project:
             return None
         return model_files.read_summary(self.folder)
 
-    # Internals.
+    # Changing the metadata (also for `photo_changes`, `project_model` and the workspace).
 
     @contextlib.contextmanager
-    def _editing(self, changes_photos: bool = True, checked: bool = True) -> Iterator[dict]:
+    def editing(self, changes_photos: bool = True, checked: bool = True) -> Iterator[dict]:
         """Rereads the metadata in a write transaction, hands it out, and writes what changed.
 
         The transaction holds the database's write lock from its start, so no other thread or
@@ -600,15 +496,6 @@ class Project:
         self._full = metadata
         self._summary = {key: value for key, value in metadata.items() if key != "classes"}
 
-    def _add_class_entry(self, metadata: dict, name: str) -> str:
-        """Adds a class to the metadata and makes its photo folder; returns its stored name."""
-        name = names.check_new_class_name(name, [entry["name"] for entry in metadata["classes"]])
-        used = {entry["folder"] for entry in metadata["classes"]}
-        with files.disk_errors(f"the class '{name}'"):
-            candidate = photo_files.make_class_folder(self.folder, name, used)
-        metadata["classes"].append({"name": name, "folder": candidate, "photos": []})
-        return name
-
     def move_photo(self, content_hash: str, from_class: str, to_class: str) -> None:
         """Moves one photo to another class, to correct its label.
 
@@ -626,41 +513,7 @@ class Project:
             WorkspaceError: If the photo is no longer in `from_class` (moved or removed in
                 another tab).
         """
-        if from_class == to_class:
-            return
-        new_path = None
-        try:
-            with self._editing() as metadata:
-                source = _find_class(metadata, from_class)
-                target = _find_class(metadata, to_class)
-                record = next(
-                    (item for item in source["photos"] if item["content_hash"] == content_hash),
-                    None,
-                )
-                if record is None:
-                    raise errors.WorkspaceError(
-                        f"This photo is no longer in '{from_class}'. It may have been moved or "
-                        "removed in another tab."
-                    )
-                old_path = photo_files.photo_path(self.folder, source, record)
-                candidate = photo_files.photo_path(self.folder, target, record)
-                photo_files.link_or_copy(old_path, candidate)
-                new_path = candidate
-                source["photos"].remove(record)
-                target["photos"].append(record)
-        except BaseException:
-            if new_path is not None:
-                new_path.unlink(missing_ok=True)
-            raise
-        old_path.unlink(missing_ok=True)
+        photo_changes.move_photo(self, content_hash, from_class, to_class)
 
 
 _GONE = "This project no longer exists. It may have been deleted in another tab."
-
-
-def _find_class(metadata: dict, name: str) -> dict:
-    """Returns a class's entry in the metadata, by exact name."""
-    for entry in metadata["classes"]:
-        if entry["name"] == name:
-            return entry
-    raise errors.ClassNameError(f"There is no class called '{name}' in this project.")

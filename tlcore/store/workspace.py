@@ -248,7 +248,7 @@ class Workspace:
         project = self._open_for_owner(project_id, owner)
         with self.database.transaction():
             new_name = self._check_free_name(new_name, project.owner, ignore_id=project_id)
-            with project._editing() as metadata:
+            with project.editing() as metadata:
                 metadata["name"] = new_name
         return project
 
