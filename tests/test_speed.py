@@ -87,6 +87,19 @@ def test_a_head_fitted_with_dropout_ignores_the_global_seeds():
 
 
 @pytest.mark.slow
+def test_the_traced_epoch_is_traced_once_for_every_photo_count():
+    features, labels = separable_features(90, 3, seed=5)
+    settings = training_types.TrainingSettings(epochs=2, batch_size=16, seed=1)
+    head = compiled_head(3)
+    for count in (70, 50):
+        head_fitting.fit_head(
+            head, (features[:count], labels[:count]), (features[70:], labels[70:]), settings, []
+        )
+    epoch = head_fitting._epoch_function(head, settings.batch_size, features.shape[1])
+    assert epoch.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.slow
 def test_photos_embedded_before_tensorflow_are_the_features_training_computes(
     small_photo_folder, tmp_path, monkeypatch
 ):
