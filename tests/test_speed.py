@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import dataset_loading, head_fitting, model, runtimes, training_types
+from tlcore import dataset_loading, head_fitting, heads, model, runtimes, training_types
 
 
 def separable_features(count: int, classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,6 +66,37 @@ def test_a_head_fitted_twice_from_one_seed_is_the_same():
     head_fitting.fit_head(second, *data, settings, [])
     for one, other in zip(first.get_weights(), second.get_weights(), strict=True):
         np.testing.assert_array_equal(one, other)
+
+
+@pytest.mark.slow
+def test_a_head_fitted_with_dropout_ignores_the_global_seeds():
+    """`heads.fit_head` leaves the global seeds alone on the traced path (setting them empties
+    TensorFlow's kernel cache): the order and the dropout must come from their own seeds."""
+    features, labels = separable_features(90, 3, seed=3)
+    data = ((features[:70], labels[:70]), (features[70:], labels[70:]))
+    settings = training_types.TrainingSettings(epochs=3, batch_size=16, seed=6)
+    fitted = []
+    for global_seed in (11, 12):
+        head = model.build_head(64, 3, hidden_units=16, dropout=0.5, seed=7)
+        model.compile_head(head, learning_rate=0.01)
+        keras.utils.set_random_seed(global_seed)
+        heads.fit_head(head, *data, settings, [])
+        fitted.append(head.get_weights())
+    for one, other in zip(*fitted, strict=True):
+        np.testing.assert_array_equal(one, other)
+
+
+@pytest.mark.slow
+def test_the_traced_epoch_is_traced_once_for_every_photo_count():
+    features, labels = separable_features(90, 3, seed=5)
+    settings = training_types.TrainingSettings(epochs=2, batch_size=16, seed=1)
+    head = compiled_head(3)
+    for count in (70, 50):
+        head_fitting.fit_head(
+            head, (features[:count], labels[:count]), (features[70:], labels[70:]), settings, []
+        )
+    epoch = head_fitting._epoch_function(head, settings.batch_size, features.shape[1])
+    assert epoch.experimental_get_tracing_count() == 1
 
 
 @pytest.mark.slow
