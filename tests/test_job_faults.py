@@ -156,6 +156,19 @@ def test_two_web_servers_and_one_worker_share_a_training(tmp_path, engine_enviro
             second.get_by_text("Groceries").first.wait_for()
             first.goto(f"{servers[0].address}/Train?{query}")
             settle(first)
+            # The most rounds and learners and the smallest steps the page offers, so learning
+            # lasts long enough for the other server's page to open while it runs (24 photos
+            # are quick).
+            first.get_by_text("Advanced settings").click()
+            for label, stop in (
+                ("Rounds of learning", "End"),
+                ("Learners averaged", "End"),
+                ("Photos per step", "Home"),
+            ):
+                slider = first.get_by_test_id("stSlider").filter(has_text=label)
+                slider.get_by_role("slider").focus()
+                first.keyboard.press(stop)
+                settle(first, 100)
             first.get_by_role("button", name="Train", exact=True).click()
             first.get_by_role("heading", name="Training…").wait_for()
             # The other server shows the same training, moving, from the job's record.
