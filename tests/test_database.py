@@ -144,19 +144,24 @@ def start_together(root: Path, commands: list[list[str]], **options) -> list[sub
     return processes
 
 
-def test_two_processes_editing_one_project_at_once_lose_no_edit(tmp_path):
-    space = store.Workspace(tmp_path)
-    project = space.create_project("Shared", OWNER)
-    project.add_class("Shared")
-    script = EDITOR.format(tests=str(ROOT / "tests"), root=str(tmp_path), project_id=project.id)
+def edit_together(root: Path, project: store.Project) -> None:
+    """Runs two `EDITOR` processes on the project at once ("First" and "Second"), to the end."""
+    script = EDITOR.format(tests=str(ROOT / "tests"), root=str(root), project_id=project.id)
     editors = start_together(
-        tmp_path,
+        root,
         [
             [sys.executable, "-c", script, name, str(shade)]
             for name, shade in (("First", 10), ("Second", 240))
         ],
     )
     assert [editor.wait(timeout=120) for editor in editors] == [0, 0]
+
+
+def test_two_processes_editing_one_project_at_once_lose_no_edit(tmp_path):
+    space = store.Workspace(tmp_path)
+    project = space.create_project("Shared", OWNER)
+    project.add_class("Shared")
+    edit_together(tmp_path, project)
     project.refresh()
     assert sorted(project.class_names) == ["First", "Second", "Shared"]
     assert project.photo_counts() == {"Shared": 24, "First": 12, "Second": 12}

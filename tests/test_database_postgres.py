@@ -10,13 +10,12 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 from app_fixtures import grocery_photos
-from test_database import EDITOR, OWNER, ROOT, old_workspace, start_together  # noqa: F401
+from test_database import OWNER, edit_together, old_workspace  # noqa: F401
 
 from tlcore import access, job_records, store
 from tlcore.store import database, migration
@@ -130,15 +129,7 @@ def test_an_old_workspace_is_imported_into_postgresql(old_workspace, postgres_ur
 def test_two_processes_editing_one_project_on_postgresql_lose_no_edit(tmp_path, postgres_url):
     project = store.Workspace(tmp_path).create_project("Shared", OWNER)
     project.add_class("Shared")
-    script = EDITOR.format(tests=str(ROOT / "tests"), root=str(tmp_path), project_id=project.id)
-    editors = start_together(
-        tmp_path,
-        [
-            [sys.executable, "-c", script, name, str(shade)]
-            for name, shade in (("First", 10), ("Second", 240))
-        ],
-    )
-    assert [editor.wait(timeout=120) for editor in editors] == [0, 0]
+    edit_together(tmp_path, project)
     assert project.refresh().photo_counts() == {"Shared": 24, "First": 12, "Second": 12}
 
 
