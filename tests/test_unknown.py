@@ -18,7 +18,7 @@ from app_fixtures import (  # noqa: F401
 from engine_fixtures import GROCERY_DIR, TEST_CLASSES
 from PIL import Image
 
-from tlcore import training
+from tlcore import training, training_scores
 
 # Grocery classes the small model was never taught, some close to its classes (another
 # pepper, another oat milk), some not.
@@ -36,7 +36,7 @@ def test_the_threshold_keeps_nearly_all_correct_answers_sure():
     rows = np.random.default_rng(0).dirichlet(np.ones(4) * 0.3, size=200)
     labels = rows.argmax(axis=1)
     labels[:20] = (labels[:20] + 1) % 4
-    threshold = training.unknown_threshold(rows, labels)
+    threshold = training_scores.unknown_threshold(rows, labels)
     correct = rows.argmax(axis=1) == labels
     kept = (rows.max(axis=1)[correct] >= threshold).mean()
     assert 0.95 <= kept < 1.0
@@ -46,9 +46,12 @@ def test_the_threshold_keeps_nearly_all_correct_answers_sure():
 def test_the_threshold_with_few_or_no_right_answers():
     few = np.array([[0.6, 0.4], [0.2, 0.8], [0.7, 0.3]])
     # With fewer than twenty right answers, all of them stay sure.
-    assert training.unknown_threshold(few, [0, 1, 0]) == pytest.approx(0.6)
-    assert training.unknown_threshold(few, [1, 0, 1]) == 1.0
-    assert training.unknown_threshold(np.zeros((0, 2)), []) == training.FALLBACK_UNKNOWN_THRESHOLD
+    assert training_scores.unknown_threshold(few, [0, 1, 0]) == pytest.approx(0.6)
+    assert training_scores.unknown_threshold(few, [1, 0, 1]) == 1.0
+    assert (
+        training_scores.unknown_threshold(np.zeros((0, 2)), [])
+        == training_scores.FALLBACK_UNKNOWN_THRESHOLD
+    )
 
 
 def test_answers_say_whether_they_are_sure():

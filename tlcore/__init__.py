@@ -51,6 +51,9 @@ The head
 - `training_types`: `TrainingSettings`, `Progress`, `TrainedModel`, `EpochReporter`.
 - `heads`: heads fitted on features, several averaged into one.
 - `head_fitting`: a head's epochs, one traced TensorFlow call each.
+- `training_views`: the augmented and test-time views a training embeds, by photo row.
+- `training_progress`: a training's progress reported to the caller, phase by phase.
+- `training_scores`: the "not sure" threshold, one-sitting classes, the test photos' headline.
 - `training`: `train`, the head on the cached features (embed, split, fit, score).
 - `finetuning`: the top of the base learning too, on pixels.
 - `headline`: the accuracy to expect on new photos, with its range.
@@ -83,7 +86,8 @@ The workspace that keeps it all (`store`)
 - `store.model_files`: a project's trained model and its summary.
 - `store.class_entries`: a project's classes in its metadata, found and added.
 - `store.photo_changes`: photos added to a project, moved and removed.
-- `store.project_model`: a project's trained model kept or restored.
+- `store.project_changes`: a project's classes and photos changed (`Project`'s methods).
+- `store.project_model`: a project's trained model kept, restored and loaded (`Project`'s methods).
 - `store.project`: `Project`, one project.
 - `store.workspace`: `Workspace`, the folder of all projects.
 

@@ -269,7 +269,7 @@ def taken_in_one_sitting(
 ) -> bool:
     """Tells whether a class's photos look taken in one sitting: enough photos to judge, in
     at most `settings.sitting_groups` groups of near-copies. Training uses the same rule on
-    its own split's groups (`training.one_sitting_classes`)."""
+    its own split's groups (`training_scores.one_sitting_classes`)."""
     settings = settings or HealthSettings()
     return photo_count >= settings.sitting_least_photos and group_count <= settings.sitting_groups
 

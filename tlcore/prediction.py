@@ -19,7 +19,7 @@ from tlcore import augmentation, datasets, errors, images, runtimes
 Source = bytes | str | os.PathLike
 
 # The confidence from which an answer counts as sure for models saved before the threshold
-# was measured (`training.unknown_threshold` measures it now).
+# was measured (`training_scores.unknown_threshold` measures it now).
 FALLBACK_UNKNOWN_THRESHOLD = 0.5
 
 

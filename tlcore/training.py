@@ -7,6 +7,11 @@ fit the head with Keras on the features, join base and head into one model, opti
 fine-tune the top of the base on pixels (`finetuning`), score it, and set the confidence
 below which its answers read "not sure". Progress goes to a callback the caller supplies, so
 the same function drives a Streamlit progress bar, a terminal bar, or nothing.
+
+Each step is a function here; what a step needs from elsewhere lives in its own module: the
+views of photos in `training_views`, the progress reports in `training_progress`, and the
+"not sure" threshold, the one-sitting classes and the test photos' headline in
+`training_scores`.
 """
 
 from __future__ import annotations
@@ -19,145 +24,31 @@ import keras
 import numpy as np
 
 from tlcore import (
-    augmentation,
     datasets,
     device,
     embeddings,
-    errors,
     evaluation,
     finetuning,
     headline,
     heads,
-    health,
     model,
     onnx_base,
-    prediction,
     splitting,
-    time_left,
+    training_progress,
+    training_scores,
     training_types,
+    training_views,
 )
-
-# The share of correct validation answers that must stay "sure": the confidence below which
-# an answer reads "not sure" is set so that 95% of the validation photos the model got right
-# are above it.
-SURE_SHARE_OF_CORRECT = 0.95
-
-# The rule for models saved before the threshold was measured (`training_types.TrainedModel`).
-FALLBACK_UNKNOWN_THRESHOLD = prediction.FALLBACK_UNKNOWN_THRESHOLD
-
-
-def unknown_threshold(
-    probabilities: np.ndarray, labels: np.ndarray, sure_share: float = SURE_SHARE_OF_CORRECT
-) -> float:
-    """Returns the confidence below which an answer should read "not sure".
-
-    A photo of something the model was never taught still gets probabilities that add up to
-    one, but they are spread more thinly: its most likely class is less probable than for the
-    photos the model knows. The threshold is chosen on the validation photos so that at least
-    `sure_share` of those the model got right stay above it: below it, an answer is less
-    certain than nearly all of the model's correct answers on photos it never learned from.
-
-    Args:
-        probabilities: `(photos, classes)` validation probabilities.
-        labels: The true class of each validation photo.
-        sure_share: The share of correct validation answers that must stay sure.
-
-    Returns:
-        A probability from 0 to 1. When the model got no validation photo right, 1: none of
-        its answers can be trusted.
-    """
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    if probabilities.size == 0:
-        return FALLBACK_UNKNOWN_THRESHOLD
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == np.asarray(labels)
-    if not correct.any():
-        return 1.0
-    # "lower" picks an observed confidence at or below the quantile, so that with few
-    # validation photos every correct one still counts as sure.
-    return float(np.quantile(confidence[correct], 1.0 - sure_share, method="lower"))
-
-
-def _view_plan(
-    dataset: datasets.Dataset,
-    learning_rows: np.ndarray,
-    checked_rows: np.ndarray,
-    settings: training_types.TrainingSettings,
-) -> tuple[list[datasets.Photo], list[embeddings.Variant]]:
-    """Lists the views the base must see after the photos themselves: the augmented views of
-    the photos a head learns from, then the test-time views of the photos a head is checked
-    on, when test-time augmentation is on. A photo's views come one after another, so it is
-    decoded once for them all.
-    """
-    photos: list[datasets.Photo] = []
-    variants: list[embeddings.Variant] = []
-    for row in learning_rows:
-        for view in range(settings.augmentation_views):
-            photos.append(dataset.photos[row])
-            variants.append(embeddings.augmented_view(settings.augmentation, view))
-    for row in checked_rows:
-        for view in range(test_time_view_count(settings)):
-            photos.append(dataset.photos[row])
-            variants.append(embeddings.test_time_view(settings.augmentation, view))
-    return photos, variants
-
-
-@dataclasses.dataclass
-class _ViewFeatures:
-    """The features of the photos' views, found by photo row.
-
-    Args:
-        learning_rows: The sorted rows whose augmented views were embedded.
-        checked_rows: The sorted rows whose test-time views were embedded.
-        augmented: `(len(learning_rows), augmented views, feature_count)`.
-        test_time: `(len(checked_rows), test-time views, feature_count)`.
-    """
-
-    learning_rows: np.ndarray
-    checked_rows: np.ndarray
-    augmented: np.ndarray
-    test_time: np.ndarray
-
-    @classmethod
-    def split(cls, view_features, learning_rows, checked_rows, settings) -> _ViewFeatures:
-        """Cuts `_view_plan`'s embedded views into the two kinds, one row a photo."""
-        feature_count = view_features.shape[1]
-        augmented_count = len(learning_rows) * settings.augmentation_views
-        return cls(
-            learning_rows,
-            checked_rows,
-            view_features[:augmented_count].reshape(
-                len(learning_rows), settings.augmentation_views, feature_count
-            ),
-            view_features[augmented_count:].reshape(
-                len(checked_rows), test_time_view_count(settings), feature_count
-            ),
-        )
-
-    def learning_data(self, features, labels, rows) -> tuple[np.ndarray, np.ndarray]:
-        """Returns `(features, labels)` of the photos of `rows`, then of their augmented views."""
-        views = self.augmented[np.searchsorted(self.learning_rows, rows)]
-        return (
-            np.concatenate([features[rows], views.reshape(-1, features.shape[1])]),
-            np.concatenate([labels[rows], np.repeat(labels[rows], views.shape[1])]),
-        )
-
-    def probabilities(self, head, features, rows) -> np.ndarray:
-        """Returns the head's probabilities for the photos of `rows`, each averaged with its
-        test-time views when there are any."""
-        # A direct call: a small head needs no compiled predict function of its own.
-        probabilities = np.asarray(head(features[rows], training=False))
-        views = self.test_time[np.searchsorted(self.checked_rows, rows)]
-        if not views.shape[1]:
-            return probabilities
-        view_probabilities = np.asarray(
-            head(views.reshape(-1, features.shape[1]), training=False)
-        ).reshape(len(rows), views.shape[1], -1)
-        return (probabilities + view_probabilities.sum(axis=1)) / (1 + views.shape[1])
 
 
 def _least_alike_probabilities(
-    features, labels, class_count, least_alike, views, settings, reporter: _Reporter
+    features,
+    labels,
+    class_count,
+    least_alike,
+    views,
+    settings,
+    reporter: training_progress.Reporter,
 ) -> np.ndarray:
     """Trains a second head the same way, without the photos least like the rest, and returns
     its probabilities for them (each averaged with its test-time views when there are any).
@@ -178,132 +69,6 @@ def _least_alike_probabilities(
         reporter.measuring,
     )
     return views.probabilities(second_head, features, least_alike)
-
-
-def _usable_test_photos(
-    dataset: datasets.Dataset, test_dataset: datasets.Dataset | None
-) -> tuple[list[datasets.Photo], int]:
-    """Returns the test photos that can measure the model, and how many were left out for
-    being training photos too; checked before training starts, so a mistake shows at once.
-
-    Raises:
-        DatasetError: If test photos were given but none is of a class being trained.
-    """
-    if test_dataset is None or not test_dataset.photos:
-        return [], 0
-    known = {name.casefold() for name in dataset.class_names}
-    of_known_classes = [
-        photo for photo in test_dataset.photos if photo.class_name.casefold() in known
-    ]
-    if not of_known_classes:
-        raise errors.DatasetError(
-            "None of the test photos is in a class being trained. Name their folders like the "
-            "classes: " + ", ".join(dataset.class_names) + "."
-        )
-    training_hashes = {photo.content_hash for photo in dataset.photos}
-    usable = [photo for photo in of_known_classes if photo.content_hash not in training_hashes]
-    return usable, len(of_known_classes) - len(usable)
-
-
-def _test_photos_headline(trained, test_photos, left_out, shared_base, cache) -> headline.Headline:
-    """Scores the finished model on the test photos, through the whole model as predictions
-    are made, and groups them into near-copies (from their cached features) for the range."""
-    test_set = datasets.Dataset(
-        class_names=trained.class_names, photos=test_photos, skipped=[], duplicates=[]
-    )
-    scores = evaluation.evaluate_dataset(trained, test_set)
-    index = {name.casefold(): number for number, name in enumerate(trained.class_names)}
-    labels = np.array([index[photo.class_name.casefold()] for photo in test_photos])
-    features = embeddings.embed_photos(test_photos, shared_base, cache)
-    correct = np.array(
-        [answer.true_class == answer.predicted_class for answer in scores.predictions]
-    )
-    return headline.test_headline(
-        correct, splitting.near_copy_groups(features, labels), left_out, trained.headline
-    )
-
-
-def one_sitting_classes(
-    labels: np.ndarray, groups: np.ndarray, class_names: list[str]
-) -> list[str]:
-    """Returns the classes whose photos all look taken in one sitting, by the data check's
-    rule (`health.taken_in_one_sitting`) on the groups of near-copies the split used."""
-    return [
-        name
-        for index, name in enumerate(class_names)
-        if health.taken_in_one_sitting(
-            int(np.sum(labels == index)), len(np.unique(groups[labels == index]))
-        )
-    ]
-
-
-def test_time_view_count(settings: training_types.TrainingSettings) -> int:
-    """Returns how many test-time views of each photo predictions average with it: none when
-    test-time augmentation is off or its changes change nothing."""
-    if not settings.test_time_augmentation:
-        return 0
-    return augmentation.test_time_view_count(settings.augmentation)
-
-
-class _Reporter:
-    """Passes a training's progress to the caller's callback, each report marked with whether
-    the training fine-tunes (which changes how much of the bar each phase is).
-
-    Args:
-        on_progress: The caller's callback; None to report nothing.
-        settings: The training settings.
-        photo_count: How many photos the training embeds.
-    """
-
-    def __init__(
-        self,
-        on_progress: training_types.ProgressCallback | None,
-        settings: training_types.TrainingSettings,
-        photo_count: int,
-    ):
-        self.on_progress = on_progress
-        self.fine_tuning = settings.fine_tune
-        self.photo_count = photo_count
-        # Until the split is known, the views of every photo are counted; `_embed_views` makes
-        # the total exact once the rows are chosen.
-        self.embedding_total = photo_count * (
-            1 + settings.augmentation_views + test_time_view_count(settings)
-        )
-        self.estimator = time_left.TimeLeftEstimator()
-        self.views_started = False
-
-    def __call__(self, progress: training_types.Progress) -> None:
-        if self.on_progress is not None:
-            self.on_progress(dataclasses.replace(progress, fine_tuning=self.fine_tuning))
-
-    def waiting(self, place: int) -> None:
-        """Reports the training's place in the queue of trainings (1 is next)."""
-        self(training_types.Progress(phase="waiting", queue_position=place))
-
-    def photos_embedded(self, done: int, _total: int | None = None) -> None:
-        """Reports how many of the photos and their views are embedded, with the time left."""
-        seconds_left = self.estimator.update(done, self.embedding_total)
-        self(
-            training_types.Progress(
-                phase="embedding",
-                done=done,
-                total=self.embedding_total,
-                seconds_left=seconds_left,
-            )
-        )
-
-    def views_embedded(self, done: int, _total: int) -> None:
-        """Reports how many views are embedded, after the photos themselves."""
-        if not self.views_started:
-            # Views found in the cache took no time: they do not count towards the pace.
-            self.estimator.skip(done)
-            self.views_started = True
-        self.photos_embedded(self.photo_count + done)
-
-    def measuring(self, progress: training_types.Progress) -> None:
-        """Reports the second head's epochs as the "measuring" phase, so the live chart of the
-        model's own learning is left alone."""
-        self(training_types.Progress(phase="measuring", done=progress.done, total=progress.total))
 
 
 @dataclasses.dataclass
@@ -346,9 +111,11 @@ def _split(features, labels, validation_counts, settings, class_names) -> _Split
     )
 
 
-def _embed_views(dataset, split: _Split, shared_base, cache, settings, reporter) -> _ViewFeatures:
-    """Embeds the augmented and test-time views the split needs (`_view_plan`)."""
-    view_photos, view_variants = _view_plan(
+def _embed_views(
+    dataset, split: _Split, shared_base, cache, settings, reporter
+) -> training_views.ViewFeatures:
+    """Embeds the augmented and test-time views the split needs (`training_views.view_plan`)."""
+    view_photos, view_variants = training_views.view_plan(
         dataset, split.learning_rows, split.checked_rows, settings
     )
     reporter.embedding_total = len(dataset.photos) + len(view_photos)
@@ -359,7 +126,9 @@ def _embed_views(dataset, split: _Split, shared_base, cache, settings, reporter)
         on_progress=reporter.views_embedded,
         variants=view_variants,
     )
-    return _ViewFeatures.split(view_features, split.learning_rows, split.checked_rows, settings)
+    return training_views.ViewFeatures.split(
+        view_features, split.learning_rows, split.checked_rows, settings
+    )
 
 
 @dataclasses.dataclass
@@ -465,11 +234,15 @@ def _score(
         backbone_id=backbone_id,
         created_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         photo_count=len(dataset.photos),
-        unknown_threshold=unknown_threshold(validation_probabilities, validation_labels),
+        unknown_threshold=training_scores.unknown_threshold(
+            validation_probabilities, validation_labels
+        ),
         fine_tuning=fitted.fine_tuning,
         headline=measured_headline,
         onnx=onnx_form,
-        one_sitting=one_sitting_classes(labels, split.groups, list(dataset.class_names)),
+        one_sitting=training_scores.one_sitting_classes(
+            labels, split.groups, list(dataset.class_names)
+        ),
     )
 
 
@@ -510,14 +283,14 @@ def train(
     """
     settings = (settings or training_types.TrainingSettings()).validate()
     datasets.check_trainable(dataset)
-    test_photos, test_left_out = _usable_test_photos(dataset, test_dataset)
+    test_photos, test_left_out = training_scores.usable_test_photos(dataset, test_dataset)
     labels = np.asarray(dataset.labels, dtype=np.int64)
     # The counts are checked before waiting for a turn, so a class too small to split is
     # reported at once; which photos are held out is decided once their features are known.
     validation_counts = splitting.validation_counts(
         labels, settings.validation_split, dataset.class_names
     )
-    reporter = _Reporter(on_progress, settings, len(dataset.photos))
+    reporter = training_progress.Reporter(on_progress, settings, len(dataset.photos))
     with device.training_queue.turn(on_wait=reporter.waiting):
         reporter(training_types.Progress(phase="loading"))
         shared_base = model.get_base(settings.backbone, settings.image_size, weights_dir)
@@ -550,7 +323,7 @@ def train(
         )
     trained = _score(dataset, labels, split, fitted, settings, shared_base.backbone_id, onnx_form)
     if test_photos:
-        trained.headline = _test_photos_headline(
+        trained.headline = training_scores.test_photos_headline(
             trained, test_photos, test_left_out, shared_base, cache
         )
     reporter(training_types.Progress(phase="finished", done=1, total=1))

@@ -287,7 +287,7 @@ class TrainedModel:
         onnx: The same classifier in ONNX form, checked against it on real photos, which
             predictions run through (`runtimes.classifier_for`); None when there is none.
         one_sitting: The classes whose photos all look taken in one sitting, from the split's
-            groups of near-copies (`training.one_sitting_classes`), for the next steps.
+            groups of near-copies (`training_scores.one_sitting_classes`), for the next steps.
     """
 
     model: keras.Model

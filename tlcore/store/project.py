@@ -3,28 +3,26 @@
 Read methods use the state read when the object was made (or last changed or refreshed);
 every change rereads the project's rows in a database transaction and writes back only the
 rows it changed (`tlcore.store.database`, `tlcore.store.project_rows`), so changes made in
-another tab, or by another process, are never lost. The photo files themselves are stored by
-`tlcore.store.photo_files`, the model by `tlcore.store.model_files`. What the methods do lives in
-modules of its own where it is more than a few lines: the classes in the metadata in
-`tlcore.store.class_entries`, adding, moving and removing photos in `tlcore.store.photo_changes`,
-keeping and restoring the trained model in `tlcore.store.project_model`.
+another tab, or by another process, are never lost. This module holds what a project is and
+reads, its share links, and `Project.editing`, the one way its metadata changes. The methods
+that change its classes and photos are in `tlcore.store.project_changes`, those of its trained
+model in `tlcore.store.project_model`; both are mixed into `Project`. The photo files themselves
+are stored by `tlcore.store.photo_files`, the model by `tlcore.store.model_files`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shutil
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-from tlcore import access, datasets, errors, history, names, projects, test_photos
+from tlcore import access, datasets, errors, test_photos
 from tlcore.store import (
     class_entries,
     locks,
-    model_files,
-    photo_changes,
     photo_files,
+    project_changes,
     project_model,
     project_rows,
     records,
@@ -34,7 +32,7 @@ if typing.TYPE_CHECKING:
     from tlcore.store.workspace import Workspace
 
 
-class Project:
+class Project(project_changes.ProjectChanges, project_model.ProjectModel):
     """One project: its classes, photos and trained model, kept on disk.
 
     Read methods use the state read when the object was made (or last changed or refreshed);
@@ -157,22 +155,6 @@ class Project:
         """The names of the classes, in the order they were added."""
         return [entry["name"] for entry in self._metadata["classes"]]
 
-    @property
-    def model_path(self) -> Path:
-        """Where the trained model is saved (it may not exist yet)."""
-        return self.folder / records.MODEL_FILE
-
-    @property
-    def has_trained_model(self) -> bool:
-        """Whether the project has a trained model."""
-        return self.model_path.is_file()
-
-    @property
-    def changed_since_training(self) -> bool:
-        """Whether classes or photos changed after the last training."""
-        trained_at = self._summary.get("trained_at")
-        return bool(trained_at) and (self._summary.get("changed_at") or "") > trained_at
-
     def refresh(self) -> Project:
         """Rereads the project from the database, to see changes made elsewhere.
 
@@ -207,28 +189,6 @@ class Project:
             if loaded is None:
                 return []
             return photo_files.remove_strays(self.folder, loaded[0])
-
-    @property
-    def training_interrupted(self) -> bool:
-        """Whether a training was started but neither finished nor failed (a server restart).
-
-        `tlcore` records the start and the end of a training in `project.json` through
-        `mark_training_started` and `mark_training_ended`; the app asks this only when no
-        training of the project runs in its process.
-        """
-        return bool(self._summary.get("training_started_at"))
-
-    def mark_training_started(self) -> None:
-        """Records that a training of the project started, so a restart can tell it was cut."""
-        with self.editing(changes_photos=False) as metadata:
-            metadata["training_started_at"] = records.now()
-
-    def mark_training_ended(self) -> None:
-        """Records that the training started last has ended (finished, failed or abandoned)."""
-        # Bookkeeping, allowed even when the share link it was started through was withdrawn
-        # meanwhile: the record would otherwise tell of a server restart that never happened.
-        with self.editing(changes_photos=False, checked=False) as metadata:
-            metadata.pop("training_started_at", None)
 
     def classes(self) -> list[records.ProjectClass]:
         """Returns the classes, in the order they were added."""
@@ -306,163 +266,6 @@ class Project:
             class_names=self.class_names, photos=photos, skipped=[], duplicates=[]
         )
 
-    # Changing classes.
-
-    def add_class(self, name: str) -> str:
-        """Adds an empty class.
-
-        Args:
-            name: The class name a person typed.
-
-        Returns:
-            The name as stored (surrounding spaces removed).
-
-        Raises:
-            ClassNameError: If the name is empty, unusable or already a class.
-        """
-        with self.editing() as metadata:
-            return class_entries.add_class_entry(self.folder, metadata, name)
-
-    def rename_class(self, old_name: str, new_name: str) -> str:
-        """Renames a class; its photos stay with it.
-
-        Args:
-            old_name: The class's current name.
-            new_name: The name wanted.
-
-        Returns:
-            The new name as stored.
-
-        Raises:
-            ClassNameError: If there is no class `old_name`, or `new_name` cannot be used.
-        """
-        with self.editing() as metadata:
-            entry = class_entries.find_class(metadata, old_name)
-            others = [item["name"] for item in metadata["classes"] if item is not entry]
-            new_name = names.check_new_class_name(new_name, others)
-            # The photos keep their folder: it is only storage, and moving it is not atomic.
-            entry["name"] = new_name
-            return new_name
-
-    def delete_class(self, name: str) -> None:
-        """Deletes a class and its photos.
-
-        Args:
-            name: The class.
-
-        Raises:
-            ClassNameError: If there is no such class.
-        """
-        with self.editing() as metadata:
-            entry = class_entries.find_class(metadata, name)
-            metadata["classes"].remove(entry)
-        shutil.rmtree(self.folder / records.PHOTOS_FOLDER / entry["folder"], ignore_errors=True)
-
-    # Changing photos.
-
-    def add_photos(
-        self, class_name: str, files: Iterable[tuple[str, bytes]], test: bool = False
-    ) -> records.AddResult:
-        """Adds photos to a class, keeping the readable ones and naming the others.
-
-        When the batch holds more bytes than `Limits.max_upload_bytes`, or the project would
-        hold more photos than `Limits.max_photos_per_project`, or the disk fills up, the photos
-        that fit are kept and the others are named in `records.AddResult.left_out`, with the reason.
-
-        Args:
-            class_name: The class the photos belong to.
-            files: `(file_name, bytes)` pairs, as uploaded.
-            test: Keep them as test photos, apart from training (`tlcore.test_photos`).
-
-        Returns:
-            Which files were added, skipped as unreadable, already in the project, or left out.
-
-        Raises:
-            ClassNameError: If there is no such class.
-            DiskFullError: If the disk has no room even for the list of photos; the project is
-                then as it was before.
-        """
-        return photo_changes.add_photos(self, class_name, files, test)
-
-    def add_dataset(self, dataset: datasets.Dataset, test: bool = False) -> records.AddResult:
-        """Adds a dataset read from a zip or a folder: its classes (when new) and its photos.
-
-        Each photo's bytes are read only as it is stored, so a folder of thousands of photos
-        never sits in memory at once. Photos beyond `Limits.max_upload_bytes` in all (counted
-        class by class, in the order of `dataset.class_names`) are left out with the reason.
-
-        Args:
-            dataset: The dataset, as `tlcore.dataset_loading.load_zip` or `load_folder` returns it.
-            test: Keep its photos as test photos (`tlcore.test_photos`); test photos make no
-                class, so those of a class the project lacks are skipped with the reason.
-
-        Returns:
-            What was added, skipped and found twice, with the classes that were created.
-        """
-        return photo_changes.add_dataset(self, dataset, test)
-
-    def remove_photo(self, class_name: str, content_hash: str, test: bool = False) -> None:
-        """Removes one photo from a class.
-
-        Args:
-            class_name: The class that holds it.
-            content_hash: The hash of the photo's bytes.
-            test: It is one of the class's test photos (`tlcore.test_photos`).
-
-        Raises:
-            ClassNameError: If there is no such class.
-        """
-        photo_changes.remove_photo(self, class_name, content_hash, test)
-
-    # The trained model.
-
-    def save_trained(self, trained) -> None:
-        """Saves a trained model as the project's model, replacing the previous one.
-
-        Args:
-            trained: The `tlcore.training_types.TrainedModel` to keep.
-        """
-        project_model.save_trained(self, trained)
-
-    def trainings(self) -> list[history.Entry]:
-        """Returns the trainings kept for this project, newest first (`tlcore.history`)."""
-        return history.entries(self.folder)
-
-    def restore_training(self, entry_id: str) -> None:
-        """Makes an earlier training's model the project's model again.
-
-        Args:
-            entry_id: The kept training's id (`history.Entry.entry_id`).
-
-        Raises:
-            WorkspaceError: If that training is no longer kept.
-            DiskFullError: If the disk has no room; the current model stays.
-        """
-        project_model.restore_training(self, entry_id)
-
-    def load_trained(self):
-        """Loads the project's trained model.
-
-        Returns:
-            The `tlcore.training_types.TrainedModel`, or None if the project was never trained.
-
-        Raises:
-            ProjectFileError: If the saved model cannot be read.
-        """
-        if not self.has_trained_model:
-            return None
-        return projects.load_project(self.model_path)
-
-    def training_record(self) -> records.TrainingRecord | None:
-        """Returns the summary of the last training, without loading the model.
-
-        Returns:
-            The summary, or None if the project was never trained.
-        """
-        if not self.has_trained_model:
-            return None
-        return model_files.read_summary(self.folder)
-
     # Changing the metadata (also for `photo_changes`, `project_model` and the workspace).
 
     @contextlib.contextmanager
@@ -495,25 +298,6 @@ class Project:
         self._last_written = (metadata, snapshot)
         self._full = metadata
         self._summary = {key: value for key, value in metadata.items() if key != "classes"}
-
-    def move_photo(self, content_hash: str, from_class: str, to_class: str) -> None:
-        """Moves one photo to another class, to correct its label.
-
-        The photo is linked (or copied) into its new class's folder before the database
-        changes and removed from the old folder only after, so a crash leaves it in one class
-        or the other, never in neither.
-
-        Args:
-            content_hash: The hash of the photo's bytes.
-            from_class: The class that holds it now.
-            to_class: The class it belongs to.
-
-        Raises:
-            ClassNameError: If either class does not exist.
-            WorkspaceError: If the photo is no longer in `from_class` (moved or removed in
-                another tab).
-        """
-        photo_changes.move_photo(self, content_hash, from_class, to_class)
 
 
 _GONE = "This project no longer exists. It may have been deleted in another tab."
