@@ -196,8 +196,10 @@ def measure(arguments, runtime: str, sets: dict, folder: pathlib.Path, shared_ba
         note(runtime, "predict one photo, in-process", f"{figures['predict_ms'][-1]:.1f} ms")
     project = folder / f"project-{runtime}.zip"
     projects.save_project(trained, project)
+    # The same photo as the first in-process prediction, also when --predictions is 0.
+    cli_photo = str(sets["features"].photos[0].path)
     for _ in range(arguments.cli_runs):
-        seconds = run_process(["predict", str(project), str(paths[0]), "--quiet"], runtime)[0]
+        seconds = run_process(["predict", str(project), cli_photo, "--quiet"], runtime)[0]
         figures["cli_predict_seconds"].append(seconds)
         note(runtime, "python -m tlcore predict", f"{seconds:.2f} s")
     for _ in range(arguments.train_runs):
