@@ -3,15 +3,23 @@
     python -m benchmarks.bench_scale --data ../shared/data/grocery-store
 
 makes the photos from the data set's `train` photos (`benchmarks.scale_photos`; kept in
-`--photos` for the next run), then does what a person does in the app, through the same tlcore
-calls the pages make: uploads them as zips of at most the server's upload size into a new
-project, trains with the default settings (embedding every photo, with the estimated time left
-the Train page shows), saves the model, trains again from the cached features, checks the data
-(the Check data page's out-of-fold predictions, near-duplicates and outliers) and draws its
-map. After each step it prints the time, the process's memory now and its peak so far.
+`--photo-folder` for the next run; `--photos N` makes N in all, 600 for a quick check), then
+does what a person does in the app, through the same tlcore calls the pages make: uploads them
+as zips of at most the server's upload size into a new project, trains with the default
+settings (embedding every photo, with the estimated time left the Train page shows), saves the
+model, trains again from the cached features, checks the data (the Check data page's
+out-of-fold predictions, near-duplicates and outliers) and draws its map.
+
+The trainings and the data check run as the app runs them: queued as jobs (`tlcore.job_queue`)
+and run by a real worker process (`python -m tlcore worker`, started the way a web server
+starts its own, `tlcore.worker.LocalWorkers`). The benchmark reads each job's phases and
+progress from its record, as a page does, and prints each job's wait from queued to started,
+and the worker's memory (now, and its peak) from `/proc`. `--in-process` runs them in the
+benchmark's own process instead, as before jobs, and prints that process's memory.
 """
 
 import argparse
+import dataclasses
 import os
 import pathlib
 import platform
@@ -24,35 +32,60 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks import bench, scale_photos  # noqa: E402
 from tlcore import (  # noqa: E402
+    data_checks,
     datamap,
     dataset_loading,
     device,
     embeddings,
     errors,
+    job_queue,
+    job_records,
     model,
     onnx_base,
     quality,
     store,
     training,
     training_types,
+    worker,
 )
 
+# How often a job's record is read while it runs (a page reads it every second or so).
+POLL_SECONDS = 0.1
 
-def resident_memory_mib() -> float:
-    """Returns this process's resident memory now, in MiB (Linux; 0 elsewhere)."""
+
+def process_memory_mib(pid: int | str = "self", field: str = "VmRSS") -> float:
+    """Returns a process's memory from `/proc/<pid>/status`, in MiB (Linux; 0 elsewhere).
+
+    Args:
+        pid: The process; "self" for this one.
+        field: "VmRSS" for its resident memory now, "VmHWM" for its peak so far.
+    """
     try:
-        for line in pathlib.Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
 
 
-def report(step: str, seconds: float, details: str = "") -> None:
-    """Prints one step's time, the memory after it and the machine's load (other jobs on the
-    same CPU slow every step)."""
-    memory = f"memory {resident_memory_mib():,.0f} MiB, peak {bench.peak_memory_mib():,.0f} MiB"
+def this_process_memory() -> str:
+    """This process's memory now and its peak, for `report`."""
+    return f"memory {process_memory_mib():,.0f} MiB, peak {bench.peak_memory_mib():,.0f} MiB"
+
+
+def worker_memory(pid: int) -> str:
+    """A worker process's memory now and its peak, for `report`."""
+    return (
+        f"worker memory {process_memory_mib(pid):,.0f} MiB, "
+        f"peak {process_memory_mib(pid, 'VmHWM'):,.0f} MiB"
+    )
+
+
+def report(step: str, seconds: float, details: str = "", memory: str | None = None) -> None:
+    """Prints one step's time, the memory after it (this process's unless `memory` says
+    otherwise) and the machine's load (other jobs on the same CPU slow every step)."""
+    memory = memory or this_process_memory()
     load = "load {:.1f}, {:.1f}, {:.1f}".format(*os.getloadavg())
     print(
         f"{step}: {seconds:,.1f} s{'; ' + details if details else ''} ({memory}; {load})",
@@ -92,38 +125,67 @@ def pack_zips(folder: pathlib.Path, target: pathlib.Path, max_bytes: int) -> lis
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/grocery-store", help="source photos")
-    parser.add_argument("--photos", help="where the made photos are kept (a temporary folder)")
-    parser.add_argument("--classes", type=int, default=200)
-    parser.add_argument("--photos-per-class", type=int, default=100)
+    parser.add_argument(
+        "--photos", type=int, default=20_000, help="how many photos in all (default 20,000)"
+    )
+    parser.add_argument(
+        "--classes",
+        type=int,
+        help="how many classes (default: one for each 100 photos, at least 2, at most 200)",
+    )
+    parser.add_argument("--photo-folder", help="where the made photos are kept (a temporary one)")
     parser.add_argument("--workspace", help="the workspace to use (a temporary folder)")
     parser.add_argument("--skip-check", action="store_true", help="leave out the data check")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="train and check in this process, not as jobs on a worker process",
+    )
     bench.add_weights_dir_argument(parser)
     arguments = parser.parse_args(argv)
     bench.use_weights_dir(arguments)
+    classes = arguments.classes or min(200, max(2, arguments.photos // 100))
+    if arguments.photos < 2 * classes:
+        parser.error(f"--photos must be at least two a class ({2 * classes} for {classes}).")
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            return run(arguments, pathlib.Path(scratch))
+            return run(arguments, classes, pathlib.Path(scratch))
     except errors.TlcoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
 
-def run(arguments, scratch: pathlib.Path) -> int:
+def run(arguments, classes: int, scratch: pathlib.Path) -> int:
     """Runs every step the arguments ask for, printing figures as they come."""
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
         f"running on {device.describe_device()}"
     )
+    space = store.Workspace(arguments.workspace or scratch / "workspace")
+    # The worker starts first, so it has imported TensorFlow by the time the first job comes,
+    # as a web server's worker has; the jobs' wait is then the queue's alone.
+    workers = None if arguments.in_process else worker.LocalWorkers(space.root, 1).start()
+    try:
+        project = upload_photos(arguments, classes, space, scratch)
+        if workers is None:
+            train_in_process(arguments, space, project)
+        else:
+            train_through_jobs(arguments, space, project, workers.processes[0].pid)
+    finally:
+        if workers is not None:
+            workers.stop()
+    return 0
+
+
+def upload_photos(arguments, classes: int, space: store.Workspace, scratch) -> store.Project:
+    """Makes the photos (or finds them made) and uploads them into a new project as zips."""
     source = pathlib.Path(arguments.data)
     source = source / "train" if (source / "train").is_dir() else source
-    photos_folder = pathlib.Path(arguments.photos or scratch / "photos")
+    photos_folder = pathlib.Path(arguments.photo_folder or scratch / "photos")
     started = time.perf_counter()
-    scale_photos.make_scale_folder(
-        source, photos_folder, arguments.classes, arguments.photos_per_class
-    )
+    scale_photos.make_scale_folder(source, photos_folder, classes, arguments.photos // classes)
     report(f"photos made in {photos_folder}", time.perf_counter() - started)
 
-    space = store.Workspace(arguments.workspace or scratch / "workspace")
     project = space.create_project(space.unique_name("Scale benchmark"), owner="bench")
     zips = pack_zips(photos_folder, scratch, space.limits.max_upload_bytes)
     started = time.perf_counter()
@@ -132,13 +194,32 @@ def run(arguments, scratch: pathlib.Path) -> int:
         result = project.add_dataset(dataset_loading.load_zip(zip_path.read_bytes()))
         if result.left_out or result.skipped:
             print(f"  {zip_path.name}: {len(result.left_out) + len(result.skipped)} not added")
-    photo_count = project.photo_count()
     report(
         f"uploaded as {len(zips)} zips",
         time.perf_counter() - started,
-        f"{photo_count:,} photos in {len(project.class_names)} classes",
+        f"{project.photo_count():,} photos in {len(project.class_names)} classes",
     )
+    return project
 
+
+def print_estimates(estimates: dict[int, tuple[float, float]], embedding_ended: float) -> None:
+    """Prints the time left shown at each tenth of the embedding, against what it took."""
+    for tenth in sorted(estimates):
+        seen_at, estimate = estimates[tenth]
+        actual = embedding_ended - seen_at
+        print(f"  time left estimated at {tenth * 10}%: {estimate:,.0f} s; it took {actual:,.0f} s")
+
+
+def note_estimate(estimates: dict, progress: dict, now: float) -> None:
+    """Keeps the first time left shown in each tenth of the embedding."""
+    if progress.get("phase") == "embedding" and progress.get("total"):
+        if progress.get("seconds_left"):
+            tenth = int(10 * progress["done"] / progress["total"])
+            estimates.setdefault(tenth, (now, progress["seconds_left"]))
+
+
+def train_in_process(arguments, space: store.Workspace, project: store.Project) -> None:
+    """Trains twice and checks the data in this process, as the app did before jobs."""
     started = time.perf_counter()
     dataset = project.to_dataset()
     report("project read back as a dataset", time.perf_counter() - started)
@@ -150,9 +231,7 @@ def run(arguments, scratch: pathlib.Path) -> int:
     def note(progress: training_types.Progress) -> None:
         now = time.perf_counter()
         phase_started.setdefault(progress.phase, now)
-        if progress.phase == "embedding" and progress.total and progress.seconds_left:
-            tenth = int(10 * progress.done / progress.total)
-            estimates.setdefault(tenth, (now, progress.seconds_left))
+        note_estimate(estimates, dataclasses.asdict(progress), now)
 
     started = time.perf_counter()
     trained = training.train(
@@ -166,10 +245,7 @@ def run(arguments, scratch: pathlib.Path) -> int:
         embedding_seconds,
         f"{len(dataset.photos) / embedding_seconds:,.0f} photos/s through {runtime}",
     )
-    for tenth in sorted(estimates):
-        seen_at, estimate = estimates[tenth]
-        actual = phase_started["training"] - seen_at
-        print(f"  time left estimated at {tenth * 10}%: {estimate:,.0f} s; it took {actual:,.0f} s")
+    print_estimates(estimates, phase_started["training"])
     report(
         "head trained and validated",
         trained_at - phase_started["training"],
@@ -203,7 +279,132 @@ def run(arguments, scratch: pathlib.Path) -> int:
         data_map = datamap.build_data_map(checked)
         report("data map", time.perf_counter() - started, f"{len(data_map.points):,} points")
     print(f"peak memory: {bench.peak_memory_mib():,.0f} MiB")
-    return 0
+
+
+@dataclasses.dataclass
+class WatchedJob:
+    """A job followed from its queueing to its end, through its record.
+
+    Every time is `time.time()`, the clock the record's own times are written with (by the
+    benchmark, which queues, and by the worker, which starts and ends the job).
+
+    Args:
+        record: The record as the job ended.
+        phases: When each phase was first read, in the order they came.
+        estimates: The time left shown at each tenth of the embedding (`note_estimate`).
+    """
+
+    record: job_records.JobRecord
+    phases: dict[str, float]
+    estimates: dict[int, tuple[float, float]]
+
+    @property
+    def wait_seconds(self) -> float:
+        """From queued to started."""
+        return self.record.started_at - self.record.created_at
+
+    @property
+    def seconds(self) -> float:
+        """From queued to finished."""
+        return self.record.finished_at - self.record.created_at
+
+    def phase_seconds(self, phase: str) -> float:
+        """From a phase's start to the next phase's (or to the job's end)."""
+        names = list(self.phases)
+        following = names[names.index(phase) + 1] if phase != names[-1] else None
+        ended = self.phases[following] if following else self.record.finished_at
+        return ended - self.phases[phase]
+
+
+def run_job(config: job_queue.QueueConfig, project: store.Project, kind: str, payload: dict):
+    """Queues a job of the project and reads its record until it ends.
+
+    Returns:
+        The `WatchedJob`.
+
+    Raises:
+        TlcoreError: If the job could not be queued, or did not finish (with its words).
+    """
+    jobs = config.store()
+    record = job_queue.submit(
+        config, job_queue.make_queue(config), kind, project.id, project.owner, payload
+    )
+    phases: dict[str, float] = {}
+    estimates: dict[int, tuple[float, float]] = {}
+    while record.is_active:
+        time.sleep(POLL_SECONDS)
+        record = jobs.get(record.id)
+        now = time.time()
+        if record.progress.get("phase"):
+            phases.setdefault(record.progress["phase"], now)
+        note_estimate(estimates, record.progress, now)
+    if record.state != job_records.FINISHED:
+        raise errors.TlcoreError(f"The {kind} job ended {record.state}: {record.error}")
+    return WatchedJob(record, phases, estimates)
+
+
+def train_through_jobs(
+    arguments, space: store.Workspace, project: store.Project, worker_pid: int
+) -> None:
+    """Trains twice and checks the data as jobs on the worker, from their records; the
+    memory printed is the worker's, which does the work."""
+    config = job_queue.QueueConfig.from_environment(space.root)
+    settings = training_types.TrainingSettings()
+    photo_count = project.photo_count()
+    payload = {"settings": settings.to_dict(), "photo_count": photo_count}
+
+    job = run_job(config, project, job_queue.KIND_TRAINING, payload)
+    report("training queued -> started", job.wait_seconds, memory=worker_memory(worker_pid))
+    # The embedding ends when the head's first epoch starts; the head's phases end when the
+    # training reports "finished", and the model is saved after that.
+    trained_at = job.phases.get("finished", job.record.finished_at)
+    if "loading" in job.phases and "embedding" in job.phases:
+        report(
+            "pretrained network loaded by the worker",
+            job.phases["embedding"] - job.phases["loading"],
+            memory=worker_memory(worker_pid),
+        )
+    if "embedding" in job.phases and "training" in job.phases:
+        embedding_seconds = job.phases["training"] - job.phases["embedding"]
+        report(
+            "embedding",
+            embedding_seconds,
+            f"{photo_count / embedding_seconds:,.0f} photos/s on the worker",
+            worker_memory(worker_pid),
+        )
+        print_estimates(job.estimates, job.phases["training"])
+        report(
+            "head trained and validated",
+            trained_at - job.phases["training"],
+            f"{settings.epochs} epochs; validation accuracy {job.record.result['accuracy']:.1%}",
+            worker_memory(worker_pid),
+        )
+    report("model saved", job.record.finished_at - trained_at, memory=worker_memory(worker_pid))
+    report("training in all, queued to finished", job.seconds, memory=worker_memory(worker_pid))
+
+    job = run_job(config, project, job_queue.KIND_TRAINING, payload)
+    report(
+        "trained again, features read back from disk, queued to finished",
+        job.seconds,
+        f"queued -> started {job.wait_seconds:.2f} s",
+        worker_memory(worker_pid),
+    )
+
+    if not arguments.skip_check:
+        job = run_job(config, project, job_queue.KIND_DATA_CHECK, {"photo_count": photo_count})
+        check = data_checks.load(project)
+        report(
+            "data checked and its map drawn, queued to finished",
+            job.seconds,
+            f"{len(check.report.mislabelled)} likely mislabelled, "
+            f"{len(check.report.near_duplicates)} near-duplicate pairs, "
+            f"{len(check.report.outliers)} outliers, {len(check.data_map.points):,} points; "
+            f"queued -> started {job.wait_seconds:.2f} s",
+            worker_memory(worker_pid),
+        )
+        for phase in job.phases:
+            print(f"  {phase}: {job.phase_seconds(phase):,.1f} s")
+    print(f"worker peak memory: {process_memory_mib(worker_pid, 'VmHWM'):,.0f} MiB")
 
 
 if __name__ == "__main__":

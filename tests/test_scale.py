@@ -1,12 +1,13 @@
 """Scale: the estimated time left, the made-up large folder, uploads read photo by photo, and
-the scale benchmark run end to end on a small scale."""
+the scale benchmark run end to end on a small scale, as jobs on a worker process."""
 
+import os
 import zipfile
 
 import pytest
 
 from benchmarks import bench_scale, scale_photos
-from tlcore import dataset_loading, images, store, time_left, training_types
+from tlcore import dataset_loading, images, job_queue, job_records, store, time_left, training_types
 
 
 class FakeClock:
@@ -131,30 +132,50 @@ def test_zips_are_packed_by_whole_classes_under_the_upload_size(small_photo_fold
 
 
 @pytest.mark.slow
-def test_the_scale_benchmark_runs_end_to_end_on_a_small_scale(
+def test_the_scale_benchmark_runs_end_to_end_on_a_small_scale_through_jobs(
     small_photo_folder, keras_home, tmp_path, capsys, monkeypatch
 ):
-    # The benchmark sets the variable for its process; here it must not outlive the test.
+    # The benchmark sets the variable for its process (and its worker's); here it must not
+    # outlive the test.
     monkeypatch.setenv("TLCORE_WEIGHTS_DIR", str(keras_home / "models"))
     status = bench_scale.main(
         [
             "--data",
             str(small_photo_folder),
-            "--photos",
+            "--photo-folder",
             str(tmp_path / "photos"),
             "--workspace",
             str(tmp_path / "space"),
+            "--photos",
+            "48",
             "--classes",
             "6",
-            "--photos-per-class",
-            "8",
         ]
     )
     printed = capsys.readouterr().out
     assert status == 0
     assert "48 photos in 6 classes" in printed
-    for step in ("embedding", "head trained and validated", "model saved", "data checked"):
+    for step in (
+        "training queued -> started",
+        "embedding",
+        "head trained and validated",
+        "model saved",
+        "trained again, features read back from disk, queued to finished",
+        "data checked and its map drawn, queued to finished",
+    ):
         assert f"{step}:" in printed
-    assert "peak memory:" in printed
+    assert "worker memory" in printed
+    assert "worker peak memory:" in printed
     project = store.Workspace(tmp_path / "space").list_projects("bench")[0]
     assert project.has_trained_model
+    # The work was done by a worker process, not by the benchmark's own.
+    jobs = job_queue.QueueConfig.from_environment(tmp_path / "space").store()
+    for kind in (job_queue.KIND_TRAINING, job_queue.KIND_DATA_CHECK):
+        record = jobs.latest_for_project(project.id, kind)
+        assert record.state == job_records.FINISHED
+        assert not record.worker.endswith(f":{os.getpid()}")
+
+
+def test_the_scale_benchmark_needs_two_photos_a_class():
+    with pytest.raises(SystemExit):
+        bench_scale.main(["--photos", "10", "--classes", "6"])
