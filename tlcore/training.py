@@ -41,36 +41,6 @@ from tlcore import (
 )
 
 
-def _least_alike_probabilities(
-    features,
-    labels,
-    class_count,
-    least_alike,
-    views,
-    settings,
-    reporter: training_progress.Reporter,
-) -> np.ndarray:
-    """Trains a second head the same way, without the photos least like the rest, and returns
-    its probabilities for them (each averaged with its test-time views when there are any).
-
-    Its progress is reported as the "measuring" phase, so the live chart of the model's own
-    learning is left alone.
-    """
-    if not len(least_alike):
-        # Every class is one group of near-copies: there is nothing unlike the rest to check.
-        return np.zeros((0, class_count), dtype=np.float32)
-    learning = np.setdiff1d(np.arange(len(labels)), least_alike)
-    second_head, _ = heads.train_heads(
-        features.shape[1],
-        class_count,
-        views.learning_data(features, labels, learning),
-        (features[least_alike], labels[least_alike]),
-        settings,
-        reporter.measuring,
-    )
-    return views.probabilities(second_head, features, least_alike)
-
-
 @dataclasses.dataclass
 class _Split:
     """Which photos a training learns from and which check it, by row of the dataset.
@@ -150,6 +120,36 @@ class _Fitted:
     least_alike_probabilities: np.ndarray
     classifier: keras.Model | None = None
     fine_tuning: dict | None = None
+
+
+def _least_alike_probabilities(
+    features,
+    labels,
+    class_count,
+    least_alike,
+    views,
+    settings,
+    reporter: training_progress.Reporter,
+) -> np.ndarray:
+    """Trains a second head the same way, without the photos least like the rest, and returns
+    its probabilities for them (each averaged with its test-time views when there are any).
+
+    Its progress is reported as the "measuring" phase, so the live chart of the model's own
+    learning is left alone.
+    """
+    if not len(least_alike):
+        # Every class is one group of near-copies: there is nothing unlike the rest to check.
+        return np.zeros((0, class_count), dtype=np.float32)
+    learning = np.setdiff1d(np.arange(len(labels)), least_alike)
+    second_head, _ = heads.train_heads(
+        features.shape[1],
+        class_count,
+        views.learning_data(features, labels, learning),
+        (features[least_alike], labels[least_alike]),
+        settings,
+        reporter.measuring,
+    )
+    return views.probabilities(second_head, features, least_alike)
 
 
 def _fit_heads(

@@ -1,9 +1,9 @@
 """The methods of `Project` that change its classes and photos.
 
 `ProjectChanges` is mixed into `tlcore.store.project.Project`, whose `editing()` (the one way
-its metadata changes) and `folder` these methods use. What they do is more than a few lines
-in `tlcore.store.class_entries` (a class found in, or added to, the metadata) and
-`tlcore.store.photo_changes` (photos added, moved and removed).
+its metadata changes) and `folder` these methods use. Where what they do is more than a few
+lines, it lives in `tlcore.store.class_entries` (a class found in, or added to, the metadata)
+and `tlcore.store.photo_changes` (photos added, moved and removed).
 """
 
 from __future__ import annotations
