@@ -20,13 +20,15 @@ import sys
 import tempfile
 import time
 
+# The test helpers beside this file, and the repository's packages (`tlcore`) above it.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import pylibsrtp  # noqa: E402, F401  (before TensorFlow: see tlapp/__init__.py)
 from app_fixtures import grocery_photos  # noqa: E402
-from live_fixtures import fake_camera_arguments, trained_project, write_y4m  # noqa: E402
+from live_fixtures import trained_project, write_y4m  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
-from server_fixtures import CHROMIUM, StreamlitServer, settle  # noqa: E402
+from server_fixtures import StreamlitServer, launch_chromium, settle  # noqa: E402
 
 CLASSES = ("Banana", "Oatly-Oat-Milk")
 WEBRTC_FRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
@@ -126,9 +128,8 @@ def main() -> int:
             with sync_playwright() as playwright:
                 # Pages side by side in one headless browser must not be slowed down as
                 # background tabs are, or they would not be five viewers watching.
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM),
-                    args=[*fake_camera_arguments(video), *KEEP_RUNNING],
+                browser = launch_chromium(
+                    playwright, fake_camera=video, extra_arguments=KEEP_RUNNING
                 )
                 if not arguments.skip_stranger:
                     print(f"load average {os.getloadavg()[0]:.1f}", flush=True)

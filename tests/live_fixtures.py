@@ -10,22 +10,11 @@ import pathlib
 
 import numpy as np
 from PIL import Image
-from server_fixtures import CHROMIUM_ARGUMENTS
 
 VIDEO_WIDTH = 320
 VIDEO_HEIGHT = 240
 VIDEO_FPS = 10
 OWNER = "live-camera-test-owner-0001"
-
-
-def fake_camera_arguments(video: pathlib.Path) -> list[str]:
-    """Chromium's arguments for a camera that plays `video` and needs no permission click."""
-    return [
-        *CHROMIUM_ARGUMENTS,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    ]
 
 
 def video_picture(photo: bytes) -> np.ndarray:

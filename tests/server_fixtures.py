@@ -1,9 +1,13 @@
-"""The real app server for the load and crash tests: start it, kill it, start it again.
+"""The real app server and the real browser for every browser test and browser benchmark.
 
 `StreamlitServer` runs `streamlit run app.py` in its own process group on a free loopback port,
 so a test can SIGKILL the whole group the way a crash or an out-of-memory kill would, then start
 a new server on the same workspace and port. It also reads the server's peak memory from
-`/proc/<pid>/status`. The browser helpers wait for Streamlit to finish a script run.
+`/proc/<pid>/status`; `running_app` starts one for a test and stops it after. Chromium is
+launched in one place, `launch_chromium` (sync or async Playwright), with the same arguments
+everywhere and, for the live camera, a fake camera playing a video; `chromium` opens it for a
+block and `new_page` gives a page of a size. The browser helpers wait for Streamlit to finish a
+script run.
 """
 
 import contextlib
@@ -15,7 +19,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
 
+import pytest
 from app_fixtures import ROOT
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
@@ -28,6 +34,9 @@ CHROMIUM_ARGUMENTS = [
     "--no-first-run",
 ]
 
+# Chromium's own camera and microphone, answered without a permission prompt.
+FAKE_CAMERA_ARGUMENTS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
 # The page is busy while Streamlit's status widget ("Running...") is shown.
 IDLE_SCRIPT = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
 
@@ -37,6 +46,91 @@ def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def require_chromium() -> None:
+    """Skips the test when Chromium is not installed where the browser tests look for it."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}; the browser test needs it.")
+
+
+def chromium_arguments(
+    fake_camera: pathlib.Path | None = None, extra_arguments: Sequence[str] = ()
+) -> list[str]:
+    """Returns Chromium's arguments: the usual ones, a fake camera when given, and any others.
+
+    Args:
+        fake_camera: A YUV4MPEG2 video the fake camera plays in a loop, or None for no camera.
+        extra_arguments: Further arguments, such as those that keep background tabs running.
+    """
+    camera = (
+        []
+        if fake_camera is None
+        else [
+            *FAKE_CAMERA_ARGUMENTS,
+            f"--use-file-for-fake-video-capture={fake_camera}",
+        ]
+    )
+    return [*CHROMIUM_ARGUMENTS, *camera, *extra_arguments]
+
+
+def launch_chromium(
+    playwright, fake_camera: pathlib.Path | None = None, extra_arguments: Sequence[str] = ()
+):
+    """Launches headless Chromium: the browser, or with async Playwright an awaitable of it.
+
+    Args:
+        playwright: A started sync or async Playwright.
+        fake_camera: A video for the fake camera (`chromium_arguments`), or None.
+        extra_arguments: Further Chromium arguments.
+    """
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=chromium_arguments(fake_camera, extra_arguments),
+        headless=True,
+    )
+
+
+@contextlib.contextmanager
+def chromium(
+    fake_camera: pathlib.Path | None = None, extra_arguments: Sequence[str] = ()
+) -> Iterator:
+    """Headless Chromium through sync Playwright for a block, closed after it.
+
+    The test is skipped when Chromium or Playwright is missing.
+    """
+    require_chromium()
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright, fake_camera, extra_arguments)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(
+    browser,
+    width: int,
+    height: int,
+    timeout_milliseconds: int = 60_000,
+    init_script: str | None = None,
+):
+    """Opens a page of that size in a browser context of its own (its own address bar).
+
+    Args:
+        browser: A sync Playwright browser (`chromium`).
+        width: The window's width, in pixels.
+        height: Its height.
+        timeout_milliseconds: How long the page's waits wait at most.
+        init_script: JavaScript run in every page of the context before the page's own.
+    """
+    context = browser.new_context(viewport={"width": width, "height": height})
+    if init_script is not None:
+        context.add_init_script(init_script)
+    page = context.new_page()
+    page.set_default_timeout(timeout_milliseconds)
+    return page
 
 
 class StreamlitServer:
@@ -137,6 +231,23 @@ class StreamlitServer:
     def log_tail(self, characters: int = 3000) -> str:
         """Returns the end of the current start's log."""
         return self.log_path.read_text(errors="replace")[-characters:]
+
+
+@contextlib.contextmanager
+def running_app(
+    workspace: pathlib.Path, log_folder: pathlib.Path, environment: dict[str, str] | None = None
+) -> Iterator[StreamlitServer]:
+    """The app served for a block (`StreamlitServer`), stopped after it, its log's end printed.
+
+    The test is skipped when Chromium is missing: the server is there for a browser.
+    """
+    require_chromium()
+    server = StreamlitServer(workspace, log_folder, environment).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        print(f"\nStreamlit log ({server.log_path}):\n{server.log_tail()}")
 
 
 def settle(page, extra_milliseconds: int = 300) -> None:

@@ -6,7 +6,7 @@ Screenshots of both go to `test-artifacts/screenshots/` for a person to look at.
 import urllib.parse
 
 import pytest
-from server_fixtures import CHROMIUM, CHROMIUM_ARGUMENTS, StreamlitServer, screenshot, settle
+from server_fixtures import chromium, new_page, running_app, screenshot, settle
 
 from tlcore import examples, store, training, training_types
 
@@ -17,26 +17,14 @@ NO_SPINNER = "() => !document.querySelector('[data-testid=\"stSpinner\"]')"
 
 @pytest.fixture
 def server(tmp_path, engine_environment):
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}; the browser test needs it.")
-    running = StreamlitServer(tmp_path / "workspace", tmp_path).start()
-    yield running
-    running.stop()
+    with running_app(tmp_path / "workspace", tmp_path) as running:
+        yield running
 
 
 @pytest.fixture
 def page(server):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGUMENTS, headless=True
-        )
-        context = browser.new_context(viewport={"width": 1440, "height": 1500})
-        opened = context.new_page()
-        opened.set_default_timeout(60_000)
-        yield opened
-        context.close()
-        browser.close()
+    with chromium() as browser:
+        yield new_page(browser, 1440, 1500)
 
 
 def test_the_example_photos_train_and_a_set_aside_photo_is_tried(server, page):

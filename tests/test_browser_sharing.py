@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 from app_fixtures import tiny_photo
-from server_fixtures import CHROMIUM, CHROMIUM_ARGUMENTS, StreamlitServer, screenshot, settle
+from server_fixtures import chromium, new_page, running_app, screenshot, settle
 
 from tlcore import access, store
 
@@ -20,29 +20,15 @@ PROJECT_NAME = "Shop shelf"
 
 @pytest.fixture
 def server(tmp_path):
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}; the browser test needs it.")
-    running = StreamlitServer(tmp_path / "workspace", tmp_path).start()
-    yield running
-    running.stop()
+    with running_app(tmp_path / "workspace", tmp_path) as running:
+        yield running
 
 
 @pytest.fixture
 def browsers(server):
     """Two pages in two browser contexts: two people, each with their own address bar."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGUMENTS, headless=True
-        )
-        pages = []
-        for _ in range(2):
-            context = browser.new_context(viewport={"width": 1440, "height": 1200})
-            opened = context.new_page()
-            opened.set_default_timeout(60_000)
-            pages.append(opened)
-        yield pages
-        browser.close()
+    with chromium() as browser:
+        yield [new_page(browser, 1440, 1200) for _ in range(2)]
 
 
 def main_text(page) -> str:

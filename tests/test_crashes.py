@@ -41,9 +41,10 @@ from app_fixtures import (
 )
 from PIL import Image
 from server_fixtures import (
-    CHROMIUM,
-    CHROMIUM_ARGUMENTS,
     StreamlitServer,
+    chromium,
+    new_page,
+    running_app,
     screenshot,
     settle,
     write_photos,
@@ -208,28 +209,17 @@ class CrashSite:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, engine_environment):
     """A real server and a browser page, for the whole module."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}; the crash tests need it.")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    server = StreamlitServer(
-        tmp_path_factory.mktemp("crash_workspace"),
-        tmp_path_factory.mktemp("crash_logs"),
-        # A killed worker's training runs again within seconds of the restart.
-        environment={"TLCORE_JOB_STALE_SECONDS": "5"},
-    ).start()
-    try:
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_ARGUMENTS, headless=True
-            )
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            page.set_default_timeout(120_000)
-            yield CrashSite(server, page, tmp_path_factory.mktemp("crash_photos"))
-            browser.close()
-    finally:
-        server.stop()
-        print(f"\nStreamlit log ({server.log_path}):\n{server.log_tail()}")
+    with (
+        running_app(
+            tmp_path_factory.mktemp("crash_workspace"),
+            tmp_path_factory.mktemp("crash_logs"),
+            # A killed worker's training runs again within seconds of the restart.
+            environment={"TLCORE_JOB_STALE_SECONDS": "5"},
+        ) as server,
+        chromium() as browser,
+    ):
+        page = new_page(browser, 1280, 900, timeout_milliseconds=120_000)
+        yield CrashSite(server, page, tmp_path_factory.mktemp("crash_photos"))
 
 
 def model_snapshot(folder: pathlib.Path) -> tuple[str, str]:

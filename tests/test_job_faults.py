@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 from app_fixtures import APP_IMAGE_SIZE
 from job_fixtures import WorkerProcess, redis_server_fixture, small_project, wait_for  # noqa: F401
-from server_fixtures import CHROMIUM, CHROMIUM_ARGUMENTS, StreamlitServer, screenshot, settle
+from server_fixtures import (
+    StreamlitServer,
+    chromium,
+    new_page,
+    require_chromium,
+    screenshot,
+    settle,
+)
 
 from tlcore import job_queue, job_records
 
@@ -125,9 +132,7 @@ def test_the_memory_running_out_is_told_in_words(engine_environment):
 
 @pytest.mark.browser
 def test_two_web_servers_and_one_worker_share_a_training(tmp_path, engine_environment):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}.")
+    require_chromium()
     root = tmp_path / "workspace"
     project = small_project(root)
     servers = []
@@ -140,16 +145,10 @@ def test_two_web_servers_and_one_worker_share_a_training(tmp_path, engine_enviro
         for server in servers:
             server.start()
         query = f"owner={project.owner}&project={project.id}"
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_ARGUMENTS, headless=True
-            )
+        with chromium() as browser:
             first, second = (
-                browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-                for _ in servers
+                new_page(browser, 1280, 900, timeout_milliseconds=120_000) for _ in servers
             )
-            for page in (first, second):
-                page.set_default_timeout(120_000)
             # The project made on disk is listed by both servers.
             second.goto(f"{servers[1].address}/?{query}")
             settle(second)
@@ -189,7 +188,6 @@ def test_two_web_servers_and_one_worker_share_a_training(tmp_path, engine_enviro
             settle(second)
             second.get_by_role("heading", name="Last training").wait_for()
             assert not second.get_by_text("Training finished").count()
-            browser.close()
         assert project.refresh().has_trained_model
         for server in servers:
             assert server.is_answering()

@@ -300,12 +300,11 @@ def live_app_fixture(tmp_path_factory, engine_environment):
     """A trained two-class project, the app serving it, and a video of both classes."""
     from app_fixtures import grocery_photos
     from live_fixtures import trained_project, write_y4m
-    from server_fixtures import CHROMIUM, StreamlitServer
+    from server_fixtures import require_chromium, running_app
 
     from tlcore import store
 
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}; the browser test needs it.")
+    require_chromium()
     folder = tmp_path_factory.mktemp("live_app")
     photos = {name: grocery_photos(name, 10) for name in (CLASS_A, CLASS_B)}
     video = write_y4m(
@@ -314,32 +313,18 @@ def live_app_fixture(tmp_path_factory, engine_environment):
     )
     space = store.Workspace(folder / "workspace")
     project = trained_project(space, photos)
-    server = StreamlitServer(folder / "workspace", folder).start()
-    try:
+    with running_app(folder / "workspace", folder) as server:
         yield server, project, video
-    finally:
-        server.stop()
 
 
 @pytest.fixture(name="camera_page")
 def camera_page_fixture(live_app):
     """A Chromium page whose camera plays the test video."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    from live_fixtures import fake_camera_arguments
-    from server_fixtures import CHROMIUM
+    from server_fixtures import chromium, new_page
 
     _, _, video = live_app
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=fake_camera_arguments(video), headless=True
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1100})
-        context.add_init_script(KEEP_STREAMS)
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        context.close()
-        browser.close()
+    with chromium(fake_camera=video) as browser:
+        yield new_page(browser, 1400, 1100, init_script=KEEP_STREAMS)
 
 
 def live_best_class(page) -> str | None:

@@ -19,9 +19,8 @@ import hostile_corpus
 import pytest
 from app_fixtures import ROOT, grocery_photos
 from server_fixtures import (
-    CHROMIUM,
-    CHROMIUM_ARGUMENTS,
-    StreamlitServer,
+    launch_chromium,
+    running_app,
     screenshot_path,
     settle_async,
     write_photos,
@@ -66,22 +65,16 @@ FIGURES_PATH = ROOT / "test-artifacts" / "load-figures.json"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, engine_environment):
     """One real server for the module, with small limits set through its environment."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}; the load test needs it.")
     pytest.importorskip("playwright.async_api")
-    running = StreamlitServer(
+    with running_app(
         tmp_path_factory.mktemp("load_workspace"),
         tmp_path_factory.mktemp("load_logs"),
         {
             "TLCORE_MAX_PHOTOS_PER_PROJECT": str(PHOTO_LIMIT),
             "TLCORE_MAX_PROJECTS_PER_WORKSPACE": str(PROJECT_LIMIT),
         },
-    ).start()
-    try:
+    ) as running:
         yield running
-    finally:
-        running.stop()
-        print(f"\nStreamlit log ({running.log_path}):\n{running.log_tail()}")
 
 
 class Session:
@@ -183,9 +176,7 @@ async def drive_sessions(address: str, photo_folder) -> tuple[list[Session], flo
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGUMENTS, headless=True
-        )
+        browser = await launch_chromium(playwright)
         contexts = [
             await browser.new_context(viewport={"width": 1280, "height": 900})
             for _ in range(SESSIONS)

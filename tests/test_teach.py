@@ -24,9 +24,9 @@ from app_fixtures import (  # noqa: F401
     tiny_photo,
 )
 from server_fixtures import (
-    CHROMIUM,
-    CHROMIUM_ARGUMENTS,
-    StreamlitServer,
+    chromium,
+    new_page,
+    running_app,
     screenshot,
     settle,
     write_photos,
@@ -234,32 +234,20 @@ def choose_option(page, selectbox: str, option: str, tries: int = 4) -> None:
 
 @pytest.mark.browser
 def test_the_correction_loop_in_a_real_browser(project, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}.")
-    playwright_api = pytest.importorskip("playwright.sync_api")
     (photo_path,) = write_photos(tmp_path / "photos", [taught_photo()])
-    server = StreamlitServer(project.workspace.root, tmp_path).start()
-    try:
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_ARGUMENTS, headless=True
-            )
-            page = browser.new_page(viewport={"width": 1280, "height": 1100})
-            page.set_default_timeout(120_000)
-            page.goto(f"{server.address}/Predict?owner={OWNER}&project={project.id}")
-            page.get_by_text("Add a photo above").wait_for()
-            page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(photo_path)
-            page.get_by_text("Teach it", exact=True).first.wait_for()
-            settle(page)
-            screenshot(page, "teach-before")
-            choose_option(page, ".st-key-teach_class", TAUGHT_CLASS)
-            started = time.perf_counter()
-            page.locator(".st-key-teach_button button").click()
-            page.get_by_text(f"Now: This looks like {TAUGHT_CLASS}").wait_for()
-            print(f"\nClick to the new answer in Chromium: {time.perf_counter() - started:.2f} s")
-            settle(page)
-            screenshot(page, "teach-after")
-            browser.close()
-    finally:
-        server.stop()
+    with running_app(project.workspace.root, tmp_path) as server, chromium() as browser:
+        page = new_page(browser, 1280, 1100, timeout_milliseconds=120_000)
+        page.goto(f"{server.address}/Predict?owner={OWNER}&project={project.id}")
+        page.get_by_text("Add a photo above").wait_for()
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(photo_path)
+        page.get_by_text("Teach it", exact=True).first.wait_for()
+        settle(page)
+        screenshot(page, "teach-before")
+        choose_option(page, ".st-key-teach_class", TAUGHT_CLASS)
+        started = time.perf_counter()
+        page.locator(".st-key-teach_button button").click()
+        page.get_by_text(f"Now: This looks like {TAUGHT_CLASS}").wait_for()
+        print(f"\nClick to the new answer in Chromium: {time.perf_counter() - started:.2f} s")
+        settle(page)
+        screenshot(page, "teach-after")
     assert project.refresh().photo_counts()[TAUGHT_CLASS] == PHOTOS_PER_CLASS + 1
