@@ -391,20 +391,27 @@ def train_through_jobs(
     )
 
     if not arguments.skip_check:
-        job = run_job(config, project, job_queue.KIND_DATA_CHECK, {"photo_count": photo_count})
-        check = data_checks.load(project)
-        report(
-            "data checked and its map drawn, queued to finished",
-            job.seconds,
-            f"{len(check.report.mislabelled)} likely mislabelled, "
-            f"{len(check.report.near_duplicates)} near-duplicate pairs, "
-            f"{len(check.report.outliers)} outliers, {len(check.data_map.points):,} points; "
-            f"queued -> started {job.wait_seconds:.2f} s",
-            worker_memory(worker_pid),
-        )
-        for phase in job.phases:
-            print(f"  {phase}: {job.phase_seconds(phase):,.1f} s")
+        check_through_job(config, project, worker_pid)
     print(f"worker peak memory: {process_memory_mib(worker_pid, 'VmHWM'):,.0f} MiB")
+
+
+def check_through_job(config: job_queue.QueueConfig, project: store.Project, worker_pid: int):
+    """Checks the project's photos and draws their map as a job, and prints what it found."""
+    job = run_job(
+        config, project, job_queue.KIND_DATA_CHECK, {"photo_count": project.photo_count()}
+    )
+    check = data_checks.load(project)
+    report(
+        "data checked and its map drawn, queued to finished",
+        job.seconds,
+        f"{len(check.report.mislabelled)} likely mislabelled, "
+        f"{len(check.report.near_duplicates)} near-duplicate pairs, "
+        f"{len(check.report.outliers)} outliers, {len(check.data_map.points):,} points; "
+        f"queued -> started {job.wait_seconds:.2f} s",
+        worker_memory(worker_pid),
+    )
+    for phase in job.phases:
+        print(f"  {phase}: {job.phase_seconds(phase):,.1f} s")
 
 
 if __name__ == "__main__":
