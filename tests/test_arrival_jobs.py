@@ -1,12 +1,19 @@
 """New photos embedded by a real worker, a chunk a job, behind every training or correction."""
 
 import pytest
-from app_fixtures import grocery_photos
+from app_fixtures import (  # noqa: F401
+    FAST_PAGE_TIMEOUT,
+    app_workspace_fixture,
+    grocery_photos,
+    open_page,
+    texts,
+)
 from job_fixtures import WorkerProcess, small_project, wait_for
 
 from tlcore import arrival_jobs, embeddings, job_queue, job_records, store, training_types
 
 EMBEDDING = job_queue.KIND_PHOTO_EMBEDDING
+OWNER = "owner-of-the-arrival-jobs-tests"
 
 
 def queue_training(root, project) -> job_records.JobRecord:
@@ -29,7 +36,7 @@ def queue_embedding(root, project) -> job_records.JobRecord:
 
 def test_one_embedding_is_queued_per_project_and_it_blocks_no_training(tmp_path):
     root = tmp_path / "workspace"
-    project = store.Workspace(root).create_project("Arrivals", "someone")
+    project = store.Workspace(root).create_project("Arrivals", OWNER)
     first = queue_embedding(root, project)
     assert queue_embedding(root, project).id == first.id  # Coalesced, not one per photo.
     assert first.priority == arrival_jobs.BACKGROUND_PRIORITY
@@ -38,7 +45,7 @@ def test_one_embedding_is_queued_per_project_and_it_blocks_no_training(tmp_path)
     assert training.priority == 0
     with pytest.raises(store.WorkspaceError, match="training already"):
         queue_training(root, project)
-    other = store.Workspace(root).create_project("Other", "someone")
+    other = store.Workspace(root).create_project("Other", OWNER)
     assert queue_embedding(root, other).id != first.id
     waiting = {
         task.args[0] for task in job_queue.make_queue(job_queue.QueueConfig(root)).huey.pending()
@@ -100,3 +107,18 @@ def test_a_worker_embeds_new_photos_in_chunks_and_a_training_waits_one_chunk_at_
     project = store.Workspace(root).open_project(project.id)
     assert arrival_jobs.missing_photos(project, cache) == []
     assert chunks[0].progress["total"] == 48
+
+
+def test_collect_shows_the_words_of_a_failed_embedding(app_workspace, monkeypatch):
+    monkeypatch.setenv("TLCORE_WORKERS", "0")
+    project = store.Workspace(app_workspace).create_project("Arrivals", OWNER)
+    project.add_class("Apple")
+    record = queue_embedding(app_workspace, project)
+    app = open_page(project, "pages/1_Collect.py", timeout=FAST_PAGE_TIMEOUT)
+    assert not app.exception
+    assert "made ready to train in a moment" in app.get("progress")[0].proto.text
+    jobs = job_queue.QueueConfig(app_workspace).store()
+    jobs.finish(record.id, job_records.FAILED, "The disk of the server is full.")
+    app.run()
+    assert "The disk of the server is full." in texts(app.warning)
+    assert "Training will look at them itself" in texts(app.warning)
