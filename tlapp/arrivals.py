@@ -9,14 +9,16 @@ TensorFlow for it. Collect shows the progress from the job's record (`show_progr
 page of any web server shows it, after a restart too.
 """
 
-import contextlib
 import dataclasses
+import logging
 import time
 
 import streamlit as st
 
 from tlapp import workers
 from tlcore import arrival_jobs, errors, job_queue, job_records, store
+
+_logger = logging.getLogger(__name__)
 
 # How often `wait_until_idle` reads the records again.
 POLL_SECONDS = 0.2
@@ -81,9 +83,13 @@ def photos_added(project: store.Project) -> None:
         project: The project photos were added to.
     """
     root = project.workspace.root
-    workers.ensure_started(root)
-    with contextlib.suppress(errors.TlcoreError):
+    try:
+        workers.ensure_started(root)
         arrival_jobs.queue_embedding(workers.config(root), workers.queue(root), project)
+    except errors.TlcoreError:
+        pass  # Its record says so, in words, when it could be written.
+    except Exception:  # noqa: BLE001 - a full disk or a lost queue must not undo an upload.
+        _logger.warning("The new photos of project %s could not be queued.", project.id)
 
 
 def latest_job(project: store.Project) -> job_records.JobRecord | None:
