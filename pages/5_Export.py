@@ -9,12 +9,11 @@ no TensorFlow.
 
 import functools
 import json
-import pathlib
 
 import streamlit as st
 
-from tlapp import engine, export_panel, messages, state
-from tlcore import backbones, errors, test_photos
+from tlapp import engine, export_panel, import_panel, state
+from tlcore import backbones, test_photos
 
 space, owner, project = state.start_page("Export")
 
@@ -102,25 +101,4 @@ st.caption(
     "A .zip downloaded from this page earlier, or written by `python -m tlcore train`. "
     "It is checked and loaded safely: nothing inside it can run on this server."
 )
-round_number = st.session_state.setdefault("round_project_file_upload", 0)
-project_file = st.file_uploader(
-    "Project file", type=["zip"], key=f"project_file_upload_{round_number}"
-)
-if project_file is not None:
-    st.session_state["round_project_file_upload"] = round_number + 1
-    try:
-        with st.spinner("Checking and loading the project file…"):
-            imported = space.import_project_file(
-                project_file.getvalue(), owner, pathlib.Path(project_file.name).stem
-            )
-    except errors.TlcoreError as error:
-        state.add_message("error", str(error))
-        st.rerun()
-    state.open_project(imported)
-    state.add_message(
-        "success",
-        f"Opened **{imported.name}** with its trained model "
-        f"({messages.names_listed(imported.class_names, bold=False)}). Try it on new photos "
-        "on the Predict page.",
-    )
-    st.switch_page(state.PREDICT_PAGE[0])
+import_panel.show_import(space, owner)

@@ -31,12 +31,24 @@ def main() -> None:
     app.run()
     collect_errors = [str(item.value) for item in app.error] + [str(item) for item in app.exception]
     app.switch_page("pages/5_Export.py").run()
-    export_errors = [str(item.value) for item in app.error] + [str(item) for item in app.exception]
     downloads = [item.key for item in app.get("download_button")]
+    export_errors = [str(item.value) for item in app.error] + [str(item) for item in app.exception]
+    # A project file opened here is queued for a worker (none runs: it stays queued).
+    uploader = next(item for item in app.file_uploader if item.key.startswith("project_file_"))
+    model_file = pathlib.Path(os.environ["PAGE_MODEL_FILE"])
+    uploader.set_value(("Copy.zip", model_file.read_bytes(), "application/zip"))
+    app.run()
+    export_errors += [str(item.value) for item in app.error] + [str(item) for item in app.exception]
+    importing = any(button.key == "cancel_import_button" for button in app.button)
     heavy = [name for name in HEAVY_MODULES if name in sys.modules]
     print(
         json.dumps(
-            {"heavy": heavy, "errors": collect_errors + export_errors, "downloads": downloads}
+            {
+                "heavy": heavy,
+                "errors": collect_errors + export_errors,
+                "downloads": downloads,
+                "importing": importing,
+            }
         )
     )
 

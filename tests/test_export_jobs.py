@@ -11,7 +11,7 @@ import pytest
 from app_fixtures import ROOT, open_page, texts
 from job_fixtures import WorkerProcess, wait_for
 
-from tlcore import export, export_jobs, job_queue, runtimes, store
+from tlcore import errors, export, export_jobs, import_jobs, job_queue, runtimes, store
 
 OWNER = "owner-of-the-export-jobs-tests"
 
@@ -93,7 +93,12 @@ def test_prepare_queues_an_export_that_a_worker_writes_and_the_page_offers(
 @pytest.mark.slow
 def test_collect_and_export_import_no_tensorflow_in_the_web_server(trained_workspace):
     project = trained_workspace
-    environment = {**os.environ, "PAGE_OWNER": OWNER, "PAGE_PROJECT": project.id}
+    environment = {
+        **os.environ,
+        "PAGE_OWNER": OWNER,
+        "PAGE_PROJECT": project.id,
+        "PAGE_MODEL_FILE": str(project.model_path),
+    }
     finished = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "page_imports.py")],
         env=environment,
@@ -107,6 +112,7 @@ def test_collect_and_export_import_no_tensorflow_in_the_web_server(trained_works
     assert seen["errors"] == []
     assert seen["heavy"] == []
     assert seen["downloads"] == ["download_project_file", "download_keras_model"]
+    assert seen["importing"]  # The project file was queued for a worker to load.
     # The photo added on Collect was queued for a worker to embed.
     record = (
         job_queue.QueueConfig(project.workspace.root)
@@ -114,3 +120,29 @@ def test_collect_and_export_import_no_tensorflow_in_the_web_server(trained_works
         .latest_for_project(project.id, job_queue.KIND_PHOTO_EMBEDDING)
     )
     assert record is not None and record.state == "queued"
+
+
+@pytest.mark.slow
+def test_a_project_file_is_loaded_by_a_worker_and_a_bad_one_refused_at_once(
+    trained_workspace, tmp_path
+):
+    project = trained_workspace
+    root = project.workspace.root
+    config = job_queue.QueueConfig(root)
+    queue = job_queue.make_queue(config)
+    with pytest.raises(errors.ProjectFileError, match="not a project saved by this tool"):
+        import_jobs.queue_import(config, queue, OWNER, b"PK not really a zip", "holiday")
+    record = import_jobs.queue_import(config, queue, OWNER, project.model_path.read_bytes(), "Copy")
+    assert import_jobs.upload_path(root, record.payload["upload"]).is_file()
+    worker = WorkerProcess(root, tmp_path / "worker.log")
+    try:
+        jobs = config.store()
+        ended = wait_for(
+            lambda: (read := jobs.get(record.id)) and not read.is_active and read, 240, "the import"
+        )
+    finally:
+        worker.stop()
+    assert ended.state == "finished", (ended.error, worker.log_tail())
+    copy = store.Workspace(root).open_project(ended.result["project_id"])
+    assert (copy.name, copy.owner, copy.class_names) == ("Copy", OWNER, project.class_names)
+    assert not import_jobs.upload_path(root, record.payload["upload"]).exists()

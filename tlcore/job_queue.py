@@ -39,6 +39,8 @@ KIND_BATCH_PREDICTION = "batch prediction"
 KIND_PHOTO_EMBEDDING = "photo embedding"
 # A trained model converted to another format and checked (`export_jobs`).
 KIND_EXPORT = "export"
+# A project file opened on Export, loaded safely into a new project (`import_jobs`).
+KIND_PROJECT_IMPORT = "project import"
 
 
 _QUEUE_DOWN = (

@@ -25,6 +25,7 @@ from tlcore import (
     data_checks,
     errors,
     export_jobs,
+    import_jobs,
     job_queue,
     job_records,
     test_photos,
@@ -273,6 +274,13 @@ def _run_export(
     return export_jobs.run_export(config, record, _StepReporter(store, record.id))
 
 
+def _run_project_import(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Loads a project file safely into a new project; its id is the result."""
+    return import_jobs.run_import(config, record, _StepReporter(store, record.id))
+
+
 @functools.lru_cache(maxsize=4)
 def _sending_queue(config: job_queue.QueueConfig) -> job_queue.JobQueue:
     """The queue a job sends follow-on jobs to, opened once per worker."""
@@ -286,4 +294,5 @@ _RUNNERS = {
     job_queue.KIND_BATCH_PREDICTION: _run_batch_prediction,
     job_queue.KIND_PHOTO_EMBEDDING: _run_photo_embedding,
     job_queue.KIND_EXPORT: _run_export,
+    job_queue.KIND_PROJECT_IMPORT: _run_project_import,
 }
