@@ -53,7 +53,7 @@ def page_fixture():
             browser.close()
 
 
-def test_new_photos_and_exports_are_made_by_the_worker(served, page, tmp_path):
+def test_new_photos_exports_and_project_files_are_handled_by_the_worker(served, page, tmp_path):
     from playwright.sync_api import expect
 
     server, project = served
@@ -97,3 +97,14 @@ def test_new_photos_and_exports_are_made_by_the_worker(served, page, tmp_path):
         project.workspace.root, project.id, export_jobs.model_stamp(project), "onnx"
     )
     assert kept is not None and saved.read_bytes() == kept.path.read_bytes()
+
+    # A project file opened here is loaded by the worker, then opened on Predict.
+    importer = page.locator('[data-testid="stFileUploader"]').filter(has_text="Project file")
+    importer.locator('input[type="file"]').set_input_files(
+        write_photos(tmp_path / "file", [("Groceries copy.zip", project.model_path.read_bytes())])
+    )
+    expect(main.get_by_text("Opened Groceries copy with its trained model")).to_be_visible(
+        timeout=120_000
+    )
+    settle(page)
+    screenshot(page, "arrivals_import_opened")
