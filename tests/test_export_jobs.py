@@ -46,7 +46,7 @@ def run_page(app):
 
 
 @pytest.mark.slow
-def test_prepare_queues_an_export_that_a_worker_writes_and_the_page_offers(
+def test_exports_and_project_files_are_made_by_a_worker_and_the_page_offers_them(
     trained_workspace, small_training, tmp_path
 ):
     project = trained_workspace
@@ -66,19 +66,31 @@ def test_prepare_queues_an_export_that_a_worker_writes_and_the_page_offers(
     assert app.button(key="cancel_export_button_onnx")
     stamp = export_jobs.model_stamp(project)
     root = project.workspace.root
+    config = job_queue.QueueConfig(root)
+    queue = job_queue.make_queue(config)
+    jobs = config.store()
+    # A project file opened on Export is loaded by the same worker; a bad one is refused at once.
+    with pytest.raises(errors.ProjectFileError, match="not a project saved by this tool"):
+        import_jobs.queue_import(config, queue, OWNER, b"PK not really a zip", "holiday")
+    opened = import_jobs.queue_import(config, queue, OWNER, project.model_path.read_bytes(), "Copy")
+    assert import_jobs.upload_path(root, opened.payload["upload"]).is_file()
     worker = WorkerProcess(root, tmp_path / "worker.log")
     try:
         ready = wait_for(
             lambda: export_jobs.prepared(root, project.id, stamp, "onnx"), 240, "the ONNX export"
         )
         # Asked again for the same model and format, the kept file is used.
-        config = job_queue.QueueConfig(root)
-        again = export_jobs.queue_export(config, job_queue.make_queue(config), project, "onnx", "")
-        jobs = config.store()
+        again = export_jobs.queue_export(config, queue, project, "onnx", "")
         wait_for(lambda: not jobs.get(again.id).is_active, 120, "the second request")
+        wait_for(lambda: not jobs.get(opened.id).is_active, 120, "the project file's import")
     finally:
         worker.stop()
     assert jobs.get(again.id).result == {"reused": True}, worker.log_tail()
+    imported = jobs.get(opened.id)
+    assert imported.state == "finished", (imported.error, worker.log_tail())
+    copy = store.Workspace(root).open_project(imported.result["project_id"])
+    assert (copy.name, copy.owner, copy.class_names) == ("Copy", OWNER, project.class_names)
+    assert not import_jobs.upload_path(root, opened.payload["upload"]).exists()
     app = open_page(project, "pages/5_Export.py")
     assert app.get("download_button")[-1].key == "download_onnx"
     assert "the same answers as the original model" in texts(app.caption)
@@ -120,29 +132,3 @@ def test_collect_and_export_import_no_tensorflow_in_the_web_server(trained_works
         .latest_for_project(project.id, job_queue.KIND_PHOTO_EMBEDDING)
     )
     assert record is not None and record.state == "queued"
-
-
-@pytest.mark.slow
-def test_a_project_file_is_loaded_by_a_worker_and_a_bad_one_refused_at_once(
-    trained_workspace, tmp_path
-):
-    project = trained_workspace
-    root = project.workspace.root
-    config = job_queue.QueueConfig(root)
-    queue = job_queue.make_queue(config)
-    with pytest.raises(errors.ProjectFileError, match="not a project saved by this tool"):
-        import_jobs.queue_import(config, queue, OWNER, b"PK not really a zip", "holiday")
-    record = import_jobs.queue_import(config, queue, OWNER, project.model_path.read_bytes(), "Copy")
-    assert import_jobs.upload_path(root, record.payload["upload"]).is_file()
-    worker = WorkerProcess(root, tmp_path / "worker.log")
-    try:
-        jobs = config.store()
-        ended = wait_for(
-            lambda: (read := jobs.get(record.id)) and not read.is_active and read, 240, "the import"
-        )
-    finally:
-        worker.stop()
-    assert ended.state == "finished", (ended.error, worker.log_tail())
-    copy = store.Workspace(root).open_project(ended.result["project_id"])
-    assert (copy.name, copy.owner, copy.class_names) == ("Copy", OWNER, project.class_names)
-    assert not import_jobs.upload_path(root, record.payload["upload"]).exists()
