@@ -132,3 +132,6 @@ def test_collect_and_export_import_no_tensorflow_in_the_web_server(trained_works
         .latest_for_project(project.id, job_queue.KIND_PHOTO_EMBEDDING)
     )
     assert record is not None and record.state == "queued"
+    # That web server has exited: the job's message waits in the workspace's queue for a worker.
+    config = job_queue.QueueConfig(project.workspace.root)
+    assert record.id in {task.args[0] for task in job_queue.make_queue(config).huey.pending()}
