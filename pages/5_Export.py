@@ -1,107 +1,19 @@
 """Export: download the trained model, or open a project file saved earlier to use it here.
 
 Besides the project file and the Keras model, the model can be converted to TensorFlow Lite
-(float or int8), to a TensorFlow SavedModel and to ONNX. Each conversion is made when asked,
-checked on the project's own photos against the Keras model, and kept for the server's other
-sessions.
+(float or int8), to a TensorFlow SavedModel and to ONNX. Each conversion is made by a worker
+when asked, checked on the project's own photos against the Keras model, and kept in the
+workspace for every session of every server (`tlapp.export_panel`). The page itself imports
+no TensorFlow.
 """
 
 import functools
 import json
-import pathlib
 
 import streamlit as st
 
-from tlapp import engine, messages, state
-from tlcore import backbones, errors, test_photos
-
-#: The further formats: (key, title, kind of file, description, file extension, MIME type).
-CONVERTED_FORMATS = (
-    (
-        "tflite-float",
-        "TensorFlow Lite",
-        ".tflite",
-        "For Android and iOS apps and small devices. The same answers as the Keras model.",
-        "tflite",
-        "application/octet-stream",
-    ),
-    (
-        "tflite-int8",
-        "TensorFlow Lite, small",
-        "int8 .tflite",
-        "A quarter of the size and faster on phones: its numbers are 8-bit, tuned on your "
-        "own photos. Nearly always the same answers.",
-        "int8.tflite",
-        "application/octet-stream",
-    ),
-    (
-        "saved-model",
-        "TensorFlow SavedModel",
-        "a folder in a .zip",
-        "For TensorFlow Serving and TensorFlow.js's converter: a folder, zipped. Its `serve` "
-        "function takes the same pixels as the Keras model.",
-        "saved_model.zip",
-        "application/zip",
-    ),
-    (
-        "onnx",
-        "ONNX",
-        ".onnx",
-        "For ONNX Runtime on servers, phones and in browsers (onnxruntime-web). The same "
-        "answers as the Keras model; input `pixels`, output `probabilities`.",
-        "onnx",
-        "application/octet-stream",
-    ),
-)
-PREPARED_KEY = "export_prepared"
-
-
-@st.cache_data(max_entries=6, show_spinner=False)
-def converted_model(
-    model_file: str,
-    modified_ns: int,
-    format_key: str,
-    photo_files: tuple[str, ...],
-    folder_name: str,
-) -> tuple[bytes, str]:
-    """Converts a project's model, checks it on photos, and returns it with the check's words.
-
-    Args:
-        model_file: The project's model file.
-        modified_ns: Its modification time; part of the cache key, so a new training converts
-            again.
-        format_key: "tflite-float", "tflite-int8", "saved-model" or "onnx".
-        photo_files: The photos that tune (int8) and check the conversion.
-        folder_name: The name of the SavedModel's folder inside its zip.
-
-    Returns:
-        The file's bytes and one sentence about its check.
-
-    Raises:
-        ExportError: If the conversion fails its check or needs photos there are not.
-    """
-    from tlcore import export
-
-    trained = engine.load_trained(model_file, modified_ns)
-    if format_key == "saved-model":
-        data, check = export.saved_model_zip(trained, photo_files, folder_name=folder_name)
-    elif format_key == "onnx":
-        data, check = export.onnx_export_bytes(trained, photo_files)
-    else:
-        quantize = format_key.removeprefix("tflite-")
-        data, check = export.tflite_export_bytes(trained, quantize, photo_files)
-    return data, check.summary
-
-
-def check_photos(project) -> tuple[str, ...]:
-    """Returns the project's photos that tune and check conversions, spread over its classes."""
-    from tlcore import export
-
-    by_class: dict[str, list[str]] = {}
-    for photo in project.to_dataset().photos:
-        by_class.setdefault(photo.class_name, []).append(str(photo.path))
-    return tuple(export.sample_photos(by_class, export.REPRESENTATIVE_PHOTOS))
-
+from tlapp import engine, export_panel, import_panel, state
+from tlcore import backbones, test_photos
 
 space, owner, project = state.start_page("Export")
 
@@ -110,8 +22,6 @@ state.page_title(
     "Take your model with you: the **project file** opens again in this app, on any server; "
     "the **Keras model** runs in any Python program, without this app.",
 )
-
-engine.load_engine()
 
 st.subheader("Download")
 record = project.training_record() if project is not None else None
@@ -183,48 +93,7 @@ else:
         "like ImageNet's own models, it crops the centre of the photo, so the product fills "
         "the part it looks at."
     )
-    model_file = project.model_path
-    modified_ns = model_file.stat().st_mtime_ns
-    prepared = st.session_state.setdefault(PREPARED_KEY, set())
-    for column, (format_key, title, kind, description, extension, mime) in zip(
-        st.columns(len(CONVERTED_FORMATS)), CONVERTED_FORMATS, strict=True
-    ):
-        with column.container(border=True, height="stretch"):
-            st.markdown(f"**{title}** ({kind})")
-            st.caption(description)
-            wanted = (str(model_file), modified_ns, format_key)
-            if wanted not in prepared:
-                # The click only marks the format as wanted; the run it starts converts it.
-                st.button(
-                    "Prepare",
-                    key=f"prepare_{format_key}",
-                    icon=":material/build:",
-                    on_click=prepared.add,
-                    args=(wanted,),
-                )
-                continue
-            try:
-                with st.spinner("Converting, then checking it on your photos…"):
-                    data, summary = converted_model(
-                        str(model_file),
-                        modified_ns,
-                        format_key,
-                        check_photos(project),
-                        f"{slug} saved model",
-                    )
-            except errors.TlcoreError as error:
-                prepared.discard(wanted)
-                st.error(str(error), icon=":material/error:")
-                continue
-            st.download_button(
-                "Download",
-                data=data,
-                file_name=f"{slug}.{extension}",
-                mime=mime,
-                key=f"download_{format_key}",
-                icon=":material/download:",
-            )
-            st.caption(summary)
+    export_panel.show_formats(project, slug)
 
 st.divider()
 st.subheader("Open a project file")
@@ -232,25 +101,4 @@ st.caption(
     "A .zip downloaded from this page earlier, or written by `python -m tlcore train`. "
     "It is checked and loaded safely: nothing inside it can run on this server."
 )
-round_number = st.session_state.setdefault("round_project_file_upload", 0)
-project_file = st.file_uploader(
-    "Project file", type=["zip"], key=f"project_file_upload_{round_number}"
-)
-if project_file is not None:
-    st.session_state["round_project_file_upload"] = round_number + 1
-    try:
-        with st.spinner("Checking and loading the project file…"):
-            imported = space.import_project_file(
-                project_file.getvalue(), owner, pathlib.Path(project_file.name).stem
-            )
-    except errors.TlcoreError as error:
-        state.add_message("error", str(error))
-        st.rerun()
-    state.open_project(imported)
-    state.add_message(
-        "success",
-        f"Opened **{imported.name}** with its trained model "
-        f"({messages.names_listed(imported.class_names, bold=False)}). Try it on new photos "
-        "on the Predict page.",
-    )
-    st.switch_page(state.PREDICT_PAGE[0])
+import_panel.show_import(space, owner)

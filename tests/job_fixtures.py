@@ -134,3 +134,18 @@ def check_data_on_a_worker(app, project: store.Project, timeout: float = 240) ->
     job = wait_for(ended, timeout, "the data check to end on the worker")
     assert job.state == "finished", job.error
     app.run()
+
+
+def finish_import(app, timeout: float = 240):
+    """Runs the Export page until the worker has loaded the project file it was given.
+
+    The page queues the file's loading as a job and shows its Cancel meanwhile; this server's
+    local worker makes the project, and the page then opens it on Predict or says why not.
+    """
+    deadline = time.monotonic() + timeout
+    while any(button.key == "cancel_import_button" for button in app.button):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Waited {timeout:.0f} s for the project file to be opened.")
+        time.sleep(0.3)
+        app.run()
+    return app

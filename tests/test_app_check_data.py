@@ -16,10 +16,10 @@ from app_fixtures import (  # noqa: F401
     open_page,
     texts,
 )
-from job_fixtures import check_data_on_a_worker
+from job_fixtures import check_data_on_a_worker, wait_for
 
 from tlapp import evaluation_charts
-from tlcore import store
+from tlcore import export_jobs, store
 
 OWNER = "owner-token-for-check-data-tests"
 
@@ -166,6 +166,16 @@ def test_export_prepares_a_checked_tflite_model(in_workspace):
     assert not app.exception
     assert len(app.get("download_button")) == 2
     app.button(key="prepare_tflite-float").click().run()
+    assert not app.exception
+    # A worker (started by the page) converts and checks it; the page then offers the file.
+    project = in_workspace.project
+    stamp = export_jobs.model_stamp(project)
+    wait_for(
+        lambda: export_jobs.prepared(project.workspace.root, project.id, stamp, "tflite-float"),
+        300,
+        "the TensorFlow Lite export",
+    )
+    app.run()
     assert not app.exception
     downloads = app.get("download_button")
     assert len(downloads) == 3

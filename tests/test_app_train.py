@@ -18,6 +18,7 @@ from app_fixtures import (  # noqa: F401
     open_page,
     texts,
 )
+from job_fixtures import finish_import
 from streamlit.testing.v1 import AppTest
 
 from tlcore import store, training_types
@@ -198,7 +199,7 @@ def test_a_downloaded_project_file_opens_again_and_predicts(in_workspace):
     data = in_workspace.project.model_path.read_bytes()
     uploader = next(item for item in app.file_uploader if item.key.startswith("project_file_"))
     uploader.set_value(("Groceries.zip", data, "application/zip"))
-    app.run()
+    finish_import(app.run())  # A worker loads it.
     assert not app.exception
     assert app.title[0].value == "4 · Predict"
     assert "Opened **Groceries (2)** with its trained model" in texts(app.success)

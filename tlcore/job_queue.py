@@ -35,6 +35,12 @@ KIND_TRAINING = "training"
 KIND_DATA_CHECK = "data check"
 # Predictions of many photos (`batch_predictions`): the answers are saved beside the photos.
 KIND_BATCH_PREDICTION = "batch prediction"
+# New photos' features computed into the feature cache, a chunk a job (`arrival_jobs`).
+KIND_PHOTO_EMBEDDING = "photo embedding"
+# A trained model converted to another format and checked (`export_jobs`).
+KIND_EXPORT = "export"
+# A project file opened on Export, loaded safely into a new project (`import_jobs`).
+KIND_PROJECT_IMPORT = "project import"
 
 
 _QUEUE_DOWN = (
@@ -159,6 +165,43 @@ def submit(
     """
     store = config.store()
     record = store.create(kind, project_id, owner, payload)
+    _send_or_fail(store, queue, record)
+    return record
+
+
+def submit_shared(
+    config: QueueConfig,
+    queue: JobQueue,
+    kind: str,
+    project: tuple[str, str],
+    payload: dict,
+    same: dict,
+    priority: float | None = None,
+) -> job_records.JobRecord:
+    """Records and queues a job that runs beside the project's others, unless one like it
+    is queued already (`JobStore.create_shared`).
+
+    Args:
+        config: Where the queue and the records are.
+        queue: The open queue.
+        kind: `KIND_PHOTO_EMBEDDING` or `KIND_EXPORT`.
+        project: The project's id and owner.
+        payload: What the job needs.
+        same: The payload's values that make two jobs the same.
+        priority: The queue's priority; None for the owner's place.
+
+    Returns:
+        The new job, or the one like it already queued.
+    """
+    store = config.store()
+    record, is_new = store.create_shared(kind, *project, payload, same, priority)
+    if is_new:
+        _send_or_fail(store, queue, record)
+    return record
+
+
+def _send_or_fail(store: job_records.JobStore, queue: JobQueue, record) -> None:
+    """Sends a new job to the queue; fails its record, with words, if the queue is down."""
     try:
         send(queue, record)
     except Exception as error:
@@ -166,7 +209,6 @@ def submit(
         # "queued" with no message to run it.
         store.finish(record.id, job_records.FAILED, _QUEUE_DOWN)
         raise job_records.JobError(_QUEUE_DOWN) from error
-    return record
 
 
 def requeue_stale(config: QueueConfig, queue: JobQueue, stale_seconds: float) -> list[str]:

@@ -37,6 +37,9 @@ FINISHED = "finished"
 FAILED = "failed"
 CANCELLED = "cancelled"
 ACTIVE_STATES = (QUEUED, RUNNING)
+# Kinds of jobs that run beside a project's other jobs: they neither wait for a training nor
+# make one wait (`JobStore.create_shared`), nor lower their owner's place in the queue.
+SHARED_KINDS = ("photo embedding", "export")
 
 _DATABASE_DOWN = (
     "The server's record of trainings cannot be read or written (its disk may be full). "
@@ -167,22 +170,53 @@ class JobStore:
         """
         with self._transaction() as connection:
             busy = connection.execute(
-                "select kind from jobs where project_id = ? and state in (?, ?)",
-                (project_id, *ACTIVE_STATES),
+                "select kind from jobs where project_id = ? and state in (?, ?) and "
+                "kind not in (?, ?)",
+                (project_id, *ACTIVE_STATES, *SHARED_KINDS),
             ).fetchone()
             if busy:
                 raise JobError(_BUSY_MESSAGES.get(busy[0], _BUSY_MESSAGES["training"]))
-            (owner_jobs,) = connection.execute(
-                "select count(*) from jobs where owner = ? and state in (?, ?)",
-                (owner, *ACTIVE_STATES),
-            ).fetchone()
-            job_id = uuid.uuid4().hex
-            connection.execute(
-                "insert into jobs (id, kind, project_id, owner, state, priority, payload, "
-                "created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, kind, project_id, owner, QUEUED, -owner_jobs, json.dumps(payload), _now()),
-            )
+            job_id = _insert(connection, kind, project_id, owner, payload, None)
         return self.get(job_id)
+
+    def create_shared(
+        self,
+        kind: str,
+        project_id: str,
+        owner: str,
+        payload: dict,
+        same: dict,
+        priority: float | None = None,
+    ) -> tuple[JobRecord, bool]:
+        """Records a job of a `SHARED_KINDS` kind, unless one like it is queued already.
+
+        A job like it is one of the same kind and project, queued, whose payload has the
+        values of `same` (a running one is not: it may have looked at the project before the
+        change that asks for this job).
+
+        Args:
+            kind: One of `SHARED_KINDS`.
+            project_id: The project.
+            owner: Whose project it is.
+            payload: What the job needs.
+            same: The payload's values that make two jobs the same; empty for any.
+            priority: The queue's priority; None for the owner's place (as `create`).
+
+        Returns:
+            The job, and whether it is new (and so still to be sent to the queue).
+        """
+        with self._transaction() as connection:
+            rows = connection.execute(
+                "select * from jobs where project_id = ? and kind = ? and state = ? "
+                "order by created_at",
+                (project_id, kind, QUEUED),
+            ).fetchall()
+            for row in rows:
+                record = JobRecord.from_row(row)
+                if all(record.payload.get(key) == value for key, value in same.items()):
+                    return record, False
+            job_id = _insert(connection, kind, project_id, owner, payload, priority)
+        return self.get(job_id), True
 
     def get(self, job_id: str) -> JobRecord:
         """Returns a job's record.
@@ -206,6 +240,16 @@ class JobStore:
                 (project_id,) if kind is None else (project_id, kind),
             ).fetchone()
         return JobRecord.from_row(row) if row else None
+
+    def for_project(self, project_id: str, kind: str, limit: int = 20) -> list[JobRecord]:
+        """Returns the project's latest jobs of one kind, newest first."""
+        with self._connection() as connection:
+            rows = connection.execute(
+                "select * from jobs where project_id = ? and kind = ? "
+                "order by created_at desc limit ?",
+                (project_id, kind, limit),
+            ).fetchall()
+        return [JobRecord.from_row(row) for row in rows]
 
     def queue_position(self, job_id: str) -> int | None:
         """Returns a queued job's place in the queue (1 means next), or None when not queued."""
@@ -329,6 +373,24 @@ class JobStore:
                 )
                 taken.append(job_id)
         return [self.get(job_id) for job_id in taken]
+
+
+def _insert(connection, kind, project_id, owner, payload, priority: float | None) -> str:
+    """Inserts a queued job; with no priority given, one step lower per job of the owner's
+    queued or running (shared kinds left out). Returns its id."""
+    if priority is None:
+        (owner_jobs,) = connection.execute(
+            "select count(*) from jobs where owner = ? and state in (?, ?) and kind not in (?, ?)",
+            (owner, *ACTIVE_STATES, *SHARED_KINDS),
+        ).fetchone()
+        priority = -owner_jobs
+    job_id = uuid.uuid4().hex
+    connection.execute(
+        "insert into jobs (id, kind, project_id, owner, state, priority, payload, "
+        "created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        (job_id, kind, project_id, owner, QUEUED, priority, json.dumps(payload), _now()),
+    )
+    return job_id
 
 
 def _now() -> float:

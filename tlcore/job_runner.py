@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import threading
 import time
 
 from tlcore import (
+    arrival_jobs,
     batch_predictions,
     data_checks,
     errors,
+    export_jobs,
+    import_jobs,
     job_queue,
     job_records,
     test_photos,
@@ -254,9 +258,41 @@ def _run_batch_prediction(
     return {"photo_count": count}
 
 
+def _run_photo_embedding(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Embeds one chunk of a project's new photos; the rest is queued as the next job."""
+    return arrival_jobs.run_chunk(
+        config, _sending_queue(config), record, _StepReporter(store, record.id)
+    )
+
+
+def _run_export(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Converts a project's model to one format, checks it, and keeps it for download."""
+    return export_jobs.run_export(config, record, _StepReporter(store, record.id))
+
+
+def _run_project_import(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Loads a project file safely into a new project; its id is the result."""
+    return import_jobs.run_import(config, record, _StepReporter(store, record.id))
+
+
+@functools.lru_cache(maxsize=4)
+def _sending_queue(config: job_queue.QueueConfig) -> job_queue.JobQueue:
+    """The queue a job sends follow-on jobs to, opened once per worker."""
+    return job_queue.make_queue(config)
+
+
 # What each kind of job runs; a kind not listed is a training (records of older versions).
 _RUNNERS = {
     job_queue.KIND_TRAINING: _run_training,
     job_queue.KIND_DATA_CHECK: _run_data_check,
     job_queue.KIND_BATCH_PREDICTION: _run_batch_prediction,
+    job_queue.KIND_PHOTO_EMBEDDING: _run_photo_embedding,
+    job_queue.KIND_EXPORT: _run_export,
+    job_queue.KIND_PROJECT_IMPORT: _run_project_import,
 }
