@@ -95,6 +95,9 @@ The work tier: jobs in worker processes
 - `job_records`: the jobs' records, shared by every server and worker.
 - `job_queue`: the queue on Huey (SQLite in the workspace, or Redis).
 - `job_runner`: a worker's side of a job: train, check or predict, report, save.
+- `arrival_jobs`: new photos embedded by the workers, a chunk a job.
+- `export_jobs`: a trained model's exports made by the workers, kept in the workspace.
+- `import_jobs`: a project file opened by a worker rather than the web server.
 - `worker`: `python -m tlcore worker`, and the web server's local workers.
 
 The command line
