@@ -4,7 +4,7 @@ For each project size asked for, real grocery photos (whole classes of `train`, 
 until the count is reached) go into a new project of a temporary workspace, are embedded as
 they arrive (`embeddings.embed_photos`, as the app's embedder does) and trained on once with the
 default settings. Then, several times, a photo of `val` of one of its classes is taught as the
-app's Predict page does it: kept in its class (`teaching.store_photo`), the head retrained from
+app's Predict page does it: kept in its class (`corrections.store_photo`), the head retrained from
 the cached features and saved, and the new model's answer for the photo computed
 (`teaching.retrain`). Each correction's seconds are printed, with the CPU load at the time.
 """
@@ -57,13 +57,13 @@ def measure(space, train_set, val_set, count: int, corrections: int) -> list[flo
     project.save_trained(training.train(project.to_dataset(), cache_dir=space.embedding_cache_dir))
     print(f"  first training: {time.perf_counter() - started:.1f} s (load {_load()})")
     # As the Predict page does while the person looks at the answer.
-    teaching.warm_up(project)
+    teaching.warm_up(corrections.last_settings(project))
     taught = [photo for photo in val_set.photos if photo.class_name in project.class_names]
     seconds = []
     for photo in taught[:: max(1, len(taught) // corrections)][:corrections]:
         data = photo.read_bytes()
         started, processor_started = time.perf_counter(), time.process_time()
-        teaching.store_photo(project, photo.class_name, photo.file_name, data)
+        corrections.store_photo(project, photo.class_name, photo.file_name, data)
         result = teaching.retrain(project, photo.file_name, data)
         seconds.append(time.perf_counter() - started)
         # The processor time this process used: on a shared machine the wall-clock seconds

@@ -12,7 +12,7 @@ import pytest
 from app_fixtures import APP_CLASSES, ROOT, grocery_photos
 from server_fixtures import free_port
 
-from tlcore import store
+from tlcore import job_queue, job_records, store
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -134,3 +134,18 @@ def check_data_on_a_worker(app, project: store.Project, timeout: float = 240) ->
     job = wait_for(ended, timeout, "the data check to end on the worker")
     assert job.state == "finished", job.error
     app.run()
+
+
+def run_after_jobs(app, root: pathlib.Path, timeout: float = 240):
+    """Waits until the workspace's worker has run every queued job, then runs the page again.
+
+    Pages queue heat maps, corrections and models to make ready as jobs and show their
+    progress; this is the page as it is once they ended.
+    """
+    jobs_store = job_queue.QueueConfig.from_environment(root).store()
+
+    def idle():
+        return not (jobs_store.count(job_records.QUEUED) or jobs_store.count(job_records.RUNNING))
+
+    wait_for(idle, timeout, "the worker to run the page's jobs")
+    return app.run()

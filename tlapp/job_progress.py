@@ -1,6 +1,7 @@
 """A queued or running job's place in the queue, progress bar and Cancel, from its record.
 
-Data checks and batch predictions draw their progress the same way: everything comes from the
+Data checks, batch predictions, corrections, heat maps and models made ready draw their
+progress the same way: everything comes from the
 job's record (`tlcore.job_records`), redrawn every second, so any page of any web server shows
 it. Trainings have their own view, with the live chart (`tlapp.training_panel`).
 """
@@ -8,7 +9,7 @@ it. Trainings have their own view, with the live chart (`tlapp.training_panel`).
 import streamlit as st
 
 from tlapp import workers
-from tlcore import job_records, wording
+from tlcore import job_records, training_types, wording
 
 
 @st.fragment(run_every=1.0)
@@ -35,9 +36,7 @@ def show_progress(root: str, job_id: str, cancel_label: str, cancel_key: str) ->
                 " ahead of it on the server. It starts by itself; you can leave this page.",
                 icon=":material/hourglass_top:",
             )
-    total = progress.get("total") or 0
-    fraction = min(progress.get("done", 0) / total, 1.0) if total else 0.0
-    st.progress(fraction, text=progress.get("message") or "Getting ready…")
+    st.progress(*_bar(progress))
     if job.cancel_requested:
         st.caption("Stopping…")
     else:
@@ -49,3 +48,18 @@ def show_progress(root: str, job_id: str, cancel_label: str, cancel_key: str) ->
             on_click=jobs_store.request_cancel,
             args=(job.id,),
         )
+
+
+def _bar(progress: dict) -> tuple[float, str]:
+    """The bar's share done and its words, from a step report or a training's report.
+
+    A data check or batch prediction reports `done`, `total` and `message`; a correction
+    retrains the head and reports like a training (`training_types.Progress`), whose share
+    covers its phases together.
+    """
+    if "phase" in progress and "message" not in progress:
+        report = training_types.Progress(**progress)
+        return report.fraction, report.message
+    total = progress.get("total") or 0
+    fraction = min(progress.get("done", 0) / total, 1.0) if total else 0.0
+    return fraction, progress.get("message") or "Getting ready…"

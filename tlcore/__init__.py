@@ -48,7 +48,8 @@ The features cache, and what is learned from features alone
 - `time_left`: how long long work has left.
 
 The head
-- `training_types`: `TrainingSettings`, `Progress`, `TrainedModel`, `EpochReporter`.
+- `training_types`: `TrainingSettings`, `Progress`, `TrainedModel` (no TensorFlow).
+- `epoch_reports`: `EpochReporter`, Keras' epochs as progress reports.
 - `heads`: heads fitted on features, several averaged into one.
 - `head_fitting`: a head's epochs, one traced TensorFlow call each.
 - `training`: `train`, the head on the cached features (embed, split, fit, score).

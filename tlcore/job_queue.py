@@ -35,6 +35,12 @@ KIND_TRAINING = "training"
 KIND_DATA_CHECK = "data check"
 # Predictions of many photos (`batch_predictions`): the answers are saved beside the photos.
 KIND_BATCH_PREDICTION = "batch prediction"
+# A correction learned (`model_jobs.teach`): the head retrained and saved; queued first.
+KIND_TEACH = "teach"
+# A heat map of what the model looked at in a photo (`model_jobs.explain`); queued first.
+KIND_EXPLANATION = "explanation"
+# The ONNX form written into a project file saved before it existed (`model_jobs`).
+KIND_MODEL_PREPARATION = "model preparation"
 
 
 _QUEUE_DOWN = (

@@ -52,7 +52,20 @@ _BUSY_MESSAGES = {
     "for the check to finish; its progress is shown on the Check data page.",
     "batch prediction": "This project's model is looking at a batch of photos (perhaps from "
     "another tab). Wait for it to finish; its progress is shown on the Predict page.",
+    "teach": "This project's model is learning a correction (perhaps from another tab). Wait a "
+    "few seconds for it to finish.",
+    "model preparation": "This project's model is being made ready for this version of the app. "
+    "Wait a few seconds for it to finish.",
 }
+
+# Kinds someone waits for on a page, each a few seconds of work: queued ahead of every other
+# kind (Huey serves the highest priority first), so a correction never waits behind queued
+# trainings; it still waits for the job a worker is running to end.
+URGENT_KINDS = ("teach", "explanation", "model preparation")
+URGENT_PRIORITY = 1000
+# Kinds that only read a project's model and write nothing of it: they neither wait for nor
+# stop the project's other jobs (a heat map is asked for while a correction is learned).
+SHARED_KINDS = ("explanation",)
 
 
 class JobError(errors.WorkspaceError):
@@ -162,25 +175,30 @@ class JobStore:
     def create(self, kind: str, project_id: str, owner: str, payload: dict) -> JobRecord:
         """Records a new queued job, with its place among owners (`JobRecord.priority`).
 
+        `URGENT_KINDS` go ahead of the others; `SHARED_KINDS` run beside a project's other jobs.
+
         Raises:
             JobError: The project has a job queued or running already.
         """
+        side_kinds = ", ".join("?" for _ in SHARED_KINDS)
         with self._transaction() as connection:
             busy = connection.execute(
-                "select kind from jobs where project_id = ? and state in (?, ?)",
-                (project_id, *ACTIVE_STATES),
+                f"select kind from jobs where project_id = ? and state in (?, ?) "
+                f"and kind not in ({side_kinds})",
+                (project_id, *ACTIVE_STATES, *SHARED_KINDS),
             ).fetchone()
-            if busy:
+            if busy and kind not in SHARED_KINDS:
                 raise JobError(_BUSY_MESSAGES.get(busy[0], _BUSY_MESSAGES["training"]))
             (owner_jobs,) = connection.execute(
                 "select count(*) from jobs where owner = ? and state in (?, ?)",
                 (owner, *ACTIVE_STATES),
             ).fetchone()
+            priority = -owner_jobs + (URGENT_PRIORITY if kind in URGENT_KINDS else 0)
             job_id = uuid.uuid4().hex
             connection.execute(
                 "insert into jobs (id, kind, project_id, owner, state, priority, payload, "
                 "created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, kind, project_id, owner, QUEUED, -owner_jobs, json.dumps(payload), _now()),
+                (job_id, kind, project_id, owner, QUEUED, priority, json.dumps(payload), _now()),
             )
         return self.get(job_id)
 

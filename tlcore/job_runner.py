@@ -24,6 +24,7 @@ from tlcore import (
     errors,
     job_queue,
     job_records,
+    model_jobs,
     test_photos,
     training,
     training_types,
@@ -254,9 +255,25 @@ def _run_batch_prediction(
     return {"photo_count": count}
 
 
+def _run_model_job(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Runs a short job on the project's model (`model_jobs`): a correction, a heat map, or
+    the ONNX form of an older project file."""
+    project = project_store.Workspace(config.workspace_root).open_project(record.project_id)
+    if record.kind == job_queue.KIND_TEACH:
+        return model_jobs.teach(project, record.payload, _Reporter(store, record.id))
+    if record.kind == job_queue.KIND_EXPLANATION:
+        return model_jobs.explain(project, record.payload)
+    return model_jobs.make_onnx_form(project)
+
+
 # What each kind of job runs; a kind not listed is a training (records of older versions).
 _RUNNERS = {
     job_queue.KIND_TRAINING: _run_training,
     job_queue.KIND_DATA_CHECK: _run_data_check,
     job_queue.KIND_BATCH_PREDICTION: _run_batch_prediction,
+    job_queue.KIND_TEACH: _run_model_job,
+    job_queue.KIND_EXPLANATION: _run_model_job,
+    job_queue.KIND_MODEL_PREPARATION: _run_model_job,
 }
