@@ -61,12 +61,15 @@ The head
 The project file, and using it
 - `projects`: the project file (one zip), written and read safely.
 - `onnx_projects`: predictions from a project file without TensorFlow.
+- `project_models`: a project file's ONNX model and description, as the web server uses it.
 - `prediction`: the class of new photos.
 - `batch_predictions`: many photos predicted by a worker, the answers saved as files.
 - `live_frames`: live camera pictures answered fairly among viewers.
 - `explanations`: Grad-CAM heatmaps of what the model looked at.
+- `explanation_files`: heat maps made by a worker, kept as files for every web server.
 - `export`: exports for phones, browsers and servers, each checked.
-- `teaching`: a correction stored and the head retrained at once.
+- `corrections`: a corrected photo kept in its class (the web server's part, no TensorFlow).
+- `teaching`: the head retrained at once after a correction (on a worker).
 
 The workspace that keeps it all (`store`)
 - `history`: every training of a project kept, and two compared.
@@ -92,6 +95,7 @@ The work tier: jobs in worker processes
 - `job_records`: the jobs' records, shared by every server and worker.
 - `job_queue`: the queue on Huey (SQLite in the workspace, or Redis).
 - `job_runner`: a worker's side of a job: train, check or predict, report, save.
+- `model_jobs`: short jobs on a trained model: a correction, a heat map, an ONNX form.
 - `worker`: `python -m tlcore worker`, and the web server's local workers.
 
 The command line
