@@ -379,6 +379,13 @@ def test_the_correction_loop_in_a_real_browser(project, tmp_path):
             print(f"\nClick to the new answer in Chromium: {time.perf_counter() - started:.2f} s")
             settle(page)
             screenshot(page, "teach-after")
+            # The other pages that show the model, in the same server.
+            for name, text in (
+                ("Evaluate", "The photos behind a square"),
+                ("Train", "Last training"),
+            ):
+                page.goto(f"{server.address}/{name}?owner={OWNER}&project={project.id}")
+                page.get_by_text(text).first.wait_for()
             browser.close()
         # The worker trained and explained, with TensorFlow; the web server never loaded it.
         assert loads_tensorflow(worker.process.pid)
