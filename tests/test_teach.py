@@ -38,6 +38,7 @@ from server_fixtures import (
     write_photos,
 )
 
+from tlapp import teach
 from tlcore import (
     corrections,
     embeddings,
@@ -324,6 +325,17 @@ def test_the_correction_loop_on_the_predict_page(project, monkeypatch, tmp_path)
         app.selectbox(key="teach_class").set_value(APP_CLASSES[0])
         app.button(key="teach_button").click().run()
         assert f"in the class '{TAUGHT_CLASS}'" in texts(app.error)
+        # A new class of one photo: the photo is kept, and the worker's reason is told.
+        other_name, other = grocery_photos(TAUGHT_CLASS, 2, split="val")[1]
+        app.file_uploader(key="predict_upload").set_value((other_name, other, "image/jpeg"))
+        app.run()
+        app.selectbox(key="teach_class").set_value(teach.NEW_CLASS_OPTION).run()
+        app.text_input(key="teach_new_class").input("Oat drink")
+        app.button(key="teach_button").click().run()
+        run_after_jobs(app, root)
+        assert "did not learn it" in texts(app.warning)
+        assert "Teach it another photo of Oat drink" in texts(app.warning)
+        assert project.refresh().photo_counts()["Oat drink"] == 1
     finally:
         worker.stop()
 

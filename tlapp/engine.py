@@ -5,8 +5,9 @@ camera use the project file's ONNX classifier and description (`project_model_of
 `tlcore.project_models.ProjectModel`, loaded once per version of the file for every session).
 A file saved before it had an ONNX form is made ready by a worker (`require_project_model`).
 
-`load_engine`, `load_trained`, `load_base` and `keras_file_bytes` are left for the Export page
-and the embedding of new photos, until those run on the workers too: they import TensorFlow.
+`load_engine` and `load_trained` are left for the Export page and the embedding of new photos,
+until those run on the workers too: they import TensorFlow. `keras_file_bytes` copies the
+`.keras` entry out of a project file, without TensorFlow.
 """
 
 import importlib
@@ -57,25 +58,6 @@ def keep_keras_state_between_runs() -> None:
 
 def _keep_everything() -> None:
     """Takes the place of Streamlit's cleanup after a script run, and leaves Keras alone."""
-
-
-@st.cache_resource(show_spinner="Loading the pretrained network (first time only)…")
-def load_base(backbone: str, image_size: int):
-    """Returns the shared frozen pretrained network, loading it on first use.
-
-    Args:
-        backbone: The backbone's name, a key of `tlcore.backbones.BACKBONES`.
-        image_size: The square input size in pixels.
-
-    Returns:
-        The `tlcore.model.SharedBase`.
-
-    Raises:
-        WeightsNotFoundError: If the pretrained weights are neither on disk nor downloadable.
-    """
-    from tlcore import model
-
-    return model.get_base(backbone, image_size)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the trained model…")
