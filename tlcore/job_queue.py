@@ -36,7 +36,7 @@ KIND_DATA_CHECK = "data check"
 # Predictions of many photos (`batch_predictions`): the answers are saved beside the photos.
 KIND_BATCH_PREDICTION = "batch prediction"
 # A correction learned (`model_jobs.teach`): the head retrained and saved; queued first.
-KIND_TEACH = "teach"
+KIND_TEACH = "correction"
 # A heat map of what the model looked at in a photo (`model_jobs.explain`); queued first.
 KIND_EXPLANATION = "explanation"
 # The ONNX form written into a project file saved before it existed (`model_jobs`).

@@ -52,8 +52,8 @@ _BUSY_MESSAGES = {
     "for the check to finish; its progress is shown on the Check data page.",
     "batch prediction": "This project's model is looking at a batch of photos (perhaps from "
     "another tab). Wait for it to finish; its progress is shown on the Predict page.",
-    "teach": "This project's model is learning a correction (perhaps from another tab). Wait a "
-    "few seconds for it to finish.",
+    "correction": "This project's model is learning a correction (perhaps from another tab). "
+    "Wait a few seconds for it to finish.",
     "model preparation": "This project's model is being made ready for this version of the app. "
     "Wait a few seconds for it to finish.",
 }
@@ -61,7 +61,7 @@ _BUSY_MESSAGES = {
 # Kinds someone waits for on a page, each a few seconds of work: queued ahead of every other
 # kind (Huey serves the highest priority first), so a correction never waits behind queued
 # trainings; it still waits for the job a worker is running to end.
-URGENT_KINDS = ("teach", "explanation", "model preparation")
+URGENT_KINDS = ("correction", "explanation", "model preparation")
 URGENT_PRIORITY = 1000
 # Kinds that only read a project's model and write nothing of it: they neither wait for nor
 # stop the project's other jobs (a heat map is asked for while a correction is learned).
