@@ -73,24 +73,31 @@ def explanation_overlay(
         return None
     if record is None or not record.is_active:
         photo_path = explanation_files.save_photo(root, project.id, photo_hash, photo)
-        workers.ensure_started(root)
-        record = job_queue.submit(
-            workers.config(root),
-            workers.queue(root),
-            job_queue.KIND_EXPLANATION,
-            project.id,
-            project.owner,
-            {
-                "photo": str(photo_path),
-                "class_name": class_name,
-                "overlay_size": overlay_size,
-                "key": key,
-            },
-        )
+        payload = {
+            "photo": str(photo_path),
+            "class_name": class_name,
+            "overlay_size": overlay_size,
+            "key": key,
+        }
+        record = _queue(project, payload)
         st.session_state[_JOBS_KEY][key] = record.id
     st.caption("Working out what the model looked at…")
     job_progress.show_progress(str(root), record.id, "Stop", cancel_key)
     return None
+
+
+def _queue(project: store.Project, payload: dict) -> job_records.JobRecord:
+    """Queues the heat map's job (`tlcore.model_jobs.explain`), ahead of long jobs."""
+    root = project.workspace.root
+    workers.ensure_started(root)
+    return job_queue.submit(
+        workers.config(root),
+        workers.queue(root),
+        job_queue.KIND_EXPLANATION,
+        project.id,
+        project.owner,
+        payload,
+    )
 
 
 def show_explanation(
