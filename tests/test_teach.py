@@ -8,8 +8,11 @@ process, or a real Streamlit server) never imports TensorFlow.
 
 import io
 import json
+import os
 import pathlib
 import shutil
+import subprocess
+import sys
 import time
 import zipfile
 
@@ -338,6 +341,71 @@ def test_the_correction_loop_on_the_predict_page(project, monkeypatch, tmp_path)
         assert project.refresh().photo_counts()["Oat drink"] == 1
     finally:
         worker.stop()
+
+
+# Run in a fresh process: the pages, as AppTest runs them, then what was imported.
+PAGES_SCRIPT = """
+import json, sys
+from streamlit.testing.v1 import AppTest
+
+app_file, owner, project_id, photo = sys.argv[1:5]
+shown = {}
+app = AppTest.from_file(app_file, default_timeout=120)
+app.query_params.update({"owner": owner, "project": project_id})
+app.run()
+for page in ("pages/1_Collect.py", "pages/2_Train.py", "pages/3_Evaluate.py",
+             "pages/6_Check_data.py", "pages/4_Predict.py"):
+    app.switch_page(page).run()
+    shown[page] = [str(error.value) for error in app.exception]
+with open(photo, "rb") as file:
+    app.file_uploader(key="predict_upload").set_value(("photo.jpg", file.read(), "image/jpeg"))
+app.run()
+shown["answer"] = [str(header.value) for header in app.subheader]
+shown["tensorflow"] = "tensorflow" in sys.modules or "keras" in sys.modules
+import tlcore.training  # The same check, once TensorFlow is imported: it must see it.
+shown["tensorflow_after_training_import"] = "tensorflow" in sys.modules
+print(json.dumps(shown))
+"""
+
+
+@pytest.mark.slow
+def test_the_pages_import_no_tensorflow(project, tmp_path):
+    script = tmp_path / "pages.py"
+    script.write_text(PAGES_SCRIPT)
+    (photo_path,) = write_photos(tmp_path / "photos", [taught_photo()])
+    environment = {
+        **os.environ,
+        "TLCORE_WORKSPACE": str(project.workspace.root),
+        "TLCORE_WORKERS": "0",
+    }
+    finished = subprocess.run(
+        [sys.executable, str(script), str(APP_FILE), OWNER, project.id, str(photo_path)],
+        env=environment,
+        cwd=APP_FILE.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    shown = json.loads(finished.stdout.strip().splitlines()[-1])
+    for page in ("pages/1_Collect.py", "pages/2_Train.py", "pages/3_Evaluate.py"):
+        assert shown[page] == [], shown[page]
+    assert shown["pages/6_Check_data.py"] == [] and shown["pages/4_Predict.py"] == []
+    assert f"This looks like: {TAUGHT_CLASS}" in shown["answer"]
+    assert shown["tensorflow"] is False
+    assert shown["tensorflow_after_training_import"] is True
+
+
+def test_old_heat_maps_are_forgotten_beyond_the_limit(app_workspace, monkeypatch):
+    monkeypatch.setattr(explanation_files, "KEPT_PER_PROJECT", 3)
+    for index in range(5):
+        key = explanation_files.explanation_key("stamp", f"photo-{index}", None, 64)
+        explanation_files.write(app_workspace, "project", key, b"jpeg", {"index": index})
+        time.sleep(0.01)  # Distinct modification times, oldest first.
+    folder = explanation_files.folder_of(app_workspace, "project")
+    kept = sorted(json.loads(path.read_text())["index"] for path in folder.glob("*.json"))
+    assert kept == [2, 3, 4]
+    assert len(list(folder.glob("*.jpg"))) == 3
 
 
 def choose_option(page, selectbox: str, option: str, tries: int = 4) -> None:

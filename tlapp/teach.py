@@ -210,7 +210,7 @@ def _show_job_progress(job: TeachJob) -> None:
     """Shows the retrain's place in the queue and progress, redrawn from its record."""
     with st.container(border=True, key="teach_progress"):
         st.markdown(f"#### Learning that it is {job.class_name}…")
-        job_progress.show_progress(job.root, job.job_id, "Stop", "teach_cancel_button")
+        job_progress.show_quick_progress(job.root, job.job_id, "Stop", "teach_cancel_button")
         st.caption(f"Before: {describe(job.before)}.")
 
 

@@ -17,6 +17,9 @@ from tlcore.store import files
 
 EXPLANATIONS_FOLDER = "explanations"
 PHOTOS_FOLDER = "photos"
+# Heat maps kept per project (each a JPEG of 20-40 kB and its description); the oldest go
+# first. A new model's heat maps have new keys, so the old model's are the first to go.
+KEPT_PER_PROJECT = 300
 
 
 def folder_of(workspace_root, project_id: str) -> Path:
@@ -56,6 +59,25 @@ def write(workspace_root, project_id: str, key: str, overlay: bytes, description
     # The description last: `read` takes its presence for the whole heat map's.
     document = json.dumps(description).encode()
     files.write_atomically(folder / f"{key}.json", document, "the heat map", durable=False)
+    _forget_oldest(folder)
+
+
+def _forget_oldest(folder: Path) -> None:
+    """Removes the oldest heat maps (and photos sent to explain) beyond `KEPT_PER_PROJECT`."""
+    for pattern in ("*.json", f"{PHOTOS_FOLDER}/*"):
+        found = sorted(folder.glob(pattern), key=_modified_or_zero)
+        for path in found[: max(0, len(found) - KEPT_PER_PROJECT)]:
+            path.unlink(missing_ok=True)
+            if path.suffix == ".json":
+                path.with_suffix(".jpg").unlink(missing_ok=True)
+
+
+def _modified_or_zero(path: Path) -> float:
+    """A file's modification time; 0 for one removed meanwhile by another worker."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def read(workspace_root, project_id: str, key: str) -> dict | None:
