@@ -232,9 +232,14 @@ def test_corrections_and_heat_maps_go_ahead_of_trainings_in_the_queue(app_worksp
     jobs_store = job_queue.QueueConfig.from_environment(app_workspace).store()
     training_job = jobs_store.create(job_queue.KIND_TRAINING, trained.id, OWNER, {})
     teach_job = jobs_store.create(job_queue.KIND_TEACH, corrected.id, OWNER, {})
-    # Queued after the training, by the same owner: still next in line.
+    # Queued after the training, by the same owner: still next in line, in the records and
+    # in Huey's own queue, which a worker takes the next message from.
     assert jobs_store.queue_position(teach_job.id) == 1
     assert jobs_store.queue_position(training_job.id) == 2
+    queue = job_queue.make_queue(job_queue.QueueConfig.from_environment(app_workspace))
+    for record in (training_job, teach_job):
+        job_queue.send(queue, record)
+    assert [queue.huey.dequeue().args[0] for _ in range(2)] == [teach_job.id, training_job.id]
     # A heat map of a project that is training is made beside it; a correction is not.
     heat_map = jobs_store.create(job_queue.KIND_EXPLANATION, trained.id, OWNER, {})
     assert heat_map.priority > training_job.priority
