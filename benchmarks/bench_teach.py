@@ -4,9 +4,11 @@ For each project size asked for, real grocery photos (whole classes of `train`, 
 until the count is reached) go into a new project of a temporary workspace, are embedded as
 they arrive (`embeddings.embed_photos`, as the app's embedder does) and trained on once with the
 default settings. Then, several times, a photo of `val` of one of its classes is taught as the
-app's Predict page does it: kept in its class (`teaching.store_photo`), the head retrained from
+app's Predict page does it: kept in its class (`corrections.store_photo`), the head retrained from
 the cached features and saved, and the new model's answer for the photo computed
 (`teaching.retrain`). Each correction's seconds are printed, with the CPU load at the time.
+With `--jobs`, each goes the app's way instead (`benchmarks.teach_jobs`): a job queued, run
+by a warm worker process, and the new answer read back from the job and the project file.
 """
 
 import argparse
@@ -17,8 +19,17 @@ import statistics
 import tempfile
 import time
 
-from benchmarks import bench
-from tlcore import dataset_loading, datasets, embeddings, model, store, teaching, training
+from benchmarks import bench, teach_jobs
+from tlcore import (
+    corrections,
+    dataset_loading,
+    datasets,
+    embeddings,
+    model,
+    store,
+    teaching,
+    training,
+)
 
 
 def _load() -> str:
@@ -41,8 +52,13 @@ def _project_of(space: store.Workspace, train_set: datasets.Dataset, count: int)
     return project
 
 
-def measure(space, train_set, val_set, count: int, corrections: int) -> list[float]:
-    """Measures the corrections of one project of `count` photos; returns their seconds."""
+def measure(
+    space, train_set, val_set, count: int, correction_count: int, through_jobs: bool = False
+) -> list[float]:
+    """Measures the corrections of one project of `count` photos; returns their seconds.
+
+    With `through_jobs`, each correction goes the Predict page's way: a job, on a worker.
+    """
     project = _project_of(space, train_set, count)
     print(f"\n{project.photo_count():,} photos in {len(project.class_names)} classes")
     started = time.perf_counter()
@@ -56,14 +72,22 @@ def measure(space, train_set, val_set, count: int, corrections: int) -> list[flo
     started = time.perf_counter()
     project.save_trained(training.train(project.to_dataset(), cache_dir=space.embedding_cache_dir))
     print(f"  first training: {time.perf_counter() - started:.1f} s (load {_load()})")
-    # As the Predict page does while the person looks at the answer.
-    teaching.warm_up(project)
     taught = [photo for photo in val_set.photos if photo.class_name in project.class_names]
+    taught = taught[:: max(1, len(taught) // correction_count)][:correction_count]
+    if through_jobs:
+        # One correction more: the first after the worker started is not a warm one.
+        extra = [photo for photo in val_set.photos if photo.class_name in project.class_names]
+        log_path = pathlib.Path(space.root) / f"worker-{count}.log"
+        seconds = teach_jobs.measure(project, [extra[1], *taught], log_path, _load)
+        print(f"  median {statistics.median(seconds):.2f} s, slowest {max(seconds):.2f} s")
+        return seconds
+    # As a worker does when it starts.
+    teaching.warm_up(corrections.last_settings(project))
     seconds = []
-    for photo in taught[:: max(1, len(taught) // corrections)][:corrections]:
+    for photo in taught:
         data = photo.read_bytes()
         started, processor_started = time.perf_counter(), time.process_time()
-        teaching.store_photo(project, photo.class_name, photo.file_name, data)
+        corrections.store_photo(project, photo.class_name, photo.file_name, data)
         result = teaching.retrain(project, photo.file_name, data)
         seconds.append(time.perf_counter() - started)
         # The processor time this process used: on a shared machine the wall-clock seconds
@@ -84,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="the grocery-store folder (train, val)")
     parser.add_argument("--photos", type=int, nargs="+", default=[200, 2000])
     parser.add_argument("--corrections", type=int, default=5, help="corrections per project")
+    parser.add_argument(
+        "--jobs",
+        action="store_true",
+        help="teach as the app does: a job on a worker process (kept warm), the answer read back",
+    )
     bench.add_weights_dir_argument(parser)
     arguments = parser.parse_args(argv)
     bench.use_weights_dir(arguments)
@@ -94,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         space = store.Workspace(pathlib.Path(folder) / "workspace")
         for count in arguments.photos:
-            measure(space, train_set, val_set, count, arguments.corrections)
+            measure(space, train_set, val_set, count, arguments.corrections, arguments.jobs)
     return 0
 
 

@@ -4,15 +4,16 @@ import streamlit as st
 
 from tlapp import (
     chart_common,
-    engine,
     figures,
     health_panel,
     history_panel,
+    jobs,
     messages,
     state,
     training_charts,
+    training_panel,
 )
-from tlcore import backbones, datasets, device, errors, wording
+from tlcore import augmentation, backbones, datasets, errors, runtimes, training_types, wording
 
 space, owner, project = state.start_page("Train")
 project = state.require_project(project)
@@ -23,12 +24,6 @@ state.page_title(
     "a few photos of each class aside, never learns from them, and uses them to check itself.",
 )
 editable = state.changes_allowed(project)
-
-# These modules need TensorFlow, which takes seconds to import the first time: the page shows
-# a spinner meanwhile instead of staying blank.
-engine.load_engine()
-from tlapp import jobs, training_panel  # noqa: E402
-from tlcore import augmentation, training_types  # noqa: E402
 
 # How many augmented views of the chosen photo the preview shows.
 PREVIEW_VIEWS = 8
@@ -259,7 +254,8 @@ with st.expander(
         value=defaults.fine_tune,
         key="setting_fine_tune",
     )
-    on_gpu = device.describe_device() == "GPU"
+    # Asked of ONNX Runtime: TensorFlow (which trains, on the workers) is never imported here.
+    on_gpu = bool(runtimes.gpu_providers())
     st.caption(
         "After the usual training, the top of the pretrained network also learns from your "
         "photos, changed as above. It tells similar products apart better, but takes "

@@ -8,7 +8,6 @@ import streamlit as st
 
 from tlapp import (
     confusion,
-    engine,
     evaluation_charts,
     explain_panel,
     figures,
@@ -18,7 +17,7 @@ from tlapp import (
     tables,
     test_photos_panel,
 )
-from tlcore import errors, evaluation, wording
+from tlcore import evaluation, wording
 from tlcore import headline as headline_figures
 
 MISTAKE_COLUMNS = 4
@@ -48,11 +47,12 @@ def show_photo_grid(items, key_prefix: str) -> None:
                 "What it looked at", key=f"{key_prefix}_explain_{item.content_hash}"
             )
             if explain:
-                trained = trained_model()
-                if trained is not None:
-                    explain_panel.show_stored_explanation(
-                        trained, stored.path, class_name=item.predicted_class
-                    )
+                explain_panel.show_stored_explanation(
+                    project,
+                    stored.path,
+                    class_name=item.predicted_class,
+                    key=f"{key_prefix}_explain_{item.content_hash}",
+                )
             else:
                 picture = media.thumbnail(str(stored.path), stored.content_hash) if stored else None
                 if picture is not None:
@@ -62,16 +62,6 @@ def show_photo_grid(items, key_prefix: str) -> None:
                 f"**Model said:** {item.predicted_class} ({item.confidence:.0%} sure)"
             )
             st.caption(item.file_name if stored else f"{item.file_name} (no longer in the project)")
-
-
-def trained_model():
-    """Loads the trained model (once per server) for the heatmaps, or says why it cannot."""
-    engine.load_engine()
-    try:
-        return engine.trained_model_of(project)
-    except errors.TlcoreError as error:
-        st.error(str(error), icon=":material/error:")
-        return None
 
 
 def cell_order(true_class: str, predicted_class: str) -> tuple:

@@ -14,6 +14,7 @@ from tlapp import (
     prediction_charts,
     state,
     tables,
+    teach,
     try_photo,
 )
 from tlcore import errors, prediction, wording
@@ -33,14 +34,9 @@ if not project.has_trained_model:
     state.page_link(state.TRAIN_PAGE, label="Go to Train")
     st.stop()
 
-engine.load_engine()
-from tlapp import teach  # noqa: E402
-
-try:
-    trained = engine.trained_model_of(project)
-except errors.TlcoreError as error:
-    st.error(str(error), icon=":material/error:")
-    st.stop()
+# The project file's ONNX model: no TensorFlow in the web server (a worker makes it ready
+# for a file saved before it had one, and the page says so meanwhile).
+trained = engine.require_project_model(project)
 
 st.caption(
     f"It knows {wording.plural(len(trained.class_names), 'class', 'classes')}: "
@@ -136,7 +132,7 @@ if len(predictions) == 1:
                 config={"displayModeBar": False},
             )
     teach.show_teach_panel(project, sources[0][0], sources[0][1], answer)
-    explain_panel.show_explanation(trained, sources[0][1], answer)
+    explain_panel.show_explanation(project, trained, sources[0][1], answer)
 else:
     unreadable = [answer for answer in predictions if answer.error is not None]
     if unreadable:

@@ -12,7 +12,7 @@ import pytest
 from app_fixtures import APP_CLASSES, ROOT, grocery_photos
 from server_fixtures import free_port
 
-from tlcore import store
+from tlcore import job_queue, job_records, store
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -149,3 +149,18 @@ def finish_import(app, timeout: float = 240):
         time.sleep(0.3)
         app.run()
     return app
+
+
+def run_after_jobs(app, root: pathlib.Path, timeout: float = 240):
+    """Waits until the workspace's worker has run every queued job, then runs the page again.
+
+    Pages queue heat maps, corrections and models to make ready as jobs and show their
+    progress; this is the page as it is once they ended.
+    """
+    jobs_store = job_queue.QueueConfig.from_environment(root).store()
+
+    def idle():
+        return not (jobs_store.count(job_records.QUEUED) or jobs_store.count(job_records.RUNNING))
+
+    wait_for(idle, timeout, "the worker to run the page's jobs")
+    return app.run()

@@ -16,7 +16,7 @@ from app_fixtures import (  # noqa: F401
     open_page,
     texts,
 )
-from job_fixtures import check_data_on_a_worker, wait_for
+from job_fixtures import check_data_on_a_worker, run_after_jobs, wait_for
 
 from tlapp import evaluation_charts
 from tlcore import export_jobs, store
@@ -92,6 +92,10 @@ def test_a_square_of_the_confusion_matrix_shows_its_photos_and_their_heatmaps(in
     switch = app.toggle(key=f"cell_explain_{right_answers[0]['content_hash']}")
     switch.set_value(True).run()
     assert not app.exception
+    # A worker makes the heat map (the web server has no TensorFlow); the page shows it after.
+    assert "Working out what the model looked at…" in texts(app.caption)
+    run_after_jobs(app, in_workspace.folder)
+    assert not app.exception
     assert f"What made it say {chosen[0]}" in texts(app.caption)
 
 
@@ -103,11 +107,13 @@ def test_predict_shows_what_the_model_looked_at(in_workspace):
     app.run()
     assert not app.exception
     assert "What the model looked at" in texts(app.markdown)
+    run_after_jobs(app, in_workspace.folder)
     assert "made the model choose" in texts(app.markdown)
     explained = app.selectbox(key="predict_explain_class")
     assert explained.value == explained.options[explained.index]
     explained.set_value("Banana").run()
     assert not app.exception
+    run_after_jobs(app, in_workspace.folder)
     assert "choose **Banana**" in texts(app.markdown)
 
 

@@ -14,18 +14,18 @@ from app_fixtures import (  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 from tlapp import media, messages, state
-from tlcore import dataset_loading, prediction, store, training_types
+from tlcore import dataset_loading, epoch_reports, prediction, store
 
 
 def test_with_several_learners_the_bar_counts_each_learners_rounds():
     reports = []
-    reporter = training_types.EpochReporter(reports.append, epochs=100, run=1, runs=5)
+    reporter = epoch_reports.EpochReporter(reports.append, epochs=100, run=1, runs=5)
     reporter.on_epoch_end(2, {"loss": 1.0, "accuracy": 0.5})
     progress = reports[-1]
     assert progress.message == "Learner 2 of 5: round 3 of 100"
     # The bar still moves over all the learners together.
     assert (progress.done, progress.total) == (103, 500)
-    single = training_types.EpochReporter(reports.append, epochs=100)
+    single = epoch_reports.EpochReporter(reports.append, epochs=100)
     single.on_epoch_end(2, {})
     assert reports[-1].message == "Learning: round 3 of 100"
 

@@ -1,144 +1,111 @@
-"""The heavy parts of tlcore, loaded once per server and shared by every session.
+"""A project's trained model for the pages, without TensorFlow.
 
-TensorFlow takes seconds to import and the pretrained network seconds to build, so both happen
-once per server process, each behind a spinner that says what is happening: `load_engine`
-imports the engine, and `st.cache_resource` keeps the base and each trained model.
+The web server never imports TensorFlow (issue 12): Predict, Evaluate, Train and the live
+camera use the project file's ONNX classifier and description (`project_model_of`, a
+`tlcore.project_models.ProjectModel`, loaded once per version of the file for every session).
+A file saved before it had an ONNX form is made ready by a worker (`require_project_model`).
+
+Everything that needs Keras (trainings, corrections, heat maps, exports, new photos' features)
+runs on the workers. `keras_file_bytes` copies the `.keras` entry out of a project file for
+Export's download, without TensorFlow.
 """
 
-import importlib
-import os
 import pathlib
-import sys
-import threading
 import zipfile
 
 import streamlit as st
 
-
-def load_engine() -> None:
-    """Imports TensorFlow and the engine, with a spinner the first time in this process.
-
-    Importing TensorFlow takes several seconds; without the spinner the page would stay blank.
-    Pages call this before importing the modules that need TensorFlow.
-    """
-    keep_keras_state_between_runs()
-    needed = ("tlcore.training", "tlcore.projects", "tlcore.prediction")
-    if all(module in sys.modules for module in needed):
-        return
-    with st.spinner("Starting the learning engine (first time only)…"):
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        for module in needed:
-            importlib.import_module(module)
+from tlapp import job_progress, workers
+from tlcore import errors, job_queue, project_models
 
 
-def keep_keras_state_between_runs() -> None:
-    """Stops Streamlit from resetting Keras after every run of a page, in this process.
-
-    Once Keras is imported, Streamlit calls `keras.backend.clear_session()` after each script
-    run (`_clean_problem_modules` in `streamlit/runtime/scriptrunner/script_runner.py`), for
-    apps that build a model in the script itself. This app trains in background threads, and
-    the Train page redraws each session's progress every second: every redraw threw away the
-    Keras state of the running training and TensorFlow's kernel cache, and ran a full garbage
-    collection, so that five people watching their trainings made each one many times slower.
-    The models the app keeps live in `st.cache_resource` and need no reset. The other cleanup
-    of that function (closing Matplotlib figures) concerns no page of this app.
-    """
-    from streamlit.runtime.scriptrunner import script_runner
-
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = _keep_everything
-
-
-def _keep_everything() -> None:
-    """Takes the place of Streamlit's cleanup after a script run, and leaves Keras alone."""
-
-
-@st.cache_resource(show_spinner="Loading the pretrained network (first time only)…")
-def load_base(backbone: str, image_size: int):
-    """Returns the shared frozen pretrained network, loading it on first use.
-
-    Args:
-        backbone: The backbone's name, a key of `tlcore.backbones.BACKBONES`.
-        image_size: The square input size in pixels.
-
-    Returns:
-        The `tlcore.model.SharedBase`.
-
-    Raises:
-        WeightsNotFoundError: If the pretrained weights are neither on disk nor downloadable.
-    """
-    from tlcore import model
-
-    return model.get_base(backbone, image_size)
-
-
-@st.cache_resource(max_entries=8, show_spinner="Loading the trained model…")
-def load_trained(model_path: str, modified_ns: int):
-    """Returns a project's trained model, loaded once for every session.
-
-    Args:
-        model_path: The project's model file.
-        modified_ns: The file's modification time; part of the cache key, so a new training
-            is loaded again.
-
-    Returns:
-        The `tlcore.training_types.TrainedModel`.
-
-    Raises:
-        ProjectFileError: If the file cannot be loaded safely.
-    """
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _load_project_model(model_path: str, modified_ns: int):
+    """Reads a project file's ONNX model and description once for every session."""
     del modified_ns  # Only part of the cache key.
-    from tlcore import projects
-
-    return projects.load_project(model_path)
+    return project_models.load_project_model(model_path)
 
 
-def trained_model_of(project):
-    """Returns the trained model of a project, or None if it was never trained.
+def project_model_of(project):
+    """Returns a project's trained model for predictions, and why not when there is none.
 
     Args:
         project: A `tlcore.store.Project`.
 
     Returns:
-        The `tlcore.training_types.TrainedModel`, or None.
+        `(ProjectModel, None)`; `(None, None)` if it was never trained; `(None, reason)` when
+        its file has no usable ONNX form (saved by an earlier version).
 
     Raises:
-        ProjectFileError: If the saved model cannot be loaded.
+        ProjectFileError: If the saved file is not a readable project.
     """
     path = project.model_path
     try:
         modified_ns = path.stat().st_mtime_ns
     except FileNotFoundError:
-        return None
-    with _just_saved_lock:
-        remembered = _just_saved.get(str(path))
-    if remembered is not None and remembered[0] == modified_ns:
-        return remembered[1]
-    return load_trained(str(path), modified_ns)
+        return None, None
+    return _load_project_model(str(path), modified_ns)
 
 
-# Models trained and saved by this process a moment ago, by model file: (its modification
-# time when saved, the model). Loading MobileNetV2 back from the file takes seconds, which
-# would double the wait after a correction on Predict.
-_just_saved: dict[str, tuple[int, object]] = {}
-_just_saved_lock = threading.Lock()
-_JUST_SAVED_KEPT = 8
+_PREPARING = (
+    "This model was trained by an earlier version of the app. The server is making it ready "
+    "to use here (a few seconds, once); this page goes on by itself."
+)
 
 
-def remember_saved_model(project, trained) -> None:
-    """Keeps a model just saved as the project's model, for `trained_model_of` to return.
+def require_project_model(project):
+    """Returns the project's `ProjectModel`, or says what stops it and stops the page.
 
-    Once the file changes again (another training), the file is loaded as usual.
+    A file without an ONNX form is given one by a worker (`model_jobs.make_onnx_form`, a
+    job): the page says in words that the model is being made ready and shows the job's
+    progress until it is.
 
     Args:
-        project: The `tlcore.store.Project` whose model file was just written.
-        trained: The `tlcore.training_types.TrainedModel` that was saved there.
+        project: A trained `tlcore.store.Project`.
+
+    Returns:
+        The `tlcore.project_models.ProjectModel`.
     """
-    path = project.model_path
-    with _just_saved_lock:
-        _just_saved[str(path)] = (path.stat().st_mtime_ns, trained)
-        while len(_just_saved) > _JUST_SAVED_KEPT:
-            _just_saved.pop(next(iter(_just_saved)))
+    try:
+        trained, reason = project_model_of(project)
+    except errors.TlcoreError as error:
+        st.error(str(error), icon=":material/error:")
+        st.stop()
+    if trained is not None:
+        return trained
+    root = project.workspace.root
+    record = workers.store(root).latest_for_project(project.id, job_queue.KIND_MODEL_PREPARATION)
+    saved_at = project.model_path.stat().st_mtime
+    if record is None or (not record.is_active and (record.finished_at or 0) < saved_at):
+        # Never tried on this version of the file (a new training may lack the form too).
+        record = _queue_preparation(project)
+    elif not record.is_active:
+        # Tried on this very file: the worker's words, or why the form it wrote is unusable.
+        st.error(record.error or reason, icon=":material/error:")
+        st.stop()
+    st.info(_PREPARING, icon=":material/hourglass_top:")
+    if reason:
+        st.caption(reason)
+    job_progress.show_progress(str(root), record.id, "Cancel", "prepare_model_cancel_button")
+    st.stop()
+
+
+def _queue_preparation(project):
+    """Queues the job that writes the ONNX form into the project file; stops on a problem."""
+    root = project.workspace.root
+    workers.ensure_started(root)
+    try:
+        return job_queue.submit(
+            workers.config(root),
+            workers.queue(root),
+            job_queue.KIND_MODEL_PREPARATION,
+            project.id,
+            project.owner,
+            {},
+        )
+    except errors.TlcoreError as error:
+        st.error(str(error), icon=":material/error:")
+        st.stop()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

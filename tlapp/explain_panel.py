@@ -1,17 +1,21 @@
 """What the model looked at: a Grad-CAM heatmap over a photo, as a small panel for any page.
 
 The Predict page shows it under the answer for one photo; the Evaluate page beside the photos
-it got wrong and the photos behind a square of the confusion matrix. Heatmaps are cached per
-model, photo and class, so reruns of a page never compute one twice.
+it got wrong and the photos behind a square of the confusion matrix. A heat map needs
+TensorFlow's gradients, which the web server never imports: a worker makes it, as a short job
+queued ahead of trainings (`tlcore.model_jobs.explain`), and writes it into the workspace
+(`tlcore.explanation_files`), where every session and server finds it again. Meanwhile the
+panel shows the job's progress (`tlapp.job_progress`).
 """
-
-import io
 
 import streamlit as st
 
-from tlcore import errors, images
+from tlapp import job_progress, workers
+from tlcore import errors, explanation_files, images, job_queue, job_records, store
 
 OVERLAY_SIZE = 384
+# The session's heat-map jobs, by heat map key: a rerun shows the job, never queues it again.
+_JOBS_KEY = "explanation_jobs"
 
 EXPLANATION_CAPTION = (
     "Red and yellow mark the parts of the photo that made the model choose "
@@ -20,70 +24,92 @@ EXPLANATION_CAPTION = (
 )
 
 
-def _model_key(trained) -> str:
-    """Names a trained model for the cache: when it was trained, its base and its classes."""
-    return "|".join([trained.created_at, trained.backbone_id, *trained.class_names])
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def _explanation(
-    _trained, model_key: str, photo: bytes, class_name: str | None, overlay_size: int
-) -> dict:
-    """Returns the overlay as JPEG bytes and the classes, for one model, photo and class.
-
-    Args:
-        _trained: The `tlcore.training_types.TrainedModel`; not part of the cache key.
-        model_key: Names the model in the cache key.
-        photo: The photo's bytes.
-        class_name: The class to explain; the predicted one when None.
-        overlay_size: The side of the overlay in pixels.
-
-    Returns:
-        `overlay` (JPEG bytes), `predicted_class`, `probability` and `explained_class`.
-    """
-    del model_key  # Only part of the cache key.
-    from tlcore import explanations
-
-    explanation = explanations.grad_cam(
-        _trained, photo, class_name=class_name, overlay_size=overlay_size
-    )
-    buffer = io.BytesIO()
-    explanation.overlay.save(buffer, format="JPEG", quality=88)
-    return {
-        "overlay": buffer.getvalue(),
-        "predicted_class": explanation.predicted_class,
-        "probability": explanation.probability,
-        "explained_class": explanation.explained_class,
-    }
+def _model_stamp(project: store.Project) -> str:
+    """Names the version of the project's model: its file's modification time."""
+    return str(project.model_path.stat().st_mtime_ns)
 
 
 def explanation_overlay(
-    trained, photo: bytes, class_name: str | None = None, overlay_size: int = OVERLAY_SIZE
-) -> dict:
-    """Returns a cached explanation of one photo (see `_explanation` for its keys).
+    project: store.Project,
+    photo: bytes,
+    class_name: str | None = None,
+    overlay_size: int = OVERLAY_SIZE,
+    cancel_key: str = "explain_cancel",
+) -> dict | None:
+    """Returns a heat map of one photo, asking a worker for it the first time.
+
+    While the worker makes it, the job's progress is drawn where this is called, and None is
+    returned; the page runs again when the job ends.
 
     Args:
-        trained: The `tlcore.training_types.TrainedModel`.
+        project: The trained project.
         photo: The photo's bytes.
         class_name: The class to explain; the predicted one when None.
         overlay_size: The side of the overlay in pixels.
+        cancel_key: The widget key of the job's Cancel button, unique on the page.
 
     Returns:
-        The overlay's JPEG bytes and the classes.
+        `overlay` (JPEG bytes), `predicted_class`, `probability` and `explained_class`; None
+        while it is being made, or when someone stopped it.
 
     Raises:
         TlcoreError: If the photo cannot be read or the model cannot be explained.
     """
-    return _explanation(trained, _model_key(trained), photo, class_name, overlay_size)
+    root = project.workspace.root
+    photo_hash = images.content_hash(photo)
+    key = explanation_files.explanation_key(
+        _model_stamp(project), photo_hash, class_name, overlay_size
+    )
+    made = explanation_files.read(root, project.id, key)
+    if made is not None:
+        return made
+    jobs_store = workers.store(root)
+    job_id = st.session_state.setdefault(_JOBS_KEY, {}).get(key)
+    record = jobs_store.get(job_id) if job_id else None
+    if record is not None and record.state == job_records.FAILED:
+        raise errors.TlcoreError(record.error)
+    if record is not None and record.state == job_records.CANCELLED:
+        st.caption("Stopped: no heat map for this photo.")
+        return None
+    if record is None or not record.is_active:
+        photo_path = explanation_files.save_photo(root, project.id, photo_hash, photo)
+        payload = {
+            "photo": str(photo_path),
+            "class_name": class_name,
+            "overlay_size": overlay_size,
+            "key": key,
+        }
+        record = _queue(project, payload)
+        st.session_state[_JOBS_KEY][key] = record.id
+    st.caption("Working out what the model looked at…")
+    job_progress.show_progress(str(root), record.id, "Stop", cancel_key)
+    return None
 
 
-def show_explanation(trained, photo: bytes, answer=None, key: str = "predict_explain") -> None:
+def _queue(project: store.Project, payload: dict) -> job_records.JobRecord:
+    """Queues the heat map's job (`tlcore.model_jobs.explain`), ahead of long jobs."""
+    root = project.workspace.root
+    workers.ensure_started(root)
+    return job_queue.submit(
+        workers.config(root),
+        workers.queue(root),
+        job_queue.KIND_EXPLANATION,
+        project.id,
+        project.owner,
+        payload,
+    )
+
+
+def show_explanation(
+    project: store.Project, trained, photo: bytes, answer=None, key: str = "predict_explain"
+) -> None:
     """Shows what the model looked at in one photo, with a choice of the class to explain.
 
     Nothing is shown for a photo that could not be read (its `answer` has an error).
 
     Args:
-        trained: The `tlcore.training_types.TrainedModel`.
+        project: The trained project.
+        trained: Its model (`tlcore.project_models.ProjectModel`), for the class list.
         photo: The photo's bytes.
         answer: The `tlcore.prediction.Prediction` shown for the photo, if any.
         key: The prefix of the panel's widget keys, unique on the page.
@@ -114,10 +140,12 @@ def show_explanation(trained, photo: bytes, answer=None, key: str = "predict_exp
             help="The class the model chose, or any other: where in the photo does it see it?",
         )
     try:
-        with st.spinner("Working out what the model looked at…"):
-            result = explanation_overlay(trained, photo, chosen)
+        with picture_column:
+            result = explanation_overlay(project, photo, chosen, cancel_key=f"{key}_cancel")
     except errors.TlcoreError as error:
         text_column.warning(str(error), icon=":material/warning:")
+        return
+    if result is None:
         return
     picture_column.image(result["overlay"], width="stretch")
     text_column.markdown(EXPLANATION_CAPTION.format(explained=result["explained_class"]))
@@ -128,21 +156,25 @@ def show_explanation(trained, photo: bytes, answer=None, key: str = "predict_exp
         )
 
 
-def show_stored_explanation(trained, photo_path, class_name: str | None = None) -> None:
+def show_stored_explanation(
+    project: store.Project, photo_path, class_name: str | None = None, key: str = "explain"
+) -> None:
     """Shows the heatmap of a stored photo in place, under a caption; for photo galleries.
 
     Args:
-        trained: The `tlcore.training_types.TrainedModel`.
+        project: The trained project.
         photo_path: Where the photo is stored.
         class_name: The class to explain; the predicted one when None.
+        key: Makes the Stop button's widget key unique on the page.
     """
     try:
         with open(photo_path, "rb") as file:
             photo = file.read()
-        with st.spinner("Working out what the model looked at…"):
-            result = explanation_overlay(trained, photo, class_name)
+        result = explanation_overlay(project, photo, class_name, cancel_key=f"{key}_cancel")
     except (OSError, errors.TlcoreError) as error:
         st.caption(f"No heatmap for this photo: {error}")
+        return
+    if result is None:
         return
     st.image(result["overlay"], width="stretch")
     st.caption(f"What made it say {result['explained_class']}: red and yellow parts.")

@@ -1,19 +1,23 @@
 """A queued or running job's place in the queue, progress bar and Cancel, from its record.
 
-Data checks and batch predictions draw their progress the same way: everything comes from the
-job's record (`tlcore.job_records`), redrawn every second, so any page of any web server shows
-it. Trainings have their own view, with the live chart (`tlapp.training_panel`).
+Data checks, batch predictions, corrections, heat maps and models made ready draw their
+progress the same way: everything comes from the job's record (`tlcore.job_records`), redrawn
+every second (`show_progress`), so any page of any web server shows it; a correction, a few
+seconds of work someone waits for, is redrawn every `QUICK_SECONDS` (`show_quick_progress`),
+so its new answer appears sooner. Trainings have their own view, with the live chart
+(`tlapp.training_panel`).
 """
 
 import streamlit as st
 
 from tlapp import workers
-from tlcore import job_records, wording
+from tlcore import job_records, training_types, wording
+
+QUICK_SECONDS = 0.4
 
 
-@st.fragment(run_every=1.0)
-def show_progress(root: str, job_id: str, cancel_label: str, cancel_key: str) -> None:
-    """Redraws the place in the queue, the bar and Cancel every second while the job lasts.
+def _draw_progress(root: str, job_id: str, cancel_label: str, cancel_key: str) -> None:
+    """Draws the place in the queue, the bar and Cancel; runs the page again once it ended.
 
     Args:
         root: The workspace folder.
@@ -35,9 +39,7 @@ def show_progress(root: str, job_id: str, cancel_label: str, cancel_key: str) ->
                 " ahead of it on the server. It starts by itself; you can leave this page.",
                 icon=":material/hourglass_top:",
             )
-    total = progress.get("total") or 0
-    fraction = min(progress.get("done", 0) / total, 1.0) if total else 0.0
-    st.progress(fraction, text=progress.get("message") or "Getting ready…")
+    st.progress(*_bar(progress))
     if job.cancel_requested:
         st.caption("Stopping…")
     else:
@@ -49,3 +51,23 @@ def show_progress(root: str, job_id: str, cancel_label: str, cancel_key: str) ->
             on_click=jobs_store.request_cancel,
             args=(job.id,),
         )
+
+
+def _bar(progress: dict) -> tuple[float, str]:
+    """The bar's share done and its words, from a step report or a training's report.
+
+    A data check or batch prediction reports `done`, `total` and `message`; a correction
+    retrains the head and reports like a training (`training_types.Progress`), whose share
+    covers its phases together.
+    """
+    if "phase" in progress and "message" not in progress:
+        report = training_types.Progress(**progress)
+        return report.fraction, report.message
+    total = progress.get("total") or 0
+    fraction = min(progress.get("done", 0) / total, 1.0) if total else 0.0
+    return fraction, progress.get("message") or "Getting ready…"
+
+
+# The same drawing, redrawn every second, or every `QUICK_SECONDS` for short jobs.
+show_progress = st.fragment(run_every=1.0)(_draw_progress)
+show_quick_progress = st.fragment(run_every=QUICK_SECONDS)(_draw_progress)

@@ -276,7 +276,7 @@ def show_live_camera(trained) -> tuple[str, bytes] | None:
     """Shows the live camera section of Predict.
 
     Args:
-        trained: The open project's `training_types.TrainedModel`.
+        trained: The open project's model (`tlcore.project_models.ProjectModel`, ONNX).
 
     Returns:
         The picture chosen with **Use this frame**, as `(name, JPEG bytes)`, for the page's

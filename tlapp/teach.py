@@ -1,63 +1,64 @@
 """Teach by correction on the Predict page: "Wrong? It is …" and "Add it to …".
 
 Under an answer (one photo, a chosen row of the table, a live frame, an example photo), the
-person names the class the photo shows. The photo is kept in that class (`tlcore.teaching`),
-and the head is retrained from the cached features in a background thread, so the page can
-show its progress; the page is then run again with the new model, and the panel shows the new
-answer for the same photo next to the old one. One correction of a project runs at a time.
+person names the class the photo shows. The web server keeps the photo in that class
+(`tlcore.corrections`, a store write) and queues a job: a worker retrains the head from the
+cached features, saves the model, and records its answer for the photo (`tlcore.model_jobs`).
+Corrections are queued ahead of trainings and other long jobs (`job_records.URGENT_KINDS`).
+The panel shows the job's progress from its record (`tlapp.job_progress`), then the new answer
+for the same photo next to the old one; the page is run again with the new model.
 """
 
 import dataclasses
-import logging
-import threading
 import time
 
 import streamlit as st
 
-from tlapp import arrivals, engine, jobs
-from tlcore import errors, images, prediction, store, teaching, training_types
-
-_logger = logging.getLogger(__name__)
+from tlapp import job_progress, jobs, workers
+from tlcore import corrections, errors, images, job_queue, job_records, prediction, store
 
 NEW_CLASS_OPTION = "A new class…"
 _JOB_KEY = "teach_job"
 
-# The projects whose correction is being learned in this process.
-_busy_projects: set[str] = set()
-_busy_lock = threading.Lock()
-# The projects whose pretrained network was made ready for a correction (`teaching.warm_up`).
-_warmed_projects: set[str] = set()
-
 
 @dataclasses.dataclass
 class TeachJob:
-    """One correction of one photo, learned in the background.
+    """One correction of one photo, learned by a worker, as this session remembers it.
 
     Args:
+        job_id: The job (`tlcore.job_records`).
+        root: The workspace folder.
         project_id: The project.
         photo_hash: The content hash of the photo taught.
         class_name: The class it was kept in.
+        created_class: Whether that class was made for it.
         before: The answer the page gave before the correction.
-        started_at: When the person clicked, as `time.perf_counter()`.
+        started_at: When the person clicked, as `time.time()`.
     """
 
+    job_id: str
+    root: str
     project_id: str
     photo_hash: str
     class_name: str
+    created_class: bool
     before: prediction.Prediction
     started_at: float
-    progress: training_types.Progress = dataclasses.field(
-        default_factory=lambda: training_types.Progress(phase="waiting")
-    )
-    state: str = "running"
-    message: str | None = None
-    result: teaching.TeachResult | None = None
-    seconds: float | None = None
+
+    def record(self) -> job_records.JobRecord:
+        """The job's record as it is now."""
+        return workers.store(self.root).get(self.job_id)
 
     @property
     def is_running(self) -> bool:
-        """Whether the new model is still being trained."""
-        return self.state == "running"
+        """Whether the new model is still being trained (or waits for a worker)."""
+        return self.record().is_active
+
+    @property
+    def seconds(self) -> float | None:
+        """From the click to the new model saved, with its answer; None while it runs."""
+        finished_at = self.record().finished_at
+        return None if finished_at is None else finished_at - self.started_at
 
 
 def describe(answer: prediction.Prediction) -> str:
@@ -87,15 +88,18 @@ def show_teach_panel(
     job = st.session_state.get(_JOB_KEY)
     photo_hash = images.content_hash(photo_bytes)
     if job is not None and (job.project_id, job.photo_hash) == (project.id, photo_hash):
-        if job.is_running:
-            _show_job_progress()
+        record = job.record()
+        if record.is_active:
+            _show_job_progress(job)
         else:
-            _show_outcome(job)
+            _show_outcome(job, record)
         return
     if not project.access.can_change:
         # Someone who may only look cannot teach the model (the page says so at its top).
         return
-    _warm_up_once(project)
+    # The worker that learns corrections starts (and loads the pretrained network) while the
+    # person looks at the answer, so the first correction does not wait for it.
+    workers.ensure_started(project.workspace.root)
     with st.container(border=True, key="teach_panel"):
         st.markdown("#### Teach it")
         if answer.error is not None:
@@ -106,24 +110,6 @@ def show_teach_panel(
             )
             return
         _show_controls(project, photo_name, photo_bytes, answer)
-
-
-def _warm_up_once(project: store.Project) -> None:
-    """Makes the pretrained network ready in the background while the person looks at the
-    answer, so that the first correction does not wait for it."""
-    with _busy_lock:
-        if project.id in _warmed_projects:
-            return
-        _warmed_projects.add(project.id)
-    threading.Thread(target=_warm_up, args=(project,), name="teach-warm-up", daemon=True).start()
-
-
-def _warm_up(project: store.Project) -> None:
-    """The body of the warm-up thread; a failure is told by the correction itself later."""
-    try:
-        teaching.warm_up(project)
-    except Exception:  # noqa: BLE001 - a thread must record every failure.
-        _logger.warning("Could not make the network ready for project %s.", project.id)
 
 
 def _show_controls(
@@ -175,109 +161,92 @@ def _start(
     photo_bytes: bytes,
     answer: prediction.Prediction,
 ) -> None:
-    """Keeps the photo in its class and starts the retrain; shows a message on bad input."""
-    started_at = time.perf_counter()
-    running = jobs.get_job(project.id)
+    """Keeps the photo in its class and queues the retrain; shows a message on bad input."""
+    started_at = time.time()
+    running = jobs.get_job(project)
     if running is not None and running.is_running:
         st.warning(
             "This project is training right now (see Train). Teach it once that has finished.",
             icon=":material/hourglass_top:",
         )
         return
-    with _busy_lock:
-        if project.id in _busy_projects:
-            st.warning(
-                "Another correction of this project is being learned. Try again in a few seconds.",
-                icon=":material/hourglass_top:",
-            )
-            return
-        _busy_projects.add(project.id)
     try:
-        stored = teaching.store_photo(project, class_name, photo_name, photo_bytes, new_class)
+        stored = corrections.store_photo(project, class_name, photo_name, photo_bytes, new_class)
     except errors.TlcoreError as error:
-        with _busy_lock:
-            _busy_projects.discard(project.id)
         st.error(str(error), icon=":material/error:")
         return
-    arrivals.photos_added(project)
-    job = TeachJob(
+    root = project.workspace.root
+    photo_hash = images.content_hash(photo_bytes)
+    try:
+        record = job_queue.submit(
+            workers.config(root),
+            workers.queue(root),
+            job_queue.KIND_TEACH,
+            project.id,
+            project.owner,
+            {"photo_hash": photo_hash, "class_name": stored.class_name},
+        )
+    except errors.TlcoreError as error:
+        st.warning(
+            f"The photo is kept in **{stored.class_name}**, but the model cannot learn it now: "
+            f"{error}",
+            icon=":material/warning:",
+        )
+        return
+    st.session_state[_JOB_KEY] = TeachJob(
+        job_id=record.id,
+        root=str(root),
         project_id=project.id,
-        photo_hash=images.content_hash(photo_bytes),
+        photo_hash=photo_hash,
         class_name=stored.class_name,
+        created_class=stored.created_class,
         before=answer,
         started_at=started_at,
     )
-    st.session_state[_JOB_KEY] = job
-    threading.Thread(
-        target=_run,
-        args=(job, project, photo_name, photo_bytes),
-        name=f"teach-{project.id}",
-        daemon=True,
-    ).start()
     st.rerun()
 
 
-def _run(job: TeachJob, project: store.Project, photo_name: str, photo_bytes: bytes) -> None:
-    """The body of a retrain thread: retrain, remember the new model, record how it ended."""
-
-    def report(progress: training_types.Progress) -> None:
-        job.progress = progress
-
-    try:
-        job.result = teaching.retrain(project, photo_name, photo_bytes, on_progress=report)
-        engine.remember_saved_model(project, job.result.trained)
-        job.state = "finished"
-    except errors.DatasetError as error:
-        job.state = "kept"
-        job.message = (
-            f"The photo is kept in **{job.class_name}**, but the model cannot learn it yet: "
-            f"{error} Teach it another photo of {job.class_name}, or add photos on Collect."
-        )
-    except errors.TlcoreError as error:
-        job.state, job.message = "failed", str(error)
-    except Exception as error:  # noqa: BLE001 - a thread must record every failure.
-        _logger.exception("Learning a correction of project %s failed.", project.id)
-        job.state = "failed"
-        job.message = (
-            "The model could not learn the photo because of an unexpected problem on the "
-            f"server ({type(error).__name__}). The photo is kept in **{job.class_name}**."
-        )
-    finally:
-        job.seconds = time.perf_counter() - job.started_at
-        with _busy_lock:
-            _busy_projects.discard(project.id)
-
-
-@st.fragment(run_every=0.5)
-def _show_job_progress() -> None:
-    """Redraws the retrain's progress twice a second; runs the page again when it ends."""
-    job = st.session_state.get(_JOB_KEY)
-    if job is None or not job.is_running:
-        st.rerun()
-    progress = job.progress
+def _show_job_progress(job: TeachJob) -> None:
+    """Shows the retrain's place in the queue and progress, redrawn from its record."""
     with st.container(border=True, key="teach_progress"):
         st.markdown(f"#### Learning that it is {job.class_name}…")
-        st.progress(progress.fraction, text=progress.message)
+        job_progress.show_quick_progress(job.root, job.job_id, "Stop", "teach_cancel_button")
         st.caption(f"Before: {describe(job.before)}.")
 
 
-def _show_outcome(job: TeachJob) -> None:
+def _show_outcome(job: TeachJob, record: job_records.JobRecord) -> None:
     """Shows what the correction did: the answer before and the new model's answer."""
     with st.container(border=True, key="teach_outcome"):
         st.markdown("#### Taught")
-        if job.state != "finished":
-            st.warning(job.message, icon=":material/warning:")
+        if record.state == job_records.CANCELLED:
+            st.info(
+                f"Stopped: the photo is kept in **{job.class_name}**; the model was not changed.",
+                icon=":material/stop:",
+            )
             return
-        result = job.result
+        if record.state != job_records.FINISHED:
+            hint = (
+                f" Teach it another photo of {job.class_name}, or add photos on Collect."
+                if job.created_class
+                else ""
+            )
+            st.warning(
+                f"The photo is kept in **{job.class_name}**, but the model did not learn it: "
+                f"{record.error}{hint}",
+                icon=":material/warning:",
+            )
+            return
+        result = record.result
+        answer = prediction.Prediction.from_record(result["answer"])
         before_column, now_column = st.columns(2)
         before_column.markdown(f"Before: {describe(job.before)}")
-        now_column.markdown(f"Now: {describe(result.answer)}")
+        now_column.markdown(f"Now: {describe(answer)}")
         st.success(
             f"Kept in **{job.class_name}**; the model learned it in {job.seconds:.1f} s "
-            f"from {result.trained.photo_count:,} photos and is saved.",
+            f"from {result['photo_count']:,} photos and is saved.",
             icon=":material/check_circle:",
         )
-        if result.dropped_fine_tuning:
+        if result.get("dropped_fine_tuning"):
             st.info(
                 "The model was fine-tuned; this quick retrain trains the head only. To "
                 "fine-tune again, train with **Improve accuracy** on Train.",

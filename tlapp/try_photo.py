@@ -87,7 +87,7 @@ def offer_set_aside_photo(
 
     Args:
         project: The open project.
-        trained: Its trained model (`tlcore.training_types.TrainedModel`).
+        trained: Its trained model (`tlcore.project_models.ProjectModel`).
         sources: The page's photos to answer, from the upload and the camera; extended here.
 
     Returns:

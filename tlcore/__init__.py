@@ -48,7 +48,8 @@ The features cache, and what is learned from features alone
 - `time_left`: how long long work has left.
 
 The head
-- `training_types`: `TrainingSettings`, `Progress`, `TrainedModel`, `EpochReporter`.
+- `training_types`: `TrainingSettings`, `Progress`, `TrainedModel` (no TensorFlow).
+- `epoch_reports`: `EpochReporter`, Keras' epochs as progress reports.
 - `heads`: heads fitted on features, several averaged into one.
 - `head_fitting`: a head's epochs, one traced TensorFlow call each.
 - `training_views`: the augmented and test-time views a training embeds, by photo row.
@@ -63,12 +64,15 @@ The head
 The project file, and using it
 - `projects`: the project file (one zip), written and read safely.
 - `onnx_projects`: predictions from a project file without TensorFlow.
+- `project_models`: a project file's ONNX model and description, as the web server uses it.
 - `prediction`: the class of new photos.
 - `batch_predictions`: many photos predicted by a worker, the answers saved as files.
 - `live_frames`: live camera pictures answered fairly among viewers.
 - `explanations`: Grad-CAM heatmaps of what the model looked at.
+- `explanation_files`: heat maps made by a worker, kept as files for every web server.
 - `export`: exports for phones, browsers and servers, each checked.
-- `teaching`: a correction stored and the head retrained at once.
+- `corrections`: a corrected photo kept in its class (the web server's part, no TensorFlow).
+- `teaching`: the head retrained at once after a correction (on a worker).
 
 The workspace that keeps it all (`store`)
 - `history`: every training of a project kept, and two compared.
@@ -98,6 +102,7 @@ The work tier: jobs in worker processes
 - `arrival_jobs`: new photos embedded by the workers, a chunk a job.
 - `export_jobs`: a trained model's exports made by the workers, kept in the workspace.
 - `import_jobs`: a project file opened by a worker rather than the web server.
+- `model_jobs`: short jobs on a trained model: a correction, a heat map, an ONNX form.
 - `worker`: `python -m tlcore worker`, and the web server's local workers.
 
 The command line

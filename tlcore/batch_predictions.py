@@ -105,21 +105,9 @@ def run_batch(
         )
         words = f"Looking at the photos: {len(answers):,} of {total:,}"
         on_progress("predicting", len(answers), total, words)
-    document = json.dumps([_answer_dict(answer) for answer in answers]).encode()
+    document = json.dumps([answer.as_record() for answer in answers]).encode()
     files.write_atomically(folder / ANSWERS_FILE, document, "the answers")
     return len(answers)
-
-
-def _answer_dict(answer: prediction.Prediction) -> dict:
-    return {
-        "file_name": answer.file_name,
-        "class_names": answer.class_names,
-        "probabilities": [float(value) for value in answer.probabilities],
-        "top": [[name, float(value)] for name, value in answer.top],
-        "error": answer.error,
-        "is_sure": answer.is_sure,
-        "threshold": answer.threshold,
-    }
 
 
 def load_answers(workspace_root, project_id: str, batch_id: str) -> list | None:
@@ -129,7 +117,4 @@ def load_answers(workspace_root, project_id: str, batch_id: str) -> list | None:
         saved = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return [
-        prediction.Prediction(**{**answer, "top": [tuple(pair) for pair in answer["top"]]})
-        for answer in saved
-    ]
+    return [prediction.Prediction.from_record(answer) for answer in saved]

@@ -36,6 +36,7 @@ from tlcore import (
     backbones,
     datasets,
     embeddings,
+    epoch_reports,
     errors,
     model,
     prediction,
@@ -383,7 +384,7 @@ def fine_tune(
                 restore_best_weights=True,
             ),
             _BatchReporter(report, len(training_batches), settings.fine_tune_epochs, first_epoch),
-            training_types.EpochReporter(
+            epoch_reports.EpochReporter(
                 report,
                 settings.fine_tune_epochs,
                 phase="fine-tuning",

@@ -12,7 +12,7 @@ import dataclasses
 import keras
 import numpy as np
 
-from tlcore import head_fitting, model, training_types
+from tlcore import epoch_reports, head_fitting, model, training_types
 
 
 def fit_head(head, training_data, validation_data, settings, callbacks):
@@ -101,7 +101,7 @@ def train_heads(
             seed=head_settings.seed,
             l2_regularization=settings.l2_regularization,
         )
-        reporter = training_types.EpochReporter(
+        reporter = epoch_reports.EpochReporter(
             report,
             settings.epochs,
             fine_tuning=settings.fine_tune,

@@ -41,6 +41,12 @@ KIND_PHOTO_EMBEDDING = "photo embedding"
 KIND_EXPORT = "export"
 # A project file opened on Export, loaded safely into a new project (`import_jobs`).
 KIND_PROJECT_IMPORT = "project import"
+# A correction learned (`model_jobs.teach`): the head retrained and saved; queued first.
+KIND_TEACH = "correction"
+# A heat map of what the model looked at in a photo (`model_jobs.explain`); queued first.
+KIND_EXPLANATION = "explanation"
+# The ONNX form written into a project file saved before it existed (`model_jobs`).
+KIND_MODEL_PREPARATION = "model preparation"
 
 
 _QUEUE_DOWN = (

@@ -37,9 +37,6 @@ FINISHED = "finished"
 FAILED = "failed"
 CANCELLED = "cancelled"
 ACTIVE_STATES = (QUEUED, RUNNING)
-# Kinds of jobs that run beside a project's other jobs: they neither wait for a training nor
-# make one wait (`JobStore.create_shared`), nor lower their owner's place in the queue.
-SHARED_KINDS = ("photo embedding", "export")
 
 _DATABASE_DOWN = (
     "The server's record of trainings cannot be read or written (its disk may be full). "
@@ -55,7 +52,22 @@ _BUSY_MESSAGES = {
     "for the check to finish; its progress is shown on the Check data page.",
     "batch prediction": "This project's model is looking at a batch of photos (perhaps from "
     "another tab). Wait for it to finish; its progress is shown on the Predict page.",
+    "correction": "This project's model is learning a correction (perhaps from another tab). "
+    "Wait a few seconds for it to finish.",
+    "model preparation": "This project's model is being made ready for this version of the app. "
+    "Wait a few seconds for it to finish.",
 }
+
+# Kinds someone waits for on a page, each a few seconds of work: queued ahead of every other
+# kind (Huey serves the highest priority first), so a correction never waits behind queued
+# trainings; it still waits for the job a worker is running to end.
+URGENT_KINDS = ("correction", "explanation", "model preparation")
+URGENT_PRIORITY = 1000
+# Kinds of jobs that run beside a project's other jobs: they neither wait for a training nor
+# make one wait, nor lower their owner's place in the queue. New photos' embedding and exports
+# (`JobStore.create_shared`) only add to the feature cache or read a saved model; a heat map
+# only reads the model (it is asked for while a correction is learned).
+SHARED_KINDS = ("photo embedding", "export", "explanation")
 
 
 class JobError(errors.WorkspaceError):
@@ -165,16 +177,19 @@ class JobStore:
     def create(self, kind: str, project_id: str, owner: str, payload: dict) -> JobRecord:
         """Records a new queued job, with its place among owners (`JobRecord.priority`).
 
+        `URGENT_KINDS` go ahead of the others; `SHARED_KINDS` run beside a project's other jobs.
+
         Raises:
             JobError: The project has a job queued or running already.
         """
+        side_kinds = ", ".join("?" for _ in SHARED_KINDS)
         with self._transaction() as connection:
             busy = connection.execute(
-                "select kind from jobs where project_id = ? and state in (?, ?) and "
-                "kind not in (?, ?)",
+                f"select kind from jobs where project_id = ? and state in (?, ?) "
+                f"and kind not in ({side_kinds})",
                 (project_id, *ACTIVE_STATES, *SHARED_KINDS),
             ).fetchone()
-            if busy:
+            if busy and kind not in SHARED_KINDS:
                 raise JobError(_BUSY_MESSAGES.get(busy[0], _BUSY_MESSAGES["training"]))
             job_id = _insert(connection, kind, project_id, owner, payload, None)
         return self.get(job_id)
@@ -376,14 +391,19 @@ class JobStore:
 
 
 def _insert(connection, kind, project_id, owner, payload, priority: float | None) -> str:
-    """Inserts a queued job; with no priority given, one step lower per job of the owner's
-    queued or running (shared kinds left out). Returns its id."""
+    """Inserts a queued job and returns its id.
+
+    With no priority given, the job is queued one step lower per job of the owner's queued or
+    running (shared kinds left out), and `URGENT_KINDS` `URGENT_PRIORITY` higher.
+    """
     if priority is None:
+        shared = ", ".join("?" for _ in SHARED_KINDS)
         (owner_jobs,) = connection.execute(
-            "select count(*) from jobs where owner = ? and state in (?, ?) and kind not in (?, ?)",
+            f"select count(*) from jobs where owner = ? and state in (?, ?) "
+            f"and kind not in ({shared})",
             (owner, *ACTIVE_STATES, *SHARED_KINDS),
         ).fetchone()
-        priority = -owner_jobs
+        priority = -owner_jobs + (URGENT_PRIORITY if kind in URGENT_KINDS else 0)
     job_id = uuid.uuid4().hex
     connection.execute(
         "insert into jobs (id, kind, project_id, owner, state, priority, payload, "

@@ -28,6 +28,7 @@ from tlcore import (
     import_jobs,
     job_queue,
     job_records,
+    model_jobs,
     test_photos,
     training,
     training_types,
@@ -287,6 +288,19 @@ def _sending_queue(config: job_queue.QueueConfig) -> job_queue.JobQueue:
     return job_queue.make_queue(config)
 
 
+def _run_model_job(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Runs a short job on the project's model (`model_jobs`): a correction, a heat map, or
+    the ONNX form of an older project file."""
+    project = project_store.Workspace(config.workspace_root).open_project(record.project_id)
+    if record.kind == job_queue.KIND_TEACH:
+        return model_jobs.teach(project, record.payload, _Reporter(store, record.id))
+    if record.kind == job_queue.KIND_EXPLANATION:
+        return model_jobs.explain(project, record.payload)
+    return model_jobs.make_onnx_form(project)
+
+
 # What each kind of job runs; a kind not listed is a training (records of older versions).
 _RUNNERS = {
     job_queue.KIND_TRAINING: _run_training,
@@ -295,4 +309,7 @@ _RUNNERS = {
     job_queue.KIND_PHOTO_EMBEDDING: _run_photo_embedding,
     job_queue.KIND_EXPORT: _run_export,
     job_queue.KIND_PROJECT_IMPORT: _run_project_import,
+    job_queue.KIND_TEACH: _run_model_job,
+    job_queue.KIND_EXPLANATION: _run_model_job,
+    job_queue.KIND_MODEL_PREPARATION: _run_model_job,
 }

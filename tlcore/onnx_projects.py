@@ -96,7 +96,21 @@ def load_for_prediction(source) -> tuple[PredictionModel | None, str | None]:
     """
     if not runtimes.onnx_wanted():
         return None, None
-    contents = projects.read_archive(source)
+    return prediction_model_from(projects.read_archive(source))
+
+
+def prediction_model_from(
+    contents: projects.ProjectArchive,
+) -> tuple[PredictionModel | None, str | None]:
+    """Makes a project file's ONNX model ready for predictions, whatever `TLCORE_RUNTIME` says.
+
+    Args:
+        contents: The project file's entries (`projects.read_archive`).
+
+    Returns:
+        `(model, None)`, or `(None, reason)` when the file's ONNX model is missing, damaged,
+        does not fit its class list, or ONNX Runtime is not installed.
+    """
     onnx_form, reason = projects.read_onnx_entry(contents)
     if onnx_form is None:
         return None, reason

@@ -73,6 +73,23 @@ class Prediction:
         """The most likely class when the model is sure of it, else None."""
         return self.best_class if self.is_sure else None
 
+    def as_record(self) -> dict:
+        """Returns every field as JSON-ready values, for `from_record` in another process."""
+        return {
+            "file_name": self.file_name,
+            "class_names": list(self.class_names),
+            "probabilities": [float(value) for value in self.probabilities],
+            "top": [[name, float(value)] for name, value in self.top],
+            "error": self.error,
+            "is_sure": bool(self.is_sure),
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Prediction":
+        """Rebuilds a prediction from `as_record`'s values."""
+        return cls(**{**record, "top": [tuple(pair) for pair in record["top"]]})
+
     def to_dict(self) -> dict:
         """Returns the prediction as plain JSON-ready data."""
         data = {

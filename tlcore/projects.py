@@ -204,20 +204,8 @@ def load_project(source: bytes | str | os.PathLike) -> training_types.TrainedMod
     from tlcore import training_types
 
     contents = read_archive(source)
-    metadata = contents.metadata
-    try:
-        class_names = [str(name) for name in metadata["class_names"]]
-        settings = training_types.TrainingSettings.from_dict(metadata["settings"])
-        scores = evaluation.Evaluation.from_dict(metadata["evaluation"])
-        history = {key: list(values) for key, values in metadata.get("history", {}).items()}
-        unknown_threshold = read_threshold(metadata.get("unknown_threshold"))
-        fine_tuning = metadata.get("fine_tuning")
-        if fine_tuning is not None and not isinstance(fine_tuning, dict):
-            raise ValueError("The fine-tuning summary is not an object.")
-        measured_headline = headline.Headline.from_dict(metadata.get("headline"))
-    except (KeyError, TypeError, ValueError, RecursionError):
-        raise _not_a_project("its description is incomplete") from None
-
+    description = read_description(contents.metadata)
+    class_names = description["class_names"]
     classifier = _load_keras_model_safely(contents.model_data)
     output_count = classifier.outputs[0].shape[-1]
     if output_count != len(class_names):
@@ -231,19 +219,42 @@ def load_project(source: bytes | str | os.PathLike) -> training_types.TrainedMod
             f"This project file's model does not take square colour photos ({input_shape})."
         )
     return training_types.TrainedModel(
-        model=classifier,
-        class_names=class_names,
-        settings=settings,
-        history=history,
-        evaluation=scores,
-        backbone_id=str(metadata.get("backbone_id", "")),
-        created_at=str(metadata.get("created_at", "")),
-        photo_count=int(metadata.get("photo_count", 0)),
-        unknown_threshold=unknown_threshold,
-        fine_tuning=fine_tuning,
-        headline=measured_headline,
-        onnx=read_onnx_entry(contents)[0],
+        model=classifier, onnx=read_onnx_entry(contents)[0], **description
     )
+
+
+def read_description(metadata: dict) -> dict:
+    """Reads what `project.json` says of a trained model, without loading the model.
+
+    Args:
+        metadata: `project.json`, as `read_archive` gives it.
+
+    Returns:
+        `TrainedModel`'s fields other than `model` and `onnx`, by name.
+
+    Raises:
+        ProjectFileError: If the description is incomplete or has values of the wrong type.
+    """
+    from tlcore import training_types
+
+    try:
+        fine_tuning = metadata.get("fine_tuning")
+        if fine_tuning is not None and not isinstance(fine_tuning, dict):
+            raise ValueError("The fine-tuning summary is not an object.")
+        return {
+            "class_names": [str(name) for name in metadata["class_names"]],
+            "settings": training_types.TrainingSettings.from_dict(metadata["settings"]),
+            "evaluation": evaluation.Evaluation.from_dict(metadata["evaluation"]),
+            "history": {key: list(values) for key, values in metadata.get("history", {}).items()},
+            "unknown_threshold": read_threshold(metadata.get("unknown_threshold")),
+            "fine_tuning": fine_tuning,
+            "headline": headline.Headline.from_dict(metadata.get("headline")),
+            "backbone_id": str(metadata.get("backbone_id", "")),
+            "created_at": str(metadata.get("created_at", "")),
+            "photo_count": int(metadata.get("photo_count", 0)),
+        }
+    except (KeyError, TypeError, ValueError, RecursionError):
+        raise _not_a_project("its description is incomplete") from None
 
 
 def read_onnx_entry(contents: ProjectArchive):

@@ -82,7 +82,7 @@ def run(arguments: argparse.Namespace) -> int:
         The exit status.
     """
     # TensorFlow comes with the runner: imported once, here, and kept for every job.
-    from tlcore import job_runner
+    from tlcore import job_runner, teaching
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     root = Path(arguments.workspace) if arguments.workspace else store.default_root()
@@ -99,6 +99,10 @@ def run(arguments: argparse.Namespace) -> int:
     if requeued:
         logging.info("sent %d jobs of dead workers to the queue again", len(requeued))
     watcher.start()
+    # The pretrained network is made ready while the queue is empty, so the first correction
+    # learned here does not wait seconds for it (`teaching.warm_up`).
+    # A failure (no weights) is printed by the thread, and told by the first job needing them.
+    threading.Thread(target=teaching.warm_up, name="warm-up", daemon=True).start()
     consumer = queue.huey.create_consumer(
         workers=1, worker_type="thread", periodic=False, max_delay=MAX_POLL_SECONDS
     )
