@@ -60,11 +60,19 @@ class Sandbox:
         return store.Workspace(self.workspace_root)
 
     def outside(self) -> set[str]:
-        """Lists every path under the test's folder but outside the workspace."""
+        """Lists every path under the test's folder but outside the workspace.
+
+        TensorFlow's AutoGraph writes the Python source of each function it converts into the
+        temporary folder (`__autograph_generated_file*.py`); the app's local worker, which
+        embeds the uploaded photos and loads project files, inherits this test's `TMPDIR`, so
+        those appear whenever its work traces a function. They are TensorFlow's own, never an
+        upload's, and are left out.
+        """
         return {
             str(path)
             for path in self.root.rglob("*")
             if not path.is_relative_to(self.workspace_root)
+            and not path.name.startswith("__autograph_generated_file")
         }
 
     def assert_nothing_written_outside(self, before: set[str]) -> None:
