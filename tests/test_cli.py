@@ -16,6 +16,13 @@ def test_each_command_has_help(capsys):
         assert "--weights-dir" in capsys.readouterr().out
 
 
+def test_the_worker_command_runs_the_worker_which_only_it_imports():
+    from tlcore import worker
+
+    assert cli.command_function("worker") is worker.run
+    assert cli.command_function("predict") is cli.run_predict
+
+
 def test_a_usage_error_is_one_line_and_status_2(capsys):
     with pytest.raises(SystemExit) as exited:
         cli.main(["train", "photos"])
