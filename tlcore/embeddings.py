@@ -299,7 +299,80 @@ def _decode_rows(photos, variants, rows: list[int], input_size: int) -> np.ndarr
     )
 
 
+def parallel_layout() -> tuple[int, int]:
+    """Returns how batches run side by side through ONNX Runtime on a CPU: (calls at once,
+    threads a call). Two calls on one thread each on two cores; at most four calls, sharing
+    the cores of a bigger machine."""
+    cores = os.cpu_count() or 2
+    calls = max(1, min(4, cores))
+    return calls, max(1, cores // calls)
+
+
 def _embed_batches(
+    photos, variants, batches, input_size, extractor, features, store, on_progress, workers
+):
+    """Embeds batches of rows into `features`, side by side where the extractor allows it.
+
+    The first batch runs alone in the calling thread: it makes the extractor choose its
+    runtime (and check it against Keras, once). Then, through ONNX Runtime on a CPU, each of
+    `parallel_layout()` threads decodes a batch, runs the base on it and writes its features
+    to the cache, side by side (`_embed_side_by_side`); with Keras or on a GPU, the base
+    runs in the calling thread while a pool decodes ahead (`_embed_pipelined`).
+    """
+    done = len(photos) - sum(len(rows) for rows in batches)
+    first, rest = batches[0], batches[1:]
+    pixels = _decode_rows(photos, variants, first, input_size)
+    features[first] = np.asarray(extractor.embed_batch(pixels), dtype=np.float32)
+    store.put_rows(first, features[first])
+    done += len(first)
+    if on_progress is not None:
+        on_progress(done, len(photos))
+    if not rest:
+        return
+    calls, threads = parallel_layout()
+    model = extractor.parallel_model(threads) if hasattr(extractor, "parallel_model") else None
+    if model is not None and calls > 1:
+        _embed_side_by_side(
+            photos, variants, rest, input_size, model, features, store, on_progress, calls, done
+        )
+    else:
+        _embed_pipelined(
+            photos, variants, rest, input_size, extractor, features, store, on_progress, workers
+        )
+
+
+def _embed_rows(photos, variants, rows, input_size, model, features, store) -> int:
+    """Decodes, embeds and caches one batch of rows, in a pool thread; returns its size."""
+    pixels = _decode_rows(photos, variants, rows, input_size)
+    features[rows] = model.predict_on_batch(pixels)
+    store.put_rows(rows, features[rows])
+    return len(rows)
+
+
+def _embed_side_by_side(
+    photos, variants, batches, input_size, model, features, store, on_progress, calls, done
+):
+    """Runs `calls` batches at once, each decoded, embedded and cached by one pool thread.
+
+    Progress is reported from the calling thread (a page's progress bar may only be drawn
+    from its own thread). Pillow and ONNX Runtime release the GIL, so the threads share the
+    cores; the first failure (an unreadable photo) cancels the batches not yet started.
+    """
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=calls)
+    try:
+        futures = [
+            executor.submit(_embed_rows, photos, variants, rows, input_size, model, features, store)
+            for rows in batches
+        ]
+        for future in concurrent.futures.as_completed(futures):
+            done += future.result()
+            if on_progress is not None:
+                on_progress(done, len(photos))
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _embed_pipelined(
     photos, variants, batches, input_size, extractor, features, store, on_progress, workers
 ):
     """Embeds batches of rows into `features`, decoding ahead and writing behind in a pool.

@@ -195,6 +195,14 @@ class OnnxFeatures:
             return np.asarray(self.shared_base.embed_batch(pixels), dtype=np.float32)
         return self.onnx_model.predict_on_batch(pixels)
 
+    def parallel_model(self, threads: int) -> runtimes.OnnxModel | None:
+        """Returns the ONNX model for batches run side by side (`OnnxModel.parallel_model`),
+        once this process has checked it and chosen ONNX Runtime; None while it has not, or
+        when Keras answers."""
+        if not self.ready or self.use_keras or self.keras_faster:
+            return None
+        return self.onnx_model.parallel_model(threads)
+
     def _prepare(self, pixels: np.ndarray) -> None:
         """On first use in this process: the check against Keras, unless an earlier process
         made it; on a machine with a GPU, the choice of the faster runtime."""
