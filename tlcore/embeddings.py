@@ -182,11 +182,12 @@ def decode_batch(
     return np.stack(rows, dtype=dtype)
 
 
-BATCH_SIZE = 16
+BATCH_SIZE = 8
 """How many photos go through the base at once. On this 2-core CPU, ONNX Runtime needed less
-CPU time a photo in batches of 16 than of 32 or 64 (about 85 photos per CPU-second against
-80 and 75, measured in turns under the same load; batches of 8 did a little better still),
-and a smaller first batch starts the overlap of decoding and the base sooner."""
+CPU time a photo in batches of 8 or 16 than of 32 or 64 (about 85 photos per CPU-second against
+80 and 75, measured in turns under the same load), and with two batches side by side
+(`_embed_side_by_side`) batches of 8 took about 250 MiB less memory than batches of 16 (409
+MiB peak for 256 photos against 669) for the same CPU time a photo or less."""
 
 
 def default_decode_workers() -> int:
@@ -313,32 +314,43 @@ def _embed_batches(
 ):
     """Embeds batches of rows into `features`, side by side where the extractor allows it.
 
-    The first batch runs alone in the calling thread: it makes the extractor choose its
-    runtime (and check it against Keras, once). Then, through ONNX Runtime on a CPU, each of
+    Where the extractor has yet to choose its runtime (and check it against Keras, once), the
+    first batch runs alone in the calling thread. Then, through ONNX Runtime on a CPU, each of
     `parallel_layout()` threads decodes a batch, runs the base on it and writes its features
     to the cache, side by side (`_embed_side_by_side`); with Keras or on a GPU, the base
     runs in the calling thread while a pool decodes ahead (`_embed_pipelined`).
     """
     done = len(photos) - sum(len(rows) for rows in batches)
-    first, rest = batches[0], batches[1:]
-    pixels = _decode_rows(photos, variants, first, input_size)
-    features[first] = np.asarray(extractor.embed_batch(pixels), dtype=np.float32)
-    store.put_rows(first, features[first])
-    done += len(first)
-    if on_progress is not None:
-        on_progress(done, len(photos))
-    if not rest:
-        return
     calls, threads = parallel_layout()
-    model = extractor.parallel_model(threads) if hasattr(extractor, "parallel_model") else None
+    model = _parallel_model(extractor, threads)
+    if model is None:
+        # The first batch alone: an extractor not yet checked chooses its runtime on it.
+        first, batches = batches[0], batches[1:]
+        pixels = _decode_rows(photos, variants, first, input_size)
+        features[first] = np.asarray(extractor.embed_batch(pixels), dtype=np.float32)
+        store.put_rows(first, features[first])
+        done += len(first)
+        if on_progress is not None:
+            on_progress(done, len(photos))
+        model = _parallel_model(extractor, threads)
+    if not batches:
+        return
     if model is not None and calls > 1:
         _embed_side_by_side(
-            photos, variants, rest, input_size, model, features, store, on_progress, calls, done
+            photos, variants, batches, input_size, model, features, store, on_progress, calls, done
         )
     else:
         _embed_pipelined(
-            photos, variants, rest, input_size, extractor, features, store, on_progress, workers
+            photos, variants, batches, input_size, extractor, features, store, on_progress, workers
         )
+
+
+def _parallel_model(extractor, threads: int):
+    """Returns the extractor's model for calls side by side, or None (Keras, a GPU, or a
+    choice of runtime still to make)."""
+    if not hasattr(extractor, "parallel_model"):
+        return None
+    return extractor.parallel_model(threads)
 
 
 def _embed_rows(photos, variants, rows, input_size, model, features, store) -> int:

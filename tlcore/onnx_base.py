@@ -196,9 +196,13 @@ class OnnxFeatures:
         return self.onnx_model.predict_on_batch(pixels)
 
     def parallel_model(self, threads: int) -> runtimes.OnnxModel | None:
-        """Returns the ONNX model for batches run side by side (`OnnxModel.parallel_model`),
-        once this process has checked it and chosen ONNX Runtime; None while it has not, or
-        when Keras answers."""
+        """Returns the ONNX model for batches run side by side (`OnnxModel.parallel_model`)
+        once ONNX Runtime is chosen: checked against Keras before, on a machine without a
+        GPU, or after this process's first batch (`embed_batch`) chose it. None while the
+        choice waits for a first batch, or when Keras answers."""
+        if not self.ready and self.checked and not _has_gpu():
+            with self.lock:
+                self.ready = True  # Nothing to choose: `_prepare` would do nothing more.
         if not self.ready or self.use_keras or self.keras_faster:
             return None
         return self.onnx_model.parallel_model(threads)
