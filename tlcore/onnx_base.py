@@ -95,6 +95,19 @@ def checked_base_model(backbone_id: str, weights_path) -> runtimes.OnnxModel | N
     missing, damaged or failed its check, or an NVIDIA GPU may make Keras the faster (that
     is measured once TensorFlow is there). The session is the one training then uses.
     """
+    path = checked_base_path(backbone_id, weights_path)
+    if path is None:
+        return None
+    try:
+        return _session_at(path, use_gpu=bool(runtimes.gpu_providers()))
+    except (OSError, ValueError):
+        return None
+
+
+def checked_base_path(backbone_id: str, weights_path) -> pathlib.Path | None:
+    """Returns the path of the base's converted form when `checked_base_model` would use it
+    (converted, intact and checked against Keras on this machine, ONNX Runtime wanted, no
+    NVIDIA GPU that may make Keras the faster), without loading it; else None."""
     if not runtimes.onnx_wanted() or (runtimes.requested_runtime() is None and _gpu_device_seen()):
         return None
     path = converted_path_for(backbone_id, weights_path)
@@ -104,9 +117,9 @@ def checked_base_model(backbone_id: str, weights_path) -> runtimes.OnnxModel | N
             path
         ):
             return None
-        return _session_at(path, use_gpu=bool(runtimes.gpu_providers()))
     except (OSError, ValueError, AttributeError):
         return None
+    return path
 
 
 def _gpu_device_seen() -> bool:
