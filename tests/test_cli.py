@@ -1,6 +1,7 @@
 """The command line: train, evaluate and predict, with JSON out and status 2 for bad input."""
 
 import json
+import os
 
 import pytest
 from engine_fixtures import run_tlcore
@@ -14,6 +15,33 @@ def test_each_command_has_help(capsys):
             cli.main([command, "--help"])
         assert exited.value.code == 0
         assert "--weights-dir" in capsys.readouterr().out
+
+
+def test_the_worker_command_runs_the_worker_which_only_it_imports():
+    from tlcore import worker
+
+    assert cli.command_function("worker") is worker.run
+    assert cli.command_function("predict") is cli.run_predict
+
+
+@pytest.mark.parametrize(
+    ("onnx_ready", "options", "threads"),
+    [(True, [], "1"), (False, [], None), (True, ["--fine-tune"], None)],
+)
+def test_train_gives_tensorflow_one_thread_only_when_it_runs_just_the_head(
+    onnx_ready, options, threads, monkeypatch, tmp_path
+):
+    from tlcore import early_features
+
+    for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(early_features, "features_without_keras", lambda *given: onnx_ready)
+    status = cli.main(
+        ["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.zip"), *options]
+    )
+    assert status == 2
+    assert os.environ.get("TF_NUM_INTRAOP_THREADS") == threads
+    assert os.environ.get("TF_NUM_INTEROP_THREADS") == threads
 
 
 def test_a_usage_error_is_one_line_and_status_2(capsys):

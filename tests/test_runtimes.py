@@ -30,12 +30,17 @@ def run_python(code: str, timeout: int = 120) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_predict_path_imports_no_tensorflow():
+# What the command line's `predict` must not import: TensorFlow and Keras (seconds), the
+# worker's Huey, job records and queue (a fifth of a second).
+NOT_FOR_PREDICT = ("tensorflow", "keras", "huey", "tlcore.worker", "tlcore.job_queue")
+
+
+def test_the_predict_path_imports_no_tensorflow_and_no_worker():
     result = run_python(
         "import sys\n"
         "from tlcore import cli, images, onnx_projects, prediction, projects, runtimes\n"
         "cli.build_parser()\n"
-        "print(sorted(name for name in ('tensorflow', 'keras') if name in sys.modules))"
+        f"print(sorted(name for name in {NOT_FOR_PREDICT!r} if name in sys.modules))"
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -95,6 +100,59 @@ def test_a_base_that_failed_its_check_is_computed_with_keras(onnx_base_features,
     assert onnx_base.feature_extractor(shared_base) is shared_base
 
 
+def test_batches_embedded_side_by_side_are_the_features_of_one_batch_at_a_time(
+    onnx_base_features, small_photo_folder, tmp_path, monkeypatch
+):
+    import threading
+
+    from tlcore import dataset_loading, embeddings
+
+    shared_base, features = onnx_base_features
+    photos = dataset_loading.load_folder(small_photo_folder).photos[:14]
+    pixels = embeddings.decode_batch(photos, shared_base.input_size)
+    one_batch = features.embed_batch(pixels)
+    # Three calls at once, one thread each, in batches of 3 (the base was checked: no batch
+    # has to go first); progress is reported from the calling thread only.
+    monkeypatch.setattr(embeddings, "parallel_layout", lambda: (3, 1))
+    reports = []
+    side_by_side = embeddings.embed_photos(
+        photos,
+        shared_base,
+        embeddings.EmbeddingCache(tmp_path),
+        on_progress=lambda done, total: reports.append((done, total, threading.get_ident())),
+        batch_size=3,
+        extractor=features,
+    )
+    assert features.parallel_model(1) is not None
+    np.testing.assert_allclose(side_by_side, one_batch, atol=1e-5)
+    # The batches end in any order: each report counts one more batch, the last all 14.
+    counts = [done for done, _, _ in reports]
+    assert counts[0] == 0 and counts[-1] == 14 and len(counts) == 6 and counts == sorted(counts)
+    assert {thread for _, _, thread in reports} == {threading.get_ident()}
+    cached = embeddings.EmbeddingCache(tmp_path).get(
+        photos[-1].content_hash, shared_base.backbone_id
+    )
+    np.testing.assert_allclose(cached, one_batch[-1], atol=1e-5)
+
+
+def test_an_unreadable_photo_among_batches_side_by_side_is_said_in_words(
+    onnx_base_features, small_photo_folder, monkeypatch
+):
+    from tlcore import dataset_loading, datasets, embeddings
+
+    shared_base, features = onnx_base_features
+    photos = dataset_loading.load_folder(small_photo_folder).photos[:8]
+    data = b"not a photo at all"
+    broken = datasets.Photo(
+        "broken.jpg", photos[0].class_name, images.content_hash(data), data=data
+    )
+    monkeypatch.setattr(embeddings, "parallel_layout", lambda: (2, 1))
+    with pytest.raises(errors.UnreadableImageError, match="broken.jpg"):
+        embeddings.embed_photos(
+            [*photos, broken], shared_base, None, batch_size=2, extractor=features
+        )
+
+
 @pytest.fixture(scope="module")
 def project_file(small_training, tmp_path_factory):
     """The small training's project file, with its model.onnx."""
@@ -144,11 +202,11 @@ def test_command_line_predict_runs_without_tensorflow(project_file, small_val_fo
         "import sys\n"
         "from tlcore import cli\n"
         f"status = cli.main(['predict', {str(project_file)!r}, {str(photo)!r}, '--quiet'])\n"
-        "print('tensorflow' in sys.modules, status)"
+        f"print([name for name in {NOT_FOR_PREDICT!r} if name in sys.modules], status)"
     )
     assert result.returncode == 0, result.stderr
     *answers, imported = result.stdout.strip().splitlines()
-    assert imported == "False 0"
+    assert imported == "[] 0"
     assert json.loads(answers[0])["top"][0]["class"] == photo.parent.name
 
 

@@ -128,3 +128,8 @@ def test_photos_embedded_before_tensorflow_are_the_features_training_computes(
     assert counted == [(12, 12)]
     # An image size the base does not take is left to training, which says so in words.
     assert early_features.embed_early(photos, 97, tmp_path / "cache") == 0
+    # Whether ONNX Runtime will compute the features is known before TensorFlow is in.
+    assert early_features.features_without_keras(TEST_IMAGE_SIZE)
+    assert not early_features.features_without_keras(97)
+    monkeypatch.setenv(runtimes.RUNTIME_VARIABLE, "keras")
+    assert not early_features.features_without_keras(TEST_IMAGE_SIZE)

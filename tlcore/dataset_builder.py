@@ -91,7 +91,7 @@ class DatasetBuilder:
             )
             return
         try:
-            images.load_image(data, file_name)
+            images.check_photo(data, file_name)
         except errors.UnreadableImageError as error:
             self.skip(shown_name, error.reason)
             return

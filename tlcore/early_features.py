@@ -59,12 +59,7 @@ def embed_early(
     if not photos or not runtimes.onnx_wanted():
         return 0
     try:
-        backbone = backbones.get_backbone(backbone_name)
-        image_size = backbones.check_image_size(backbone, image_size or backbone.default_image_size)
-        weights_path = weights.find_weights(backbone, weights_dir, allow_download=False)
-        identity = BaseIdentity(
-            backbone, backbone.input_size(image_size), backbone.backbone_id(image_size)
-        )
+        identity, weights_path = _base_identity(image_size, weights_dir, backbone_name)
         extractor = onnx_base.checked_base_model(identity.backbone_id, weights_path)
         if extractor is None:
             return 0
@@ -79,3 +74,34 @@ def embed_early(
         logger.info("Photos not embedded early (%s).", runtimes.first_line(error))
         return 0
     return len(photos)
+
+
+def _base_identity(image_size, weights_dir, backbone_name) -> tuple[BaseIdentity, object]:
+    """Returns the base's identity and its weight file's path, without TensorFlow.
+
+    Raises:
+        TlcoreError: An image size the base does not take, or weights not on disk.
+    """
+    backbone = backbones.get_backbone(backbone_name)
+    image_size = backbones.check_image_size(backbone, image_size or backbone.default_image_size)
+    weights_path = weights.find_weights(backbone, weights_dir, allow_download=False)
+    identity = BaseIdentity(
+        backbone, backbone.input_size(image_size), backbone.backbone_id(image_size)
+    )
+    return identity, weights_path
+
+
+def features_without_keras(
+    image_size: int | None, weights_dir=None, backbone_name: str = backbones.DEFAULT_BACKBONE
+) -> bool:
+    """Tells, before TensorFlow is imported, whether ONNX Runtime will compute a training's
+    features: the base's ONNX form was converted and checked on this machine before
+    (`onnx_base.checked_base_path`). Then Keras runs only the small head, and the command
+    line's `train` gives TensorFlow one thread (`cli.run_train`)."""
+    if not runtimes.onnx_wanted():
+        return False
+    try:
+        identity, weights_path = _base_identity(image_size, weights_dir, backbone_name)
+    except Exception:  # noqa: BLE001 - whatever it is, training finds it and says so.
+        return False
+    return onnx_base.checked_base_path(identity.backbone_id, weights_path) is not None

@@ -183,10 +183,15 @@ def decode_batch(
 
 
 BATCH_SIZE = 16
-"""How many photos go through the base at once. On this 2-core CPU, ONNX Runtime needed less
-CPU time a photo in batches of 16 than of 32 or 64 (about 85 photos per CPU-second against
-80 and 75, measured in turns under the same load; batches of 8 did a little better still),
-and a smaller first batch starts the overlap of decoding and the base sooner."""
+"""How many photos go through the base at once in the calling thread (Keras, a GPU, a first
+batch): on this 2-core CPU, ONNX Runtime spread over both cores needed less CPU time a photo
+in batches of 16 than of 32 or 64 (about 85 photos per CPU-second against 80 and 75)."""
+
+SIDE_BY_SIDE_BATCH_SIZE = 4
+"""How many photos each of the calls side by side (`_embed_side_by_side`) takes. Measured in
+turns on this 2-core CPU, nearly quiet (load 2.1-2.2), 256 photos: batches of 4 ran at 102
+photos per CPU-second, of 8 at 98-99, of 12 at 90-96, of 16 at about 90; the peak memory
+grows with the batch (256 photos: 409 MiB with batches of 8, 669 MiB with 16)."""
 
 
 def default_decode_workers() -> int:
@@ -199,7 +204,7 @@ def embed_photos(
     shared_base,
     cache: EmbeddingCache | None = None,
     on_progress: Callable[[int, int], None] | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     variants: Sequence[Variant] | None = None,
     decode_workers: int | None = None,
     extractor=None,
@@ -212,7 +217,8 @@ def embed_photos(
         shared_base: A `model.SharedBase` (the frozen base at one input size).
         cache: Where features are kept between runs; None keeps nothing.
         on_progress: Called with (photos done, photos in all) after each batch.
-        batch_size: How many photos go through the base at once.
+        batch_size: How many photos go through the base at once; None for
+            `SIDE_BY_SIDE_BATCH_SIZE` side by side, else `BATCH_SIZE`.
         variants: How each photo is changed before the base sees it, one per photo; None
             embeds every photo as it is.
         decode_workers: Threads decoding batches ahead of the base;
@@ -246,15 +252,13 @@ def embed_photos(
         on_progress(len(photos) - len(missing), len(photos))
     if missing:
         store = _FeatureStore(cache, backbone_id, photos, variants)
-        batches = [
-            missing[start : start + batch_size] for start in range(0, len(missing), batch_size)
-        ]
         # The runtime is chosen (and the base converted, once) only when there is work for it.
         extractor = extractor or onnx_base.feature_extractor(shared_base)
         _embed_batches(
             photos,
             variants,
-            batches,
+            missing,
+            batch_size,
             shared_base.input_size,
             extractor,
             features,
@@ -299,7 +303,108 @@ def _decode_rows(photos, variants, rows: list[int], input_size: int) -> np.ndarr
     )
 
 
+def parallel_layout() -> tuple[int, int]:
+    """Returns how batches run side by side through ONNX Runtime on a CPU: (calls at once,
+    threads a call). Two calls on one thread each on two cores; at most four calls, sharing
+    the cores of a bigger machine."""
+    cores = os.cpu_count() or 2
+    calls = max(1, min(4, cores))
+    return calls, max(1, cores // calls)
+
+
 def _embed_batches(
+    photos,
+    variants,
+    missing,
+    batch_size,
+    input_size,
+    extractor,
+    features,
+    store,
+    on_progress,
+    workers,
+):
+    """Embeds batches of rows into `features`, side by side where the extractor allows it.
+
+    Where the extractor has yet to choose its runtime (and check it against Keras, once), the
+    first batch runs alone in the calling thread. Then, through ONNX Runtime on a CPU, each of
+    `parallel_layout()` threads decodes a batch, runs the base on it and writes its features
+    to the cache, side by side (`_embed_side_by_side`); with Keras or on a GPU, the base
+    runs in the calling thread while a pool decodes ahead (`_embed_pipelined`).
+    """
+    done = len(photos) - len(missing)
+    calls, threads = parallel_layout()
+    model = _parallel_model(extractor, threads)
+    if model is None:
+        # The first batch alone: an extractor not yet checked chooses its runtime on it.
+        first_size = batch_size or BATCH_SIZE
+        first, missing = missing[:first_size], missing[first_size:]
+        pixels = _decode_rows(photos, variants, first, input_size)
+        features[first] = np.asarray(extractor.embed_batch(pixels), dtype=np.float32)
+        store.put_rows(first, features[first])
+        done += len(first)
+        if on_progress is not None:
+            on_progress(done, len(photos))
+        model = _parallel_model(extractor, threads)
+    if not missing:
+        return
+    if model is not None and calls > 1:
+        batches = _split(missing, batch_size or SIDE_BY_SIDE_BATCH_SIZE)
+        _embed_side_by_side(
+            photos, variants, batches, input_size, model, features, store, on_progress, calls, done
+        )
+    else:
+        batches = _split(missing, batch_size or BATCH_SIZE)
+        _embed_pipelined(
+            photos, variants, batches, input_size, extractor, features, store, on_progress, workers
+        )
+
+
+def _split(rows: list[int], size: int) -> list[list[int]]:
+    """Returns the rows in batches of `size` (the last one shorter)."""
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
+def _parallel_model(extractor, threads: int):
+    """Returns the extractor's model for calls side by side, or None (Keras, a GPU, or a
+    choice of runtime still to make)."""
+    if not hasattr(extractor, "parallel_model"):
+        return None
+    return extractor.parallel_model(threads)
+
+
+def _embed_rows(photos, variants, rows, input_size, model, features, store) -> int:
+    """Decodes, embeds and caches one batch of rows, in a pool thread; returns its size."""
+    pixels = _decode_rows(photos, variants, rows, input_size)
+    features[rows] = model.predict_on_batch(pixels)
+    store.put_rows(rows, features[rows])
+    return len(rows)
+
+
+def _embed_side_by_side(
+    photos, variants, batches, input_size, model, features, store, on_progress, calls, done
+):
+    """Runs `calls` batches at once, each decoded, embedded and cached by one pool thread.
+
+    Progress is reported from the calling thread (a page's progress bar may only be drawn
+    from its own thread). Pillow and ONNX Runtime release the GIL, so the threads share the
+    cores; the first failure (an unreadable photo) cancels the batches not yet started.
+    """
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=calls)
+    try:
+        futures = [
+            executor.submit(_embed_rows, photos, variants, rows, input_size, model, features, store)
+            for rows in batches
+        ]
+        for future in concurrent.futures.as_completed(futures):
+            done += future.result()
+            if on_progress is not None:
+                on_progress(done, len(photos))
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _embed_pipelined(
     photos, variants, batches, input_size, extractor, features, store, on_progress, workers
 ):
     """Embeds batches of rows into `features`, decoding ahead and writing behind in a pool.

@@ -95,6 +95,19 @@ def checked_base_model(backbone_id: str, weights_path) -> runtimes.OnnxModel | N
     missing, damaged or failed its check, or an NVIDIA GPU may make Keras the faster (that
     is measured once TensorFlow is there). The session is the one training then uses.
     """
+    path = checked_base_path(backbone_id, weights_path)
+    if path is None:
+        return None
+    try:
+        return _session_at(path, use_gpu=bool(runtimes.gpu_providers()))
+    except (OSError, ValueError):
+        return None
+
+
+def checked_base_path(backbone_id: str, weights_path) -> pathlib.Path | None:
+    """Returns the path of the base's converted form when `checked_base_model` would use it
+    (converted, intact and checked against Keras on this machine, ONNX Runtime wanted, no
+    NVIDIA GPU that may make Keras the faster), without loading it; else None."""
     if not runtimes.onnx_wanted() or (runtimes.requested_runtime() is None and _gpu_device_seen()):
         return None
     path = converted_path_for(backbone_id, weights_path)
@@ -104,9 +117,9 @@ def checked_base_model(backbone_id: str, weights_path) -> runtimes.OnnxModel | N
             path
         ):
             return None
-        return _session_at(path, use_gpu=bool(runtimes.gpu_providers()))
     except (OSError, ValueError, AttributeError):
         return None
+    return path
 
 
 def _gpu_device_seen() -> bool:
@@ -194,6 +207,18 @@ class OnnxFeatures:
         if self.use_keras or (self.keras_faster and runtimes.requested_runtime() != runtimes.ONNX):
             return np.asarray(self.shared_base.embed_batch(pixels), dtype=np.float32)
         return self.onnx_model.predict_on_batch(pixels)
+
+    def parallel_model(self, threads: int) -> runtimes.OnnxModel | None:
+        """Returns the ONNX model for batches run side by side (`OnnxModel.parallel_model`)
+        once ONNX Runtime is chosen: checked against Keras before, on a machine without a
+        GPU, or after this process's first batch (`embed_batch`) chose it. None while the
+        choice waits for a first batch, or when Keras answers."""
+        if not self.ready and self.checked and not _has_gpu():
+            with self.lock:
+                self.ready = True  # Nothing to choose: `_prepare` would do nothing more.
+        if not self.ready or self.use_keras or self.keras_faster:
+            return None
+        return self.onnx_model.parallel_model(threads)
 
     def _prepare(self, pixels: np.ndarray) -> None:
         """On first use in this process: the check against Keras, unless an earlier process

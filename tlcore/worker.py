@@ -22,46 +22,13 @@ import threading
 from pathlib import Path
 
 from tlcore import job_queue, job_records, store
+from tlcore.worker_options import DEFAULT_STALE_SECONDS, STALE_SECONDS_VARIABLE
 
 WORKERS_VARIABLE = "TLCORE_WORKERS"
-STALE_SECONDS_VARIABLE = "TLCORE_JOB_STALE_SECONDS"
-DEFAULT_STALE_SECONDS = 20.0
 REQUEUE_SECONDS = 5.0
 # How often the queue is looked at when it is empty: Huey backs off up to this, so a job
 # queued on an idle worker starts within about this long.
 MAX_POLL_SECONDS = 0.5
-
-HELP = f"""\
-Runs jobs (trainings) queued by the app's web servers, one at a time, until stopped
-(Ctrl-C finishes the job under way; SIGTERM stops at once, and the job runs again later).
-
-It reads:
-  TLCORE_WORKSPACE      the shared workspace folder (projects, photos; default
-                        ~/.tlcore/workspace); on several machines, a shared volume
-  TLCORE_QUEUE_URL      the queue: unset for <workspace>/.jobs/queue.sqlite3,
-                        or redis://host:6379/0 for a Redis server
-  TLCORE_DATABASE_URL   the projects and jobs: unset for <workspace>/tlcore.db,
-                        sqlite:////absolute/path.db, or postgresql://user@host/db
-  TLCORE_WEIGHTS_DIR    a folder holding the pretrained weights (else Keras' cache)
-  TLCORE_CACHE_DIR      the cached photo features
-  {STALE_SECONDS_VARIABLE}  seconds without a heartbeat after which a running job's
-                        worker is taken for dead and the job runs again (default
-                        {DEFAULT_STALE_SECONDS:.0f})
-"""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the worker's options to its command-line parser."""
-    parser.add_argument(
-        "--workspace",
-        help="the workspace folder; TLCORE_WORKSPACE or ~/.tlcore/workspace when not given",
-    )
-    parser.add_argument("--name", help="this worker's name in the jobs' records")
-    parser.add_argument(
-        "--parent-pid",
-        type=int,
-        help="stop when this process ends (how a web server ties its local workers to itself)",
-    )
 
 
 def stale_seconds() -> float:
@@ -76,7 +43,7 @@ def run(arguments: argparse.Namespace) -> int:
     """Runs a worker until it is stopped.
 
     Args:
-        arguments: The parsed options (`add_arguments`).
+        arguments: The parsed options (`worker_options.add_arguments`).
 
     Returns:
         The exit status.
