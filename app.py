@@ -6,7 +6,7 @@ Run with `streamlit run app.py`. The other steps are the pages in `pages/`.
 import streamlit as st
 
 from tlapp import figures, sharing_panel, state
-from tlcore import access, store, wording
+from tlcore import access, project_removal, store, wording
 
 space, owner, project = state.start_page("Home")
 
@@ -165,7 +165,7 @@ with projects_column:
                 )
                 if st.button("Yes, delete it", key=f"delete_confirm_{listed.id}", type="primary"):
                     with state.user_errors():
-                        space.delete_project(listed.id, owner=owner)
+                        project_removal.delete_project(space, listed.id, owner=owner)
                         if is_open:
                             state.close_project()
                         state.add_message("success", f"Deleted **{listed.name}**.")

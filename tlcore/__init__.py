@@ -103,6 +103,7 @@ The work tier: jobs in worker processes
 - `export_jobs`: a trained model's exports made by the workers, kept in the workspace.
 - `import_jobs`: a project file opened by a worker rather than the web server.
 - `model_jobs`: short jobs on a trained model: a correction, a heat map, an ONNX form.
+- `project_removal`: a project deleted with its exports, heat maps, batches and jobs.
 - `worker`: `python -m tlcore worker`, and the web server's local workers.
 
 The command line

@@ -346,6 +346,28 @@ class JobStore:
             )
             connection.execute("update jobs set cancel_requested = 1 where id = ?", (job_id,))
 
+    def cancel_project(self, project_id: str) -> int:
+        """Cancels every job of a project (a deleted one): queued ones at once, running ones at
+        their next progress report, as `request_cancel` does.
+
+        Returns:
+            How many jobs were queued or running.
+        """
+        with self._transaction() as connection:
+            (active,) = connection.execute(
+                "select count(*) from jobs where project_id = ? and state in (?, ?)",
+                (project_id, *ACTIVE_STATES),
+            ).fetchone()
+            connection.execute(
+                "update jobs set state = ?, finished_at = ? where project_id = ? and state = ?",
+                (CANCELLED, _now(), project_id, QUEUED),
+            )
+            connection.execute(
+                "update jobs set cancel_requested = 1 where project_id = ? and state = ?",
+                (project_id, RUNNING),
+            )
+        return active
+
     def release(self, worker: str) -> list[JobRecord]:
         """Puts back to "queued" the jobs a stopping worker was running, for the queue again."""
         with self._transaction() as connection:

@@ -255,6 +255,10 @@ class Workspace:
     def delete_project(self, project_id: str, *, owner: str | None = None) -> None:
         """Deletes a project with its photos and model.
 
+        What the work tier keeps for it elsewhere in the workspace (exports, heat maps,
+        batches) and its jobs are not this store's: `tlcore.project_removal.delete_project`
+        calls this and removes those too.
+
         Args:
             project_id: The project's id.
             owner: The caller's owner token, checked to be the project's; None for the
