@@ -279,12 +279,18 @@ class JobStore:
             ).fetchone()
         return ahead + 1
 
-    def count(self, state: str, other_than_project: str | None = None) -> int:
-        """Returns how many jobs are in a state, leaving out one project's when named."""
+    def count(
+        self, state: str, other_than_project: str | None = None, kind: str | None = None
+    ) -> int:
+        """Returns how many jobs are in a state, leaving out one project's when named, and
+        of one kind when named."""
+        # Two plain queries rather than "? is null": every database infers the types.
+        kinds = "" if kind is None else " and kind = ?"
+        parameters = (state, other_than_project or "") + (() if kind is None else (kind,))
         with self._connection() as connection:
             (count,) = connection.execute(
-                "select count(*) from jobs where state = ? and project_id != ?",
-                (state, other_than_project or ""),
+                f"select count(*) from jobs where state = ? and project_id != ?{kinds}",
+                parameters,
             ).fetchone()
         return count
 
