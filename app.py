@@ -40,8 +40,8 @@ if project is not None and project.access.is_owner:
 elif project is not None:
     st.success(
         f"**{project.name}** was shared with you: you {access.SHARE_ROLES[project.access.role]}"
-        ". Continue with the steps above. It is not listed under your projects; keep the link "
-        "to come back to it.",
+        ". Continue with the steps above. It is listed on Home under **Shared with you** while "
+        "the link stands.",
         icon=":material/share:",
     )
 
@@ -170,3 +170,6 @@ with projects_column:
                             state.close_project()
                         state.add_message("success", f"Deleted **{listed.name}**.")
                         st.rerun()
+
+with projects_column:
+    sharing_panel.show_shared_with_you(space, owner, project, open_and_go)

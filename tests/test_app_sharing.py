@@ -100,3 +100,54 @@ def test_a_withdrawn_link_closes_the_project_on_the_next_step(project):
     assert project.refresh().class_names == ["Apple", "Pear"]
     assert access.NOT_ALLOWED in texts(app.warning) + texts(app.info)
     assert "project" not in app.query_params and "share" not in app.query_params
+
+
+def test_a_project_opened_by_its_link_is_listed_under_shared_with_you(project):
+    assert "Shared with you" not in texts(visit({"owner": STRANGER}).subheader)
+    link = project.make_share_link(access.VIEW)
+    visit({"owner": STRANGER, "project": project.id, "share": link.token})
+
+    # Back on Home later, with the visitor's own address only: no link needed.
+    home = visit({"owner": STRANGER})
+    assert not home.exception
+    assert "Shared with you" in texts(home.subheader)
+    assert "**Shop shelf**" in texts(home.markdown)
+    photos = sum(project.photo_counts().values())
+    assert f"you can look only · 2 classes · {photos} photos" in texts(home.caption)
+    # Listed to open, never among the visitor's own projects to rename, share or delete.
+    assert f"delete_confirm_{project.id}" not in [button.key for button in home.button]
+    home.button(key=f"open_shared_{project.id}").click().run()
+    assert not home.exception
+    assert home.query_params["share"] == link.token
+    assert home.query_params["project"] == project.id
+    assert "was shared with you to look at" in texts(home.info)
+
+    # Neither its owner nor a third browser lists it as shared with them.
+    assert "Shared with you" not in texts(visit({"owner": OWNER}).subheader)
+    assert "Shared with you" not in texts(visit({"owner": "a-third-browser-token"}).subheader)
+
+    # Withdrawn: gone from the list at once, though the visitor's record said they had it.
+    project.revoke_share_link(link.token)
+    home = visit({"owner": STRANGER})
+    assert not home.exception
+    assert "Shared with you" not in texts(home.subheader)
+    assert f"open_shared_{project.id}" not in [button.key for button in home.button]
+
+
+def test_an_edit_link_is_listed_with_its_role_and_a_new_link_replaces_a_withdrawn_one(project):
+    space = project.workspace
+    view = project.make_share_link(access.VIEW)
+    space.open_as(project.id, STRANGER, view.token)
+    project.revoke_share_link(view.token)
+    edit = project.make_share_link(access.EDIT)
+    space.open_as(project.id, STRANGER, edit.token)
+    (listed,) = space.list_shared_with(STRANGER)
+    assert listed.access == access.Access(access.EDIT, share_token=edit.token)
+    home = visit({"owner": STRANGER})
+    assert "you can look and change · 2 classes" in texts(home.caption)
+    # The owner opening their own project leaves no record, and lists nothing as shared.
+    space.open_as(project.id, OWNER, edit.token)
+    assert space.list_shared_with(OWNER) == []
+    # Deleting the project takes its records with it.
+    space.delete_project(project.id)
+    assert space.list_shared_with(STRANGER) == []

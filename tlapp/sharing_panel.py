@@ -1,14 +1,18 @@
-"""Home's Share menu: the owner makes a link to look at or to change a project, and withdraws it.
+"""Home's sharing: the owner's Share menu, and the projects shared with this browser.
 
 A share link is the app's address with the project's id and a share token
 (`state.share_address`); it never holds the owner token. Whoever opens it gets in with the
-link's role until the owner withdraws it (`tlcore.access`).
+link's role until the owner withdraws it (`tlcore.access`), and finds the project again on
+Home under "Shared with you" (`show_shared_with_you`, `Workspace.list_shared_with`), opened
+with the link's token, until the link is withdrawn.
 """
+
+from collections.abc import Callable
 
 import streamlit as st
 
 from tlapp import state
-from tlcore import access, store
+from tlcore import access, store, wording
 
 
 def show_share_menu(container, project: store.Project) -> None:
@@ -62,3 +66,46 @@ def _show_link(project: store.Project, link: access.ShareLink) -> None:
                     f"Withdrew a link to **{project.name}**: it no longer opens the project.",
                 )
                 st.rerun()
+
+
+def show_shared_with_you(
+    space: store.Workspace,
+    owner: str,
+    open_project: store.Project | None,
+    open_and_go: Callable[[store.Project], None],
+) -> None:
+    """Lists the projects others shared with this browser, whose links still stand.
+
+    Args:
+        space: The workspace.
+        owner: This browser's owner token.
+        open_project: The project open in this browser, or None.
+        open_and_go: What the Open button does with a project (Home's own opening).
+    """
+    shared = space.list_shared_with(owner)
+    if not shared:
+        return
+    st.subheader("Shared with you")
+    st.caption(
+        "Projects others shared with you through a link you opened. Each stays here while "
+        "its link stands; if its owner withdraws the link, it goes."
+    )
+    for listed in shared:
+        is_open = open_project is not None and listed.id == open_project.id
+        with st.container(border=True):
+            counts = listed.photo_counts()
+            details = [
+                f"you {access.SHARE_ROLES[listed.access.role]}",
+                wording.plural(len(counts), "class", "classes"),
+                wording.plural(sum(counts.values()), "photo", "photos"),
+                "trained" if listed.has_trained_model else "not trained yet",
+            ]
+            st.markdown(f"**{listed.name}**" + ("  (open)" if is_open else ""))
+            st.caption(" · ".join(details))
+            if st.button(
+                "Open",
+                key=f"open_shared_{listed.id}",
+                type="primary" if not is_open else "secondary",
+                icon=":material/folder_shared:",
+            ):
+                open_and_go(listed)

@@ -93,6 +93,7 @@ The workspace that keeps it all (`store`)
 - `store.project_changes`: a project's classes and photos changed (`Project`'s methods).
 - `store.project_model`: a project's trained model kept, restored and loaded (`Project`'s methods).
 - `store.project`: `Project`, one project.
+- `store.shared_with`: the projects a visitor opened through a share link.
 - `store.workspace`: `Workspace`, the folder of all projects.
 
 The work tier: jobs in worker processes

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tlcore import access, errors, examples, names, projects, test_photos
-from tlcore.store import database, files, locks, migration, project_rows, records
+from tlcore.store import database, files, locks, migration, project_rows, records, shared_with
 from tlcore.store.project import Project
 
 #: The environment variable that names the workspace folder.
@@ -196,6 +196,7 @@ class Workspace:
 
         Returns:
             The project, whose `access` says what the caller may do; its changes check it.
+            A caller let in by a share link has it recorded, for `list_shared_with`.
 
         Raises:
             AccessError: If there is no such project, or it is not the caller's to open (one
@@ -206,7 +207,41 @@ class Workspace:
         except errors.WorkspaceError:
             raise access.AccessError(access.NOT_ALLOWED) from None
         project.access = access.access_for(project._summary, owner, share_token)
+        if not project.access.is_owner and owner:
+            with self.database.transaction() as connection:
+                shared_with.remember(connection, owner, project_id, project.access.share_token)
         return project
+
+    def list_shared_with(self, owner: str) -> list[Project]:
+        """Returns the projects others shared with this owner, as long as their links stand.
+
+        These are the projects the owner opened through a share link (`open_as`). Each is
+        checked against its share links as they are now: a withdrawn link leaves its project
+        out (and its record is forgotten), whatever was recorded.
+
+        Args:
+            owner: The token of the browser whose shared projects to list.
+
+        Returns:
+            The projects, each with the `access` its link gives, the latest opened first.
+        """
+        listed, withdrawn = [], []
+        with self.database.connection() as connection:
+            for project_id, token in shared_with.recorded(connection, owner):
+                summary = project_rows.summary(connection, project_id)
+                try:
+                    granted = access.access_for(summary or {}, owner, token)
+                except access.AccessError:
+                    withdrawn.append((project_id, token))
+                    continue
+                if not granted.is_owner:
+                    project = Project(self, project_id, summary)
+                    project.access = granted
+                    listed.append(project)
+        if withdrawn:
+            with self.database.transaction() as connection:
+                shared_with.forget(connection, owner, withdrawn)
+        return listed
 
     def find_by_name(self, name: str, owner: str) -> Project | None:
         """Finds one of an owner's projects by its exact name.
