@@ -40,8 +40,9 @@ if project is not None and project.access.is_owner:
 elif project is not None:
     st.success(
         f"**{project.name}** was shared with you: you {access.SHARE_ROLES[project.access.role]}"
-        ". Continue with the steps above. It is listed on Home under **Shared with you** while "
-        "the link stands.",
+        ". Continue with the steps above. While the link stands, it is listed under **Shared "
+        "with you** on Home at this address; paste the link under **Open a link someone "
+        "shared with you** on your own address to list it with your projects.",
         icon=":material/share:",
     )
 
@@ -173,3 +174,6 @@ with projects_column:
 
 with projects_column:
     sharing_panel.show_shared_with_you(space, owner, project, open_and_go)
+
+with start_column:
+    sharing_panel.show_open_share_link(space, owner, open_and_go)

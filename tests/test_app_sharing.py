@@ -151,3 +151,26 @@ def test_an_edit_link_is_listed_with_its_role_and_a_new_link_replaces_a_withdraw
     # Deleting the project takes its records with it.
     space.delete_project(project.id)
     assert space.list_shared_with(STRANGER) == []
+
+
+def test_a_link_pasted_on_the_visitors_own_address_lists_the_project_there(project):
+    link = project.make_share_link(access.EDIT)
+    home = visit({"owner": STRANGER})
+    home.text_input(key="open_share_link").input("https://example.org/?project=x")
+    home.button(key="open_share_link_button").click().run()
+    assert "This is not a share link" in texts(home.error)
+    home.text_input(key="open_share_link").input(
+        f"http://127.0.0.1:8501/?project={project.id}&share={link.token}"
+    )
+    home.button(key="open_share_link_button").click().run()
+    assert not home.exception
+    assert home.query_params["owner"] == STRANGER
+    assert home.query_params["share"] == link.token
+    assert "to look at" not in texts(home.info)
+    assert [listed.id for listed in project.workspace.list_shared_with(STRANGER)] == [project.id]
+    # A guessed token opens nothing, in the words of any refusal.
+    home = visit({"owner": "a-third-browser-token"})
+    home.text_input(key="open_share_link").input(f"/?project={project.id}&share=guessed")
+    home.button(key="open_share_link_button").click().run()
+    assert access.NOT_ALLOWED in texts(home.error)
+    assert project.workspace.list_shared_with("a-third-browser-token") == []

@@ -4,9 +4,12 @@ A share link is the app's address with the project's id and a share token
 (`state.share_address`); it never holds the owner token. Whoever opens it gets in with the
 link's role until the owner withdraws it (`tlcore.access`), and finds the project again on
 Home under "Shared with you" (`show_shared_with_you`, `Workspace.list_shared_with`), opened
-with the link's token, until the link is withdrawn.
+with the link's token, until the link is withdrawn. The list belongs to the owner token in the
+address: a link clicked in a fresh tab gets that tab a new one, so Home also takes a pasted
+link (`show_open_share_link`), which lists the project under the visitor's own address.
 """
 
+import urllib.parse
 from collections.abc import Callable
 
 import streamlit as st
@@ -109,3 +112,49 @@ def show_shared_with_you(
                 icon=":material/folder_shared:",
             ):
                 open_and_go(listed)
+
+
+def show_open_share_link(
+    space: store.Workspace, owner: str, open_and_go: Callable[[store.Project], None]
+) -> None:
+    """Takes a share link pasted on the visitor's own address, and opens its project.
+
+    Args:
+        space: The workspace.
+        owner: This browser's owner token: the project is listed as shared with it.
+        open_and_go: What Home does with a project it opens.
+    """
+    with st.container(border=True):
+        st.markdown("**Open a link someone shared with you**")
+        st.caption(
+            "Paste it here, rather than in a new tab, to keep the project under **Shared "
+            "with you** on this address, with your own projects."
+        )
+        with st.form("open_share_link_form", border=False):
+            pasted = st.text_input(
+                "Share link", key="open_share_link", placeholder="https://…/?project=…&share=…"
+            )
+            clicked = st.form_submit_button(
+                "Open the link", icon=":material/link:", key="open_share_link_button"
+            )
+        if clicked:
+            with state.user_errors():
+                project_id, token = _project_and_token(pasted)
+                open_and_go(space.open_as(project_id, owner, token))
+
+
+def _project_and_token(link: str) -> tuple[str, str]:
+    """The project id and the share token of a pasted share link.
+
+    Raises:
+        AccessError: The text is not a share link.
+    """
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(link.strip()).query)
+    project_id = query.get(state.PROJECT_PARAMETER, [""])[0]
+    token = query.get(state.SHARE_PARAMETER, [""])[0]
+    if not project_id or not token:
+        raise access.AccessError(
+            "This is not a share link: a share link is an address ending in "
+            "?project=…&share=…, as its owner copied it from the Share menu."
+        )
+    return project_id, token
