@@ -68,6 +68,9 @@ def test_deleting_a_project_removes_its_files_and_cancels_its_jobs(tmp_path):
         (job_queue.KIND_BATCH_PREDICTION, {"batch_id": "gone"}),
         (job_queue.KIND_EXPORT, {"format": "onnx", "stamp": "stamp"}),
         (job_queue.KIND_EXPLANATION, {}),
+        (job_queue.KIND_TEACH, {}),
+        (job_queue.KIND_MODEL_PREPARATION, {}),
+        (job_queue.KIND_PHOTO_EMBEDDING, {}),
     ],
 )
 def test_a_job_whose_project_is_gone_ends_in_words_and_leaves_nothing(tmp_path, kind, payload):
