@@ -15,14 +15,17 @@ import sqlite3
 from tlcore.store import records
 
 
-def remember(connection: sqlite3.Connection, owner: str, project_id: str, token: str) -> None:
-    """Records that `owner` opened a project with a share token, unless it is recorded so."""
+def is_recorded(connection: sqlite3.Connection, owner: str, project_id: str, token: str) -> bool:
+    """Whether `owner` is recorded as having opened the project with this share token."""
     row = connection.execute(
         "select share_token from shared_with where owner = ? and project_id = ?",
         (owner, project_id),
     ).fetchone()
-    if row is not None and row[0] == token:
-        return
+    return row is not None and row[0] == token
+
+
+def remember(connection: sqlite3.Connection, owner: str, project_id: str, token: str) -> None:
+    """Records that `owner` opened a project with a share token (replacing another token)."""
     connection.execute(
         "insert into shared_with (owner, project_id, share_token, opened_at) "
         "values (?, ?, ?, ?) on conflict (owner, project_id) do update set "

@@ -12,6 +12,7 @@ opening (`tlcore.store.migration`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -208,9 +209,19 @@ class Workspace:
             raise access.AccessError(access.NOT_ALLOWED) from None
         project.access = access.access_for(project._summary, owner, share_token)
         if not project.access.is_owner and owner:
-            with self.database.transaction() as connection:
-                shared_with.remember(connection, owner, project_id, project.access.share_token)
+            self._remember_shared(owner, project_id, project.access.share_token)
         return project
+
+    def _remember_shared(self, owner: str, project_id: str, token: str) -> None:
+        """Records a project opened through a share link, for `list_shared_with`."""
+        # Read first: pages open the project on every run, and only a new link needs the
+        # write lock. The record is a convenience: a full disk must not stop the opening.
+        with contextlib.suppress(errors.DiskFullError, database.DatabaseError):
+            with self.database.connection() as connection:
+                if shared_with.is_recorded(connection, owner, project_id, token):
+                    return
+            with self.database.transaction() as connection:
+                shared_with.remember(connection, owner, project_id, token)
 
     def list_shared_with(self, owner: str) -> list[Project]:
         """Returns the projects others shared with this owner, as long as their links stand.
