@@ -6,7 +6,7 @@ Run with `streamlit run app.py`. The other steps are the pages in `pages/`.
 import streamlit as st
 
 from tlapp import figures, sharing_panel, state
-from tlcore import access, store, wording
+from tlcore import access, project_removal, store, wording
 
 space, owner, project = state.start_page("Home")
 
@@ -40,8 +40,9 @@ if project is not None and project.access.is_owner:
 elif project is not None:
     st.success(
         f"**{project.name}** was shared with you: you {access.SHARE_ROLES[project.access.role]}"
-        ". Continue with the steps above. It is not listed under your projects; keep the link "
-        "to come back to it.",
+        ". Continue with the steps above. While the link stands, it is listed under **Shared "
+        "with you** on Home at this address; paste the link under **Open a link someone "
+        "shared with you** on your own address to list it with your projects.",
         icon=":material/share:",
     )
 
@@ -165,8 +166,14 @@ with projects_column:
                 )
                 if st.button("Yes, delete it", key=f"delete_confirm_{listed.id}", type="primary"):
                     with state.user_errors():
-                        space.delete_project(listed.id, owner=owner)
+                        project_removal.delete_project(space, listed.id, owner=owner)
                         if is_open:
                             state.close_project()
                         state.add_message("success", f"Deleted **{listed.name}**.")
                         st.rerun()
+
+with projects_column:
+    sharing_panel.show_shared_with_you(space, owner, project, open_and_go)
+
+with start_column:
+    sharing_panel.show_open_share_link(space, owner, open_and_go)

@@ -100,3 +100,77 @@ def test_a_withdrawn_link_closes_the_project_on_the_next_step(project):
     assert project.refresh().class_names == ["Apple", "Pear"]
     assert access.NOT_ALLOWED in texts(app.warning) + texts(app.info)
     assert "project" not in app.query_params and "share" not in app.query_params
+
+
+def test_a_project_opened_by_its_link_is_listed_under_shared_with_you(project):
+    assert "Shared with you" not in texts(visit({"owner": STRANGER}).subheader)
+    link = project.make_share_link(access.VIEW)
+    visit({"owner": STRANGER, "project": project.id, "share": link.token})
+
+    # Back on Home later, with the visitor's own address only: no link needed.
+    home = visit({"owner": STRANGER})
+    assert not home.exception
+    assert "Shared with you" in texts(home.subheader)
+    assert "**Shop shelf**" in texts(home.markdown)
+    photos = sum(project.photo_counts().values())
+    assert f"you can look only · 2 classes · {photos} photos" in texts(home.caption)
+    # Listed to open, never among the visitor's own projects to rename, share or delete.
+    assert f"delete_confirm_{project.id}" not in [button.key for button in home.button]
+    home.button(key=f"open_shared_{project.id}").click().run()
+    assert not home.exception
+    assert home.query_params["share"] == link.token
+    assert home.query_params["project"] == project.id
+    assert "was shared with you to look at" in texts(home.info)
+
+    # Neither its owner nor a third browser lists it as shared with them.
+    assert "Shared with you" not in texts(visit({"owner": OWNER}).subheader)
+    assert "Shared with you" not in texts(visit({"owner": "a-third-browser-token"}).subheader)
+
+    # Withdrawn: gone from the list at once, though the visitor's record said they had it.
+    project.revoke_share_link(link.token)
+    home = visit({"owner": STRANGER})
+    assert not home.exception
+    assert "Shared with you" not in texts(home.subheader)
+    assert f"open_shared_{project.id}" not in [button.key for button in home.button]
+
+
+def test_an_edit_link_is_listed_with_its_role_and_a_new_link_replaces_a_withdrawn_one(project):
+    space = project.workspace
+    view = project.make_share_link(access.VIEW)
+    space.open_as(project.id, STRANGER, view.token)
+    project.revoke_share_link(view.token)
+    edit = project.make_share_link(access.EDIT)
+    space.open_as(project.id, STRANGER, edit.token)
+    (listed,) = space.list_shared_with(STRANGER)
+    assert listed.access == access.Access(access.EDIT, share_token=edit.token)
+    home = visit({"owner": STRANGER})
+    assert "you can look and change · 2 classes" in texts(home.caption)
+    # The owner opening their own project leaves no record, and lists nothing as shared.
+    space.open_as(project.id, OWNER, edit.token)
+    assert space.list_shared_with(OWNER) == []
+    # Deleting the project takes its records with it.
+    space.delete_project(project.id)
+    assert space.list_shared_with(STRANGER) == []
+
+
+def test_a_link_pasted_on_the_visitors_own_address_lists_the_project_there(project):
+    link = project.make_share_link(access.EDIT)
+    home = visit({"owner": STRANGER})
+    home.text_input(key="open_share_link").input("https://example.org/?project=x")
+    home.button(key="open_share_link_button").click().run()
+    assert "This is not a share link" in texts(home.error)
+    home.text_input(key="open_share_link").input(
+        f"http://127.0.0.1:8501/?project={project.id}&share={link.token}"
+    )
+    home.button(key="open_share_link_button").click().run()
+    assert not home.exception
+    assert home.query_params["owner"] == STRANGER
+    assert home.query_params["share"] == link.token
+    assert "to look at" not in texts(home.info)
+    assert [listed.id for listed in project.workspace.list_shared_with(STRANGER)] == [project.id]
+    # A guessed token opens nothing, in the words of any refusal.
+    home = visit({"owner": "a-third-browser-token"})
+    home.text_input(key="open_share_link").input(f"/?project={project.id}&share=guessed")
+    home.button(key="open_share_link_button").click().run()
+    assert access.NOT_ALLOWED in texts(home.error)
+    assert project.workspace.list_shared_with("a-third-browser-token") == []

@@ -285,3 +285,36 @@ def test_another_training_on_the_server_shows_the_place_in_the_queue(in_workspac
     assert not other.refresh().has_trained_model
     assert job.wait(timeout=300) and job.state == "finished", job.error
     jobs.forget_job(in_workspace.project.id)
+
+
+def test_only_other_trainings_are_told_as_someone_else_training(app_workspace, monkeypatch):
+    from tlcore import job_queue, job_records
+
+    # No worker: the jobs below are records only, as a busy server's table holds them.
+    monkeypatch.setenv("TLCORE_WORKERS", "0")
+    space = store.Workspace(app_workspace)
+    mine = space.create_project("Mine", OWNER)
+    for class_name in APP_CLASSES[:2]:
+        mine.add_class(class_name)
+        mine.add_photos(class_name, grocery_photos(class_name, 5))
+    jobs_store = job_records.JobStore(app_workspace)
+    theirs = [space.create_project(f"Theirs {number}", f"someone-{number}") for number in range(4)]
+    # Other people's work that is not a training: an export running, photos and a check waiting.
+    export, _ = jobs_store.create_shared(job_queue.KIND_EXPORT, theirs[0].id, "someone-0", {}, {})
+    jobs_store.claim(export.id, "worker-1")
+    jobs_store.create_shared(job_queue.KIND_PHOTO_EMBEDDING, theirs[1].id, "someone-1", {}, {})
+    jobs_store.create(job_queue.KIND_DATA_CHECK, theirs[2].id, "someone-2", {})
+    app = open_page(mine, "pages/2_Train.py")
+    assert not app.exception
+    assert "Someone else is training" not in texts(app.info)
+
+    running = jobs_store.create(job_queue.KIND_TRAINING, theirs[3].id, "someone-3", {})
+    jobs_store.claim(running.id, "worker-2")
+    waiting = jobs_store.create(job_queue.KIND_TRAINING, theirs[1].id, "someone-1", {})
+    app = open_page(mine, "pages/2_Train.py")
+    assert not app.exception
+    told = texts(app.info)
+    assert "Someone else is training on this server right now, and 1 more is waiting." in told
+    jobs_store.request_cancel(waiting.id)
+    app = open_page(mine, "pages/2_Train.py")
+    assert "Someone else is training on this server right now. You can press" in texts(app.info)

@@ -1,6 +1,7 @@
 """In a real browser, two people: the second cannot get into the first's project by its name,
 its id or a guessed link; a view link lets them look only, an edit link lets them change it,
-and a withdrawn link stops working at once.
+a project they opened by a link is listed on their Home under "Shared with you", and a
+withdrawn link stops working, and leaves that list, at once.
 
 Screenshots go to `test-artifacts/screenshots/` for a person to look at.
 """
@@ -33,6 +34,10 @@ def browsers(server):
 
 def main_text(page) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def shared_heading(page):
+    return page.get_by_role("heading", name="Shared with you")
 
 
 def address_parameter(page, name: str) -> str:
@@ -96,6 +101,9 @@ def test_a_second_browser_gets_in_only_through_a_link_the_owner_made(server, bro
     assert f"project={project.id}&share=" in view_link and owner not in view_link
     visit(stranger_page, view_link)
     assert "was shared with you: you can look only" in main_text(stranger_page)
+    # A link opened in a fresh tab carries no owner token: the page gives this tab one, and
+    # writes it into the address, as on any first visit.
+    visitor = address_parameter(stranger_page, "owner")
     stranger_page.get_by_role("link", name="1 · Collect photos").click()
     settle(stranger_page, 800)
     assert "was shared with you to look at" in main_text(stranger_page)
@@ -106,17 +114,39 @@ def test_a_second_browser_gets_in_only_through_a_link_the_owner_made(server, bro
     # Nor rename or delete: the project is not among the stranger's own.
     visit(stranger_page, f"{server.address}/?owner={stranger}")
     assert stranger_page.get_by_role("button", name="Delete").count() == 0
+    # It is listed as shared with that tab's address, without the link, and opens from there.
+    visit(stranger_page, f"{server.address}/?owner={visitor}")
+    assert stranger_page.get_by_role("button", name="Delete").count() == 0
+    home_text = main_text(stranger_page)
+    assert shared_heading(stranger_page).count() == 1 and PROJECT_NAME in home_text
+    assert "you can look only" in home_text
+    print(screenshot(stranger_page, "sharing-shared-with-you"))
+    assert shared_heading(owner_page).count() == 0
+    stranger_page.locator(f".st-key-open_shared_{project.id} button").click()
+    stranger_page.get_by_text("was shared with you to look at").wait_for()
+    assert address_parameter(stranger_page, "share") in view_link
+    assert address_parameter(stranger_page, "owner") == visitor
 
     # An edit link: the stranger adds a class.
     visit(owner_page, f"{server.address}/?owner={owner}")
     edit_link = make_link(owner_page, "Make an edit link")
-    visit(stranger_page, edit_link)
-    stranger_page.get_by_role("link", name="1 · Collect photos").click()
+    # Pasted on the visitor's own Home, so it stays listed on that address.
+    visit(stranger_page, f"{server.address}/?owner={visitor}")
+    stranger_page.get_by_label("Share link").fill(edit_link)
+    stranger_page.get_by_role("button", name="Open the link").click()
+    stranger_page.get_by_label("New class").wait_for()
     settle(stranger_page, 800)
+    assert address_parameter(stranger_page, "owner") == visitor
     stranger_page.get_by_label("New class").fill("Lime")
     stranger_page.get_by_role("button", name="Add class").click()
     stranger_page.get_by_text("Added the class Lime").wait_for()
     assert project.refresh().class_names == ["Apple", "Lime"]
+    visit(stranger_page, f"{server.address}/?owner={visitor}")
+    assert "you can look and change" in main_text(stranger_page)
+    print(screenshot(stranger_page, "sharing-shared-with-you-edit"))
+    stranger_page.locator(f".st-key-open_shared_{project.id} button").click()
+    stranger_page.get_by_label("New class").wait_for()
+    settle(stranger_page, 800)
 
     # Withdrawn while the stranger has the project open: their next step is refused.
     visit(owner_page, f"{server.address}/?owner={owner}")
@@ -137,3 +167,8 @@ def test_a_second_browser_gets_in_only_through_a_link_the_owner_made(server, bro
     print(screenshot(stranger_page, "sharing-withdrawn"))
     visit(stranger_page, edit_link)
     assert access.NOT_ALLOWED in main_text(stranger_page)
+    # Gone from the visitor's list too: it was listed by the edit link they opened last.
+    visit(stranger_page, f"{server.address}/?owner={visitor}")
+    assert shared_heading(stranger_page).count() == 0
+    assert PROJECT_NAME not in main_text(stranger_page)
+    print(screenshot(stranger_page, "sharing-shared-with-you-withdrawn"))

@@ -275,3 +275,26 @@ def test_a_large_upload_is_stored_in_short_transactions(tmp_path):
     # Others' changes get the write lock between the batches.
     assert sum(text.strip().lower() == "commit" for text in statements) == 3
     assert len(result.added) == count and project.refresh().photo_count() == count
+
+
+def test_a_database_of_the_first_schema_gets_the_shared_projects_table(tmp_path):
+    path = tmp_path / database.DATABASE_FILE
+    first = sqlite3.connect(path)
+    first.executescript(database.MIGRATIONS[0][1])
+    first.executescript("create table schema_version (version integer);")
+    first.execute("insert into schema_version values (1)")
+    first.execute(
+        "insert into projects (id, owner, name, name_key, created_at, updated_at) "
+        "values ('0123456789abcdef', ?, 'Kept', 'kept', 'then', 'then')",
+        (OWNER,),
+    )
+    first.commit()
+    first.close()
+    space = store.Workspace(tmp_path)
+    project = space.open_project("0123456789abcdef")
+    link = project.make_share_link(access.VIEW)
+    space.open_as(project.id, "visitor", link.token)
+    assert [listed.name for listed in space.list_shared_with("visitor")] == ["Kept"]
+    with space.database.connection() as connection:
+        versions = connection.execute("select version from schema_version").fetchall()
+    assert [row[0] for row in versions] == [1, 2]

@@ -17,7 +17,7 @@ import pytest
 from app_fixtures import grocery_photos
 from test_database import OWNER, edit_together, old_workspace  # noqa: F401
 
-from tlcore import access, job_records, store
+from tlcore import access, job_records, project_removal, store
 from tlcore.store import database, migration
 
 PORT = "8773"
@@ -152,3 +152,27 @@ def test_a_postgresql_server_that_does_not_answer_is_said_in_words(tmp_path, mon
     )
     with pytest.raises(store.WorkspaceError, match="database server does not answer"):
         store.Workspace(tmp_path / "space")
+
+
+def test_shared_projects_and_a_deleted_projects_jobs_on_postgresql(tmp_path, postgres_url):
+    space = store.Workspace(tmp_path)
+    project = space.create_project("Shelf", OWNER)
+    view = project.make_share_link(access.VIEW)
+    # Opened twice with one link (one record), then with an edit link (the record renewed).
+    space.open_as(project.id, "visitor", view.token)
+    space.open_as(project.id, "visitor", view.token)
+    edit = project.make_share_link(access.EDIT)
+    space.open_as(project.id, "visitor", edit.token)
+    (listed,) = space.list_shared_with("visitor")
+    assert listed.id == project.id and listed.access.role == access.EDIT
+    project.revoke_share_link(edit.token)
+    assert space.list_shared_with("visitor") == []
+
+    records = job_records.JobStore(tmp_path)
+    training = records.create("training", project.id, OWNER, {})
+    records.create_shared("export", project.id, OWNER, {}, {})
+    assert records.count(job_records.QUEUED, "another", kind="training") == 1
+    assert records.count(job_records.QUEUED, "another") == 2
+    records.claim(training.id, "worker-1")
+    assert project_removal.delete_project(space, project.id, owner=OWNER) == 2
+    assert records.count(job_records.QUEUED) == 0 and records.get(training.id).cancel_requested

@@ -165,11 +165,16 @@ def cancel(job: TrainingJob) -> None:
 
 
 def others_training(project: project_store.Project) -> tuple[int, int]:
-    """Returns how many trainings of other projects run, and how many wait, on the workspace."""
+    """Returns how many trainings of other projects run, and how many wait, on the workspace.
+
+    Trainings only: other kinds of job (new photos made ready, exports, heat maps, checks,
+    batches) are short or not trainings, and the place in the queue counts them anyway once
+    this project's training is queued.
+    """
     store, project_id = _store_and_id(project)
     return (
-        store.count(job_records.RUNNING, other_than_project=project_id),
-        store.count(job_records.QUEUED, other_than_project=project_id),
+        store.count(job_records.RUNNING, project_id, job_queue.KIND_TRAINING),
+        store.count(job_records.QUEUED, project_id, job_queue.KIND_TRAINING),
     )
 
 

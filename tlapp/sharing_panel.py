@@ -1,14 +1,21 @@
-"""Home's Share menu: the owner makes a link to look at or to change a project, and withdraws it.
+"""Home's sharing: the owner's Share menu, and the projects shared with this browser.
 
 A share link is the app's address with the project's id and a share token
 (`state.share_address`); it never holds the owner token. Whoever opens it gets in with the
-link's role until the owner withdraws it (`tlcore.access`).
+link's role until the owner withdraws it (`tlcore.access`), and finds the project again on
+Home under "Shared with you" (`show_shared_with_you`, `Workspace.list_shared_with`), opened
+with the link's token, until the link is withdrawn. The list belongs to the owner token in the
+address: a link clicked in a fresh tab gets that tab a new one, so Home also takes a pasted
+link (`show_open_share_link`), which lists the project under the visitor's own address.
 """
+
+import urllib.parse
+from collections.abc import Callable
 
 import streamlit as st
 
 from tlapp import state
-from tlcore import access, store
+from tlcore import access, store, wording
 
 
 def show_share_menu(container, project: store.Project) -> None:
@@ -62,3 +69,92 @@ def _show_link(project: store.Project, link: access.ShareLink) -> None:
                     f"Withdrew a link to **{project.name}**: it no longer opens the project.",
                 )
                 st.rerun()
+
+
+def show_shared_with_you(
+    space: store.Workspace,
+    owner: str,
+    open_project: store.Project | None,
+    open_and_go: Callable[[store.Project], None],
+) -> None:
+    """Lists the projects others shared with this browser, whose links still stand.
+
+    Args:
+        space: The workspace.
+        owner: This browser's owner token.
+        open_project: The project open in this browser, or None.
+        open_and_go: What the Open button does with a project (Home's own opening).
+    """
+    shared = space.list_shared_with(owner)
+    if not shared:
+        return
+    st.subheader("Shared with you")
+    st.caption(
+        "Projects others shared with you through a link you opened. Each stays here while "
+        "its link stands; if its owner withdraws the link, it goes."
+    )
+    for listed in shared:
+        is_open = open_project is not None and listed.id == open_project.id
+        with st.container(border=True):
+            counts = listed.photo_counts()
+            details = [
+                f"you {access.SHARE_ROLES[listed.access.role]}",
+                wording.plural(len(counts), "class", "classes"),
+                wording.plural(sum(counts.values()), "photo", "photos"),
+                "trained" if listed.has_trained_model else "not trained yet",
+            ]
+            st.markdown(f"**{listed.name}**" + ("  (open)" if is_open else ""))
+            st.caption(" · ".join(details))
+            if st.button(
+                "Open",
+                key=f"open_shared_{listed.id}",
+                type="primary" if not is_open else "secondary",
+                icon=":material/folder_shared:",
+            ):
+                open_and_go(listed)
+
+
+def show_open_share_link(
+    space: store.Workspace, owner: str, open_and_go: Callable[[store.Project], None]
+) -> None:
+    """Takes a share link pasted on the visitor's own address, and opens its project.
+
+    Args:
+        space: The workspace.
+        owner: This browser's owner token: the project is listed as shared with it.
+        open_and_go: What Home does with a project it opens.
+    """
+    with st.container(border=True):
+        st.markdown("**Open a link someone shared with you**")
+        st.caption(
+            "Paste it here, rather than in a new tab, to keep the project under **Shared "
+            "with you** on this address, with your own projects."
+        )
+        with st.form("open_share_link_form", border=False):
+            pasted = st.text_input(
+                "Share link", key="open_share_link", placeholder="https://…/?project=…&share=…"
+            )
+            clicked = st.form_submit_button(
+                "Open the link", icon=":material/link:", key="open_share_link_button"
+            )
+        if clicked:
+            with state.user_errors():
+                project_id, token = _project_and_token(pasted)
+                open_and_go(space.open_as(project_id, owner, token))
+
+
+def _project_and_token(link: str) -> tuple[str, str]:
+    """The project id and the share token of a pasted share link.
+
+    Raises:
+        AccessError: The text is not a share link.
+    """
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(link.strip()).query)
+    project_id = query.get(state.PROJECT_PARAMETER, [""])[0]
+    token = query.get(state.SHARE_PARAMETER, [""])[0]
+    if not project_id or not token:
+        raise access.AccessError(
+            "This is not a share link: a share link is an address ending in "
+            "?project=…&share=…, as its owner copied it from the Share menu."
+        )
+    return project_id, token

@@ -93,6 +93,7 @@ The workspace that keeps it all (`store`)
 - `store.project_changes`: a project's classes and photos changed (`Project`'s methods).
 - `store.project_model`: a project's trained model kept, restored and loaded (`Project`'s methods).
 - `store.project`: `Project`, one project.
+- `store.shared_with`: the projects a visitor opened through a share link.
 - `store.workspace`: `Workspace`, the folder of all projects.
 
 The work tier: jobs in worker processes
@@ -103,6 +104,7 @@ The work tier: jobs in worker processes
 - `export_jobs`: a trained model's exports made by the workers, kept in the workspace.
 - `import_jobs`: a project file opened by a worker rather than the web server.
 - `model_jobs`: short jobs on a trained model: a correction, a heat map, an ONNX form.
+- `project_removal`: a project deleted with its exports, heat maps, batches and jobs.
 - `worker_options`: the worker command's help and options, read without importing it.
 - `worker`: `python -m tlcore worker`, and the web server's local workers.
 

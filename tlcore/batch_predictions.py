@@ -26,9 +26,14 @@ ANSWERS_FILE = "answers.json"
 CHUNK = 32
 
 
+def project_folder(workspace_root, project_id: str) -> Path:
+    """Where a project's batches are kept."""
+    return Path(workspace_root) / job_records.JOBS_FOLDER / BATCHES_FOLDER / project_id
+
+
 def batch_folder(workspace_root, project_id: str, batch_id: str) -> Path:
     """Where one batch's photos and answers are kept."""
-    return Path(workspace_root) / job_records.JOBS_FOLDER / BATCHES_FOLDER / project_id / batch_id
+    return project_folder(workspace_root, project_id) / batch_id
 
 
 def save_photos(workspace_root, project_id: str, photos: Sequence[tuple[str, bytes]]) -> str:
@@ -55,10 +60,10 @@ def save_photos(workspace_root, project_id: str, photos: Sequence[tuple[str, byt
 
 def keep_only(workspace_root, project_id: str, batch_id: str | None) -> None:
     """Removes the project's batches other than `batch_id` (all of them when None)."""
-    project_folder = batch_folder(workspace_root, project_id, "any").parent
-    if not project_folder.is_dir():
+    batches = project_folder(workspace_root, project_id)
+    if not batches.is_dir():
         return
-    for folder in project_folder.iterdir():
+    for folder in batches.iterdir():
         if folder.name != batch_id:
             shutil.rmtree(folder, ignore_errors=True)
 

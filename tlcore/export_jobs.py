@@ -116,9 +116,14 @@ def model_stamp(project: project_store.Project) -> str | None:
     return f"{stat.st_mtime_ns:x}-{stat.st_size:x}"
 
 
+def project_folder(root: str | os.PathLike, project_id: str) -> Path:
+    """Where a project's exports are kept."""
+    return Path(root) / EXPORTS_FOLDER / project_id
+
+
 def export_path(root: str | os.PathLike, project_id: str, stamp: str, format_key: str) -> Path:
     """Where the export of one model of a project in one format is kept."""
-    return Path(root) / EXPORTS_FOLDER / project_id / f"{stamp}-{format_key}"
+    return project_folder(root, project_id) / f"{stamp}-{format_key}"
 
 
 def prepared(
@@ -218,7 +223,7 @@ def _convert(trained, format_key: str, photos: list[str], payload: dict):
 
 def _remove_older_exports(root: Path, project_id: str, stamp: str) -> None:
     """Removes the project's exports of models it no longer has (a training made a new one)."""
-    folder = Path(root) / EXPORTS_FOLDER / project_id
+    folder = project_folder(root, project_id)
     if not folder.is_dir():
         return
     for path in folder.iterdir():

@@ -279,12 +279,18 @@ class JobStore:
             ).fetchone()
         return ahead + 1
 
-    def count(self, state: str, other_than_project: str | None = None) -> int:
-        """Returns how many jobs are in a state, leaving out one project's when named."""
+    def count(
+        self, state: str, other_than_project: str | None = None, kind: str | None = None
+    ) -> int:
+        """Returns how many jobs are in a state, leaving out one project's when named, and
+        of one kind when named."""
+        # Two plain queries rather than "? is null": every database infers the types.
+        kinds = "" if kind is None else " and kind = ?"
+        parameters = (state, other_than_project or "") + (() if kind is None else (kind,))
         with self._connection() as connection:
             (count,) = connection.execute(
-                "select count(*) from jobs where state = ? and project_id != ?",
-                (state, other_than_project or ""),
+                f"select count(*) from jobs where state = ? and project_id != ?{kinds}",
+                parameters,
             ).fetchone()
         return count
 
@@ -345,6 +351,28 @@ class JobStore:
                 (CANCELLED, _now(), job_id, QUEUED),
             )
             connection.execute("update jobs set cancel_requested = 1 where id = ?", (job_id,))
+
+    def cancel_project(self, project_id: str) -> int:
+        """Cancels every job of a project (a deleted one): queued ones at once, running ones at
+        their next progress report, as `request_cancel` does.
+
+        Returns:
+            How many jobs were queued or running.
+        """
+        with self._transaction() as connection:
+            (active,) = connection.execute(
+                "select count(*) from jobs where project_id = ? and state in (?, ?)",
+                (project_id, *ACTIVE_STATES),
+            ).fetchone()
+            connection.execute(
+                "update jobs set state = ?, finished_at = ? where project_id = ? and state = ?",
+                (CANCELLED, _now(), project_id, QUEUED),
+            )
+            connection.execute(
+                "update jobs set cancel_requested = 1 where project_id = ? and state = ?",
+                (project_id, RUNNING),
+            )
+        return active
 
     def release(self, worker: str) -> list[JobRecord]:
         """Puts back to "queued" the jobs a stopping worker was running, for the queue again."""

@@ -29,6 +29,7 @@ from tlcore import (
     job_queue,
     job_records,
     model_jobs,
+    project_removal,
     test_photos,
     training,
     training_types,
@@ -160,6 +161,7 @@ def run_job(config: job_queue.QueueConfig, job_id: str, worker: str) -> None:
             error = str(problem)
         except Exception as problem:  # noqa: BLE001 - a worker must record every failure.
             error = _unexpected_message(record, problem)
+    state, error = project_removal.after_job(store, config.workspace_root, record, state, error)
     store.finish(job_id, state, error, result)
 
 

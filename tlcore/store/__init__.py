@@ -41,6 +41,7 @@ The modules, from the bottom up:
 - `photo_files`: photos checked, stored under their content hash, moved between classes;
 - `model_files`: a project's trained model and its summary, replaced together;
 - `project`: `Project`, one project's classes, photos and model;
+- `shared_with`: the projects each visitor opened through a share link, for their Home;
 - `workspace`: `Workspace`, the folder of all projects.
 
 Callers use the names below: `from tlcore import store`, then `store.Workspace(root)`.

@@ -103,6 +103,20 @@ MIGRATIONS: list[tuple[int, str]] = [
         create index jobs_by_state on jobs (state, priority, created_at);
         """,
     ),
+    (
+        2,
+        # The projects a visitor opened through a share link, for Home's "Shared with you".
+        # A record only: the listing checks the link against `shares` every time.
+        """
+        create table shared_with (
+            owner text not null,
+            project_id text not null references projects (id) on delete cascade,
+            share_token text not null,
+            opened_at text not null,
+            primary key (owner, project_id)
+        );
+        """,
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

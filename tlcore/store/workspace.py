@@ -12,6 +12,7 @@ opening (`tlcore.store.migration`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tlcore import access, errors, examples, names, projects, test_photos
-from tlcore.store import database, files, locks, migration, project_rows, records
+from tlcore.store import database, files, locks, migration, project_rows, records, shared_with
 from tlcore.store.project import Project
 
 #: The environment variable that names the workspace folder.
@@ -196,6 +197,7 @@ class Workspace:
 
         Returns:
             The project, whose `access` says what the caller may do; its changes check it.
+            A caller let in by a share link has it recorded, for `list_shared_with`.
 
         Raises:
             AccessError: If there is no such project, or it is not the caller's to open (one
@@ -206,7 +208,51 @@ class Workspace:
         except errors.WorkspaceError:
             raise access.AccessError(access.NOT_ALLOWED) from None
         project.access = access.access_for(project._summary, owner, share_token)
+        if not project.access.is_owner and owner:
+            self._remember_shared(owner, project_id, project.access.share_token)
         return project
+
+    def _remember_shared(self, owner: str, project_id: str, token: str) -> None:
+        """Records a project opened through a share link, for `list_shared_with`."""
+        # Read first: pages open the project on every run, and only a new link needs the
+        # write lock. The record is a convenience: a full disk must not stop the opening.
+        with contextlib.suppress(errors.DiskFullError, database.DatabaseError):
+            with self.database.connection() as connection:
+                if shared_with.is_recorded(connection, owner, project_id, token):
+                    return
+            with self.database.transaction() as connection:
+                shared_with.remember(connection, owner, project_id, token)
+
+    def list_shared_with(self, owner: str) -> list[Project]:
+        """Returns the projects others shared with this owner, as long as their links stand.
+
+        These are the projects the owner opened through a share link (`open_as`). Each is
+        checked against its share links as they are now: a withdrawn link leaves its project
+        out (and its record is forgotten), whatever was recorded.
+
+        Args:
+            owner: The token of the browser whose shared projects to list.
+
+        Returns:
+            The projects, each with the `access` its link gives, the latest opened first.
+        """
+        listed, withdrawn = [], []
+        with self.database.connection() as connection:
+            for project_id, token in shared_with.recorded(connection, owner):
+                summary = project_rows.summary(connection, project_id)
+                try:
+                    granted = access.access_for(summary or {}, owner, token)
+                except access.AccessError:
+                    withdrawn.append((project_id, token))
+                    continue
+                if not granted.is_owner:
+                    project = Project(self, project_id, summary)
+                    project.access = granted
+                    listed.append(project)
+        if withdrawn:
+            with self.database.transaction() as connection:
+                shared_with.forget(connection, owner, withdrawn)
+        return listed
 
     def find_by_name(self, name: str, owner: str) -> Project | None:
         """Finds one of an owner's projects by its exact name.
@@ -254,6 +300,10 @@ class Workspace:
 
     def delete_project(self, project_id: str, *, owner: str | None = None) -> None:
         """Deletes a project with its photos and model.
+
+        What the work tier keeps for it elsewhere in the workspace (exports, heat maps,
+        batches) and its jobs are not this store's: `tlcore.project_removal.delete_project`
+        calls this and removes those too.
 
         Args:
             project_id: The project's id.
