@@ -265,30 +265,3 @@ def test_five_people_upload_and_train_at_once(server, tmp_path, capsys):
     FIGURES_PATH.write_text(json.dumps(figures, indent=2) + "\n")
     with capsys.disabled():
         print(f"\nLoad test figures ({FIGURES_PATH.relative_to(ROOT)}): {figures}")
-
-
-@pytest.mark.reliability(
-    area="Many users",
-    case="page runs of other sessions while a training runs",
-    through="AppTest (Train page, then any page)",
-    expected="Streamlit's reset of Keras after each run is off, so a training's state is kept",
-)
-def test_a_page_run_leaves_the_keras_state_of_running_trainings_alone(tmp_path, monkeypatch):
-    """Streamlit would reset Keras after every page run, under the trainings' feet."""
-    from app_fixtures import APP_FILE, SLOW_PAGE_TIMEOUT
-    from keras.src.backend.common import global_state
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("TLCORE_WORKSPACE", str(tmp_path))
-    project = store.Workspace(tmp_path).create_project("Probe", "owner-token-for-load-tests")
-    app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
-    app.query_params.update({"owner": project.owner, "project": project.id})
-    app.run()
-    # The Train page loads the engine; from then on, no page run may reset Keras.
-    app.switch_page("pages/2_Train.py").run()
-    global_state.set_global_attribute("tlapp_test_probe", "kept")
-    app.run()
-    app.switch_page("app.py").run()
-    assert not app.exception
-    assert global_state.get_global_attribute("tlapp_test_probe") == "kept"
-    global_state.set_global_attribute("tlapp_test_probe", None)
