@@ -5,8 +5,8 @@ Run with `streamlit run app.py`. The other steps are the pages in `pages/`.
 
 import streamlit as st
 
-from tlapp import figures, sharing_panel, state
-from tlcore import access, project_removal, store, wording
+from tlapp import figures, messages, sharing_panel, state
+from tlcore import access, project_removal, store
 
 space, owner, project = state.start_page("Home")
 
@@ -129,11 +129,11 @@ with projects_column:
     for listed in mine:
         is_open = project is not None and listed.id == project.id
         with st.container(border=True):
-            counts = listed.photo_counts()
+            classes, photo_total, trained = messages.project_facts(listed)
             details = [
-                wording.plural(len(counts), "class", "classes"),
-                wording.plural(sum(counts.values()), "photo", "photos"),
-                "trained" if listed.has_trained_model else "not trained yet",
+                classes,
+                photo_total,
+                trained,
                 f"changed {state.time_ago(listed.updated_at)}",
             ]
             if listed.has_trained_model:
@@ -158,7 +158,6 @@ with projects_column:
                         st.rerun()
             sharing_panel.show_share_menu(actions, listed)
             with actions.popover("Delete", icon=":material/delete:", key=f"delete_{listed.id}"):
-                photo_total = wording.plural(sum(counts.values()), "photo", "photos")
                 st.warning(
                     f"Delete **{listed.name}** with its {photo_total}"
                     + (" and its trained model" if listed.has_trained_model else "")

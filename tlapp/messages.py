@@ -70,6 +70,17 @@ def class_counts_summary(counts: dict[str, int], limit: int = MAXIMUM_LISTED) ->
     return f"from {fewest} to {most} photos each"
 
 
+def project_facts(project: store.Project) -> list[str]:
+    """A project's classes, photos and whether it is trained, as its card and the sidebar say
+    them ("3 classes", "25 photos", "trained")."""
+    counts = project.photo_counts()
+    return [
+        wording.plural(len(counts), "class", "classes"),
+        wording.plural(sum(counts.values()), "photo", "photos"),
+        "trained" if project.has_trained_model else "not trained yet",
+    ]
+
+
 def augmentation_preview_caption(views_per_photo: int, shown: int) -> str:
     """Says what the augmentation preview shows, and whether training uses such copies.
 

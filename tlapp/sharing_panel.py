@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from tlapp import state
-from tlcore import access, store, wording
+from tlapp import messages, state
+from tlcore import access, store
 
 
 def show_share_menu(container, project: store.Project) -> None:
@@ -96,12 +96,9 @@ def show_shared_with_you(
     for listed in shared:
         is_open = open_project is not None and listed.id == open_project.id
         with st.container(border=True):
-            counts = listed.photo_counts()
             details = [
                 f"you {access.SHARE_ROLES[listed.access.role]}",
-                wording.plural(len(counts), "class", "classes"),
-                wording.plural(sum(counts.values()), "photo", "photos"),
-                "trained" if listed.has_trained_model else "not trained yet",
+                *messages.project_facts(listed),
             ]
             st.markdown(f"**{listed.name}**" + ("  (open)" if is_open else ""))
             st.caption(" · ".join(details))

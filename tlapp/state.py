@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from tlapp import workers
+from tlapp import messages, workers
 from tlcore import access, errors, store, wording
 
 OWNER_PARAMETER = "owner"
@@ -207,15 +207,9 @@ def show_sidebar(project: store.Project | None) -> None:
     with st.sidebar:
         st.markdown(f"### :material/photo_camera: {APP_TITLE}")
         if project is not None:
-            counts = project.photo_counts()
-            photo_total = sum(counts.values())
             with st.container(border=True):
                 st.markdown(f"**{project.name}**")
-                st.caption(
-                    f"{wording.plural(len(counts), 'class', 'classes')} · "
-                    f"{wording.plural(photo_total, 'photo', 'photos')} · "
-                    + ("trained" if project.has_trained_model else "not trained yet")
-                )
+                st.caption(" · ".join(messages.project_facts(project)))
                 if not project.access.is_owner:
                     st.caption(
                         ":material/share: Shared with you: you "
