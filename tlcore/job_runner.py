@@ -251,9 +251,8 @@ def _run_batch_prediction(
     config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
 ) -> dict:
     """Predicts a batch of photos with the project's model; the answers go beside the photos."""
-    project = project_store.Workspace(config.workspace_root).open_project(record.project_id)
     count = batch_predictions.run_batch(
-        project,
+        _open_project(config, record),
         record.payload["batch_id"],
         _StepReporter(store, record.id),
         test_time_augmentation=record.payload.get("test_time_augmentation"),
@@ -290,17 +289,32 @@ def _sending_queue(config: job_queue.QueueConfig) -> job_queue.JobQueue:
     return job_queue.make_queue(config)
 
 
-def _run_model_job(
+def _open_project(config: job_queue.QueueConfig, record: job_records.JobRecord):
+    """The project a job is about, opened by the engine (the worker checks no owner)."""
+    return project_store.Workspace(config.workspace_root).open_project(record.project_id)
+
+
+def _run_teach(
     config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
 ) -> dict:
-    """Runs a short job on the project's model (`model_jobs`): a correction, a heat map, or
-    the ONNX form of an older project file."""
-    project = project_store.Workspace(config.workspace_root).open_project(record.project_id)
-    if record.kind == job_queue.KIND_TEACH:
-        return model_jobs.teach(project, record.payload, _Reporter(store, record.id))
-    if record.kind == job_queue.KIND_EXPLANATION:
-        return model_jobs.explain(project, record.payload)
-    return model_jobs.make_onnx_form(project)
+    """Learns a correction: the head retrained from cached features and saved (`model_jobs`)."""
+    return model_jobs.teach(
+        _open_project(config, record), record.payload, _Reporter(store, record.id)
+    )
+
+
+def _run_explanation(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Makes a heat map of what the project's model looked at in a photo (`model_jobs`)."""
+    return model_jobs.explain(_open_project(config, record), record.payload)
+
+
+def _run_model_preparation(
+    config: job_queue.QueueConfig, store: job_records.JobStore, record: job_records.JobRecord
+) -> dict:
+    """Writes the ONNX form into a project file saved before it had one (`model_jobs`)."""
+    return model_jobs.make_onnx_form(_open_project(config, record))
 
 
 # What each kind of job runs; a kind not listed is a training (records of older versions).
@@ -311,7 +325,7 @@ _RUNNERS = {
     job_queue.KIND_PHOTO_EMBEDDING: _run_photo_embedding,
     job_queue.KIND_EXPORT: _run_export,
     job_queue.KIND_PROJECT_IMPORT: _run_project_import,
-    job_queue.KIND_TEACH: _run_model_job,
-    job_queue.KIND_EXPLANATION: _run_model_job,
-    job_queue.KIND_MODEL_PREPARATION: _run_model_job,
+    job_queue.KIND_TEACH: _run_teach,
+    job_queue.KIND_EXPLANATION: _run_explanation,
+    job_queue.KIND_MODEL_PREPARATION: _run_model_preparation,
 }
