@@ -9,10 +9,10 @@ import sys
 import time
 
 import pytest
-from app_fixtures import APP_CLASSES, ROOT, grocery_photos
+from app_fixtures import APP_CLASSES, APP_IMAGE_SIZE, ROOT, grocery_photos
 from server_fixtures import free_port
 
-from tlcore import job_queue, job_records, store
+from tlcore import job_queue, job_records, store, training_types
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -91,6 +91,26 @@ class WorkerProcess:
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
+
+
+def queue_training(
+    root: pathlib.Path,
+    project: store.Project,
+    epochs: int = 5,
+    image_size: int = APP_IMAGE_SIZE,
+    queue_url: str = "",
+) -> job_records.JobRecord:
+    """Queues a training of the project as the Train page does, for a worker to run."""
+    config = job_queue.QueueConfig(root, queue_url=queue_url)
+    settings = training_types.TrainingSettings(image_size=image_size, epochs=epochs)
+    return job_queue.submit(
+        config,
+        job_queue.make_queue(config),
+        job_queue.KIND_TRAINING,
+        project.id,
+        project.owner,
+        {"settings": settings.to_dict(), "photo_count": project.photo_count()},
+    )
 
 
 def small_project(

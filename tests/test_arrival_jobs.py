@@ -8,25 +8,12 @@ from app_fixtures import (  # noqa: F401
     open_page,
     texts,
 )
-from job_fixtures import WorkerProcess, small_project, wait_for
+from job_fixtures import WorkerProcess, queue_training, small_project, wait_for
 
-from tlcore import arrival_jobs, embeddings, job_queue, job_records, store, training_types
+from tlcore import arrival_jobs, embeddings, job_queue, job_records, store
 
 EMBEDDING = job_queue.KIND_PHOTO_EMBEDDING
 OWNER = "owner-of-the-arrival-jobs-tests"
-
-
-def queue_training(root, project) -> job_records.JobRecord:
-    config = job_queue.QueueConfig(root)
-    settings = training_types.TrainingSettings(image_size=96, epochs=1)
-    return job_queue.submit(
-        config,
-        job_queue.make_queue(config),
-        job_queue.KIND_TRAINING,
-        project.id,
-        project.owner,
-        {"settings": settings.to_dict(), "photo_count": project.photo_count()},
-    )
 
 
 def queue_embedding(root, project) -> job_records.JobRecord:
@@ -41,10 +28,10 @@ def test_one_embedding_is_queued_per_project_and_it_blocks_no_training(tmp_path)
     assert queue_embedding(root, project).id == first.id  # Coalesced, not one per photo.
     assert first.priority == arrival_jobs.BACKGROUND_PRIORITY
     # A training is queued beside it, at the owner's first place: the embedding is not counted.
-    training = queue_training(root, project)
+    training = queue_training(root, project, epochs=1)
     assert training.priority == 0
     with pytest.raises(store.WorkspaceError, match="training already"):
-        queue_training(root, project)
+        queue_training(root, project, epochs=1)
     other = store.Workspace(root).create_project("Other", OWNER)
     assert queue_embedding(root, other).id != first.id
     waiting = {
@@ -80,7 +67,7 @@ def test_a_worker_embeds_new_photos_in_chunks_and_a_training_waits_one_chunk_at_
             "the first chunk to start",
             poll=0.05,
         )
-        training = queue_training(root, project)
+        training = queue_training(root, project, epochs=1)
         started = wait_for(
             lambda: jobs.get(training.id).started_at, 180, "the training to start", poll=0.05
         )

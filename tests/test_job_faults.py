@@ -8,8 +8,13 @@ training started on one is seen progressing and finished on the other, in Chromi
 
 import numpy as np
 import pytest
-from app_fixtures import APP_IMAGE_SIZE
-from job_fixtures import WorkerProcess, redis_server_fixture, small_project, wait_for  # noqa: F401
+from job_fixtures import (  # noqa: F401
+    WorkerProcess,
+    queue_training,
+    redis_server_fixture,
+    small_project,
+    wait_for,
+)
 from server_fixtures import (
     StreamlitServer,
     chromium,
@@ -19,24 +24,11 @@ from server_fixtures import (
     settle,
 )
 
-from tlcore import job_queue, job_records
+from tlcore import job_queue
 
 pytestmark = pytest.mark.slow
 
 STALE_SECONDS = "4"
-
-
-def queue_training(root, project, queue_url: str = "", epochs: int = 5) -> job_records.JobRecord:
-    config = job_queue.QueueConfig(root, queue_url=queue_url)
-    settings = {"epochs": epochs, "image_size": APP_IMAGE_SIZE}
-    return job_queue.submit(
-        config,
-        job_queue.make_queue(config),
-        job_queue.KIND_TRAINING,
-        project.id,
-        project.owner,
-        {"settings": settings, "photo_count": 24},
-    )
 
 
 def test_a_training_whose_worker_is_killed_runs_again_and_finishes(tmp_path, engine_environment):
