@@ -52,6 +52,7 @@ The head
 - `epoch_reports`: `EpochReporter`, Keras' epochs as progress reports.
 - `heads`: heads fitted on features, several averaged into one.
 - `head_fitting`: a head's epochs, one traced TensorFlow call each.
+- `head_pairs`: the model's head and the headline's second head, fitted side by side.
 - `training_views`: the augmented and test-time views a training embeds, by photo row.
 - `training_progress`: a training's progress reported to the caller, phase by phase.
 - `training_scores`: the "not sure" threshold, one-sitting classes, the test photos' headline.

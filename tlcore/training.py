@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import os
 
 import keras
@@ -29,6 +30,7 @@ from tlcore import (
     embeddings,
     evaluation,
     finetuning,
+    head_pairs,
     headline,
     heads,
     model,
@@ -129,12 +131,12 @@ def _least_alike_probabilities(
     least_alike,
     views,
     settings,
-    reporter: training_progress.Reporter,
+    report: training_types.ProgressCallback,
 ) -> np.ndarray:
     """Trains a second head the same way, without the photos least like the rest, and returns
     its probabilities for them (each averaged with its test-time views when there are any).
 
-    Its progress is reported as the "measuring" phase, so the live chart of the model's own
+    Its epochs go to `report` (the "measuring" phase), so the live chart of the model's own
     learning is left alone.
     """
     if not len(least_alike):
@@ -147,7 +149,7 @@ def _least_alike_probabilities(
         views.learning_data(features, labels, learning),
         (features[least_alike], labels[least_alike]),
         settings,
-        reporter.measuring,
+        report,
     )
     return views.probabilities(second_head, features, least_alike)
 
@@ -155,23 +157,34 @@ def _least_alike_probabilities(
 def _fit_heads(
     features, labels, class_count, split: _Split, views, shared_base, settings, reporter
 ) -> _Fitted:
-    """Fits the head on the training photos (and their views), then the headline's second
-    head without the photos least like the rest."""
-    head, history = heads.train_heads(
-        shared_base.backbone.feature_count,
-        class_count,
-        views.learning_data(features, labels, split.training_rows),
-        (features[split.validation_rows], labels[split.validation_rows]),
-        settings,
-        reporter,
+    """Fits the head on the training photos (and their views) and, beside it, the headline's
+    second head without the photos least like the rest (`head_pairs`)."""
+    (head, history), least_alike_probabilities = head_pairs.HeadPair(
+        reporter, reporter.measuring
+    ).run(
+        functools.partial(
+            heads.train_heads,
+            shared_base.backbone.feature_count,
+            class_count,
+            views.learning_data(features, labels, split.training_rows),
+            (features[split.validation_rows], labels[split.validation_rows]),
+            settings,
+        ),
+        functools.partial(
+            _least_alike_probabilities,
+            features,
+            labels,
+            class_count,
+            split.least_alike,
+            views,
+            settings,
+        ),
     )
     return _Fitted(
         head=head,
         history=history,
         validation_probabilities=views.probabilities(head, features, split.validation_rows),
-        least_alike_probabilities=_least_alike_probabilities(
-            features, labels, class_count, split.least_alike, views, settings, reporter
-        ),
+        least_alike_probabilities=least_alike_probabilities,
     )
 
 
