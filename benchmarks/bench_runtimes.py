@@ -4,8 +4,9 @@
 
 prints (and `python -m benchmarks.bench` prints it first, unless `--skip-runtimes`), for each
 runtime (`TLCORE_RUNTIME=keras` and `onnx`): photos a second from JPEG files to features (the
-embedding path, no cache); one photo's prediction in-process; `python -m tlcore predict` of one
-photo as a whole process; `python -m tlcore train` on about 600 photos with an empty feature
+embedding path, no cache), and through the base alone on photos decoded beforehand (what the
+first could reach if decoding were free); one photo's prediction in-process; `python -m tlcore
+predict` of one photo as a whole process; `python -m tlcore train` on about 600 photos with an empty feature
 cache as a whole process (photos a second and peak memory); and 100 photos to a trained model
 in-process. The machine's load (as `uptime` gives it) is printed before, between and after,
 since the figures depend on what else runs. The base's ONNX form is converted (once per
@@ -14,6 +15,7 @@ run once.
 """
 
 import argparse
+import concurrent.futures
 import os
 import pathlib
 import shutil
@@ -117,6 +119,26 @@ def features_per_second(photos, shared_base) -> tuple[float, float, np.ndarray]:
     return len(photos) / seconds, len(photos) / cpu_seconds, features
 
 
+def base_alone_per_second(photos, shared_base) -> float:
+    """Runs the base alone on the photos' pixels, decoded beforehand, in the calls
+    `embeddings.embed_photos` makes with the runtime in force; returns photos a second: the
+    most JPEG files to features could reach on this machine if decoding took no time."""
+    pixels = embeddings.decode_batch(photos, shared_base.input_size, dtype=np.float32)
+    extractor = onnx_base.feature_extractor(shared_base)
+    calls, threads = embeddings.parallel_layout()
+    side_by_side = getattr(extractor, "parallel_model", lambda _threads: None)(threads)
+    started = time.perf_counter()
+    if side_by_side is not None and calls > 1:
+        size = embeddings.SIDE_BY_SIDE_BATCH_SIZE
+        batches = [pixels[start : start + size] for start in range(0, len(pixels), size)]
+        with concurrent.futures.ThreadPoolExecutor(calls) as pool:
+            list(pool.map(side_by_side.predict_on_batch, batches))
+    else:
+        for start in range(0, len(pixels), embeddings.BATCH_SIZE):
+            extractor.embed_batch(pixels[start : start + embeddings.BATCH_SIZE])
+    return len(photos) / (time.perf_counter() - started)
+
+
 def prediction_ms(trained, paths) -> float:
     """Returns the median milliseconds of one photo's prediction (decoding included)."""
     prediction.predict(trained, paths[:1])
@@ -180,6 +202,14 @@ def measure(arguments, runtime: str, sets: dict, folder: pathlib.Path, shared_ba
             f"JPEG -> features, {photo_count} photos",
             f"{per_second:.0f}/s, {per_cpu_second:.0f}/CPU-s",
         )
+    figures["base_alone_per_second"].append(
+        base_alone_per_second(sets["features"].photos, shared_base)
+    )
+    note(
+        runtime,
+        "the base alone, photos decoded before",
+        f"{figures['base_alone_per_second'][-1]:.0f}/s",
+    )
     settings = training_types.TrainingSettings(image_size=arguments.image_size)
     # The first training of a process traces the head's steps; later ones reuse them, as in
     # the app. It is timed and printed, and left out of the figure.
@@ -218,6 +248,7 @@ def measure(arguments, runtime: str, sets: dict, folder: pathlib.Path, shared_ba
 FIGURE_KEYS = (
     "features_per_second",
     "features_per_cpu_second",
+    "base_alone_per_second",
     "hundred_seconds",
     "hundred_cpu_seconds",
     "predict_ms",
@@ -228,7 +259,12 @@ FIGURE_KEYS = (
 )
 
 # Which of a figure's repetitions is the best: the largest, or the smallest.
-_HIGHER_IS_BETTER = {"features_per_second", "features_per_cpu_second", "train_photos_per_second"}
+_HIGHER_IS_BETTER = {
+    "features_per_second",
+    "features_per_cpu_second",
+    "base_alone_per_second",
+    "train_photos_per_second",
+}
 
 
 def best_and_median(key: str, values: list[float], form: str) -> str:
@@ -252,6 +288,7 @@ def print_table(results: dict, sets: dict) -> None:
             "{:.0f}/s",
         ),
         ("  the same, photos per CPU-second", "features_per_cpu_second", "{:.0f}"),
+        ("  the base alone, photos decoded before", "base_alone_per_second", "{:.0f}/s"),
         ("predict one photo, in-process (median)", "predict_ms", "{:.1f} ms"),
         ("python -m tlcore predict, whole process", "cli_predict_seconds", "{:.2f} s"),
         (

@@ -75,6 +75,7 @@ def test_the_benchmark_prints_every_figure_on_a_small_data_set(
         for key in (
             "features_per_second",
             "features_per_cpu_second",
+            "base_alone_per_second",
             "hundred_seconds",
             "predict_ms",
             "train_photos_per_second",
@@ -84,6 +85,7 @@ def test_the_benchmark_prints_every_figure_on_a_small_data_set(
         assert figures["runtimes"][runtime]["train_peak_mib"][0] > 100
     assert figures["runtimes"]["features_max_difference"] <= 1e-4
     assert "ONNX Runtime" in printed and "load average" in printed
+    assert "the base alone, photos decoded before" in printed
     # Five unlike classes, ten photos each: far above the chance of one in five.
     assert figures["full_val_accuracy"] > 0.6
     assert 0.4 < figures["augmented_val_accuracy"] <= 1
