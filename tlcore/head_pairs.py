@@ -32,11 +32,12 @@ from tlcore import training_types
 SIDE_BY_SIDE = (os.cpu_count() or 1) >= 2
 """Whether the two heads are fitted side by side: with one core, one after the other."""
 
-_POLL_SECONDS = 0.1
-"""How often the calling thread looks for the second head's reports while it waits."""
-
 Fit = Callable[[training_types.ProgressCallback], Any]
 """A head's fitting: takes the callback its epochs are reported to, returns its result."""
+
+
+_SECOND_DONE = object()
+"""Put in the queue of held reports when the second head's fitting has ended."""
 
 
 class _StoppedError(Exception):
@@ -107,10 +108,8 @@ class HeadPair:
 
     def _pass_on_second(self, future: concurrent.futures.Future) -> Any:
         """Passes on the second head's reports until it is done; returns its result."""
-        while not future.done() or not self._held.empty():
-            try:
-                progress = self._held.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                continue
+        # The end is a mark in the same queue, so the wait ends the moment the second does.
+        future.add_done_callback(lambda _future: self._held.put(_SECOND_DONE))
+        while (progress := self._held.get()) is not _SECOND_DONE:
             self._report_second(progress)
         return future.result()
