@@ -65,6 +65,23 @@ class JobCancelledError(Exception):
     """Raised inside a job when someone pressed Cancel."""
 
 
+class _Throttle:
+    """Lets a job's progress through to its record at most every `REPORT_SECONDS` within a
+    phase; the first report of a new phase always goes through."""
+
+    def __init__(self):
+        self._last_write = 0.0
+        self._last_phase = ""
+
+    def due(self, phase: str, always: bool = False) -> bool:
+        """Tells whether a report of `phase` is to be written now (always, when `always`)."""
+        now = time.monotonic()
+        if not always and phase == self._last_phase and now - self._last_write < REPORT_SECONDS:
+            return False
+        self._last_phase, self._last_write = phase, now
+        return True
+
+
 class _Reporter:
     """Writes a training's progress reports and its live chart's figures to the job's record.
 
@@ -77,8 +94,7 @@ class _Reporter:
         self.store = store
         self.job_id = job_id
         self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
-        self._last_write = 0.0
-        self._last_phase = ""
+        self._throttle = _Throttle()
 
     def __call__(self, progress: training_types.Progress) -> None:
         """Takes one report from `training.train`; raises `JobCancelledError` when asked to stop."""
@@ -91,12 +107,9 @@ class _Reporter:
                 value = getattr(progress, key)
                 values.append(float(value) if value is not None else math.nan)
                 self.history[key] = values
-        now = time.monotonic()
-        if not epoch_ended and progress.phase == self._last_phase:
-            if now - self._last_write < REPORT_SECONDS:
-                return
-        self._last_phase = progress.phase
-        self._last_write = now
+        # Every epoch's figures are written: the live chart draws each one.
+        if not self._throttle.due(progress.phase, always=epoch_ended):
+            return
         # NaN is not JSON: a missing figure is written as None and drawn as a gap.
         history = {
             key: [None if math.isnan(value) else value for value in values]
@@ -221,14 +234,11 @@ class _StepReporter:
     def __init__(self, store: job_records.JobStore, job_id: str):
         self.store = store
         self.job_id = job_id
-        self._last_write = 0.0
-        self._last_phase = ""
+        self._throttle = _Throttle()
 
     def __call__(self, phase: str, done: int, total: int, message: str) -> None:
-        now = time.monotonic()
-        if phase == self._last_phase and now - self._last_write < REPORT_SECONDS:
+        if not self._throttle.due(phase):
             return
-        self._last_phase, self._last_write = phase, now
         progress = {"phase": phase, "done": done, "total": total, "message": message}
         if self.store.report(self.job_id, progress):
             raise JobCancelledError
