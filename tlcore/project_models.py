@@ -16,12 +16,12 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from tlcore import evaluation, headline, onnx_projects, prediction, projects, runtimes
-from tlcore.training_types import TrainingSettings
+from tlcore import evaluation, headline, onnx_projects, projects, runtimes
+from tlcore.training_types import AnsweringModel, TrainingSettings
 
 
 @dataclasses.dataclass
-class ProjectModel:
+class ProjectModel(AnsweringModel):
     """A project file's trained classifier, run by ONNX Runtime, and its description.
 
     Args:
@@ -58,16 +58,6 @@ class ProjectModel:
     def onnx(self) -> runtimes.OnnxClassifier:
         """The ONNX form's record (checksum, check)."""
         return self.predictor.onnx
-
-    @property
-    def sure_threshold(self) -> float:
-        """The confidence from which an answer counts as sure."""
-        return prediction.sure_threshold(self.unknown_threshold)
-
-    @property
-    def image_size(self) -> int:
-        """The square size the pretrained base sees, in pixels."""
-        return int(self.settings.image_size)
 
     @property
     def input_size(self) -> int:

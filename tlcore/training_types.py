@@ -267,8 +267,27 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+class AnsweringModel:
+    """What a trained classifier's answers need, whichever runtime holds it: `TrainedModel`
+    (Keras, on a worker) and `project_models.ProjectModel` (ONNX Runtime, on the web server)
+    both have `settings` and `unknown_threshold`, and `input_size` each their own way."""
+
+    settings: TrainingSettings
+    unknown_threshold: float | None
+
+    @property
+    def sure_threshold(self) -> float:
+        """The confidence from which an answer counts as sure."""
+        return prediction.sure_threshold(self.unknown_threshold)
+
+    @property
+    def image_size(self) -> int:
+        """The square size the pretrained base sees, in pixels."""
+        return int(self.settings.image_size)
+
+
 @dataclasses.dataclass
-class TrainedModel:
+class TrainedModel(AnsweringModel):
     """A trained classifier and everything known about how it was made.
 
     Args:
@@ -307,16 +326,6 @@ class TrainedModel:
     headline: headline.Headline | None = None
     onnx: runtimes.OnnxClassifier | None = None
     one_sitting: list[str] = dataclasses.field(default_factory=list)
-
-    @property
-    def sure_threshold(self) -> float:
-        """The confidence from which an answer counts as sure."""
-        return prediction.sure_threshold(self.unknown_threshold)
-
-    @property
-    def image_size(self) -> int:
-        """The square size the pretrained base sees, in pixels."""
-        return int(self.settings.image_size)
 
     @property
     def input_size(self) -> int:
