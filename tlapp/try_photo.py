@@ -85,6 +85,13 @@ def offer_set_aside_photo(
     uploaded photo. It stays until the button is pressed again or the person adds photos of
     their own, which it then gives way to.
 
+    The press is handled by the button's callback (`_choose_next_photo`), not by the value
+    `st.button` returns: Streamlit runs callbacks before the page's script, and the value is
+    True for one run only, so a press whose run another rerun cuts short before it reaches
+    the button (the live camera's component reports its state a moment after Predict loads)
+    showed nothing. A press sent in the same instant as another rerun can still be dropped by
+    Streamlit itself (its fast reruns start the newest request alone).
+
     Args:
         project: The open project.
         trained: Its trained model (`tlcore.project_models.ProjectModel`).
@@ -93,10 +100,8 @@ def offer_set_aside_photo(
     Returns:
         The photo shown and its true class, or None when none is shown.
     """
-    remembered = st.session_state.setdefault(_STATE_KEY, {}).setdefault(
-        project.id, {"tried": 0, "shown": None}
-    )
-    pressed = st.button(
+    remembered = _remembered(project.id)
+    st.button(
         "Try one of your set-aside photos",
         key=BUTTON_KEY,
         icon=":material/casino:",
@@ -105,26 +110,45 @@ def offer_set_aside_photo(
         if sources
         else "A photo kept aside when the model trained: it never learned from it, and you "
         "see whether it gets it right. Each press shows the next class.",
+        on_click=_choose_next_photo,
+        args=(project, trained),
     )
     if sources:
         remembered["shown"] = None
+        remembered["none_left"] = False
         return None
-    if pressed:
-        available = photos_still_there(
-            project, set_aside_in_turn(trained.evaluation, list(trained.class_names))
+    if remembered["none_left"]:
+        st.info(
+            "This model has no set-aside photo left to try: it was made from a project "
+            "file, or the photos kept aside to check it were deleted since. Add a photo of "
+            "your own above.",
+            icon=":material/info:",
         )
-        if not available:
-            st.info(
-                "This model has no set-aside photo left to try: it was made from a project "
-                "file, or the photos kept aside to check it were deleted since. Add a photo of "
-                "your own above.",
-                icon=":material/info:",
-            )
-            return None
-        chosen = available[remembered["tried"] % len(available)]
-        remembered["tried"] += 1
-        remembered["shown"] = chosen.content_hash
+        return None
     return _add_shown_photo(project, remembered, sources)
+
+
+def _remembered(project_id: str) -> dict:
+    """This browser session's record for a project: photos tried, the one shown, none left."""
+    remembered = st.session_state.setdefault(_STATE_KEY, {}).setdefault(project_id, {})
+    for name, empty in (("tried", 0), ("shown", None), ("none_left", False)):
+        remembered.setdefault(name, empty)
+    return remembered
+
+
+def _choose_next_photo(project: store.Project, trained) -> None:
+    """The button's callback: chooses the next set-aside photo, or notes that none is left."""
+    remembered = _remembered(project.id)
+    available = photos_still_there(
+        project, set_aside_in_turn(trained.evaluation, list(trained.class_names))
+    )
+    remembered["none_left"] = not available
+    if not available:
+        remembered["shown"] = None
+        return
+    chosen = available[remembered["tried"] % len(available)]
+    remembered["tried"] += 1
+    remembered["shown"] = chosen.content_hash
 
 
 def _add_shown_photo(
