@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import cli, errors, images, runtimes, worker
+from tlcore import cli, errors, images, runtimes
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 
@@ -52,32 +52,6 @@ def test_an_unknown_runtime_is_refused_in_words(monkeypatch):
         runtimes.requested_runtime()
     monkeypatch.setenv(runtimes.RUNTIME_VARIABLE, "Keras")
     assert runtimes.requested_runtime() == "keras" and not runtimes.onnx_wanted()
-
-
-TENSORFLOW_THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
-
-
-def worker_tensorflow_threads(monkeypatch, runtime: str | None, preset: str | None = None):
-    """Returns the thread variables a worker starting in this environment would set."""
-    for name in TENSORFLOW_THREAD_VARIABLES:
-        # Set, then removed: the test's end gives back whatever was there before.
-        monkeypatch.setenv(name, preset or "")
-        if preset is None:
-            monkeypatch.delenv(name)
-    if runtime is None:
-        monkeypatch.delenv(runtimes.RUNTIME_VARIABLE, raising=False)
-    else:
-        monkeypatch.setenv(runtimes.RUNTIME_VARIABLE, runtime)
-    worker._set_tensorflow_threads()
-    return [os.environ.get(name) for name in TENSORFLOW_THREAD_VARIABLES]
-
-
-def test_a_worker_gives_tensorflow_one_thread_where_onnx_runtime_computes_features(monkeypatch):
-    assert worker_tensorflow_threads(monkeypatch, "onnx") == ["1", "1"]
-    # Features through Keras: TensorFlow's own choice of threads.
-    assert worker_tensorflow_threads(monkeypatch, "keras") == [None, None]
-    # Whoever set the variables has the last word.
-    assert worker_tensorflow_threads(monkeypatch, "onnx", preset="2") == ["2", "2"]
 
 
 def real_pixels(folder: pathlib.Path, input_size: int, count: int) -> np.ndarray:

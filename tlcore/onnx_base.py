@@ -108,7 +108,7 @@ def checked_base_path(backbone_id: str, weights_path) -> pathlib.Path | None:
     """Returns the path of the base's converted form when `checked_base_model` would use it
     (converted, intact and checked against Keras on this machine, ONNX Runtime wanted, no
     NVIDIA GPU that may make Keras the faster), without loading it; else None."""
-    if not runtimes.onnx_wanted() or (runtimes.requested_runtime() is None and gpu_device_seen()):
+    if not runtimes.onnx_wanted() or (runtimes.requested_runtime() is None and _gpu_device_seen()):
         return None
     path = converted_path_for(backbone_id, weights_path)
     try:
@@ -122,7 +122,7 @@ def checked_base_path(backbone_id: str, weights_path) -> pathlib.Path | None:
     return path
 
 
-def gpu_device_seen() -> bool:
+def _gpu_device_seen() -> bool:
     """Tells, without TensorFlow, whether the machine shows an NVIDIA GPU's device file."""
     return pathlib.Path("/dev/nvidia0").exists() or bool(runtimes.gpu_providers())
 

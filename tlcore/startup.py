@@ -56,22 +56,6 @@ def start_quietly() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def one_tensorflow_thread() -> None:
-    """Gives TensorFlow one thread for its operations, before it is imported, unless the
-    environment says otherwise (`TF_NUM_INTRAOP_THREADS`, `TF_NUM_INTEROP_THREADS`).
-
-    For processes whose features ONNX Runtime computes: TensorFlow then runs small heads,
-    whose many tiny operations cost more spread over the cores than they save (a 480-photo
-    head's 40 epochs: 0.68-0.70 CPU-s on one thread against 1.28-1.43 with the default, and
-    less time too, on this 2-core CPU). The cores are used by fitting the two heads of a
-    training side by side (`head_pairs`) instead. Fine-tuning, whose large operations do
-    gain from more threads, is slower for it (100 photos, 3 epochs: 42-45 CPU-s either way,
-    so about as much longer as there are cores).
-    """
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
-
-
 def start_in_background(
     quiet: bool = True, then: Callable[[], object] | None = None
 ) -> threading.Thread:

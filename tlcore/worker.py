@@ -21,7 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tlcore import job_queue, job_records, onnx_base, runtimes, startup, store
+from tlcore import job_queue, job_records, store
 from tlcore.worker_options import DEFAULT_STALE_SECONDS, STALE_SECONDS_VARIABLE
 
 WORKERS_VARIABLE = "TLCORE_WORKERS"
@@ -48,7 +48,6 @@ def run(arguments: argparse.Namespace) -> int:
     Returns:
         The exit status.
     """
-    _set_tensorflow_threads()
     # TensorFlow comes with the runner: imported once, here, and kept for every job.
     from tlcore import job_runner, teaching
 
@@ -83,17 +82,6 @@ def run(arguments: argparse.Namespace) -> int:
         job_queue.send(queue, record)
     logging.info("%s stopped", name)
     return 0
-
-
-def _set_tensorflow_threads() -> None:
-    """Gives TensorFlow one thread in a worker whose features ONNX Runtime computes on the
-    CPU (`startup.one_tensorflow_thread`): its trainings and corrections then fit small heads,
-    two side by side; fine-tuning takes longer. A GPU, `TLCORE_RUNTIME=keras`, or
-    TensorFlow's own thread variables set in the environment leave TensorFlow's default."""
-    if runtimes.onnx_wanted() and (
-        runtimes.requested_runtime() == runtimes.ONNX or not onnx_base.gpu_device_seen()
-    ):
-        startup.one_tensorflow_thread()
 
 
 def _watch(
