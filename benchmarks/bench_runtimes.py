@@ -6,12 +6,12 @@ prints (and `python -m benchmarks.bench` prints it first, unless `--skip-runtime
 runtime (`TLCORE_RUNTIME=keras` and `onnx`): photos a second from JPEG files to features (the
 embedding path, no cache), and through the base alone on photos decoded beforehand (what the
 first could reach if decoding were free); one photo's prediction in-process; `python -m tlcore
-predict` of one photo as a whole process; `python -m tlcore train` on about 600 photos with an empty feature
-cache as a whole process (photos a second and peak memory); and 100 photos to a trained model
-in-process. The machine's load (as `uptime` gives it) is printed before, between and after,
-since the figures depend on what else runs. The base's ONNX form is converted (once per
-machine) before the first figure; the whole-process runs reuse it, as on any machine that has
-run once.
+predict` of one photo as a whole process; `python -m tlcore train` on about 600 photos with an
+empty feature cache as a whole process (photos a second and peak memory); and 100 photos to a
+trained model in-process. The machine's load (as `uptime` gives it) is printed before, between
+and after, since the figures depend on what else runs. The base's ONNX form is converted (once
+per machine) before the first figure; the whole-process runs reuse it, as on any machine that
+has run once.
 """
 
 import argparse
