@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import re
 import secrets
+import time
 from collections.abc import Iterator
 
 import streamlit as st
@@ -26,6 +27,8 @@ _OWNER_KEY = "owner_token"
 _PROJECT_KEY = "project_id"
 _SHARE_KEY = "share_token"
 _MESSAGES_KEY = "pending_messages"
+MESSAGE_SECONDS = 6.0
+"""How long a message kept for the next run stays on the page once shown (`show_messages`)."""
 _OWNER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 APP_TITLE = "Photo Classifier Trainer"
@@ -263,13 +266,20 @@ def page_link(page: tuple[str, str, str], label: str | None = None) -> None:
 
 
 def add_message(kind: str, text: str) -> None:
-    """Keeps a message to show at the top of the next run of the page (after `st.rerun`).
+    """Keeps a message to show at the top of the next runs of the page (after `st.rerun`),
+    for `MESSAGE_SECONDS` (`show_messages`).
 
     Args:
         kind: "success", "info", "warning" or "error".
         text: The message, in Markdown.
     """
-    st.session_state.setdefault(_MESSAGES_KEY, []).append((kind, text))
+    # A new message is about the person's latest action: those of earlier ones, already
+    # shown, give way to it.
+    waiting = [
+        message for message in st.session_state.get(_MESSAGES_KEY, []) if message["until"] is None
+    ]
+    waiting.append({"kind": kind, "text": text, "page": None, "until": None})
+    st.session_state[_MESSAGES_KEY] = waiting
 
 
 def page_title(title: str, introduction: str | None = None) -> None:
@@ -282,13 +292,30 @@ def page_title(title: str, introduction: str | None = None) -> None:
     st.title(title)
     if introduction:
         st.markdown(introduction)
-    show_messages()
+    show_messages(title)
 
 
-def show_messages() -> None:
-    """Shows, once, the messages kept with `add_message`."""
-    for kind, text in st.session_state.pop(_MESSAGES_KEY, []):
-        getattr(st, kind)(text)
+def show_messages(page: str = "") -> None:
+    """Shows the messages kept with `add_message`, on the page that first shows them, for
+    `MESSAGE_SECONDS` from then.
+
+    Shown for one run only, a message was taken away by the next run the page made by itself:
+    on Predict, the live camera's component reports its state a moment after the page opens,
+    which reran it before "Opened ... with its trained model" could be read.
+
+    Args:
+        page: The page showing them (its title); a message stays on the page it was shown on.
+    """
+    now = time.monotonic()
+    kept = []
+    for message in st.session_state.get(_MESSAGES_KEY, []):
+        if message["until"] is None:
+            message["page"], message["until"] = page, now + MESSAGE_SECONDS
+        elif message["page"] != page or now >= message["until"]:
+            continue
+        getattr(st, message["kind"])(message["text"])
+        kept.append(message)
+    st.session_state[_MESSAGES_KEY] = kept
 
 
 @contextlib.contextmanager
