@@ -126,7 +126,7 @@ def base_alone_per_second(photos, shared_base) -> float:
     pixels = embeddings.decode_batch(photos, shared_base.input_size, dtype=np.float32)
     extractor = onnx_base.feature_extractor(shared_base)
     calls, threads = embeddings.parallel_layout()
-    side_by_side = getattr(extractor, "parallel_model", lambda _threads: None)(threads)
+    side_by_side = embeddings.side_by_side_model(extractor, threads)
     started = time.perf_counter()
     if side_by_side is not None and calls > 1:
         size = embeddings.SIDE_BY_SIDE_BATCH_SIZE

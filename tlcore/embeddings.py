@@ -334,7 +334,7 @@ def _embed_batches(
     """
     done = len(photos) - len(missing)
     calls, threads = parallel_layout()
-    model = _parallel_model(extractor, threads)
+    model = side_by_side_model(extractor, threads)
     if model is None:
         # The first batch alone: an extractor not yet checked chooses its runtime on it.
         first_size = batch_size or BATCH_SIZE
@@ -345,7 +345,7 @@ def _embed_batches(
         done += len(first)
         if on_progress is not None:
             on_progress(done, len(photos))
-        model = _parallel_model(extractor, threads)
+        model = side_by_side_model(extractor, threads)
     if not missing:
         return
     if model is not None and calls > 1:
@@ -365,7 +365,7 @@ def _split(rows: list[int], size: int) -> list[list[int]]:
     return [rows[start : start + size] for start in range(0, len(rows), size)]
 
 
-def _parallel_model(extractor, threads: int):
+def side_by_side_model(extractor, threads: int):
     """Returns the extractor's model for calls side by side, or None (Keras, a GPU, or a
     choice of runtime still to make)."""
     if not hasattr(extractor, "parallel_model"):
