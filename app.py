@@ -5,8 +5,11 @@ Run with `streamlit run app.py`. The other steps are the pages in `pages/`.
 
 import streamlit as st
 
-from tlapp import figures, messages, sharing_panel, state
-from tlcore import access, project_removal, store
+from tlapp import figures, messages, state
+from tlapp.panels import sharing
+from tlcore import store
+from tlcore.jobs import project_removal
+from tlcore.store import access
 
 space, owner, project = state.start_page("Home")
 
@@ -156,7 +159,7 @@ with projects_column:
                         space.rename_project(listed.id, renamed, owner=owner)
                         state.add_message("success", f"Renamed to **{renamed.strip()}**.")
                         st.rerun()
-            sharing_panel.show_share_menu(actions, listed)
+            sharing.show_share_menu(actions, listed)
             with actions.popover("Delete", icon=":material/delete:", key=f"delete_{listed.id}"):
                 st.warning(
                     f"Delete **{listed.name}** with its {photo_total}"
@@ -172,7 +175,7 @@ with projects_column:
                         st.rerun()
 
 with projects_column:
-    sharing_panel.show_shared_with_you(space, owner, project, open_and_go)
+    sharing.show_shared_with_you(space, owner, project, open_and_go)
 
 with start_column:
-    sharing_panel.show_open_share_link(space, owner, open_and_go)
+    sharing.show_open_share_link(space, owner, open_and_go)

@@ -30,20 +30,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import bench_runtimes  # noqa: E402
-from tlcore import (  # noqa: E402
-    augmentation,
-    dataset_loading,
-    datasets,
-    device,
-    errors,
-    evaluation,
-    images,
-    model,
-    prediction,
-    splitting,
-    training,
-    training_types,
-)
+from tlcore import errors  # noqa: E402
+from tlcore.data import augmentation, datasets, images, loading  # noqa: E402
+from tlcore.evaluation import metrics  # noqa: E402
+from tlcore.features import splitting  # noqa: E402
+from tlcore.nets import device, model, prediction  # noqa: E402
+from tlcore.training import trainer, types  # noqa: E402
 
 
 def subset(dataset: datasets.Dataset, class_count: int, photos_per_class: int) -> datasets.Dataset:
@@ -63,7 +55,7 @@ def peak_memory_mib() -> float:
 
 
 def plain_recipe_seconds(
-    dataset: datasets.Dataset, settings: training_types.TrainingSettings, batch_size: int
+    dataset: datasets.Dataset, settings: types.TrainingSettings, batch_size: int
 ) -> tuple[float, float]:
     """Trains the textbook way, `model.fit` on pixels through the frozen base, and times it.
 
@@ -178,7 +170,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--fine-tune-epochs",
         type=int,
-        default=training_types.TrainingSettings().fine_tune_epochs,
+        default=types.TrainingSettings().fine_tune_epochs,
         help="the most epochs of fine-tuning (early stopping may end it sooner)",
     )
     parser.add_argument(
@@ -188,7 +180,7 @@ def main(argv=None) -> int:
         "run that gives the time per epoch on a slow machine",
     )
     parser.add_argument("--fine-tune-photos-per-class", type=int, default=20)
-    fine_tune_defaults = training_types.TrainingSettings()
+    fine_tune_defaults = types.TrainingSettings()
     parser.add_argument("--fine-tune-blocks", type=int, default=fine_tune_defaults.fine_tune_blocks)
     parser.add_argument(
         "--fine-tune-learning-rate",
@@ -244,11 +236,9 @@ def run(arguments) -> int:
         if arguments.runtimes_only:
             return 0
 
-    train_set = dataset_loading.load_dataset(data / "train")
+    train_set = loading.load_dataset(data / "train")
     small = subset(train_set, arguments.classes, arguments.photos_per_class)
-    settings = training_types.TrainingSettings(
-        epochs=arguments.epochs, image_size=arguments.image_size
-    )
+    settings = types.TrainingSettings(epochs=arguments.epochs, image_size=arguments.image_size)
     started = time.perf_counter()
     shared_base = model.get_base(settings.backbone, settings.image_size)
     figures["base_load_seconds"] = time.perf_counter() - started
@@ -263,10 +253,10 @@ def run(arguments) -> int:
         # of train may reuse features kept from an earlier run.
         kept_cache_dir = arguments.cache_dir or cache_dir
         started = time.perf_counter()
-        cold = training.train(small, settings, cache_dir=cache_dir)
+        cold = trainer.train(small, settings, cache_dir=cache_dir)
         figures["tlcore_end_to_end_seconds"] = time.perf_counter() - started
         started = time.perf_counter()
-        warm = training.train(small, settings, cache_dir=cache_dir)
+        warm = trainer.train(small, settings, cache_dir=cache_dir)
         figures["tlcore_cached_seconds"] = time.perf_counter() - started
         figures["tlcore_validation_accuracy"] = warm.evaluation.accuracy
         end_to_end = figures["tlcore_end_to_end_seconds"]
@@ -315,14 +305,14 @@ def run(arguments) -> int:
         )
 
         if not arguments.skip_full:
-            full_settings = training_types.TrainingSettings(image_size=arguments.image_size)
+            full_settings = types.TrainingSettings(image_size=arguments.image_size)
             phase_started: dict[str, float] = {}
 
-            def note_phase(progress: training_types.Progress) -> None:
+            def note_phase(progress: types.Progress) -> None:
                 phase_started.setdefault(progress.phase, time.perf_counter())
 
             started = time.perf_counter()
-            full = training.train(
+            full = trainer.train(
                 train_set, full_settings, on_progress=note_phase, cache_dir=kept_cache_dir
             )
             figures["full_train_seconds"] = time.perf_counter() - started
@@ -336,9 +326,9 @@ def run(arguments) -> int:
                 f"({figures['embedding_photos_per_second']:.0f} photos/s)"
             )
             if (data / "val").is_dir():
-                val_set = dataset_loading.load_dataset(data / "val")
+                val_set = loading.load_dataset(data / "val")
                 started = time.perf_counter()
-                scores = evaluation.evaluate_dataset(full, val_set)
+                scores = metrics.evaluate_dataset(full, val_set)
                 figures["full_val_evaluate_seconds"] = time.perf_counter() - started
                 figures["full_val_accuracy"] = scores.accuracy
                 figures["full_val_photos"] = scores.photo_count
@@ -360,11 +350,11 @@ def run(arguments) -> int:
     return 0
 
 
-def _score_on_val(trained: training_types.TrainedModel, data: pathlib.Path):
+def _score_on_val(trained: types.TrainedModel, data: pathlib.Path):
     """Returns the model's evaluation on the data set's `val` photos, or None without them."""
     if not (data / "val").is_dir():
         return None
-    return evaluation.evaluate_dataset(trained, dataset_loading.load_dataset(data / "val"))
+    return metrics.evaluate_dataset(trained, loading.load_dataset(data / "val"))
 
 
 def _augmented_run(arguments, data, train_set, figures: dict, cache_dir: str) -> None:
@@ -372,10 +362,10 @@ def _augmented_run(arguments, data, train_set, figures: dict, cache_dir: str) ->
     once for each of `--augmented-seeds` (the split and the heads' random starts)."""
     if not (data / "val").is_dir():
         return
-    val_set = dataset_loading.load_dataset(data / "val")
+    val_set = loading.load_dataset(data / "val")
     with_tta, without_tta, seconds = [], [], []
     for seed in arguments.augmented_seeds:
-        settings = training_types.TrainingSettings(
+        settings = types.TrainingSettings(
             image_size=arguments.image_size,
             epochs=RECOMMENDED_EPOCHS_WITH_VIEWS,
             augmentation_views=arguments.augmentation_views,
@@ -384,13 +374,13 @@ def _augmented_run(arguments, data, train_set, figures: dict, cache_dir: str) ->
             seed=seed,
         )
         started = time.perf_counter()
-        trained = training.train(train_set, settings, cache_dir=cache_dir)
+        trained = trainer.train(train_set, settings, cache_dir=cache_dir)
         seconds.append(time.perf_counter() - started)
-        with_tta.append(evaluation.evaluate_dataset(trained, val_set).accuracy)
+        with_tta.append(metrics.evaluate_dataset(trained, val_set).accuracy)
         plain = dataclasses.replace(
             trained, settings=dataclasses.replace(settings, test_time_augmentation=False)
         )
-        without_tta.append(evaluation.evaluate_dataset(plain, val_set).accuracy)
+        without_tta.append(metrics.evaluate_dataset(plain, val_set).accuracy)
         print(
             f"  seed {seed}: {seconds[-1]:.1f} s to train; accuracy on val {without_tta[-1]:.1%}, "
             f"with test-time augmentation {with_tta[-1]:.1%}"
@@ -417,12 +407,12 @@ def _fine_tuning_run(arguments, data, train_set, figures: dict, cache_dir: str) 
         dataset = subset(
             train_set, arguments.fine_tune_classes, arguments.fine_tune_photos_per_class
         )
-    settings = training_types.TrainingSettings(
+    settings = types.TrainingSettings(
         image_size=arguments.image_size,
         epochs=(
             RECOMMENDED_EPOCHS_WITH_VIEWS
             if arguments.augmentation_views
-            else training_types.TrainingSettings().epochs
+            else types.TrainingSettings().epochs
         ),
         augmentation_views=arguments.augmentation_views,
         test_time_augmentation=True,
@@ -434,7 +424,7 @@ def _fine_tuning_run(arguments, data, train_set, figures: dict, cache_dir: str) 
     epoch_ends: list[float] = []
     started = time.perf_counter()
 
-    def note_epoch(progress: training_types.Progress) -> None:
+    def note_epoch(progress: types.Progress) -> None:
         if progress.phase == "fine-tuning" and progress.epoch is not None:
             epoch_ends.append(time.perf_counter())
             # Each epoch is printed as it ends, so a run cut short still tells its pace.
@@ -446,7 +436,7 @@ def _fine_tuning_run(arguments, data, train_set, figures: dict, cache_dir: str) 
                 flush=True,
             )
 
-    trained = training.train(dataset, settings, on_progress=note_epoch, cache_dir=cache_dir)
+    trained = trainer.train(dataset, settings, on_progress=note_epoch, cache_dir=cache_dir)
     summary = trained.fine_tuning or {}
     figures["fine_tune_photos"] = len(dataset.photos)
     figures["fine_tune_train_seconds"] = time.perf_counter() - started

@@ -3,8 +3,8 @@
     python -m benchmarks.bench_flags --data ../shared/data/grocery-store
 
 takes the grocery `train` photos, moves a share of them (10% by default) to a wrong class on
-purpose, runs the out-of-fold check of `tlcore.quality` and counts, for the flags as they were
-(the regression alone, listed from 60%) and as they are (calibrated, listed from 60%, a move
+purpose, runs the out-of-fold check of `tlcore.checks.quality` and counts, for the flags as they
+were (the regression alone, listed from 60%) and as they are (calibrated, listed from 60%, a move
 offered from 80%):
 
 - precision: the share of listed photos that were really moved on purpose;
@@ -14,7 +14,7 @@ offered from 80%):
   them that were right (equal when the figure shown is honest).
 
 "calibrated, look-alikes" is the check as it lists photos now: also only photos whose nearest
-other photo is of another class (`mislabelled.likely_mislabelled`).
+other photo is of another class (`checks.mislabelled.likely_mislabelled`).
 
 Small projects (5 classes of 11 photos, drawn at random, many draws) and the whole `train`
 split (2,640 photos, 81 classes, a few draws) are measured. Features come from the embedding
@@ -29,15 +29,10 @@ import time
 import numpy as np
 
 from benchmarks import bench
-from tlcore import (
-    backbones,
-    cosine,
-    dataset_loading,
-    embeddings,
-    mislabelled,
-    model,
-    quality,
-)
+from tlcore.checks import mislabelled, quality
+from tlcore.data import loading
+from tlcore.features import cosine, embeddings
+from tlcore.nets import backbones, model
 
 
 @dataclasses.dataclass
@@ -124,7 +119,7 @@ def measure(features, truth, draws: int, mislabelled_share: float, seed: int, sm
         thresholds = (settings.mislabelled_confidence, settings.move_confidence)
         tallies["calibrated"].add(calibrated.probabilities, labels, draw_truth, *thresholds)
         # As the check lists them now: only photos whose nearest other photo is of another
-        # class (`mislabelled.likely_mislabelled`).
+        # class (`checks.mislabelled.likely_mislabelled`).
         nearest = cosine.nearest_other_rows(cosine.normalise(draw_features), np.arange(len(labels)))
         tallies["calibrated, look-alikes"].add(
             calibrated.probabilities,
@@ -149,7 +144,7 @@ def main(argv=None) -> int:
     bench.add_weights_dir_argument(parser)
     arguments = parser.parse_args(argv)
     bench.use_weights_dir(arguments)
-    dataset = dataset_loading.load_folder(arguments.data / "train")
+    dataset = loading.load_folder(arguments.data / "train")
     shared_base = model.get_base(backbones.DEFAULT_BACKBONE, 224)
     features = embeddings.embed_photos(
         dataset.photos, shared_base, embeddings.EmbeddingCache(arguments.cache_dir)

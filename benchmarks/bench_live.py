@@ -4,8 +4,9 @@
 
 trains a model with the default settings (MobileNetV2 at 224 px) on a few grocery classes,
 then simulates each number of viewers: one thread a viewer offers a camera-sized picture (a
-real `val` photo at 320 x 240) at the camera's rate to its own `live_frames.LiveViewer`, and the
-process's one `live_frames.LiveClassifier` answers them, exactly as on the server. It prints,
+real `val` photo at 320 x 240) at the camera's rate to its own `serving.live_frames.LiveViewer`,
+and the process's one `serving.live_frames.LiveClassifier` answers them, exactly as on the server.
+It prints,
 for each viewer count, the answers a second of each viewer and the latency from a picture's
 arrival to its answer (median and 95th percentile, over every answer after a warm-up), with
 the machine and its load average. It leaves out the WebRTC part (decoding the browser's video
@@ -27,14 +28,11 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from benchmarks import bench  # noqa: E402
-from tlcore import (  # noqa: E402
-    dataset_loading,
-    errors,
-    live_frames,
-    prediction,
-    training,
-    training_types,
-)
+from tlcore import errors  # noqa: E402
+from tlcore.data import loading  # noqa: E402
+from tlcore.nets import prediction  # noqa: E402
+from tlcore.serving import live_frames  # noqa: E402
+from tlcore.training import trainer, types  # noqa: E402
 
 WARM_UP_SECONDS = 2.0
 
@@ -100,9 +98,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", required=True, help="a folder with train/ and val/")
     parser.add_argument("--classes", type=int, default=5, help="classes to train on")
     parser.add_argument("--photos-per-class", type=int, default=10)
-    parser.add_argument(
-        "--image-size", type=int, default=training_types.TrainingSettings.image_size
-    )
+    parser.add_argument("--image-size", type=int, default=types.TrainingSettings.image_size)
     parser.add_argument("--viewers", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured per viewer count")
     parser.add_argument("--rate", type=float, default=15.0, help="camera pictures a second")
@@ -121,10 +117,10 @@ def run(arguments) -> int:
     data = pathlib.Path(arguments.data)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     train_set = bench.subset(
-        dataset_loading.load_folder(data / "train"), arguments.classes, arguments.photos_per_class
+        loading.load_folder(data / "train"), arguments.classes, arguments.photos_per_class
     )
-    settings = training_types.TrainingSettings(image_size=arguments.image_size, seed=1)
-    trained = training.train(train_set, settings)
+    settings = types.TrainingSettings(image_size=arguments.image_size, seed=1)
+    trained = trainer.train(train_set, settings)
     print(
         f"model: {trained.backbone_id}, input {trained.input_size} px, classes "
         f"{', '.join(trained.class_names)}"

@@ -27,19 +27,11 @@ import time
 
 import numpy as np
 
-from tlcore import (
-    dataset_loading,
-    datasets,
-    device,
-    embeddings,
-    model,
-    onnx_base,
-    prediction,
-    projects,
-    runtimes,
-    training,
-    training_types,
-)
+from tlcore.data import datasets, loading
+from tlcore.features import embeddings
+from tlcore.nets import device, model, onnx_base, prediction, runtimes
+from tlcore.serving import project_file
+from tlcore.training import trainer, types
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 
@@ -121,7 +113,7 @@ def features_per_second(photos, shared_base) -> tuple[float, float, np.ndarray]:
 
 def base_alone_per_second(photos, shared_base) -> float:
     """Runs the base alone on the photos' pixels, decoded beforehand, in the calls
-    `embeddings.embed_photos` makes with the runtime in force; returns photos a second: the
+    `features.embeddings.embed_photos` makes with the runtime in force; returns photos a second: the
     most JPEG files to features could reach on this machine if decoding took no time."""
     pixels = embeddings.decode_batch(photos, shared_base.input_size, dtype=np.float32)
     extractor = onnx_base.feature_extractor(shared_base)
@@ -160,7 +152,7 @@ def hundred_photos_seconds(sets: dict, settings) -> tuple[float, float, object]:
     of this process (all its threads) and the model."""
     with tempfile.TemporaryDirectory() as cache_dir:
         started, cpu_started = time.perf_counter(), time.process_time()
-        trained = training.train(sets["hundred"], settings, cache_dir=cache_dir)
+        trained = trainer.train(sets["hundred"], settings, cache_dir=cache_dir)
         return time.perf_counter() - started, time.process_time() - cpu_started, trained
 
 
@@ -210,7 +202,7 @@ def measure(arguments, runtime: str, sets: dict, folder: pathlib.Path, shared_ba
         "the base alone, photos decoded before",
         f"{figures['base_alone_per_second'][-1]:.0f}/s",
     )
-    settings = training_types.TrainingSettings(image_size=arguments.image_size)
+    settings = types.TrainingSettings(image_size=arguments.image_size)
     # The first training of a process traces the head's steps; later ones reuse them, as in
     # the app. It is timed and printed, and left out of the figure.
     seconds, cpu_seconds, trained = hundred_photos_seconds(sets, settings)
@@ -225,7 +217,7 @@ def measure(arguments, runtime: str, sets: dict, folder: pathlib.Path, shared_ba
         figures["predict_ms"].append(prediction_ms(trained, paths))
         note(runtime, "predict one photo, in-process", f"{figures['predict_ms'][-1]:.1f} ms")
     project = folder / f"project-{runtime}.zip"
-    projects.save_project(trained, project)
+    project_file.save_project(trained, project)
     # The same photo as the first in-process prediction, also when --predictions is 0.
     cli_photo = str(sets["features"].photos[0].path)
     for _ in range(arguments.cli_runs):
@@ -328,7 +320,7 @@ def describe_devices(shared_base) -> str:
 def compare_runtimes(arguments) -> dict:
     """Measures both runtimes and prints the table; returns the figures."""
     print(f"Runtimes, before: {load_average()}", flush=True)
-    train_set = dataset_loading.load_dataset(pathlib.Path(arguments.data) / "train")
+    train_set = loading.load_dataset(pathlib.Path(arguments.data) / "train")
     sets = {
         "features": spread(train_set, 32, max(1, arguments.feature_photos // 32)),
         "train": spread(train_set, 40, max(1, arguments.train_photos // 40)),

@@ -10,9 +10,9 @@ settings (embedding every photo, with the estimated time left the Train page sho
 model, trains again from the cached features, checks the data (the Check data page's
 out-of-fold predictions, near-duplicates and outliers) and draws its map.
 
-The trainings and the data check run as the app runs them: queued as jobs (`tlcore.job_queue`)
+The trainings and the data check run as the app runs them: queued as jobs (`tlcore.jobs.queue`)
 and run by a real worker process (`python -m tlcore worker`, started the way a web server
-starts its own, `tlcore.worker.LocalWorkers`). The benchmark reads each job's phases and
+starts its own, `tlcore.jobs.worker.LocalWorkers`). The benchmark reads each job's phases and
 progress from its record, as a page does, and prints each job's wait from queued to started,
 and the worker's memory (now, and its peak) from `/proc`. `--in-process` runs them in the
 benchmark's own process instead, as before jobs, and prints that process's memory.
@@ -31,23 +31,13 @@ import zipfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks import bench, scale_photos  # noqa: E402
-from tlcore import (  # noqa: E402
-    data_checks,
-    datamap,
-    dataset_loading,
-    device,
-    embeddings,
-    errors,
-    job_queue,
-    job_records,
-    model,
-    onnx_base,
-    quality,
-    store,
-    training,
-    training_types,
-    worker,
-)
+from tlcore import errors, store  # noqa: E402
+from tlcore.checks import datamap, quality  # noqa: E402
+from tlcore.data import loading  # noqa: E402
+from tlcore.features import embeddings  # noqa: E402
+from tlcore.jobs import data_checks, queue, records, worker  # noqa: E402
+from tlcore.nets import device, model, onnx_base  # noqa: E402
+from tlcore.training import trainer, types  # noqa: E402
 
 # How often a job's record is read while it runs (a page reads it every second or so).
 POLL_SECONDS = 0.1
@@ -191,7 +181,7 @@ def upload_photos(arguments, classes: int, space: store.Workspace, scratch) -> s
     started = time.perf_counter()
     for zip_path in zips:
         # What the Collect page does with an uploaded zip.
-        result = project.add_dataset(dataset_loading.load_zip(zip_path.read_bytes()))
+        result = project.add_dataset(loading.load_zip(zip_path.read_bytes()))
         if result.left_out or result.skipped:
             print(f"  {zip_path.name}: {len(result.left_out) + len(result.skipped)} not added")
     report(
@@ -224,17 +214,17 @@ def train_in_process(arguments, space: store.Workspace, project: store.Project) 
     dataset = project.to_dataset()
     report("project read back as a dataset", time.perf_counter() - started)
 
-    settings = training_types.TrainingSettings()
+    settings = types.TrainingSettings()
     estimates: dict[int, tuple[float, float]] = {}
     phase_started: dict[str, float] = {}
 
-    def note(progress: training_types.Progress) -> None:
+    def note(progress: types.Progress) -> None:
         now = time.perf_counter()
         phase_started.setdefault(progress.phase, now)
         note_estimate(estimates, dataclasses.asdict(progress), now)
 
     started = time.perf_counter()
-    trained = training.train(
+    trained = trainer.train(
         dataset, settings, on_progress=note, cache_dir=space.embedding_cache_dir
     )
     trained_at = time.perf_counter()
@@ -259,7 +249,7 @@ def train_in_process(arguments, space: store.Workspace, project: store.Project) 
     report("model saved", time.perf_counter() - started)
 
     started = time.perf_counter()
-    training.train(dataset, settings, cache_dir=space.embedding_cache_dir)
+    trainer.train(dataset, settings, cache_dir=space.embedding_cache_dir)
     report("trained again, features read back from disk", time.perf_counter() - started)
 
     if not arguments.skip_check:
@@ -294,7 +284,7 @@ class WatchedJob:
         estimates: The time left shown at each tenth of the embedding (`note_estimate`).
     """
 
-    record: job_records.JobRecord
+    record: records.JobRecord
     phases: dict[str, float]
     estimates: dict[int, tuple[float, float]]
 
@@ -316,7 +306,7 @@ class WatchedJob:
         return ended - self.phases[phase]
 
 
-def run_job(config: job_queue.QueueConfig, project: store.Project, kind: str, payload: dict):
+def run_job(config: queue.QueueConfig, project: store.Project, kind: str, payload: dict):
     """Queues a job of the project and reads its record until it ends.
 
     Returns:
@@ -326,8 +316,8 @@ def run_job(config: job_queue.QueueConfig, project: store.Project, kind: str, pa
         TlcoreError: If the job could not be queued, or did not finish (with its words).
     """
     jobs = config.store()
-    record = job_queue.submit(
-        config, job_queue.make_queue(config), kind, project.id, project.owner, payload
+    record = queue.submit(
+        config, queue.make_queue(config), kind, project.id, project.owner, payload
     )
     phases: dict[str, float] = {}
     estimates: dict[int, tuple[float, float]] = {}
@@ -338,7 +328,7 @@ def run_job(config: job_queue.QueueConfig, project: store.Project, kind: str, pa
         if record.progress.get("phase"):
             phases.setdefault(record.progress["phase"], now)
         note_estimate(estimates, record.progress, now)
-    if record.state != job_records.FINISHED:
+    if record.state != records.FINISHED:
         raise errors.TlcoreError(f"The {kind} job ended {record.state}: {record.error}")
     return WatchedJob(record, phases, estimates)
 
@@ -348,12 +338,12 @@ def train_through_jobs(
 ) -> None:
     """Trains twice and checks the data as jobs on the worker, from their records; the
     memory printed is the worker's, which does the work."""
-    config = job_queue.QueueConfig.from_environment(space.root)
-    settings = training_types.TrainingSettings()
+    config = queue.QueueConfig.from_environment(space.root)
+    settings = types.TrainingSettings()
     photo_count = project.photo_count()
     payload = {"settings": settings.to_dict(), "photo_count": photo_count}
 
-    job = run_job(config, project, job_queue.KIND_TRAINING, payload)
+    job = run_job(config, project, queue.KIND_TRAINING, payload)
     report("training queued -> started", job.wait_seconds, memory=worker_memory(worker_pid))
     # The embedding ends when the head's first epoch starts; the head's phases end when the
     # training reports "finished", and the model is saved after that.
@@ -382,7 +372,7 @@ def train_through_jobs(
     report("model saved", job.record.finished_at - trained_at, memory=worker_memory(worker_pid))
     report("training in all, queued to finished", job.seconds, memory=worker_memory(worker_pid))
 
-    job = run_job(config, project, job_queue.KIND_TRAINING, payload)
+    job = run_job(config, project, queue.KIND_TRAINING, payload)
     report(
         "trained again, features read back from disk, queued to finished",
         job.seconds,
@@ -395,11 +385,9 @@ def train_through_jobs(
     print(f"worker peak memory: {process_memory_mib(worker_pid, 'VmHWM'):,.0f} MiB")
 
 
-def check_through_job(config: job_queue.QueueConfig, project: store.Project, worker_pid: int):
+def check_through_job(config: queue.QueueConfig, project: store.Project, worker_pid: int):
     """Checks the project's photos and draws their map as a job, and prints what it found."""
-    job = run_job(
-        config, project, job_queue.KIND_DATA_CHECK, {"photo_count": project.photo_count()}
-    )
+    job = run_job(config, project, queue.KIND_DATA_CHECK, {"photo_count": project.photo_count()})
     check = data_checks.load(project)
     report(
         "data checked and its map drawn, queued to finished",

@@ -2,11 +2,11 @@
 
 For each project size asked for, real grocery photos (whole classes of `train`, in name order,
 until the count is reached) go into a new project of a temporary workspace, are embedded as
-they arrive (`embeddings.embed_photos`, as the app's embedder does) and trained on once with the
-default settings. Then, several times, a photo of `val` of one of its classes is taught as the
-app's Predict page does it: kept in its class (`corrections.store_photo`), the head retrained from
-the cached features and saved, and the new model's answer for the photo computed
-(`teaching.retrain`). Each correction's seconds are printed, with the CPU load at the time.
+they arrive (`features.embeddings.embed_photos`, as the app's embedder does) and trained on once
+with the default settings. Then, several times, a photo of `val` of one of its classes is taught as
+the app's Predict page does it: kept in its class (`store.corrections.store_photo`), the head
+retrained from the cached features and saved, and the new model's answer for the photo computed
+(`jobs.teaching.retrain`). Each correction's seconds are printed, with the CPU load at the time.
 With `--jobs`, each goes the app's way instead (`benchmarks.teach_jobs`): a job queued, run
 by a warm worker process, and the new answer read back from the job and the project file.
 """
@@ -20,16 +20,13 @@ import tempfile
 import time
 
 from benchmarks import bench, teach_jobs
-from tlcore import (
-    corrections,
-    dataset_loading,
-    datasets,
-    embeddings,
-    model,
-    store,
-    teaching,
-    training,
-)
+from tlcore import store
+from tlcore.data import datasets, loading
+from tlcore.features import embeddings
+from tlcore.jobs import teaching
+from tlcore.nets import model
+from tlcore.store import corrections
+from tlcore.training import trainer
 
 
 def _load() -> str:
@@ -70,7 +67,7 @@ def measure(
     )
     print(f"  embedded on arrival: {time.perf_counter() - started:.1f} s (load {_load()})")
     started = time.perf_counter()
-    project.save_trained(training.train(project.to_dataset(), cache_dir=space.embedding_cache_dir))
+    project.save_trained(trainer.train(project.to_dataset(), cache_dir=space.embedding_cache_dir))
     print(f"  first training: {time.perf_counter() - started:.1f} s (load {_load()})")
     taught = [photo for photo in val_set.photos if photo.class_name in project.class_names]
     taught = taught[:: max(1, len(taught) // correction_count)][:correction_count]
@@ -118,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.use_weights_dir(arguments)
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     data = pathlib.Path(arguments.data)
-    train_set = dataset_loading.load_dataset(data / "train")
-    val_set = dataset_loading.load_dataset(data / "val")
+    train_set = loading.load_dataset(data / "train")
+    val_set = loading.load_dataset(data / "val")
     with tempfile.TemporaryDirectory() as folder:
         space = store.Workspace(pathlib.Path(folder) / "workspace")
         for count in arguments.photos:

@@ -17,7 +17,7 @@ import random
 
 from PIL import Image, ImageEnhance
 
-from tlcore import dataset_loading
+from tlcore.data import loading
 
 # The channel orders that tell the copies of one source class apart. The first keeps the
 # colours as they are.
@@ -79,7 +79,7 @@ def make_scale_folder(
     Raises:
         ValueError: If the source has too few classes for `class_count`.
     """
-    dataset = dataset_loading.load_dataset(source)
+    dataset = loading.load_dataset(source)
     source_classes = dataset.class_names
     if class_count > len(source_classes) * len(_CHANNEL_ORDERS):
         raise ValueError(

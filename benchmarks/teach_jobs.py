@@ -1,10 +1,10 @@
 """Corrections through the job path, for `python -m benchmarks.bench_teach --jobs`.
 
-As the Predict page does it: the photo is kept in its class (`corrections.store_photo`, the web
-server's part), a teach job is queued (`job_queue.submit`), and a worker process
+As the Predict page does it: the photo is kept in its class (`store.corrections.store_photo`, the
+web server's part), a teach job is queued (`jobs.queue.submit`), and a worker process
 (`python -m tlcore worker`, started once and kept warm) retrains the head, saves the model and
 records its answer. The clock runs from the click to the new answer read back as the page does:
-the job's record, then the new project file's ONNX model (`project_models`), without Keras.
+the job's record, then the new project file's ONNX model (`serving.project_models`), without Keras.
 """
 
 import os
@@ -12,7 +12,13 @@ import subprocess
 import sys
 import time
 
-from tlcore import corrections, images, job_queue, job_records, prediction, project_models, store
+from tlcore import store
+from tlcore.data import images
+from tlcore.jobs import queue as job_queue
+from tlcore.jobs import records
+from tlcore.nets import prediction
+from tlcore.serving import project_models
+from tlcore.store import corrections
 
 # How often the record is read: finer than the page's redraw (once a second), so the figure
 # is the work's and the queue's, not the page's polling.
@@ -56,7 +62,7 @@ def teach_once(project: store.Project, photo, queue) -> dict:
     while record.is_active:
         time.sleep(POLL_SECONDS)
         record = jobs_store.get(record.id)
-    if record.state != job_records.FINISHED:
+    if record.state != records.FINISHED:
         raise RuntimeError(f"The teach job ended {record.state}: {record.error}")
     trained, reason = project_models.load_project_model(project.model_path)
     if trained is None:
@@ -76,7 +82,7 @@ def measure(project: store.Project, photos, log_path, load) -> list[float]:
 
     Args:
         project: The trained project.
-        photos: The photos to teach (`datasets.Photo`), each of one of its classes.
+        photos: The photos to teach (`data.datasets.Photo`), each of one of its classes.
         log_path: Where the worker's output goes.
         load: Returns the load averages as text, printed beside each figure.
     """

@@ -4,17 +4,12 @@ import datetime
 
 import streamlit as st
 
-from tlapp import (
-    arrivals,
-    collect_charts,
-    live_record,
-    media,
-    messages,
-    paging,
-    state,
-    test_photos_panel,
-)
-from tlcore import dataset_loading, errors, wording
+from tlapp import media, messages, paging, state
+from tlapp.charts import class_counts
+from tlapp.jobs import arrivals
+from tlapp.panels import live_record, testing_photos
+from tlcore import errors, wording
+from tlcore.data import loading
 
 MINIMUM_PHOTOS = 2
 RECOMMENDED_PHOTOS = 10
@@ -220,7 +215,7 @@ with st.expander(
     if zip_file is not None:
         with st.spinner("Reading the photos in the zip…"):
             try:
-                dataset = dataset_loading.load_zip(zip_file.getvalue())
+                dataset = loading.load_zip(zip_file.getvalue())
                 zip_result = project.add_dataset(dataset)
             except errors.TlcoreError as error:
                 finish_upload(zip_widget, [("error", str(error))])
@@ -243,7 +238,7 @@ counts = project.photo_counts()
 chart_column, status_column = st.columns([3, 2], gap="large")
 with chart_column:
     st.plotly_chart(
-        collect_charts.photos_per_class_figure(counts, MINIMUM_PHOTOS, RECOMMENDED_PHOTOS),
+        class_counts.photos_per_class_figure(counts, MINIMUM_PHOTOS, RECOMMENDED_PHOTOS),
         key="photos_per_class_chart",
         config={"displayModeBar": False},
     )
@@ -254,7 +249,7 @@ with status_column:
         getattr(st, kind)(text)
     if all(kind in ("success", "info") for kind, _ in readiness):
         state.page_link(state.TRAIN_PAGE, label="Next: train the model")
-    test_photos_panel.show_collect_note(project)
+    testing_photos.show_collect_note(project)
 
 shown_classes = classes
 if len(classes) > CLASS_CARDS_PER_PAGE:

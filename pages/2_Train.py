@@ -2,18 +2,14 @@
 
 import streamlit as st
 
-from tlapp import (
-    chart_common,
-    figures,
-    health_panel,
-    history_panel,
-    jobs,
-    messages,
-    state,
-    training_charts,
-    training_panel,
-)
-from tlcore import augmentation, backbones, datasets, errors, runtimes, training_types, wording
+from tlapp import figures, messages, state
+from tlapp.charts import common, learning
+from tlapp.jobs import trainings
+from tlapp.panels import health, history, training_job
+from tlcore import errors, wording
+from tlcore.data import augmentation, datasets
+from tlcore.nets import backbones, runtimes
+from tlcore.training import types
 
 space, owner, project = state.start_page("Train")
 project = state.require_project(project)
@@ -57,12 +53,12 @@ def augmented_views(photo_path: str, content_hash: str, settings: dict, count: i
 
 # The local workers (TLCORE_WORKERS) start with the first visit, so the first training does
 # not wait for one to load TensorFlow.
-jobs.ensure_workers(project)
-job = jobs.get_job(project, watched=training_panel.watched_jobs())
+trainings.ensure_workers(project)
+job = trainings.get_job(project, watched=training_job.watched_jobs())
 if job is not None and job.is_running:
-    training_panel.show_running(project, job)
+    training_job.show_running(project, job)
     st.stop()
-training_panel.show_ended(project, job)
+training_job.show_ended(project, job)
 
 dataset = project.to_dataset()
 try:
@@ -81,9 +77,9 @@ st.markdown(
 )
 
 
-training_panel.show_others_training(project)
+training_job.show_others_training(project)
 
-defaults = training_types.TrainingSettings()
+defaults = types.TrainingSettings()
 backbone = backbones.get_backbone(defaults.backbone)
 with st.expander(
     "Advanced settings (optional: the defaults work well)",
@@ -266,7 +262,7 @@ with st.expander(
         )
     )
 
-settings = training_types.TrainingSettings(
+settings = types.TrainingSettings(
     epochs=int(epochs),
     batch_size=int(batch_size),
     learning_rate=float(learning_rate),
@@ -288,7 +284,7 @@ if st.button(
     disabled=not editable,
 ):
     with state.user_errors():
-        jobs.start_training(project, settings)
+        trainings.start_training(project, settings)
         st.rerun()
 
 record = project.training_record()
@@ -306,22 +302,20 @@ if record is not None:
             icon=":material/update:",
         )
     head_epochs = int(record.settings.get("epochs") or 0)
-    history_figure = training_charts.training_history_figure(record.history)
+    history_figure = learning.training_history_figure(record.history)
     if record.settings.get("fine_tune") and len(record.history.get("loss", [])) > head_epochs:
         st.markdown(
             f"After {wording.plural(head_epochs, 'round', 'rounds')} of learning, the pretrained "
             "network was fine-tuned: the rounds right of the dotted line."
         )
-        history_figure.add_vline(
-            x=head_epochs + 0.5, line_dash="dot", line_color=chart_common.MUTED
-        )
+        history_figure.add_vline(x=head_epochs + 0.5, line_dash="dot", line_color=common.MUTED)
     st.plotly_chart(
         history_figure,
         key="last_training_chart",
         config={"displayModeBar": False},
     )
-    health_panel.show_next_steps(project, record.evaluation)
-    history_panel.show_history(project)
+    health.show_next_steps(project, record.evaluation)
+    history.show_history(project)
     links = st.columns(3)
     with links[0]:
         state.page_link(state.EVALUATE_PAGE, label="Next: see where it is right and wrong")

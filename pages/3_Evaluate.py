@@ -6,19 +6,14 @@ can reveal what the model looked at (a Grad-CAM heatmap); only then is the model
 
 import streamlit as st
 
-from tlapp import (
-    confusion,
-    evaluation_charts,
-    explain_panel,
-    figures,
-    media,
-    paging,
-    state,
-    tables,
-    test_photos_panel,
-)
-from tlcore import evaluation, wording
-from tlcore import headline as headline_figures
+from tlapp import figures, media, paging, state, tables
+from tlapp.charts import confusion
+from tlapp.charts import evaluation as evaluation_charts
+from tlapp.panels import explain as explain_panel
+from tlapp.panels import testing_photos
+from tlcore import wording
+from tlcore.evaluation import headline as headline_figures
+from tlcore.evaluation import metrics as evaluation
 
 MISTAKE_COLUMNS = 4
 # The galleries show this many photos at a time, with a page picker for the rest.
@@ -35,7 +30,7 @@ def show_photo_grid(items, key_prefix: str) -> None:
     """Shows evaluated photos as cards, each with a switch for what the model looked at.
 
     Args:
-        items: `evaluation.PhotoPrediction` or `evaluation.Misclassified` entries.
+        items: `evaluation.metrics.PhotoPrediction` or `evaluation.metrics.Misclassified` entries.
         key_prefix: Makes the switches' keys unique on the page.
     """
     for index, item in enumerate(items):
@@ -134,7 +129,7 @@ def show_paged_photo_grid(items, key_prefix: str, page_key: str) -> None:
     """Shows a page of evaluated photos, with a page picker when they are many.
 
     Args:
-        items: `evaluation.PhotoPrediction` or `evaluation.Misclassified` entries.
+        items: `evaluation.metrics.PhotoPrediction` or `evaluation.metrics.Misclassified` entries.
         key_prefix: Makes the switches' keys unique on the page.
         page_key: The key of the page picker.
     """
@@ -147,7 +142,7 @@ space, owner, project = state.start_page("Evaluate")
 project = state.require_project(project)
 
 state.page_title("3 · Evaluate")
-test_photos_panel.show_evaluate_section(project)
+testing_photos.show_evaluate_section(project)
 
 record = project.training_record()
 if record is None or not record.evaluation:

@@ -4,20 +4,12 @@ import datetime
 
 import streamlit as st
 
-from tlapp import (
-    batch_job,
-    engine,
-    explain_panel,
-    live,
-    media,
-    messages,
-    prediction_charts,
-    state,
-    tables,
-    teach,
-    try_photo,
-)
-from tlcore import errors, prediction, wording
+from tlapp import engine, media, messages, state, tables
+from tlapp.charts import probabilities
+from tlapp.jobs import batch
+from tlapp.panels import explain, live, teach, try_photo
+from tlcore import errors, wording
+from tlcore.nets import prediction
 
 space, owner, project = state.start_page("Predict")
 project = state.require_project(project)
@@ -80,9 +72,9 @@ if not sources:
     st.stop()
 
 try:
-    if len(sources) >= batch_job.BATCH_JOB_PHOTOS:
+    if len(sources) >= batch.BATCH_JOB_PHOTOS:
         # Many photos are long work: a worker looks at them (the page waits, then goes on).
-        predictions = batch_job.predictions_of(project, sources, test_time_augmentation)
+        predictions = batch.predictions_of(project, sources, test_time_augmentation)
     else:
         with st.spinner("Looking at the photos…"):
             predictions = prediction.predict(
@@ -127,12 +119,12 @@ if len(predictions) == 1:
                     "photo, or more training photos, would help."
                 )
             st.plotly_chart(
-                prediction_charts.probability_figure(answer.class_names, answer.probabilities),
+                probabilities.probability_figure(answer.class_names, answer.probabilities),
                 key="probability_chart",
                 config={"displayModeBar": False},
             )
     teach.show_teach_panel(project, sources[0][0], sources[0][1], answer)
-    explain_panel.show_explanation(project, trained, sources[0][1], answer)
+    explain.show_explanation(project, trained, sources[0][1], answer)
 else:
     unreadable = [answer for answer in predictions if answer.error is not None]
     if unreadable:

@@ -3,7 +3,7 @@
 Besides the project file and the Keras model, the model can be converted to TensorFlow Lite
 (float or int8), to a TensorFlow SavedModel and to ONNX. Each conversion is made by a worker
 when asked, checked on the project's own photos against the Keras model, and kept in the
-workspace for every session of every server (`tlapp.export_panel`). The page itself imports
+workspace for every session of every server (`tlapp.panels.export`). The page itself imports
 no TensorFlow.
 """
 
@@ -12,8 +12,10 @@ import json
 
 import streamlit as st
 
-from tlapp import engine, export_panel, import_panel, state
-from tlcore import backbones, test_photos
+from tlapp import engine, state
+from tlapp.panels import export, project_import
+from tlcore.evaluation import testing_photos
+from tlcore.nets import backbones
 
 space, owner, project = state.start_page("Export")
 
@@ -48,7 +50,7 @@ else:
         st.download_button(
             "Download the project file",
             # Made on the click, not on every run: it copies the test photos into the file.
-            data=functools.partial(test_photos.project_file_bytes, project),
+            data=functools.partial(testing_photos.project_file_bytes, project),
             file_name=f"{state.project_file_name_for(project.name)}.zip",
             mime="application/zip",
             key="download_project_file",
@@ -93,7 +95,7 @@ else:
         "like ImageNet's own models, it crops the centre of the photo, so the product fills "
         "the part it looks at."
     )
-    export_panel.show_formats(project, slug)
+    export.show_formats(project, slug)
 
 st.divider()
 st.subheader("Open a project file")
@@ -101,4 +103,4 @@ st.caption(
     "A .zip downloaded from this page earlier, or written by `python -m tlcore train`. "
     "It is checked and loaded safely: nothing inside it can run on this server."
 )
-import_panel.show_import(space, owner)
+project_import.show_import(space, owner)

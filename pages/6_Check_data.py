@@ -2,13 +2,16 @@
 
 The checks run on the photos' features from the pretrained network (cached on disk, so a
 project that was trained is checked in seconds) by a worker when the person asks
-(`tlapp.check_job`); the report is kept in the project, where any page shows it. Moving or
+(`tlapp.jobs.data_check`); the report is kept in the project, where any page shows it. Moving or
 removing a photo takes one click and leaves that photo out of the lists until the next check.
 """
 
 import streamlit as st
 
-from tlapp import check_job, data_map_charts, health_panel, media, paging, state, test_photos_panel
+from tlapp import media, paging, state
+from tlapp.charts import data_map as data_map_charts
+from tlapp.jobs import data_check
+from tlapp.panels import health, testing_photos
 from tlcore import errors, wording
 
 MAP_KEY = "check_data_map"
@@ -56,14 +59,14 @@ def remove_photo(content_hash: str, class_name: str, file_name: str) -> None:
 
 def forget_photo(content_hash: str) -> None:
     """Leaves a photo out of the kept report, which stays otherwise valid."""
-    check_job.forget_photo(project, content_hash)
+    data_check.forget_photo(project, content_hash)
 
 
 def photo_card(reference, key: str, note: str, suggested_class: str | None = None) -> None:
     """Shows one photo with its note and the buttons that fix it.
 
     Args:
-        reference: The `photo_references.PhotoReference` of the photo.
+        reference: The `checks.photo_references.PhotoReference` of the photo.
         key: Makes the widgets' keys unique on the page.
         note: A line of Markdown under the photo.
         suggested_class: The class a one-click button moves it to, if any.
@@ -135,7 +138,7 @@ if sum(1 for count in counts.values() if count > 0) < 2:
     st.stop()
 
 # The check runs as a job on the workers; its report is saved in the project.
-kept = check_job.show_check_controls(project)
+kept = data_check.show_check_controls(project)
 button_label = "Check my photos" if kept is None else "Check again"
 if kept is None:
     st.info(
@@ -178,7 +181,7 @@ duplicates_metric.metric(
     help='Pairs of photos that are nearly the same: see the tab "Nearly the same".',
 )
 outliers_metric.metric("Unlike their class", len(report.outliers), border=True)
-test_photos_panel.show_check_section(project, kept.get("test_near_copies"))
+testing_photos.show_check_section(project, kept.get("test_near_copies"))
 
 # The labels carry no counts, so the tab shown stays the same while photos are fixed.
 health_tab, mislabelled_tab, duplicates_tab, outliers_tab, map_tab = st.tabs(
@@ -194,7 +197,7 @@ health_tab, mislabelled_tab, duplicates_tab, outliers_tab, map_tab = st.tabs(
 )
 
 with health_tab:
-    health_panel.show_findings(
+    health.show_findings(
         kept.get("health"), project, photo_card, remove_photo if editable else None
     )
 

@@ -17,14 +17,12 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from app_fixtures import grocery_photos  # noqa: E402
 from job_fixtures import WorkerProcess, wait_for  # noqa: E402
 
-from tlcore import (  # noqa: E402
-    arrival_jobs,
-    embeddings,
-    job_queue,
-    model,
-    store,
-    training_types,
-)
+from tlcore import store  # noqa: E402
+from tlcore.features import embeddings  # noqa: E402
+from tlcore.jobs import arrivals  # noqa: E402
+from tlcore.jobs import queue as job_queue
+from tlcore.nets import model  # noqa: E402
+from tlcore.training import types  # noqa: E402
 
 CLASSES = ("Banana", "Carrots", "Oatly-Oat-Milk", "Red-Bell-Pepper")
 OWNER = "owner-of-the-arrivals-benchmark"
@@ -61,7 +59,7 @@ def through_jobs(root: pathlib.Path, project: store.Project, config, queue) -> t
     """Photos per second from queueing to the last chunk's end."""
     jobs = config.store()
     started = time.time()
-    arrival_jobs.queue_embedding(config, queue, project)
+    arrivals.queue_embedding(config, queue, project)
     wait_for(lambda: not embedding_of(jobs, project).is_active, 600, "the embedding", poll=0.05)
     chunks = jobs.for_project(project.id, job_queue.KIND_PHOTO_EMBEDDING, limit=1000)
     ended = max(chunk.finished_at for chunk in chunks)
@@ -71,10 +69,10 @@ def through_jobs(root: pathlib.Path, project: store.Project, config, queue) -> t
 def correction_wait(config, queue, project: store.Project, delay: float) -> float:
     """Seconds a training queued `delay` s into a chunk of new photos waits before it starts."""
     jobs = config.store()
-    arrival_jobs.queue_embedding(config, queue, project)
+    arrivals.queue_embedding(config, queue, project)
     wait_for(lambda: embedding_of(jobs, project).state == "running", 120, "a chunk", poll=0.02)
     time.sleep(delay)
-    settings = training_types.TrainingSettings(epochs=1)
+    settings = types.TrainingSettings(epochs=1)
     record = job_queue.submit(
         config,
         queue,
@@ -107,7 +105,7 @@ def main() -> None:
             rate, chunks = through_jobs(workspace, project_of(workspace, per_class), config, queue)
             print(
                 f"through jobs (warm worker): {rate:.1f} photos/s, {chunks} chunks of at most "
-                f"{arrival_jobs.PHOTOS_PER_CHUNK}; load: {load()}"
+                f"{arrivals.PHOTOS_PER_CHUNK}; load: {load()}"
             )
             waits = [
                 correction_wait(

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tlcore import dataset_loading
+from tlcore.data import loading
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DIR = REPOSITORY.parent / "shared"
@@ -93,12 +93,12 @@ class SmallTraining:
 @pytest.fixture(scope="session")
 def small_training(small_photo_folder, engine_environment):
     """One real model trained on the small subset at 96 px, shared by the slower tests."""
-    from tlcore import training, training_types
+    from tlcore.training import trainer, types
 
-    dataset = dataset_loading.load_folder(small_photo_folder)
-    settings = training_types.TrainingSettings(epochs=25, image_size=TEST_IMAGE_SIZE, seed=1)
+    dataset = loading.load_folder(small_photo_folder)
+    settings = types.TrainingSettings(epochs=25, image_size=TEST_IMAGE_SIZE, seed=1)
     progress = []
-    trained = training.train(dataset, settings, on_progress=progress.append)
+    trained = trainer.train(dataset, settings, on_progress=progress.append)
     return SmallTraining(dataset, settings, trained, progress)
 
 

@@ -12,7 +12,9 @@ import pytest
 from app_fixtures import APP_CLASSES, APP_IMAGE_SIZE, ROOT, grocery_photos
 from server_fixtures import free_port
 
-from tlcore import job_queue, job_records, store, training_types
+from tlcore import store
+from tlcore.jobs import queue, records
+from tlcore.training import types
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -99,14 +101,14 @@ def queue_training(
     epochs: int = 5,
     image_size: int = APP_IMAGE_SIZE,
     queue_url: str = "",
-) -> job_records.JobRecord:
+) -> records.JobRecord:
     """Queues a training of the project as the Train page does, for a worker to run."""
-    config = job_queue.QueueConfig(root, queue_url=queue_url)
-    settings = training_types.TrainingSettings(image_size=image_size, epochs=epochs)
-    return job_queue.submit(
+    config = queue.QueueConfig(root, queue_url=queue_url)
+    settings = types.TrainingSettings(image_size=image_size, epochs=epochs)
+    return queue.submit(
         config,
-        job_queue.make_queue(config),
-        job_queue.KIND_TRAINING,
+        queue.make_queue(config),
+        queue.KIND_TRAINING,
         project.id,
         project.owner,
         {"settings": settings.to_dict(), "photo_count": project.photo_count()},
@@ -141,14 +143,14 @@ def check_data_on_a_worker(app, project: store.Project, timeout: float = 240) ->
     The page queues the check as a job and shows its progress; this server's local worker
     runs it and saves the report into the project, which the page then shows.
     """
-    from tlapp import check_job
+    from tlapp.jobs import data_check
 
     app.button(key="check_data_button").click().run()
     assert not app.exception, app.exception
     assert "Checking your photos…" in [str(header.value) for header in app.subheader]
 
     def ended():
-        job = check_job.latest_job(project)
+        job = data_check.latest_job(project)
         return job if job is not None and not job.is_active else None
 
     job = wait_for(ended, timeout, "the data check to end on the worker")
@@ -177,10 +179,10 @@ def run_after_jobs(app, root: pathlib.Path, timeout: float = 240):
     Pages queue heat maps, corrections and models to make ready as jobs and show their
     progress; this is the page as it is once they ended.
     """
-    jobs_store = job_queue.QueueConfig.from_environment(root).store()
+    jobs_store = queue.QueueConfig.from_environment(root).store()
 
     def idle():
-        return not (jobs_store.count(job_records.QUEUED) or jobs_store.count(job_records.RUNNING))
+        return not (jobs_store.count(records.QUEUED) or jobs_store.count(records.RUNNING))
 
     wait_for(idle, timeout, "the worker to run the page's jobs")
     return app.run()

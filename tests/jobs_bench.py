@@ -16,7 +16,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from job_fixtures import WorkerProcess, small_project, wait_for  # noqa: E402
 
-from tlcore import job_queue  # noqa: E402
+from tlcore.jobs import queue as job_queue  # noqa: E402
 
 
 def memory_mib(pid: int) -> tuple[float, float]:

@@ -74,12 +74,12 @@ def trained_project(space, classes: dict[str, list[tuple[str, bytes]]], image_si
     Returns:
         The project, with its trained model saved.
     """
-    from tlcore import training, training_types
+    from tlcore.training import trainer, types
 
     project = space.create_project("Live camera", OWNER)
     for class_name, photos in classes.items():
         project.add_class(class_name)
         project.add_photos(class_name, photos)
-    settings = training_types.TrainingSettings(epochs=15, image_size=image_size, seed=1)
-    project.save_trained(training.train(project.to_dataset(), settings))
+    settings = types.TrainingSettings(epochs=15, image_size=image_size, seed=1)
+    project.save_trained(trainer.train(project.to_dataset(), settings))
     return project

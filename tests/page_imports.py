@@ -13,7 +13,7 @@ import sys
 from streamlit.testing.v1 import AppTest
 
 TESTS = pathlib.Path(__file__).resolve().parent
-HEAVY_MODULES = ("tensorflow", "keras", "tlcore.model", "tlcore.training")
+HEAVY_MODULES = ("tensorflow", "keras", "tlcore.nets.model", "tlcore.training.trainer")
 
 
 def main() -> None:

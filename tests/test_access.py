@@ -5,7 +5,9 @@ import json
 import pytest
 from app_fixtures import tiny_photo
 
-from tlcore import access, examples, store
+from tlcore import store
+from tlcore.data import examples
+from tlcore.store import access
 
 OWNER = "owner-token-aaaaaaaaaaaa"
 STRANGER = "stranger-token-bbbbbbbbbb"

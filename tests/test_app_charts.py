@@ -6,28 +6,25 @@ import io
 
 import pytest
 
-from tlapp import (
-    chart_common,
-    collect_charts,
-    data_map_charts,
-    evaluation_charts,
-    messages,
-    paging,
-    prediction_charts,
-    state,
-    tables,
-    training_charts,
-)
-from tlcore import datamap, datasets, evaluation, photo_references, prediction, store
+from tlapp import messages, paging, state, tables
+from tlapp.charts import class_counts, common, learning
+from tlapp.charts import data_map as data_map_charts
+from tlapp.charts import evaluation as evaluation_charts
+from tlapp.charts import probabilities as prediction_charts
+from tlcore import store
+from tlcore.checks import datamap, photo_references
+from tlcore.data import datasets
+from tlcore.evaluation import metrics
+from tlcore.nets import prediction
 
 
 def test_photos_per_class_marks_classes_without_enough_photos():
-    figure = collect_charts.photos_per_class_figure(
+    figure = class_counts.photos_per_class_figure(
         {"Apple": 12, "Milk": 1}, minimum=2, recommended=10
     )
     bars = figure.data[0]
     assert list(bars.x) == ["Apple", "Milk"] and list(bars.y) == [12, 1]
-    assert list(bars.marker.color) == [chart_common.PRIMARY, chart_common.WARNING]
+    assert list(bars.marker.color) == [common.PRIMARY, common.WARNING]
     assert figure.layout.shapes[0].y0 == 10
 
 
@@ -38,9 +35,9 @@ def test_training_history_has_both_sets_of_photos_in_both_charts():
         "loss": [1.2, 0.6, 0.3],
         "val_loss": [1.3, 0.8, 0.4],
     }
-    figure = training_charts.training_history_figure(history)
+    figure = learning.training_history_figure(history)
     names = [trace.name for trace in figure.data]
-    assert names == [training_charts.LEARNING_LABEL, training_charts.CHECKING_LABEL] * 2
+    assert names == [learning.LEARNING_LABEL, learning.CHECKING_LABEL] * 2
     assert list(figure.data[0].y) == pytest.approx([50, 80, 90])
     assert list(figure.data[0].x) == [1, 2, 3]
     assert list(figure.data[3].y) == pytest.approx([1.3, 0.8, 0.4])
@@ -48,14 +45,14 @@ def test_training_history_has_both_sets_of_photos_in_both_charts():
 
 
 def test_training_history_marks_whole_rounds_only():
-    one_round = training_charts.training_history_figure({"accuracy": [0.5], "loss": [1.0]})
+    one_round = learning.training_history_figure({"accuracy": [0.5], "loss": [1.0]})
     assert one_round.layout.xaxis.dtick == 1 and one_round.layout.xaxis2.dtick == 1
-    many = training_charts.training_history_figure({"accuracy": [0.5] * 40, "loss": [1.0] * 40})
+    many = learning.training_history_figure({"accuracy": [0.5] * 40, "loss": [1.0] * 40})
     assert many.layout.xaxis.dtick is None
 
 
 def test_training_history_draws_while_it_is_still_empty():
-    figure = training_charts.training_history_figure({"accuracy": [], "loss": []})
+    figure = learning.training_history_figure({"accuracy": [], "loss": []})
     assert all(len(trace.y) == 0 for trace in figure.data)
 
 
@@ -72,10 +69,7 @@ def test_confusion_matrix_names_the_classes_and_colours_the_mistakes():
     # The right answers and the mistakes are two layers with their own colours.
     assert [list(row) for row in right.z] == [[3, None], [None, 4]]
     assert [list(row) for row in wrong.z] == [[None, 1], [0, None]]
-    assert (
-        right.colorscale[-1][1] == chart_common.GOOD
-        and wrong.colorscale[-1][1] == chart_common.WARNING
-    )
+    assert right.colorscale[-1][1] == common.GOOD and wrong.colorscale[-1][1] == common.WARNING
     assert figure.layout.xaxis.title.text == "What the model said"
     assert figure.layout.yaxis.title.text == "What the photo shows"
 
@@ -177,10 +171,10 @@ MANY_CLASSES = [f"Product {number:03d}" for number in range(1, 201)]
 
 def test_photos_per_class_lie_one_under_another_for_a_few_dozen_classes():
     counts = {name: 10 for name in MANY_CLASSES[:20]} | {MANY_CLASSES[20]: 1}
-    figure = collect_charts.photos_per_class_figure(counts, minimum=2, recommended=10)
+    figure = class_counts.photos_per_class_figure(counts, minimum=2, recommended=10)
     bars = figure.data[0]
     assert bars.orientation == "h" and list(bars.y) == list(counts)
-    assert bars.marker.color[-1] == chart_common.WARNING
+    assert bars.marker.color[-1] == common.WARNING
     assert figure.layout.height > 320
     assert figure.layout.shapes[0].x0 == 10
 
@@ -189,19 +183,19 @@ def test_photos_per_class_are_summed_up_for_200_classes_with_the_short_ones_in_r
     counts = {name: 95 + index % 11 for index, name in enumerate(MANY_CLASSES)}
     counts[MANY_CLASSES[3]] = 1
     counts[MANY_CLASSES[4]] = 0
-    figure = collect_charts.photos_per_class_figure(counts, minimum=2, recommended=10)
+    figure = class_counts.photos_per_class_figure(counts, minimum=2, recommended=10)
     bars = figure.data[0]
     assert len(bars.x) <= 31 and sum(bars.y) == 200
     # The red bar holds exactly the two classes that cannot be trained, and says which.
-    assert bars.marker.color[0] == chart_common.WARNING and bars.y[0] == 2
-    assert set(bars.marker.color[1:]) == {chart_common.PRIMARY}
+    assert bars.marker.color[0] == common.WARNING and bars.y[0] == 2
+    assert set(bars.marker.color[1:]) == {common.PRIMARY}
     assert "Product 004, Product 005" in bars.hovertext[0]
     assert "2 of 200 classes have fewer than 2 photos" in figure.layout.title.subtitle.text
     assert figure.layout.height == 320
 
 
 def test_photo_count_bins_give_too_few_photos_a_range_of_their_own():
-    bins = collect_charts.photo_count_bins(
+    bins = class_counts.photo_count_bins(
         {"a": 0, "b": 1, "c": 2, "d": 40}, minimum=2, recommended=10
     )
     assert bins[0] == (0, 1, ["a", "b"])
@@ -304,7 +298,7 @@ def test_one_class_can_be_picked_out_on_a_big_map():
     data_map = big_data_map(3000)
     others, picked = data_map_charts.data_map_figure(data_map, highlight=MANY_CLASSES[7]).data
     assert picked.name == MANY_CLASSES[7] and len(picked.x) == 15
-    assert picked.marker.color == chart_common.PRIMARY and others.marker.opacity < 1
+    assert picked.marker.color == common.PRIMARY and others.marker.opacity < 1
     assert {data_map.points[row[0]].photo.class_name for row in picked.customdata} == {
         MANY_CLASSES[7]
     }
@@ -350,8 +344,8 @@ def test_many_names_are_cut_short():
 
 def test_every_class_becomes_a_row_worst_first():
     per_class = [
-        evaluation.ClassMetrics("Apple", 1.0, 0.9, 0.95, 10),
-        evaluation.ClassMetrics("Milk", 0.5, 0.4, 0.45, 10),
+        metrics.ClassMetrics("Apple", 1.0, 0.9, 0.95, 10),
+        metrics.ClassMetrics("Milk", 0.5, 0.4, 0.45, 10),
     ]
     rows = tables.class_metric_rows(per_class)
     assert [row["Class"] for row in rows] == ["Milk", "Apple"]

@@ -18,16 +18,15 @@ from app_fixtures import (  # noqa: F401
 )
 from job_fixtures import check_data_on_a_worker, run_after_jobs, wait_for
 
-from tlapp import evaluation_charts
-from tlcore import export_jobs, store
+from tlapp.charts import evaluation
+from tlcore import store
+from tlcore.jobs import exports
 
 OWNER = "owner-token-for-check-data-tests"
 
 
 def test_the_confusion_matrix_has_a_clickable_square_over_each_cell():
-    figure = evaluation_charts.clickable_confusion_matrix_figure(
-        ["Apple", "Milk"], [[3, 1], [0, 4]]
-    )
+    figure = evaluation.clickable_confusion_matrix_figure(["Apple", "Milk"], [[3, 1], [0, 4]])
     right, wrong, squares = figure.data
     assert right.hoverinfo == "skip" and wrong.hoverinfo == "skip"
     assert list(zip(squares.y, squares.x, strict=True)) == [
@@ -44,9 +43,9 @@ def test_the_confusion_matrix_has_a_clickable_square_over_each_cell():
     ]
     assert figure.layout.clickmode == "event+select"
     click = {"selection": {"points": [{"x": "Milk", "y": "Apple", "curve_number": 2}]}}
-    assert evaluation_charts.selected_cell(click) == ("Apple", "Milk")
-    assert evaluation_charts.selected_cell({"selection": {"points": []}}) is None
-    assert evaluation_charts.selected_cell(None) is None
+    assert evaluation.selected_cell(click) == ("Apple", "Milk")
+    assert evaluation.selected_cell({"selection": {"points": []}}) is None
+    assert evaluation.selected_cell(None) is None
 
 
 @dataclasses.dataclass
@@ -175,9 +174,9 @@ def test_export_prepares_a_checked_tflite_model(in_workspace):
     assert not app.exception
     # A worker (started by the page) converts and checks it; the page then offers the file.
     project = in_workspace.project
-    stamp = export_jobs.model_stamp(project)
+    stamp = exports.model_stamp(project)
     wait_for(
-        lambda: export_jobs.prepared(project.workspace.root, project.id, stamp, "tflite-float"),
+        lambda: exports.prepared(project.workspace.root, project.id, stamp, "tflite-float"),
         300,
         "the TensorFlow Lite export",
     )

@@ -5,8 +5,10 @@ import types
 
 import pytest
 
-from tlapp import confusion, evaluation_charts, figures
-from tlcore import headline
+from tlapp import figures
+from tlapp.charts import confusion
+from tlapp.charts import evaluation as evaluation_charts
+from tlcore.evaluation import headline
 
 MANY_CLASSES = [f"Product {number:03d}" for number in range(81)]
 

@@ -4,8 +4,9 @@ import pytest
 from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT, app_workspace_fixture, texts  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
-from tlcore import examples, export_jobs, project_removal, store
-from tlcore.store import files
+from tlcore import files, store
+from tlcore.data import examples
+from tlcore.jobs import exports, project_removal
 
 
 def open_home(query_params: dict | None = None) -> AppTest:
@@ -121,12 +122,12 @@ def test_a_project_is_renamed_and_deleted_after_confirmation(app_workspace):
     assert not app.exception
     assert space.open_project(project.id).name == "New name"
     assert "Renamed to **New name**" in texts(app.success)
-    export = export_jobs.export_path(app_workspace, project.id, "stamp", "onnx")
+    export = exports.export_path(app_workspace, project.id, "stamp", "onnx")
     files.write_atomically(export, b"model", "the export")
     app.button(key=f"delete_confirm_{project.id}").click().run()
     assert not app.exception
     assert space.list_projects(owner) == []
-    # Its kept export went with it (`tlcore.project_removal`).
+    # Its kept export went with it (`tlcore.jobs.project_removal`).
     assert not any(
         path.exists() for path in project_removal.kept_folders(app_workspace, project.id)
     )

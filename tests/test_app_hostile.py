@@ -21,13 +21,14 @@ from app_fixtures import APP_FILE, SLOW_PAGE_TIMEOUT, as_uploads, texts, tiny_ph
 from job_fixtures import finish_import
 from streamlit.testing.v1 import AppTest
 
-from tlcore import dataset_loading, store
+from tlcore import store
+from tlcore.data import loading
 
 OWNER = "owner-token-for-hostile-input-tests"
 HOME_TITLE = ":material/photo_camera: Photo Classifier Trainer"
 
 # Every path the workspace may hold, relative to its root. Class folders are
-# `names.folder_name_for` names; photos are named by the hash of their content.
+# `data.names.folder_name_for` names; photos are named by the hash of their content.
 WELL_FORMED_PATHS = re.compile(
     r"^(\.cache(/.*)?"
     r"|tlcore\.db(-wal|-shm)?"
@@ -238,7 +239,7 @@ def test_a_bad_zip_imported_on_collect(case, sandbox, collect):
         assert project.class_names == [] and project.photo_count() == 0
     else:
         # The page stores exactly what the engine reads from the zip, and names what it skips.
-        read = dataset_loading.load_zip(data)
+        read = loading.load_zip(data)
         # A folder without one usable photo makes no class (issue 11: no empty new class).
         assert project.photo_counts() == {name: n for name, n in read.counts().items() if n}
         warnings = texts(app.warning)

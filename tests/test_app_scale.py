@@ -16,17 +16,10 @@ from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT, open_page, texts
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tlapp import confusion
-from tlcore import (
-    datamap,
-    evaluation,
-    mislabelled,
-    near_duplicates,
-    outliers,
-    photo_references,
-    quality,
-    store,
-)
+from tlapp.charts import confusion
+from tlcore import store
+from tlcore.checks import datamap, mislabelled, near_duplicates, outliers, photo_references, quality
+from tlcore.evaluation import metrics as evaluation
 
 OWNER = "owner-token-for-scale-tests"
 CLASS_COUNT = 200

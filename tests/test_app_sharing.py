@@ -4,7 +4,8 @@ import pytest
 from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT, app_workspace_fixture, tiny_photo  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
-from tlcore import access, store
+from tlcore import store
+from tlcore.store import access
 
 OWNER = "owner-token-for-sharing-tests"
 STRANGER = "stranger-token-for-sharing"

@@ -21,7 +21,8 @@ from app_fixtures import (  # noqa: F401
 from job_fixtures import finish_import
 from streamlit.testing.v1 import AppTest
 
-from tlcore import store, training_types
+from tlcore import store
+from tlcore.training import types
 
 OWNER = "owner-token-for-training-tests"
 
@@ -50,9 +51,9 @@ def trained(tmp_path_factory, engine_environment):
         app.slider(key="setting_epochs").set_value(APP_EPOCHS)
         app.button(key="train_button").click().run()
         right_after_click = app
-        from tlapp import jobs
+        from tlapp.jobs import trainings
 
-        job = jobs.get_job(project.id)
+        job = trainings.get_job(project.id)
         assert job is not None, texts(app.error)
         assert job.wait(timeout=600), "The training did not finish in 10 minutes."
         assert job.state == "finished", job.error
@@ -93,17 +94,17 @@ def test_the_model_learned_far_better_than_chance(in_workspace):
 
 
 def test_a_second_training_of_the_same_project_is_refused_while_one_runs(in_workspace):
-    from tlapp import jobs
+    from tlapp.jobs import trainings
 
-    job = jobs.start_training(
-        in_workspace.project, training_types.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
+    job = trainings.start_training(
+        in_workspace.project, types.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
     )
     try:
         with pytest.raises(store.WorkspaceError, match="training already"):
-            jobs.start_training(in_workspace.project, training_types.TrainingSettings())
+            trainings.start_training(in_workspace.project, types.TrainingSettings())
     finally:
         assert job.wait(timeout=300)
-        jobs.forget_job(in_workspace.project.id)
+        trainings.forget_job(in_workspace.project.id)
 
 
 def test_evaluate_shows_the_headline_the_charts_and_the_mistakes(in_workspace):
@@ -254,15 +255,15 @@ def test_evaluate_and_predict_before_training_say_to_train_first(app_workspace):
 
 
 def test_another_training_on_the_server_shows_the_place_in_the_queue(in_workspace):
-    from tlapp import jobs
+    from tlapp.jobs import trainings
 
     # Someone else's long training holds the one worker; it is cancelled once seen.
     other = store.Workspace(in_workspace.folder).create_project("Theirs", "someone-else")
     for class_name in APP_CLASSES:
         other.add_class(class_name)
         other.add_photos(class_name, grocery_photos(class_name, 8))
-    theirs = jobs.start_training(
-        other, training_types.TrainingSettings(epochs=1000, image_size=APP_IMAGE_SIZE)
+    theirs = trainings.start_training(
+        other, types.TrainingSettings(epochs=1000, image_size=APP_IMAGE_SIZE)
     )
     try:
         deadline = time.monotonic() + 240
@@ -273,22 +274,22 @@ def test_another_training_on_the_server_shows_the_place_in_the_queue(in_workspac
         app.select_slider(key="setting_image_size").set_value(APP_IMAGE_SIZE)
         app.slider(key="setting_epochs").set_value(5)
         app.button(key="train_button").click().run()
-        job = jobs.get_job(in_workspace.project.id)
+        job = trainings.get_job(in_workspace.project.id)
         assert job.progress.queue_position == 1
         app = open_page(in_workspace.project, "pages/2_Train.py")
         assert not app.exception
         assert "You are number 1 in the queue" in texts(app.info)
         assert app.get("progress")[0].value == 0
     finally:
-        jobs.cancel(theirs)
+        trainings.cancel(theirs)
     assert theirs.wait(timeout=120) and theirs.state == "cancelled"
     assert not other.refresh().has_trained_model
     assert job.wait(timeout=300) and job.state == "finished", job.error
-    jobs.forget_job(in_workspace.project.id)
+    trainings.forget_job(in_workspace.project.id)
 
 
 def test_only_other_trainings_are_told_as_someone_else_training(app_workspace, monkeypatch):
-    from tlcore import job_queue, job_records
+    from tlcore.jobs import queue, records
 
     # No worker: the jobs below are records only, as a busy server's table holds them.
     monkeypatch.setenv("TLCORE_WORKERS", "0")
@@ -297,20 +298,20 @@ def test_only_other_trainings_are_told_as_someone_else_training(app_workspace, m
     for class_name in APP_CLASSES[:2]:
         mine.add_class(class_name)
         mine.add_photos(class_name, grocery_photos(class_name, 5))
-    jobs_store = job_records.JobStore(app_workspace)
+    jobs_store = records.JobStore(app_workspace)
     theirs = [space.create_project(f"Theirs {number}", f"someone-{number}") for number in range(4)]
     # Other people's work that is not a training: an export running, photos and a check waiting.
-    export, _ = jobs_store.create_shared(job_queue.KIND_EXPORT, theirs[0].id, "someone-0", {}, {})
+    export, _ = jobs_store.create_shared(queue.KIND_EXPORT, theirs[0].id, "someone-0", {}, {})
     jobs_store.claim(export.id, "worker-1")
-    jobs_store.create_shared(job_queue.KIND_PHOTO_EMBEDDING, theirs[1].id, "someone-1", {}, {})
-    jobs_store.create(job_queue.KIND_DATA_CHECK, theirs[2].id, "someone-2", {})
+    jobs_store.create_shared(queue.KIND_PHOTO_EMBEDDING, theirs[1].id, "someone-1", {}, {})
+    jobs_store.create(queue.KIND_DATA_CHECK, theirs[2].id, "someone-2", {})
     app = open_page(mine, "pages/2_Train.py")
     assert not app.exception
     assert "Someone else is training" not in texts(app.info)
 
-    running = jobs_store.create(job_queue.KIND_TRAINING, theirs[3].id, "someone-3", {})
+    running = jobs_store.create(queue.KIND_TRAINING, theirs[3].id, "someone-3", {})
     jobs_store.claim(running.id, "worker-2")
-    waiting = jobs_store.create(job_queue.KIND_TRAINING, theirs[1].id, "someone-1", {})
+    waiting = jobs_store.create(queue.KIND_TRAINING, theirs[1].id, "someone-1", {})
     app = open_page(mine, "pages/2_Train.py")
     assert not app.exception
     told = texts(app.info)

@@ -14,8 +14,11 @@ from app_fixtures import (  # noqa: F401
 )
 from streamlit.testing.v1 import AppTest
 
-from tlapp import try_photo
-from tlcore import evaluation, images, prediction, store
+from tlapp.panels import try_photo
+from tlcore import store
+from tlcore.data import examples
+from tlcore.evaluation import metrics
+from tlcore.nets import prediction
 
 OWNER = "owner-token-for-try-photo-tests"
 
@@ -145,7 +148,7 @@ def test_a_model_without_its_set_aside_photos_says_so(app_workspace, small_train
 def test_own_photos_come_first(trained_project):
     app = open_page(trained_project.project, PREDICT_PAGE)
     app.button(key=try_photo.BUTTON_KEY).click().run()
-    photo = sorted(pathlib.Path(images.__file__).parents[1].glob("tlcore/example_photos/*/*.jpg"))
+    photo = sorted(examples.PHOTOS_FOLDER.glob("*/*.jpg"))
     app.file_uploader(key="predict_upload").set_value(
         (photo[0].name, photo[0].read_bytes(), "image/jpeg")
     ).run()
@@ -155,10 +158,10 @@ def test_own_photos_come_first(trained_project):
 
 
 def test_set_aside_photos_are_taken_class_after_class():
-    def answer(name: str, true_class: str) -> evaluation.PhotoPrediction:
-        return evaluation.PhotoPrediction(name, true_class, true_class, 0.9, f"hash-{name}")
+    def answer(name: str, true_class: str) -> metrics.PhotoPrediction:
+        return metrics.PhotoPrediction(name, true_class, true_class, 0.9, f"hash-{name}")
 
-    scores = evaluation.Evaluation(
+    scores = metrics.Evaluation(
         accuracy=1.0,
         class_names=["Lime", "Banana"],
         per_class=[],

@@ -10,15 +10,17 @@ from app_fixtures import (  # noqa: F401
 )
 from job_fixtures import WorkerProcess, queue_training, small_project, wait_for
 
-from tlcore import arrival_jobs, embeddings, job_queue, job_records, store
+from tlcore import store
+from tlcore.features import embeddings
+from tlcore.jobs import arrivals, queue, records
 
-EMBEDDING = job_queue.KIND_PHOTO_EMBEDDING
+EMBEDDING = queue.KIND_PHOTO_EMBEDDING
 OWNER = "owner-of-the-arrival-jobs-tests"
 
 
-def queue_embedding(root, project) -> job_records.JobRecord:
-    config = job_queue.QueueConfig(root)
-    return arrival_jobs.queue_embedding(config, job_queue.make_queue(config), project)
+def queue_embedding(root, project) -> records.JobRecord:
+    config = queue.QueueConfig(root)
+    return arrivals.queue_embedding(config, queue.make_queue(config), project)
 
 
 def test_one_embedding_is_queued_per_project_and_it_blocks_no_training(tmp_path):
@@ -26,7 +28,7 @@ def test_one_embedding_is_queued_per_project_and_it_blocks_no_training(tmp_path)
     project = store.Workspace(root).create_project("Arrivals", OWNER)
     first = queue_embedding(root, project)
     assert queue_embedding(root, project).id == first.id  # Coalesced, not one per photo.
-    assert first.priority == arrival_jobs.BACKGROUND_PRIORITY
+    assert first.priority == arrivals.BACKGROUND_PRIORITY
     # A training is queued beside it, at the owner's first place: the embedding is not counted.
     training = queue_training(root, project, epochs=1)
     assert training.priority == 0
@@ -34,18 +36,16 @@ def test_one_embedding_is_queued_per_project_and_it_blocks_no_training(tmp_path)
         queue_training(root, project, epochs=1)
     other = store.Workspace(root).create_project("Other", OWNER)
     assert queue_embedding(root, other).id != first.id
-    waiting = {
-        task.args[0] for task in job_queue.make_queue(job_queue.QueueConfig(root)).huey.pending()
-    }
+    waiting = {task.args[0] for task in queue.make_queue(queue.QueueConfig(root)).huey.pending()}
     assert waiting == {first.id, training.id, queue_embedding(root, other).id}
 
 
 def test_progress_words_say_how_many_are_done():
-    assert arrival_jobs.progress_words(16, 40) == "Getting 40 new photos ready: 16 done"
-    assert "in a moment" in arrival_jobs.progress_words(0, 0)
+    assert arrivals.progress_words(16, 40) == "Getting 40 new photos ready: 16 done"
+    assert "in a moment" in arrivals.progress_words(0, 0)
 
 
-def chunks_of(store_, project) -> list[job_records.JobRecord]:
+def chunks_of(store_, project) -> list[records.JobRecord]:
     return sorted(store_.for_project(project.id, EMBEDDING), key=lambda record: record.created_at)
 
 
@@ -57,7 +57,7 @@ def test_a_worker_embeds_new_photos_in_chunks_and_a_training_waits_one_chunk_at_
     project = small_project(root)  # 3 classes of 8 photos, then 24 more: two chunks.
     for class_name in project.class_names:
         project.add_photos(class_name, grocery_photos(class_name, 16)[8:])
-    jobs = job_queue.QueueConfig(root).store()
+    jobs = queue.QueueConfig(root).store()
     queue_embedding(root, project)
     worker = WorkerProcess(root, tmp_path / "worker.log")
     try:
@@ -89,10 +89,10 @@ def test_a_worker_embeds_new_photos_in_chunks_and_a_training_waits_one_chunk_at_
     assert chunks[0].finished_at >= training.created_at
     assert len(chunks) == 2 and chunks[1].started_at >= started
     assert running[0].id == chunks[0].id
-    assert max(chunk.result["embedded"] for chunk in chunks) <= arrival_jobs.PHOTOS_PER_CHUNK
+    assert max(chunk.result["embedded"] for chunk in chunks) <= arrivals.PHOTOS_PER_CHUNK
     cache = embeddings.EmbeddingCache(store.Workspace(root).embedding_cache_dir)
     project = store.Workspace(root).open_project(project.id)
-    assert arrival_jobs.missing_photos(project, cache) == []
+    assert arrivals.missing_photos(project, cache) == []
     assert chunks[0].progress["total"] == 48
 
 
@@ -104,8 +104,8 @@ def test_collect_shows_the_words_of_a_failed_embedding(app_workspace, monkeypatc
     app = open_page(project, "pages/1_Collect.py", timeout=FAST_PAGE_TIMEOUT)
     assert not app.exception
     assert "made ready to train in a moment" in app.get("progress")[0].proto.text
-    jobs = job_queue.QueueConfig(app_workspace).store()
-    jobs.finish(record.id, job_records.FAILED, "The disk of the server is full.")
+    jobs = queue.QueueConfig(app_workspace).store()
+    jobs.finish(record.id, records.FAILED, "The disk of the server is full.")
     app.run()
     assert "The disk of the server is full." in texts(app.warning)
     assert "Training will look at them itself" in texts(app.warning)

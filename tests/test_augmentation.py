@@ -13,7 +13,10 @@ from app_fixtures import (  # noqa: F401
 )
 from PIL import Image
 
-from tlcore import augmentation, embeddings, errors, images, training_types
+from tlcore import errors
+from tlcore.data import augmentation, images
+from tlcore.features import embeddings
+from tlcore.training import types
 
 NO_CHANGE = augmentation.AugmentationSettings(
     flip=False, rotation_degrees=0, zoom=0, brightness=0, contrast=0
@@ -132,7 +135,7 @@ def test_each_variant_has_its_own_place_in_the_cache(tmp_path):
 
 
 def test_decoding_a_photo_s_views_gives_the_same_pixels_as_augmenting_it(tmp_path):
-    from tlcore import datasets
+    from tlcore.data import datasets
 
     data = photo_bytes()
     photo = datasets.Photo("a.png", "A", images.content_hash(data), data=data)
@@ -170,7 +173,7 @@ def test_test_time_views_are_unmirrored_views_of_the_photo_the_same_every_time()
 def test_predicting_with_views_averages_the_photo_with_its_views():
     import keras
 
-    from tlcore import prediction
+    from tlcore.nets import prediction
 
     # A "model" that says how bright the middle of a picture is, against how dark.
     pixels_in = keras.Input((8, 8, 3))
@@ -191,31 +194,35 @@ def test_predicting_with_views_averages_the_photo_with_its_views():
 
 def test_training_settings_keep_augmentation_and_old_files_load_without_it():
 
-    settings = training_types.TrainingSettings(
+    settings = types.TrainingSettings(
         augmentation_views=3,
         augmentation=augmentation.AugmentationSettings(zoom=0.1),
         test_time_augmentation=True,
     )
-    assert training_types.TrainingSettings.from_dict(settings.to_dict()) == settings
+    assert types.TrainingSettings.from_dict(settings.to_dict()) == settings
     old = {"epochs": 20, "image_size": 160, "dropout": 0.2}
-    loaded = training_types.TrainingSettings.from_dict(old)
+    loaded = types.TrainingSettings.from_dict(old)
     assert loaded.augmentation_views == 0 and loaded.test_time_augmentation is False
     assert loaded.augmentation == augmentation.AugmentationSettings()
     with pytest.raises(ValueError):
-        training_types.TrainingSettings.from_dict({"test_time_augmentation": "yes"})
+        types.TrainingSettings.from_dict({"test_time_augmentation": "yes"})
     with pytest.raises(ValueError):
-        training_types.TrainingSettings.from_dict({"augmentation": [1, 2]})
+        types.TrainingSettings.from_dict({"augmentation": [1, 2]})
     with pytest.raises(errors.SettingsError, match="augmented views"):
-        training_types.TrainingSettings(augmentation_views=50).validate()
+        types.TrainingSettings(augmentation_views=50).validate()
     with pytest.raises(errors.SettingsError, match="turn"):
-        training_types.TrainingSettings(
+        types.TrainingSettings(
             augmentation=augmentation.AugmentationSettings(rotation_degrees=45)
         ).validate()
 
 
 @pytest.mark.slow
 def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_training, tmp_path):
-    from tlcore import datasets, embeddings, evaluation, headline, model, splitting, training
+    from tlcore.data import datasets
+    from tlcore.evaluation import headline, metrics
+    from tlcore.features import embeddings, splitting
+    from tlcore.nets import model
+    from tlcore.training import trainer
 
     dataset = small_training.dataset
     settings = dataclasses.replace(
@@ -226,7 +233,7 @@ def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_
         head_count=2,
     )
     reports = []
-    trained = training.train(dataset, settings, on_progress=reports.append, cache_dir=tmp_path)
+    trained = trainer.train(dataset, settings, on_progress=reports.append, cache_dir=tmp_path)
     photo_count = len(dataset.photos)
     # Two heads learn: the model's, from the training photos, and the headline's, from every
     # photo but the least alike. Each learns from views; the photos that check them (the
@@ -262,7 +269,7 @@ def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_
     assert len(list(tmp_path.rglob(last_view))) == checked_count
 
     again = []
-    training.train(dataset, settings, on_progress=again.append, cache_dir=tmp_path)
+    trainer.train(dataset, settings, on_progress=again.append, cache_dir=tmp_path)
     # Everything came from the cache: the photos were all done at once, then their views.
     # Until the split is known every photo's views are counted, an upper bound; then the
     # total is exact.
@@ -289,7 +296,7 @@ def test_augmented_views_are_embedded_once_and_tta_scores_like_prediction(small_
         skipped=[],
         duplicates=[],
     )
-    through_model = evaluation.evaluate_dataset(trained, validation_set)
+    through_model = metrics.evaluate_dataset(trained, validation_set)
     assert through_model.accuracy == pytest.approx(trained.evaluation.accuracy)
     stored = {answer.file_name: answer.confidence for answer in trained.evaluation.predictions}
     for answer in through_model.predictions:
@@ -302,7 +309,7 @@ def test_the_train_page_previews_augmentation_and_passes_the_settings_on(
 ):
     from streamlit.testing.v1 import AppTest
 
-    from tlapp import jobs
+    from tlapp.jobs import trainings
     from tlcore import store
 
     project = store.Workspace(app_workspace).create_project(
@@ -312,7 +319,9 @@ def test_the_train_page_previews_augmentation_and_passes_the_settings_on(
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, 3))
     started = []
-    monkeypatch.setattr(jobs, "start_training", lambda project, settings: started.append(settings))
+    monkeypatch.setattr(
+        trainings, "start_training", lambda project, settings: started.append(settings)
+    )
 
     app = AppTest.from_file(str(APP_FILE), default_timeout=SLOW_PAGE_TIMEOUT)
     app.query_params.update({"owner": project.owner, "project": project.id})

@@ -6,8 +6,11 @@ from app_fixtures import FAST_PAGE_TIMEOUT, grocery_photos, open_page, texts
 from engine_fixtures import TEST_CLASSES
 from job_fixtures import WorkerProcess, wait_for
 
-from tlapp import batch_job
-from tlcore import batch_predictions, job_queue, prediction, store
+from tlapp.jobs import batch
+from tlcore import store
+from tlcore.jobs import batch_predictions
+from tlcore.jobs import queue as job_queue
+from tlcore.nets import prediction
 
 OWNER = "owner-token-for-batch-prediction-tests"
 
@@ -78,11 +81,11 @@ def test_a_worker_gives_the_same_answers_as_the_web_server_did(
 
 @pytest.mark.slow
 def test_predict_hands_many_photos_to_a_worker_and_shows_the_table(trained_project, monkeypatch):
-    from tlapp import workers
+    from tlapp.jobs import workers
 
     monkeypatch.setenv("TLCORE_WORKSPACE", str(trained_project.workspace.root))
     photos = many_photos()
-    assert len(photos) >= batch_job.BATCH_JOB_PHOTOS
+    assert len(photos) >= batch.BATCH_JOB_PHOTOS
     app = open_page(trained_project, "pages/4_Predict.py")
     try:
         app.file_uploader(key="predict_upload").set_value(
@@ -91,7 +94,7 @@ def test_predict_hands_many_photos_to_a_worker_and_shows_the_table(trained_proje
         app.run()
         assert not app.exception
         assert "Looking at 21 photos…" in texts(app.markdown)
-        job_id = app.session_state[batch_job.SESSION_KEY]["job_id"]
+        job_id = app.session_state[batch.SESSION_KEY]["job_id"]
         jobs = workers.store(trained_project.workspace.root)
         wait_for(lambda: not jobs.get(job_id).is_active, 180, "the batch to be predicted")
         app.run(timeout=FAST_PAGE_TIMEOUT * 4)
@@ -102,6 +105,6 @@ def test_predict_hands_many_photos_to_a_worker_and_shows_the_table(trained_proje
         assert app.get("download_button")
         # Another run of the page does not queue the same photos again.
         app.run()
-        assert app.session_state[batch_job.SESSION_KEY]["job_id"] == job_id
+        assert app.session_state[batch.SESSION_KEY]["job_id"] == job_id
     finally:
         workers.stop_local_workers()

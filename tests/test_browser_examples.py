@@ -8,7 +8,9 @@ import urllib.parse
 import pytest
 from server_fixtures import chromium, new_page, running_app, screenshot, settle
 
-from tlcore import examples, store, training, training_types
+from tlcore import store
+from tlcore.data import examples
+from tlcore.training import trainer, types
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -45,13 +47,13 @@ def test_the_example_photos_train_and_a_set_aside_photo_is_tried(server, page):
     # The model is trained here, small and fast, into the project the browser made.
     owner = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["owner"][0]
     project = store.Workspace(server.workspace).find_by_name(examples.EXAMPLE_PROJECT_NAME, owner)
-    settings = training_types.TrainingSettings(image_size=96, epochs=15)
-    project.save_trained(training.train(project.to_dataset(), settings))
+    settings = types.TrainingSettings(image_size=96, epochs=15)
+    project.save_trained(trainer.train(project.to_dataset(), settings))
 
     page.goto(f"{server.address}/Predict?owner={project.owner}&project={project.id}")
     # The live camera's component reports its state once it is drawn, a rerun of its own; a
     # press sent at the very moment of that report can be lost in Streamlit (see
-    # tlapp/try_photo.py), so the press waits for it, as a person's eye would.
+    # tlapp/panels/try_photo.py), so the press waits for it, as a person's eye would.
     page.frame_locator("iframe").first.get_by_role("button", name="Start the camera").wait_for()
     settle(page, 1000)
     answers = []

@@ -12,7 +12,8 @@ import pytest
 from app_fixtures import tiny_photo
 from server_fixtures import chromium, new_page, running_app, screenshot, settle
 
-from tlcore import access, store
+from tlcore import store
+from tlcore.store import access
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

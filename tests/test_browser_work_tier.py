@@ -15,7 +15,9 @@ from server_fixtures import (
     write_photos,
 )
 
-from tlcore import arrival_jobs, embeddings, export_jobs, store
+from tlcore import store
+from tlcore.features import embeddings
+from tlcore.jobs import arrivals, exports
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -78,7 +80,7 @@ def test_new_photos_exports_and_project_files_are_handled_by_the_worker(served, 
     expect(progress).to_have_count(0, timeout=240_000)
     screenshot(page, "arrivals_collect_done")
     cache = embeddings.EmbeddingCache(project.workspace.embedding_cache_dir)
-    assert arrival_jobs.missing_photos(project.refresh(), cache) == []
+    assert arrivals.missing_photos(project.refresh(), cache) == []
 
     page.goto(f"{server.address}/Export?owner={OWNER}&project={project.id}")
     settle(page)
@@ -93,8 +95,8 @@ def test_new_photos_exports_and_project_files_are_handled_by_the_worker(served, 
     with page.expect_download() as download:
         download_button.click()
     saved = pathlib.Path(download.value.path())
-    kept = export_jobs.prepared(
-        project.workspace.root, project.id, export_jobs.model_stamp(project), "onnx"
+    kept = exports.prepared(
+        project.workspace.root, project.id, exports.model_stamp(project), "onnx"
     )
     assert kept is not None and saved.read_bytes() == kept.path.read_bytes()
 

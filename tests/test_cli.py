@@ -18,7 +18,7 @@ def test_each_command_has_help(capsys):
 
 
 def test_the_worker_command_runs_the_worker_which_only_it_imports():
-    from tlcore import worker
+    from tlcore.jobs import worker
 
     assert cli.command_function("worker") is worker.run
     assert cli.command_function("predict") is cli.run_predict
@@ -31,11 +31,11 @@ def test_the_worker_command_runs_the_worker_which_only_it_imports():
 def test_train_gives_tensorflow_one_thread_only_when_it_runs_just_the_head(
     onnx_ready, options, threads, monkeypatch, tmp_path
 ):
-    from tlcore import early_features
+    from tlcore.features import early_embeddings
 
     for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr(early_features, "features_without_keras", lambda *given: onnx_ready)
+    monkeypatch.setattr(early_embeddings, "features_without_keras", lambda *given: onnx_ready)
     status = cli.main(
         ["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.zip"), *options]
     )

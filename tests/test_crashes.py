@@ -51,8 +51,9 @@ from server_fixtures import (
 )
 from streamlit.testing.v1 import AppTest
 
-from tlcore import store, training_types
+from tlcore import store
 from tlcore.store import locks
+from tlcore.training import types
 
 CLASSES = ("Banana", "Watermelon")
 FIRST_PHOTOS = 6
@@ -241,9 +242,9 @@ def model_snapshot(folder: pathlib.Path) -> tuple[str, str]:
 
 def assert_model_sound(folder: pathlib.Path) -> None:
     """Checks that the model loads, and that its training record describes that very model."""
-    from tlcore import projects
+    from tlcore.serving import project_file
 
-    trained = projects.load_project(folder / store.MODEL_FILE)
+    trained = project_file.load_project(folder / store.MODEL_FILE)
     record = json.loads((folder / store.TRAINING_FILE).read_text())
     assert record["created_at"] == trained.created_at
     assert record["class_names"] == trained.class_names == list(CLASSES)
@@ -424,15 +425,15 @@ def test_what_a_killed_server_left_is_never_used_and_is_removed(tmp_path, monkey
 
 
 def test_an_interrupted_training_is_told_once(tmp_path):
-    from tlapp import jobs
+    from tlapp.jobs import trainings
 
     project = store.Workspace(tmp_path).create_project("Fruit", OWNER)
-    assert not jobs.forget_interrupted_training(project)
+    assert not trainings.forget_interrupted_training(project)
     project.mark_training_started()
     assert project.refresh().training_interrupted
-    assert jobs.forget_interrupted_training(project)
+    assert trainings.forget_interrupted_training(project)
     assert not project.refresh().training_interrupted
-    assert not jobs.forget_interrupted_training(project)
+    assert not trainings.forget_interrupted_training(project)
 
 
 # A disk without room.
@@ -641,8 +642,8 @@ def test_a_change_that_cannot_be_recorded_leaves_the_project_as_it_was(tight_dis
 def test_a_model_saved_to_a_full_disk_gives_a_message(
     tight_disk, small_training, tmp_path, monkeypatch
 ):
-    from tlapp import jobs, workers
-    from tlcore import job_runner
+    from tlapp.jobs import trainings, workers
+    from tlcore.jobs import runner
 
     if tight_disk.kind != TMPFS:
         pytest.skip(
@@ -661,11 +662,11 @@ def test_a_model_saved_to_a_full_disk_gives_a_message(
         project.add_photos(class_name, grocery_photos(class_name, 3))
     project.save_trained(small_training.trained)
     before = model_snapshot(project.folder)
-    settings = training_types.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
+    settings = types.TrainingSettings(epochs=5, image_size=APP_IMAGE_SIZE)
     # No room for the photos' features either: the training goes on without caching them.
     with tight_disk.full(room=0, file_size_limit=4096):
-        job = jobs.start_training(project, settings)
-        job_runner.run_job(workers.config(space.root), job.id, "worker-in-this-test")
+        job = trainings.start_training(project, settings)
+        runner.run_job(workers.config(space.root), job.id, "worker-in-this-test")
         assert job.wait(timeout=10)
     assert not list(space.embedding_cache_dir.rglob("*.npy"))
     assert job.state == "failed"

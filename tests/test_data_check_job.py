@@ -5,15 +5,16 @@ import pytest
 from app_fixtures import grocery_photos
 from job_fixtures import WorkerProcess, small_project, wait_for
 
-from tlcore import data_checks, job_queue, store
+from tlcore import store
+from tlcore.jobs import data_checks, queue
 
 
-def queue_check(root, project) -> job_queue.job_records.JobRecord:
-    config = job_queue.QueueConfig(root)
-    return job_queue.submit(
+def queue_check(root, project) -> queue.job_records.JobRecord:
+    config = queue.QueueConfig(root)
+    return queue.submit(
         config,
-        job_queue.make_queue(config),
-        job_queue.KIND_DATA_CHECK,
+        queue.make_queue(config),
+        queue.KIND_DATA_CHECK,
         project.id,
         project.owner,
         {"photo_count": project.photo_count()},
@@ -32,7 +33,7 @@ def test_a_data_check_runs_on_a_worker_and_any_server_reads_its_report(
     worker = WorkerProcess(root, tmp_path / "worker.log")
     try:
         record = queue_check(root, project)
-        store_ = job_queue.QueueConfig(root).store()
+        store_ = queue.QueueConfig(root).store()
         with pytest.raises(store.WorkspaceError, match="being checked"):
             queue_check(root, project)
         phases = set()

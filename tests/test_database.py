@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from app_fixtures import grocery_photos, tiny_photo
 
-from tlcore import access, job_records, store
-from tlcore.store import database, locks, migration
+from tlcore import store
+from tlcore.jobs import records
+from tlcore.store import access, database, locks, migration
 from tlcore.store.photo_changes import PHOTOS_PER_TRANSACTION
 
 OWNER = "owner-of-the-old-workspace"
@@ -195,8 +196,8 @@ def test_a_database_kept_busy_by_another_process_is_said_in_words(tmp_path, monk
         busy.database._local = threading.local()  # Fresh connections, with the short wait.
         with pytest.raises(store.WorkspaceError, match="kept it busy"):
             busy.open_project(project.id).add_class("Apple")
-        with pytest.raises(job_records.JobError, match="record of trainings"):
-            job_records.JobStore(tmp_path).create("training", project.id, OWNER, {})
+        with pytest.raises(records.JobError, match="record of trainings"):
+            records.JobStore(tmp_path).create("training", project.id, OWNER, {})
     finally:
         holder.execute("rollback")
         holder.close()

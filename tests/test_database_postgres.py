@@ -17,8 +17,10 @@ import pytest
 from app_fixtures import grocery_photos
 from test_database import OWNER, edit_together, old_workspace  # noqa: F401
 
-from tlcore import access, job_records, project_removal, store
-from tlcore.store import database, migration
+from tlcore import store
+from tlcore.jobs import project_removal
+from tlcore.jobs import records as job_records
+from tlcore.store import access, database, migration
 
 PORT = "8773"
 

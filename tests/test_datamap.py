@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from tlapp import chart_common, data_map_charts
-from tlcore import datamap, photo_references, quality
+from tlapp.charts import common
+from tlapp.charts import data_map as data_map_charts
+from tlcore.checks import datamap, photo_references, quality
 
 CLASSES = ["apple", "banana"]
 
@@ -79,4 +80,4 @@ def test_the_figure_can_colour_right_and_wrong(data_map):
     right, wrong = figure.data
     assert (right.name, wrong.name) == ("Recognised", "Not recognised")
     assert len(right.x) == 39 and [row[0] for row in wrong.customdata] == [0]
-    assert right.marker.color == chart_common.GOOD and wrong.marker.color == chart_common.WARNING
+    assert right.marker.color == common.GOOD and wrong.marker.color == common.WARNING

@@ -1,4 +1,5 @@
-"""Tests of tlcore.datasets: folders and zips of class folders, with every kind of bad entry."""
+"""Tests of tlcore.data.datasets: folders and zips of class folders, with every kind of bad
+entry."""
 
 import io
 import pathlib
@@ -9,7 +10,8 @@ import zipfile
 import imagefactory
 import pytest
 
-from tlcore import dataset_builder, dataset_loading, datasets, errors, images
+from tlcore import errors
+from tlcore.data import builder, datasets, images, loading
 
 GROCERY_CLASSES = ("Banana", "Carrots", "Watermelon")
 NOT_A_PHOTO = "the file is not a photo (JPEG, PNG, WebP, BMP or GIF)"
@@ -73,7 +75,7 @@ def tiny_folder(tmp_path):
 
 
 def test_load_folder_reads_real_photos_and_sets_bad_ones_aside(grocery_folder):
-    dataset = dataset_loading.load_folder(grocery_folder)
+    dataset = loading.load_folder(grocery_folder)
     assert dataset.class_names == ["Banana", "Carrots", "Watermelon"]
     assert dataset.counts() == {"Banana": 3, "Carrots": 3, "Watermelon": 3}
     assert dataset.labels == [0, 0, 0, 1, 1, 1, 2, 2, 2]
@@ -91,7 +93,7 @@ def test_load_folder_reads_real_photos_and_sets_bad_ones_aside(grocery_folder):
 
 
 def test_photos_from_a_folder_keep_their_path_and_hash(grocery_folder):
-    photo = dataset_loading.load_folder(grocery_folder).photos[0]
+    photo = loading.load_folder(grocery_folder).photos[0]
     assert photo.data is None
     assert photo.path == (grocery_folder / "Banana" / "Banana_001.jpg").resolve()
     assert photo.read_bytes() == photo.path.read_bytes()
@@ -99,13 +101,11 @@ def test_photos_from_a_folder_keep_their_path_and_hash(grocery_folder):
 
 
 def test_load_folder_is_deterministic(grocery_folder):
-    assert dataset_loading.load_folder(grocery_folder) == dataset_loading.load_folder(
-        grocery_folder
-    )
+    assert loading.load_folder(grocery_folder) == loading.load_folder(grocery_folder)
 
 
 def test_real_folder_is_trainable(grocery_folder):
-    datasets.check_trainable(dataset_loading.load_folder(grocery_folder), minimum_per_class=3)
+    datasets.check_trainable(loading.load_folder(grocery_folder), minimum_per_class=3)
 
 
 # Folders of tiny photos.
@@ -115,7 +115,7 @@ def test_class_folders_differing_only_in_case_are_refused(tmp_path):
     photos = tiny_photos(2)
     write_files(tmp_path, {"Apples/a.png": photos[0], "apples/b.png": photos[1]})
     with pytest.raises(errors.DatasetError, match="'Apples' and 'apples'"):
-        dataset_loading.load_folder(tmp_path)
+        loading.load_folder(tmp_path)
 
 
 def test_class_folder_with_an_unusable_name_has_its_files_skipped(tmp_path):
@@ -129,7 +129,7 @@ def test_class_folder_with_an_unusable_name_has_its_files_skipped(tmp_path):
             f"{long_name}/c.png": photos[2],
         },
     )
-    dataset = dataset_loading.load_folder(tmp_path)
+    dataset = loading.load_folder(tmp_path)
     assert dataset.class_names == ["apples"]
     assert [skipped.file_name for skipped in dataset.skipped] == [
         f"{long_name}/b.png",
@@ -140,12 +140,12 @@ def test_class_folder_with_an_unusable_name_has_its_files_skipped(tmp_path):
 
 def test_folder_name_is_cleaned_into_the_class_name(tmp_path):
     write_files(tmp_path, {"  Red   apples /a.png": tiny_photos(1)[0]})
-    assert dataset_loading.load_folder(tmp_path).class_names == ["Red apples"]
+    assert loading.load_folder(tmp_path).class_names == ["Red apples"]
 
 
 def test_folders_inside_class_folders_are_skipped(tiny_folder):
     write_files(tiny_folder, {"apples/old/a3.png": tiny_photos(1, 50)[0]})
-    dataset = dataset_loading.load_folder(tiny_folder)
+    dataset = loading.load_folder(tiny_folder)
     assert dataset.counts() == {"apples": 2, "pears": 2}
     assert [skipped.file_name for skipped in dataset.skipped] == ["apples/old"]
     assert "inside the class folder 'apples'" in dataset.skipped[0].reason
@@ -159,7 +159,7 @@ def test_links_out_of_the_folder_are_not_followed(tmp_path, tiny_folder):
     (tiny_folder / "apples" / "link.png").symlink_to(outside / "secret.png")
     (tiny_folder / "linked-class").symlink_to(outside / "class", target_is_directory=True)
     (tiny_folder / "pears" / "inside.png").symlink_to(tiny_folder / "apples" / "a1.png")
-    dataset = dataset_loading.load_folder(tiny_folder)
+    dataset = loading.load_folder(tiny_folder)
     assert dataset.class_names == ["apples", "pears"]
     assert {skipped.file_name for skipped in dataset.skipped} == {"apples/link.png", "linked-class"}
     assert all("outside" in skipped.reason for skipped in dataset.skipped)
@@ -169,7 +169,7 @@ def test_links_out_of_the_folder_are_not_followed(tmp_path, tiny_folder):
 
 def test_empty_class_folder_is_a_class_with_no_photos(tiny_folder):
     (tiny_folder / "plums").mkdir()
-    dataset = dataset_loading.load_folder(tiny_folder)
+    dataset = loading.load_folder(tiny_folder)
     assert dataset.counts() == {"apples": 2, "pears": 2, "plums": 0}
     with pytest.raises(errors.DatasetError, match="'plums' \\(0\\)"):
         datasets.check_trainable(dataset)
@@ -178,12 +178,12 @@ def test_empty_class_folder_is_a_class_with_no_photos(tiny_folder):
 def test_folder_without_class_folders_is_refused(tmp_path):
     write_files(tmp_path, {"a.png": tiny_photos(1)[0], ".DS_Store": b""})
     with pytest.raises(errors.DatasetError, match="No class folders found"):
-        dataset_loading.load_folder(tmp_path)
+        loading.load_folder(tmp_path)
 
 
 def test_missing_folder_is_refused(tmp_path):
     with pytest.raises(errors.DatasetError):
-        dataset_loading.load_folder(tmp_path / "nowhere")
+        loading.load_folder(tmp_path / "nowhere")
 
 
 # Zips.
@@ -202,7 +202,7 @@ def tiny_zip_entries(prefix: str = "") -> dict[str, bytes]:
 
 def test_load_zip_reads_photos_into_memory():
     entries = tiny_zip_entries()
-    dataset = dataset_loading.load_zip(imagefactory.make_zip_bytes(entries))
+    dataset = loading.load_zip(imagefactory.make_zip_bytes(entries))
     assert dataset.class_names == ["apples", "pears"]
     assert dataset.labels == [0, 0, 1, 1]
     first = dataset.photos[0]
@@ -216,14 +216,14 @@ def test_zip_of_a_folder_is_unwrapped(tmp_path):
     entries |= {"myphotos/notes.txt": b"top-level notes", "myphotos/pears/bad.png": b"oops"}
     path = tmp_path / "photos.zip"
     path.write_bytes(imagefactory.make_zip_bytes(entries))
-    dataset = dataset_loading.load_zip(path)
+    dataset = loading.load_zip(path)
     assert dataset.counts() == {"apples": 2, "pears": 2}
     assert dataset.skipped == [datasets.SkippedFile("myphotos/pears/bad.png", NOT_A_PHOTO)]
 
 
 def test_zip_of_one_folder_of_photos_is_one_class():
     entries = {"apples/a1.png": tiny_photos(1)[0], "apples/a2.png": tiny_photos(1, 9)[0]}
-    dataset = dataset_loading.load_zip(imagefactory.make_zip_bytes(entries))
+    dataset = loading.load_zip(imagefactory.make_zip_bytes(entries))
     assert dataset.counts() == {"apples": 2}
     with pytest.raises(errors.DatasetError, match="at least 2 classes"):
         datasets.check_trainable(dataset)
@@ -237,7 +237,7 @@ def test_zip_ignores_computer_clutter_and_skips_sub_folders_once():
         "pears/old/p3.png": tiny_photos(1, 30)[0],
         "pears/old/p4.png": tiny_photos(1, 40)[0],
     }
-    dataset = dataset_loading.load_zip(imagefactory.make_zip_bytes(entries))
+    dataset = loading.load_zip(imagefactory.make_zip_bytes(entries))
     assert dataset.counts() == {"apples": 2, "pears": 2}
     assert [skipped.file_name for skipped in dataset.skipped] == ["pears/old"]
 
@@ -245,7 +245,7 @@ def test_zip_ignores_computer_clutter_and_skips_sub_folders_once():
 def test_zip_duplicates_across_classes_are_set_aside():
     entries = tiny_zip_entries()
     entries["pears/again.png"] = entries["apples/a1.png"]
-    dataset = dataset_loading.load_zip(imagefactory.make_zip_bytes(entries))
+    dataset = loading.load_zip(imagefactory.make_zip_bytes(entries))
     assert dataset.duplicates == [datasets.DuplicatePhoto("again.png", "pears", "a1.png", "apples")]
     assert len(dataset.photos) == 4
 
@@ -253,7 +253,7 @@ def test_zip_duplicates_across_classes_are_set_aside():
 def test_nested_zip_is_skipped_with_a_reason():
     inner = imagefactory.make_zip_bytes(tiny_zip_entries())
     entries = tiny_zip_entries() | {"pears/more.zip": inner, "pears/more.bin": inner}
-    dataset = dataset_loading.load_zip(imagefactory.make_zip_bytes(entries))
+    dataset = loading.load_zip(imagefactory.make_zip_bytes(entries))
     assert [skipped.file_name for skipped in dataset.skipped] == [
         "pears/more.bin",
         "pears/more.zip",
@@ -268,7 +268,7 @@ def test_nested_zip_is_skipped_with_a_reason():
 def test_zip_with_a_name_pointing_outside_is_refused(evil_name):
     entries = tiny_zip_entries() | {evil_name: imagefactory.make_jpeg_bytes()}
     with pytest.raises(errors.DatasetError, match="unsafe entry"):
-        dataset_loading.load_zip(imagefactory.make_zip_bytes(entries))
+        loading.load_zip(imagefactory.make_zip_bytes(entries))
 
 
 def test_zip_with_a_link_is_refused():
@@ -280,30 +280,30 @@ def test_zip_with_a_link_is_refused():
         link.external_attr = (stat.S_IFLNK | 0o777) << 16
         archive.writestr(link, "/etc/passwd")
     with pytest.raises(errors.DatasetError, match="is a link"):
-        dataset_loading.load_zip(buffer.getvalue())
+        loading.load_zip(buffer.getvalue())
 
 
 def test_zip_unpacking_to_too_much_is_refused(monkeypatch):
-    monkeypatch.setattr(dataset_loading, "MAX_ZIP_UNCOMPRESSED_BYTES", 100_000)
+    monkeypatch.setattr(loading, "MAX_ZIP_UNCOMPRESSED_BYTES", 100_000)
     entries = tiny_zip_entries() | {"apples/zeros.png": b"\x00" * 200_000}
     data = imagefactory.make_zip_bytes(entries)
     assert len(data) < 10_000
     with pytest.raises(errors.DatasetError, match="would unpack to"):
-        dataset_loading.load_zip(data)
+        loading.load_zip(data)
 
 
 def test_zip_declaring_a_huge_entry_is_refused_without_reading_it():
     data = imagefactory.make_zip_bytes(tiny_zip_entries() | {"apples/big.png": b"\x00" * 1000})
     lying = imagefactory.set_declared_size(data, "apples/big.png", 3 * 1024**3)
     with pytest.raises(errors.DatasetError, match="would unpack to 3.0 GB"):
-        dataset_loading.load_zip(lying)
+        loading.load_zip(lying)
 
 
 def test_zip_entry_bigger_than_its_header_says_is_never_read_past_it():
     zeros = b"\x00" * 1_000_000
     data = imagefactory.make_zip_bytes(tiny_zip_entries() | {"apples/bomb.png": zeros})
     lying = imagefactory.set_declared_size(data, "apples/bomb.png", 100)
-    dataset = dataset_loading.load_zip(lying)
+    dataset = loading.load_zip(lying)
     assert dataset.counts() == {"apples": 2, "pears": 2}
     assert dataset.skipped == [
         datasets.SkippedFile("apples/bomb.png", "the file is damaged inside the zip")
@@ -311,15 +311,15 @@ def test_zip_entry_bigger_than_its_header_says_is_never_read_past_it():
 
 
 def test_zip_with_too_many_entries_is_refused(monkeypatch):
-    monkeypatch.setattr(dataset_loading, "MAX_ZIP_ENTRIES", 3)
+    monkeypatch.setattr(loading, "MAX_ZIP_ENTRIES", 3)
     with pytest.raises(errors.DatasetError, match="holds 4 files"):
-        dataset_loading.load_zip(imagefactory.make_zip_bytes(tiny_zip_entries()))
+        loading.load_zip(imagefactory.make_zip_bytes(tiny_zip_entries()))
 
 
 def test_zip_entry_too_big_for_a_photo_is_skipped(monkeypatch):
-    monkeypatch.setattr(dataset_builder, "MAX_PHOTO_BYTES", 1000)
+    monkeypatch.setattr(builder, "MAX_PHOTO_BYTES", 1000)
     entries = tiny_zip_entries() | {"pears/huge.png": b"\x00" * 5000}
-    dataset = dataset_loading.load_zip(imagefactory.make_zip_bytes(entries))
+    dataset = loading.load_zip(imagefactory.make_zip_bytes(entries))
     assert [skipped.file_name for skipped in dataset.skipped] == ["pears/huge.png"]
     assert "too large" in dataset.skipped[0].reason
 
@@ -327,7 +327,7 @@ def test_zip_entry_too_big_for_a_photo_is_skipped(monkeypatch):
 def test_zip_without_class_folders_is_refused():
     data = imagefactory.make_zip_bytes({"a.png": tiny_photos(1)[0], "b.png": tiny_photos(1, 5)[0]})
     with pytest.raises(errors.DatasetError, match="No class folders found"):
-        dataset_loading.load_zip(data)
+        loading.load_zip(data)
 
 
 @pytest.mark.parametrize(
@@ -342,12 +342,12 @@ def test_zip_without_class_folders_is_refused():
 )
 def test_bytes_that_are_not_a_zip_are_refused(data):
     with pytest.raises(errors.DatasetError, match="not a zip archive, or it is damaged"):
-        dataset_loading.load_zip(data)
+        loading.load_zip(data)
 
 
 def test_missing_zip_is_refused(tmp_path):
     with pytest.raises(errors.DatasetError, match="does not exist"):
-        dataset_loading.load_zip(tmp_path / "nowhere.zip")
+        loading.load_zip(tmp_path / "nowhere.zip")
 
 
 # load_dataset.
@@ -356,8 +356,8 @@ def test_missing_zip_is_refused(tmp_path):
 def test_load_dataset_reads_folders_and_zips(tmp_path, tiny_folder):
     zip_path = tmp_path / "photos.ZIP"
     zip_path.write_bytes(imagefactory.make_zip_bytes(tiny_zip_entries()))
-    from_folder = dataset_loading.load_dataset(tiny_folder)
-    from_zip = dataset_loading.load_dataset(zip_path)
+    from_folder = loading.load_dataset(tiny_folder)
+    from_zip = loading.load_dataset(zip_path)
     assert from_folder.counts() == from_zip.counts() == {"apples": 2, "pears": 2}
     assert [photo.content_hash for photo in from_folder.photos] == [
         photo.content_hash for photo in from_zip.photos
@@ -366,14 +366,14 @@ def test_load_dataset_reads_folders_and_zips(tmp_path, tiny_folder):
 
 def test_load_dataset_refuses_a_missing_path(tmp_path):
     with pytest.raises(errors.DatasetError, match="does not exist"):
-        dataset_loading.load_dataset(tmp_path / "nowhere")
+        loading.load_dataset(tmp_path / "nowhere")
 
 
 def test_load_dataset_refuses_other_files(tmp_path):
     path = tmp_path / "photo.jpg"
     path.write_bytes(imagefactory.make_jpeg_bytes())
     with pytest.raises(errors.DatasetError, match="neither a folder nor a .zip file"):
-        dataset_loading.load_dataset(path)
+        loading.load_dataset(path)
 
 
 # The dataclasses and check_trainable.

@@ -3,7 +3,7 @@
 import threading
 import time
 
-from tlcore import device
+from tlcore.nets import device
 
 
 def test_waiters_run_in_order_and_learn_their_place():

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from tlcore import evaluation
+from tlcore.evaluation import metrics
 
 
 def test_figures_match_a_hand_worked_example():
     # Three photos of class a (two right), two of class b (one right).
     probabilities = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.95, 0.05]])
     labels = [0, 0, 0, 1, 1]
-    result = evaluation.evaluate(
+    result = metrics.evaluate(
         probabilities, labels, ["a", "b"], file_names=["1", "2", "3", "4", "5"]
     )
     assert result.accuracy == pytest.approx(3 / 5)
@@ -30,19 +30,19 @@ def test_figures_match_a_hand_worked_example():
 
 
 def test_a_class_never_predicted_has_zero_precision_not_an_error():
-    result = evaluation.evaluate(np.array([[1.0, 0.0], [1.0, 0.0]]), [0, 1], ["a", "b"])
+    result = metrics.evaluate(np.array([[1.0, 0.0], [1.0, 0.0]]), [0, 1], ["a", "b"])
     assert result.per_class[1].precision == 0.0
     assert result.per_class[1].f1 == 0.0
 
 
 def test_round_trip_through_plain_data():
-    result = evaluation.evaluate(np.array([[0.2, 0.8], [0.6, 0.4]]), [1, 1], ["a", "b"])
-    assert evaluation.Evaluation.from_dict(result.to_dict()) == result
+    result = metrics.evaluate(np.array([[0.2, 0.8], [0.6, 0.4]]), [1, 1], ["a", "b"])
+    assert metrics.Evaluation.from_dict(result.to_dict()) == result
 
 
 def test_every_photo_is_kept_so_each_square_of_the_matrix_shows_its_photos():
     probabilities = np.array([[0.9, 0.1], [0.3, 0.7], [0.2, 0.8], [0.6, 0.4]])
-    scores = evaluation.evaluate(
+    scores = metrics.evaluate(
         probabilities,
         [0, 0, 1, 1],
         ["Apple", "Milk"],
@@ -58,15 +58,15 @@ def test_every_photo_is_kept_so_each_square_of_the_matrix_shows_its_photos():
     assert [answer.file_name for answer in scores.photos_in_cell("Apple", "Apple")] == ["a1.jpg"]
     assert [answer.content_hash for answer in scores.photos_in_cell("Apple", "Milk")] == ["h2"]
     assert scores.photos_in_cell("Milk", "Apple")[0].confidence == pytest.approx(0.6)
-    again = evaluation.Evaluation.from_dict(scores.to_dict())
+    again = metrics.Evaluation.from_dict(scores.to_dict())
     assert again == scores
 
 
 def test_an_evaluation_saved_before_every_photo_was_kept_still_loads():
-    scores = evaluation.evaluate(np.array([[0.2, 0.8], [0.9, 0.1]]), [0, 0], ["Apple", "Milk"])
+    scores = metrics.evaluate(np.array([[0.2, 0.8], [0.9, 0.1]]), [0, 0], ["Apple", "Milk"])
     old = scores.to_dict()
     del old["predictions"]
-    loaded = evaluation.Evaluation.from_dict(old)
+    loaded = metrics.Evaluation.from_dict(old)
     assert loaded.predictions == []
     # The squares off the diagonal still show their photos, from the list of mistakes.
     assert [answer.file_name for answer in loaded.photos_in_cell("Apple", "Milk")] == ["photo 1"]

@@ -5,7 +5,10 @@ import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 from PIL import Image
 
-from tlcore import errors, explanations, images, training_types
+from tlcore import errors
+from tlcore.data import images
+from tlcore.serving import explanations
+from tlcore.training import types
 
 
 def test_the_colour_map_runs_from_blue_to_red():
@@ -40,7 +43,7 @@ def held_back_pixels(trained, folder, per_class=4):
 
 @pytest.mark.slow
 def test_a_heatmap_covers_the_crop_and_is_not_constant(small_training, small_val_folder):
-    from tlcore import prediction
+    from tlcore.nets import prediction
 
     trained = small_training.trained
     photo = sorted((small_val_folder / "Banana").glob("*.jpg"))[0]
@@ -101,11 +104,11 @@ def test_the_heat_stays_off_a_blanked_half(small_training, small_val_folder):
 def test_a_saved_and_loaded_model_gives_the_same_heatmap(
     small_training, small_val_folder, tmp_path
 ):
-    from tlcore import projects
+    from tlcore.serving import project_file
 
     trained = small_training.trained
-    path = projects.save_project(trained, tmp_path / "project.zip")
-    loaded = projects.load_project(path)
+    path = project_file.save_project(trained, tmp_path / "project.zip")
+    loaded = project_file.load_project(path)
     pixels, _ = held_back_pixels(trained, small_val_folder, per_class=1)
     fresh, fresh_probabilities = explanations.heatmaps(trained, pixels)
     reloaded, reloaded_probabilities = explanations.heatmaps(loaded, pixels)
@@ -119,10 +122,10 @@ def test_a_model_not_built_by_this_tool_is_refused():
     pixels = keras.Input(shape=(8, 8, 3))
     flat = keras.layers.Flatten()(pixels)
     foreign = keras.Model(pixels, keras.layers.Dense(2, activation="softmax")(flat))
-    trained = training_types.TrainedModel(
+    trained = types.TrainedModel(
         model=foreign,
         class_names=["a", "b"],
-        settings=training_types.TrainingSettings(image_size=96),
+        settings=types.TrainingSettings(image_size=96),
         history={},
         evaluation=None,
         backbone_id="",

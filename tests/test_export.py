@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from tlcore import export
+from tlcore.serving import export
 
 
 def test_a_sample_takes_every_class_in_turn():
@@ -56,7 +56,7 @@ def test_the_float_tflite_model_gives_the_keras_answers(small_training, small_va
     assert check.max_difference < export.FLOAT_TOLERANCE and check.agreement == 1.0
     # Loaded back from the file, on photos it was not checked on.
     pixels = export.load_photo_pixels(trained, photo_paths(small_val_folder, 5)[-5:])
-    from tlcore import prediction
+    from tlcore.nets import prediction
 
     np.testing.assert_allclose(
         export.tflite_probabilities(path.read_bytes(), pixels),

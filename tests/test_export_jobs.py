@@ -11,7 +11,11 @@ import pytest
 from app_fixtures import ROOT, open_page, texts
 from job_fixtures import WorkerProcess, wait_for
 
-from tlcore import errors, export, export_jobs, import_jobs, job_queue, runtimes, store
+from tlcore import errors, store
+from tlcore.jobs import exports, imports
+from tlcore.jobs import queue as job_queue
+from tlcore.nets import runtimes
+from tlcore.serving import export
 
 OWNER = "owner-of-the-export-jobs-tests"
 
@@ -30,13 +34,13 @@ def trained_workspace_fixture(tmp_path, small_training, monkeypatch):
 
 def test_an_export_is_named_by_its_model_and_format(tmp_path):
     project = store.Workspace(tmp_path).create_project("Untrained", OWNER)
-    assert export_jobs.model_stamp(project) is None
+    assert exports.model_stamp(project) is None
     config = job_queue.QueueConfig(tmp_path)
     with pytest.raises(export.ExportError, match="Train a model first"):
-        export_jobs.queue_export(config, job_queue.make_queue(config), project, "onnx", "x")
-    path = export_jobs.export_path(tmp_path, "p1", "abc", "onnx")
-    assert path.name == "abc-onnx" and export_jobs.EXPORTS_FOLDER in path.parts
-    assert export_jobs.prepared(tmp_path, "p1", "abc", "onnx") is None
+        exports.queue_export(config, job_queue.make_queue(config), project, "onnx", "x")
+    path = exports.export_path(tmp_path, "p1", "abc", "onnx")
+    assert path.name == "abc-onnx" and exports.EXPORTS_FOLDER in path.parts
+    assert exports.prepared(tmp_path, "p1", "abc", "onnx") is None
 
 
 def run_page(app):
@@ -64,23 +68,23 @@ def test_exports_and_project_files_are_made_by_a_worker_and_the_page_offers_them
     app.button(key="prepare_onnx").click()
     run_page(app)
     assert app.button(key="cancel_export_button_onnx")
-    stamp = export_jobs.model_stamp(project)
+    stamp = exports.model_stamp(project)
     root = project.workspace.root
     config = job_queue.QueueConfig(root)
     queue = job_queue.make_queue(config)
     jobs = config.store()
     # A project file opened on Export is loaded by the same worker; a bad one is refused at once.
     with pytest.raises(errors.ProjectFileError, match="not a project saved by this tool"):
-        import_jobs.queue_import(config, queue, OWNER, b"PK not really a zip", "holiday")
-    opened = import_jobs.queue_import(config, queue, OWNER, project.model_path.read_bytes(), "Copy")
-    assert import_jobs.upload_path(root, opened.payload["upload"]).is_file()
+        imports.queue_import(config, queue, OWNER, b"PK not really a zip", "holiday")
+    opened = imports.queue_import(config, queue, OWNER, project.model_path.read_bytes(), "Copy")
+    assert imports.upload_path(root, opened.payload["upload"]).is_file()
     worker = WorkerProcess(root, tmp_path / "worker.log")
     try:
         ready = wait_for(
-            lambda: export_jobs.prepared(root, project.id, stamp, "onnx"), 240, "the ONNX export"
+            lambda: exports.prepared(root, project.id, stamp, "onnx"), 240, "the ONNX export"
         )
         # Asked again for the same model and format, the kept file is used.
-        again = export_jobs.queue_export(config, queue, project, "onnx", "")
+        again = exports.queue_export(config, queue, project, "onnx", "")
         wait_for(lambda: not jobs.get(again.id).is_active, 120, "the second request")
         wait_for(lambda: not jobs.get(opened.id).is_active, 120, "the project file's import")
     finally:
@@ -90,12 +94,12 @@ def test_exports_and_project_files_are_made_by_a_worker_and_the_page_offers_them
     assert imported.state == "finished", (imported.error, worker.log_tail())
     copy = store.Workspace(root).open_project(imported.result["project_id"])
     assert (copy.name, copy.owner, copy.class_names) == ("Copy", OWNER, project.class_names)
-    assert not import_jobs.upload_path(root, opened.payload["upload"]).exists()
+    assert not imports.upload_path(root, opened.payload["upload"]).exists()
     app = open_page(project, "pages/5_Export.py")
     assert app.get("download_button")[-1].key == "download_onnx"
     assert "the same answers as the original model" in texts(app.caption)
     # The kept file is the checked model: ONNX Runtime gives the Keras model's answers.
-    photos = export_jobs.check_photos(project)[:4]
+    photos = exports.check_photos(project)[:4]
     pixels = export.load_photo_pixels(small_training.trained, photos)
     expected = small_training.trained.model.predict(pixels, verbose=0)
     actual = runtimes.OnnxModel(ready.path.read_bytes()).predict_on_batch(pixels)

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import augmentation, finetuning, model, training
+from tlcore.data import augmentation
+from tlcore.nets import model
+from tlcore.training import finetuning, trainer
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +30,7 @@ def fine_tuned(small_training):
     shared_base = model.get_base("mobilenet_v2", TEST_IMAGE_SIZE)
     base_weights = [weight.copy() for weight in shared_base.base.get_weights()]
     reports = []
-    trained = training.train(small_training.dataset, settings, on_progress=reports.append)
+    trained = trainer.train(small_training.dataset, settings, on_progress=reports.append)
     return trained, reports, base_weights
 
 
@@ -142,14 +144,15 @@ def test_the_best_weights_are_kept(fine_tuned):
 
 
 def test_the_saved_model_has_no_augmentation_and_loads_safely(fine_tuned, tmp_path):
-    from tlcore import prediction, projects
+    from tlcore.nets import prediction
+    from tlcore.serving import project_file
 
     trained, _, _ = fine_tuned
     names = [layer.name for layer in trained.model.layers]
     assert not [name for name in names if name.startswith("random_")]
     assert trained.model.get_layer(names[3]).trainable is False
-    path = projects.save_project(trained, tmp_path / "fine.zip")
-    loaded = projects.load_project(path)
+    path = project_file.save_project(trained, tmp_path / "fine.zip")
+    loaded = project_file.load_project(path)
     assert loaded.fine_tuning == trained.fine_tuning
     pixels = (
         np.random.default_rng(1)

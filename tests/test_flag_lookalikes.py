@@ -3,7 +3,8 @@ class, and the photo's nearest other photo is not of its own class."""
 
 import numpy as np
 
-from tlcore import cosine, mislabelled, photo_references
+from tlcore.checks import mislabelled, photo_references
+from tlcore.features import cosine
 
 
 def photos_of(labels, names) -> list[photo_references.PhotoReference]:

@@ -1,4 +1,4 @@
-"""The model's head and the headline's second head fitted side by side (`head_pairs`).
+"""The model's head and the headline's second head fitted side by side (`training.head_pairs`).
 
 First with plain fittings that report epochs (the order of reports, the thread they reach
 the caller from, errors and Cancel), then with real trainings on real photos: side by side
@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from tlcore import head_pairs, training, training_types
+from tlcore.training import head_pairs, trainer, types
 
 
 class CancelPressedError(Exception):
@@ -25,7 +25,7 @@ def fitting(name: str, epochs: int, log: list, fail_at: int | None = None):
             if epoch == fail_at:
                 raise ValueError(f"{name} broke")
             log.append((name, epoch))
-            report(training_types.Progress(phase=name, done=epoch, total=epochs, epoch=epoch))
+            report(types.Progress(phase=name, done=epoch, total=epochs, epoch=epoch))
         return name
 
     return fit
@@ -89,12 +89,12 @@ def test_one_after_the_other_when_asked():
 
 @pytest.mark.slow
 def test_side_by_side_trains_the_same_model_as_one_after_the_other(small_training, monkeypatch):
-    settings = training_types.TrainingSettings(epochs=6, image_size=96, seed=3)
+    settings = types.TrainingSettings(epochs=6, image_size=96, seed=3)
     models = {}
     for side_by_side in (True, False):
         monkeypatch.setattr(head_pairs, "SIDE_BY_SIDE", side_by_side)
         reports = []
-        trained = training.train(small_training.dataset, settings, on_progress=reports.append)
+        trained = trainer.train(small_training.dataset, settings, on_progress=reports.append)
         phases = [report.phase for report in reports]
         assert list(dict.fromkeys(phases)) == [
             "loading",
@@ -114,7 +114,7 @@ def test_side_by_side_trains_the_same_model_as_one_after_the_other(small_trainin
 @pytest.mark.slow
 def test_cancel_during_a_real_training_stops_both_heads(small_training, monkeypatch):
     monkeypatch.setattr(head_pairs, "SIDE_BY_SIDE", True)
-    settings = training_types.TrainingSettings(epochs=30, image_size=96, seed=4)
+    settings = types.TrainingSettings(epochs=30, image_size=96, seed=4)
     reports = []
 
     def cancel_at_epoch_five(progress):
@@ -123,6 +123,6 @@ def test_cancel_during_a_real_training_stops_both_heads(small_training, monkeypa
             raise CancelPressedError
 
     with pytest.raises(CancelPressedError):
-        training.train(small_training.dataset, settings, on_progress=cancel_at_epoch_five)
+        trainer.train(small_training.dataset, settings, on_progress=cancel_at_epoch_five)
     assert "measuring" not in {report.phase for report in reports}
     assert not [thread for thread in threading.enumerate() if "second-head" in thread.name]

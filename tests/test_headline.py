@@ -4,7 +4,10 @@ photos taken on another day, on made-up shifted data and on real photos."""
 import numpy as np
 import pytest
 
-from tlcore import dataset_loading, evaluation, headline, heads, splitting, training_types
+from tlcore.data import loading
+from tlcore.evaluation import headline, metrics
+from tlcore.features import splitting
+from tlcore.training import heads, types
 
 
 def test_wilson_interval_is_sensible_for_few_and_many_photos():
@@ -85,7 +88,7 @@ def made_up_shifted_photos(day: int, sittings: int, photos_per_sitting: int = 4)
 def test_the_range_holds_the_accuracy_on_another_days_photos_of_made_up_data():
     features, labels = made_up_shifted_photos(day=0, sittings=12)
     new_features, new_labels = made_up_shifted_photos(day=1, sittings=8)
-    settings = training_types.TrainingSettings(epochs=30, hidden_units=32)
+    settings = types.TrainingSettings(epochs=30, hidden_units=32)
 
     def fit(rows):
         head, _ = heads.train_heads(
@@ -130,9 +133,7 @@ def test_a_real_training_has_a_headline_whose_range_holds_its_val_accuracy(
     assert measured.parts["like_learned"]["photos"] == 10
     assert 0 < measured.photo_count == measured.parts["least_alike"]["photos"] <= 10
     assert measured.parts["like_learned"]["accuracy"] == trained.evaluation.accuracy
-    another_day = evaluation.evaluate_dataset(
-        trained, dataset_loading.load_folder(small_val_folder)
-    )
+    another_day = metrics.evaluate_dataset(trained, loading.load_folder(small_val_folder))
     assert measured.low <= another_day.accuracy <= measured.high, (measured, another_day.accuracy)
 
 

@@ -16,7 +16,9 @@ from job_fixtures import check_data_on_a_worker
 from PIL import Image, ImageEnhance, ImageFilter
 from streamlit.testing.v1 import AppTest
 
-from tlcore import health, mislabelled, next_steps, photo_references, quality, store
+from tlcore import store
+from tlcore.checks import health, mislabelled, photo_references, quality
+from tlcore.evaluation import next_steps
 
 CLASSES = ("Banana", "Carrots", "Oatly-Oat-Milk", "Red-Bell-Pepper", "Watermelon")
 
@@ -110,7 +112,7 @@ def test_small_classes_and_findings_shrink_as_photos_are_fixed():
 
 @pytest.fixture(scope="module")
 def shared_base():
-    from tlcore import model
+    from tlcore.nets import model
 
     return model.get_base(image_size=224)
 
@@ -125,7 +127,8 @@ def real_project_photos(per_class: int = 11):
 
 
 def features_of(photos, shared_base, tmp_path):
-    from tlcore import datasets, embeddings, images
+    from tlcore.data import datasets, images
+    from tlcore.features import embeddings
 
     dataset_photos = [
         datasets.Photo(name, class_name, images.content_hash(data), data=data)
@@ -145,7 +148,7 @@ def test_one_sitting_and_the_plain_picture_among_real_photos(shared_base, tmp_pa
     names = list(CLASSES)
     labels = np.array([names.index(class_name) for class_name, _, _ in photos])
     features = features_of(photos, shared_base, tmp_path)
-    from tlcore import images
+    from tlcore.data import images
 
     references = [
         photo_references.PhotoReference(n, c, images.content_hash(d)) for c, n, d in photos

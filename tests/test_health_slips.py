@@ -14,7 +14,10 @@ from app_fixtures import (  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 from tlapp import media, messages, state
-from tlcore import dataset_loading, epoch_reports, prediction, store
+from tlcore import store
+from tlcore.data import loading
+from tlcore.nets import prediction
+from tlcore.training import epoch_reports
 
 
 def test_with_several_learners_the_bar_counts_each_learners_rounds():
@@ -64,13 +67,13 @@ def test_a_zip_whose_photos_are_all_refused_makes_no_class(tmp_path):
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("a/zeros.jpg", bytes(4096))
         archive.writestr("b/real.jpg", grocery_photos("Banana", 1)[0][1])
-    result = project.add_dataset(dataset_loading.load_zip(buffer.getvalue()))
+    result = project.add_dataset(loading.load_zip(buffer.getvalue()))
     assert result.created_classes == ["b"]
     assert project.refresh().class_names == ["b"]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("c/zeros.jpg", bytes(4096))
-    result = project.add_dataset(dataset_loading.load_zip(buffer.getvalue()))
+    result = project.add_dataset(loading.load_zip(buffer.getvalue()))
     assert result.created_classes == [] and project.refresh().class_names == ["b"]
     words = texts_of(messages.add_result_messages(result, None))
     assert "Made" not in words and "no class was made" in words

@@ -4,7 +4,8 @@ import dataclasses
 
 import pytest
 
-from tlcore import headline, history, store
+from tlcore import store
+from tlcore.evaluation import headline, history
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies
 from PIL import Image
 
-from tlcore import cli, dataset_loading, datasets, errors, images
+from tlcore import cli, errors
+from tlcore.data import datasets, images, loading
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 
@@ -169,18 +170,18 @@ def assert_batch_kept(dataset: datasets.Dataset, case, shown_name: str) -> None:
         assert dataset.skipped == []
 
 
-@pytest.mark.parametrize("case", photo_params("dataset_loading.load_folder", batch=True))
+@pytest.mark.parametrize("case", photo_params("data.loading.load_folder", batch=True))
 def test_photo_among_good_ones_in_a_folder(case, sealed):
     root = write_inputs(sealed.root / "photos", batch_entries(case))
     sealed.reset()
-    dataset = dataset_loading.load_folder(root)
+    dataset = loading.load_folder(root)
     assert_batch_kept(dataset, case, f"pears/{case.file_name}")
     sealed.assert_untouched()
 
 
-@pytest.mark.parametrize("case", photo_params("dataset_loading.load_zip", batch=True))
+@pytest.mark.parametrize("case", photo_params("data.loading.load_zip", batch=True))
 def test_photo_among_good_ones_in_a_zip(case, sealed):
-    dataset = dataset_loading.load_zip(imagefactory.make_zip_bytes(batch_entries(case)))
+    dataset = loading.load_zip(imagefactory.make_zip_bytes(batch_entries(case)))
     assert_batch_kept(dataset, case, f"pears/{case.file_name}")
     sealed.assert_untouched()
 
@@ -197,17 +198,17 @@ def test_forty_megapixel_photo_is_decoded_in_draft_mode():
 
 
 @pytest.mark.parametrize(
-    "case", [case.param("Bad zips", "dataset_loading.load_zip") for case in hostile_corpus.BAD_ZIPS]
+    "case", [case.param("Bad zips", "data.loading.load_zip") for case in hostile_corpus.BAD_ZIPS]
 )
 def test_zip_through_load_zip(case, sealed):
     data = case.data()
     if case.expect == hostile_corpus.REFUSED:
         with pytest.raises(errors.DatasetError) as caught:
-            dataset_loading.load_zip(data)
+            loading.load_zip(data)
         assert case.message in str(caught.value)
         assert_plain_words(str(caught.value))
     else:
-        dataset = dataset_loading.load_zip(data)
+        dataset = loading.load_zip(data)
         if case.expect == hostile_corpus.SET_ASIDE:
             assert dataset.skipped
             for skipped in dataset.skipped:
@@ -229,7 +230,7 @@ def test_zip_through_load_zip(case, sealed):
     expected="training refused: it needs at least 2 classes",
 )
 def test_a_zip_of_one_class_cannot_be_trained_on():
-    dataset = dataset_loading.load_zip(hostile_corpus.make_zip_of_one_class())
+    dataset = loading.load_zip(hostile_corpus.make_zip_of_one_class())
     with pytest.raises(errors.DatasetError, match="at least 2 classes"):
         datasets.check_trainable(dataset)
 
@@ -256,18 +257,18 @@ def marker(tmp_path, monkeypatch) -> pathlib.Path:
 def test_project_through_load_project(case, sealed, marker):
     import keras
 
-    from tlcore import projects
+    from tlcore.serving import project_file
 
     data = case.data()
     sealed.reset()
     assert hostile_corpus.CUSTOM_LAYER_NAME not in keras.saving.get_custom_objects()
     if case.expect == hostile_corpus.REFUSED:
         with pytest.raises(errors.ProjectFileError) as caught:
-            projects.load_project(data)
+            project_file.load_project(data)
         assert case.message in str(caught.value)
         assert_plain_words(str(caught.value))
     else:
-        trained = projects.load_project(data)
+        trained = project_file.load_project(data)
         if case.check is not None:
             case.check(trained)
     assert not marker.exists(), "code inside the project file ran"

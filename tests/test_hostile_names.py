@@ -17,7 +17,8 @@ import imagefactory
 import pytest
 from hypothesis import given, settings, strategies
 
-from tlcore import dataset_loading, datasets, errors, names
+from tlcore import errors
+from tlcore.data import datasets, loading, names
 
 SAFE_FOLDER_NAME = re.compile(r"^[a-z0-9-]*-[0-9a-f]{10}$")
 WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
@@ -79,7 +80,7 @@ def zip_folder_params() -> list:
     folders, ignored on purpose; their handling is tested with the zips of the corpus.
     """
     return [
-        case.param("Names", "dataset_loading.load_zip (as a class folder)")
+        case.param("Names", "data.loading.load_zip (as a class folder)")
         for case in hostile_corpus.HOSTILE_NAMES
         if case.name.strip()
         and not {"/", "\\", "\x00"} & set(case.name)
@@ -92,7 +93,7 @@ def test_hostile_name_as_a_class_folder_of_a_zip(case):
     entries = hostile_corpus.good_zip_entries() | {
         f"{case.name}/photo.png": imagefactory.make_png_bytes()
     }
-    dataset = dataset_loading.load_zip(imagefactory.make_zip_bytes(entries))
+    dataset = loading.load_zip(imagefactory.make_zip_bytes(entries))
     if case.expect == hostile_corpus.REFUSED:
         assert dataset.counts() == hostile_corpus.GOOD_ZIP_COUNTS
         assert [skipped.file_name for skipped in dataset.skipped] == [f"{case.name}/photo.png"]

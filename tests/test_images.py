@@ -1,4 +1,4 @@
-"""Tests of tlcore.images: every kind of bad file is refused, every good one becomes RGB."""
+"""Tests of tlcore.data.images: every kind of bad file is refused, every good one becomes RGB."""
 
 import hashlib
 
@@ -7,7 +7,8 @@ import numpy
 import pytest
 from PIL import Image, ImageFile
 
-from tlcore import errors, images
+from tlcore import errors
+from tlcore.data import images
 
 
 def colour_at(image: Image.Image, position=None) -> numpy.ndarray:

@@ -24,7 +24,7 @@ from server_fixtures import (
     settle,
 )
 
-from tlcore import job_queue
+from tlcore.jobs import queue
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ def test_a_training_whose_worker_is_killed_runs_again_and_finishes(tmp_path, eng
     ]
     try:
         record = queue_training(root, project, epochs=20)
-        store = job_queue.QueueConfig(root).store()
+        store = queue.QueueConfig(root).store()
 
         def running_on_a_worker():
             read = store.get(record.id)
@@ -74,7 +74,7 @@ def test_a_training_through_the_redis_queue(tmp_path, engine_environment, redis_
     worker = WorkerProcess(root, tmp_path / "worker.log", {"TLCORE_QUEUE_URL": redis_server})
     try:
         record = queue_training(root, project, queue_url=redis_server)
-        store = job_queue.QueueConfig(root).store()
+        store = queue.QueueConfig(root).store()
         ended = wait_for(
             lambda: not (read := store.get(record.id)).is_active and read,
             300,
@@ -87,18 +87,18 @@ def test_a_training_through_the_redis_queue(tmp_path, engine_environment, redis_
 
 
 def test_a_job_whose_worker_keeps_dying_fails_in_words(tmp_path, engine_environment):
-    from tlcore import job_runner
+    from tlcore.jobs import runner
 
     root = tmp_path / "workspace"
     project = small_project(root)
     record = queue_training(root, project)
-    config = job_queue.QueueConfig(root)
+    config = queue.QueueConfig(root)
     store = config.store()
     # Each start by a worker that then died, as the stale check finds it.
-    for attempt in range(job_runner.MAX_ATTEMPTS):
+    for attempt in range(runner.MAX_ATTEMPTS):
         assert store.claim(record.id, f"worker-{attempt}")
         store.release(f"worker-{attempt}")
-    job_runner.run_job(config, record.id, "worker-last")
+    runner.run_job(config, record.id, "worker-last")
     ended = store.get(record.id)
     assert ended.state == "failed"
     assert "each time the worker running it stopped" in ended.error
@@ -109,7 +109,7 @@ def test_a_job_whose_worker_keeps_dying_fails_in_words(tmp_path, engine_environm
 def test_the_memory_running_out_is_told_in_words(engine_environment):
     import tensorflow as tf
 
-    from tlcore import job_runner
+    from tlcore.jobs import runner
 
     with pytest.raises(MemoryError) as numpy_out_of_memory:
         np.empty(2**62, dtype=np.uint8)
@@ -117,9 +117,9 @@ def test_the_memory_running_out_is_told_in_words(engine_environment):
         None, None, "OOM when allocating tensor with shape[100000,100000]"
     )
     for error in (numpy_out_of_memory.value, tensorflow_out_of_memory):
-        assert job_runner.is_out_of_memory(error)
-    assert not job_runner.is_out_of_memory(ValueError("shapes do not match"))
-    assert job_runner.OUT_OF_MEMORY_MESSAGE.startswith("The training ran out of memory")
+        assert runner.is_out_of_memory(error)
+    assert not runner.is_out_of_memory(ValueError("shapes do not match"))
+    assert runner.OUT_OF_MEMORY_MESSAGE.startswith("The training ran out of memory")
 
 
 @pytest.mark.browser

@@ -11,8 +11,9 @@ import time
 import pytest
 from job_fixtures import redis_server_fixture  # noqa: F401
 
-from tlcore import job_queue, job_records, worker
 from tlcore import store as project_store
+from tlcore.jobs import queue as job_queue
+from tlcore.jobs import records, worker
 
 
 def open_queue(root, queue_url: str = "") -> tuple[job_queue.QueueConfig, job_queue.JobQueue]:
@@ -28,7 +29,7 @@ def dequeued_job_ids(queue: job_queue.JobQueue) -> list[str]:
     return job_ids
 
 
-def submit(config, queue, project_id: str, owner: str) -> job_records.JobRecord:
+def submit(config, queue, project_id: str, owner: str) -> records.JobRecord:
     return job_queue.submit(
         config, queue, job_queue.KIND_TRAINING, project_id, owner, {"settings": {}}
     )
@@ -70,8 +71,8 @@ def test_a_project_has_one_training_at_a_time(tmp_path):
     first = submit(config, queue, "project-a", "owner-a")
     with pytest.raises(project_store.WorkspaceError, match="training already"):
         submit(config, queue, "project-a", "owner-a")
-    config.store().finish(first.id, job_records.FINISHED)
-    assert submit(config, queue, "project-a", "owner-a").state == job_records.QUEUED
+    config.store().finish(first.id, records.FINISHED)
+    assert submit(config, queue, "project-a", "owner-a").state == records.QUEUED
 
 
 def test_a_queued_job_cancelled_is_never_run(tmp_path):
@@ -79,10 +80,10 @@ def test_a_queued_job_cancelled_is_never_run(tmp_path):
     store = config.store()
     record = submit(config, queue, "project-a", "owner-a")
     store.request_cancel(record.id)
-    assert store.get(record.id).state == job_records.CANCELLED
+    assert store.get(record.id).state == records.CANCELLED
     assert store.claim(record.id, "worker-1") is None
     # The project may train again at once.
-    assert submit(config, queue, "project-a", "owner-a").state == job_records.QUEUED
+    assert submit(config, queue, "project-a", "owner-a").state == records.QUEUED
 
 
 def test_a_dead_worker_s_job_is_queued_again_once(tmp_path):
@@ -101,7 +102,7 @@ def test_a_dead_worker_s_job_is_queued_again_once(tmp_path):
     assert job_queue.requeue_stale(config, queue, stale_seconds=0.01) == []
     assert dequeued_job_ids(queue) == [record.id]
     again = store.claim(record.id, "worker-2")
-    assert (again.state, again.attempts, again.worker) == (job_records.RUNNING, 2, "worker-2")
+    assert (again.state, again.attempts, again.worker) == (records.RUNNING, 2, "worker-2")
 
 
 def test_a_stopping_worker_hands_its_job_back(tmp_path):
@@ -111,7 +112,7 @@ def test_a_stopping_worker_hands_its_job_back(tmp_path):
     dequeued_job_ids(queue)
     store.claim(record.id, "worker-1")
     assert [released.id for released in store.release("worker-1")] == [record.id]
-    assert store.get(record.id).state == job_records.QUEUED
+    assert store.get(record.id).state == records.QUEUED
 
 
 def test_progress_and_the_cancel_flag_travel_through_the_record(tmp_path):
@@ -123,7 +124,7 @@ def test_progress_and_the_cancel_flag_travel_through_the_record(tmp_path):
     assert not store.report(record.id, {"phase": "training", "done": 2, "total": 5}, history)
     store.request_cancel(record.id)
     # A running job is not cancelled at once: its worker is told at its next report.
-    assert store.get(record.id).state == job_records.RUNNING
+    assert store.get(record.id).state == records.RUNNING
     assert store.report(record.id, {"phase": "training", "done": 3, "total": 5})
     read = store.get(record.id)
     assert read.progress["done"] == 3 and read.history == history
@@ -132,7 +133,7 @@ def test_progress_and_the_cancel_flag_travel_through_the_record(tmp_path):
 @pytest.mark.parametrize(
     ("variable", "value", "words"),
     [
-        (job_records.DATABASE_URL_VARIABLE, "mysql://db/jobs", "database address"),
+        (records.DATABASE_URL_VARIABLE, "mysql://db/jobs", "database address"),
         (job_queue.QUEUE_URL_VARIABLE, "amqp://broker", "queue address"),
     ],
 )
@@ -141,14 +142,14 @@ def test_an_address_the_server_cannot_use_is_said_in_words(
 ):
     monkeypatch.setenv(variable, value)
     config = job_queue.QueueConfig.from_environment(tmp_path)
-    with pytest.raises(job_records.JobError, match=words):
+    with pytest.raises(records.JobError, match=words):
         job_queue.make_queue(config)
         config.store()
 
 
 def test_the_database_url_puts_the_records_elsewhere(tmp_path, monkeypatch):
     elsewhere = tmp_path / "elsewhere" / "records.sqlite3"
-    monkeypatch.setenv(job_records.DATABASE_URL_VARIABLE, f"sqlite:///{elsewhere}")
+    monkeypatch.setenv(records.DATABASE_URL_VARIABLE, f"sqlite:///{elsewhere}")
     config = job_queue.QueueConfig.from_environment(tmp_path / "space")
     config.store().create(job_queue.KIND_TRAINING, "project-a", "owner-a", {})
     assert elsewhere.is_file()
@@ -186,7 +187,7 @@ def test_a_queue_that_does_not_answer_is_said_in_words_and_leaves_no_job(tmp_pat
     from server_fixtures import free_port
 
     config, queue = open_queue(tmp_path, queue_url=f"redis://127.0.0.1:{free_port()}/0")
-    with pytest.raises(job_records.JobError, match="could not be queued"):
+    with pytest.raises(records.JobError, match="could not be queued"):
         submit(config, queue, "project-a", "owner-a")
     # The record is not left queued with no message to run it: the project may train later.
     assert not config.store().latest_for_project("project-a").is_active
@@ -207,7 +208,7 @@ def test_a_restarted_web_server_starts_its_worker_when_jobs_wait(tmp_path, monke
     from app_fixtures import APP_FILE, FAST_PAGE_TIMEOUT
     from streamlit.testing.v1 import AppTest
 
-    from tlapp import workers
+    from tlapp.jobs import workers
 
     monkeypatch.setenv("TLCORE_WORKSPACE", str(tmp_path))
     workers.stop_local_workers()

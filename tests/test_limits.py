@@ -23,7 +23,8 @@ from app_fixtures import (  # noqa: F401
 )
 from streamlit.testing.v1 import AppTest
 
-from tlcore import dataset_loading, store
+from tlcore import store
+from tlcore.data import loading
 
 OWNER = "owner-token-for-limit-tests"
 
@@ -84,7 +85,7 @@ def test_a_zip_over_the_photo_limit_keeps_what_fits(tmp_path):
         for class_name, photos in (("apple", distinct_photos(3)), ("lime", distinct_photos(3, 3))):
             for file_name, data in photos:
                 archive.writestr(f"{class_name}/{file_name}", data)
-    result = project.add_dataset(dataset_loading.load_zip(buffer.getvalue()))
+    result = project.add_dataset(loading.load_zip(buffer.getvalue()))
     assert len(result.added) == 5
     assert [item.file_name for item in result.left_out] == ["photo_5.png"]
     assert project.refresh().photo_count() == 5

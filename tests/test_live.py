@@ -13,7 +13,9 @@ import pytest
 from engine_fixtures import GROCERY_DIR, TEST_CLASSES
 from PIL import Image
 
-from tlcore import errors, live_frames, prediction
+from tlcore import errors
+from tlcore.nets import prediction
+from tlcore.serving import live_frames
 
 
 def camera_picture(class_name: str, index: int = 0, split: str = "val") -> np.ndarray:
@@ -237,7 +239,7 @@ def test_recording_takes_new_pictures_at_even_intervals_and_stops_with_the_camer
 
 
 def test_no_ice_server_by_default_and_the_setting_read_or_explained():
-    from tlapp import live
+    from tlapp.panels import live
 
     assert live.ice_servers({}) == ([], None)
     # An explicit empty list reaches aiortc as it is: no fallback to Google's public STUN.
@@ -252,7 +254,7 @@ def test_no_ice_server_by_default_and_the_setting_read_or_explained():
 
 
 def test_the_camera_messages_say_what_is_wrong_in_words():
-    from tlapp import live
+    from tlapp.panels import live
 
     viewer = live_frames.LiveViewer()
     assert "Start the camera" in live.camera_message(False, viewer)[1]

@@ -4,7 +4,8 @@ import json
 
 from app_fixtures import grocery_photos, tiny_photo
 
-from tlcore import datasets, health, images, look_cache
+from tlcore.checks import health, look_cache
+from tlcore.data import datasets, images
 
 
 def photos_of(files) -> list[datasets.Photo]:

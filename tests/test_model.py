@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from tlcore import backbones, errors, model
+from tlcore import errors
+from tlcore.nets import backbones, model
 
 BACKBONE = backbones.get_backbone("mobilenet_v2")
 

@@ -1,4 +1,4 @@
-"""Tests of tlcore.names: names are cleaned, bad ones refused, folder names always safe."""
+"""Tests of tlcore.data.names: names are cleaned, bad ones refused, folder names always safe."""
 
 import hashlib
 import re
@@ -6,7 +6,8 @@ import re
 import pytest
 from hypothesis import given, strategies
 
-from tlcore import errors, names
+from tlcore import errors
+from tlcore.data import names
 
 FOLDER_NAME_PATTERN = re.compile(r"^[a-z0-9-]*-[0-9a-f]{10}$")
 WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {

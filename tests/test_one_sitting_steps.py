@@ -12,7 +12,9 @@ from engine_fixtures import TEST_IMAGE_SIZE
 from streamlit.testing.v1 import AppTest
 from test_health import one_sitting
 
-from tlcore import next_steps, store, training, training_types
+from tlcore import store
+from tlcore.evaluation import next_steps
+from tlcore.training import trainer, types
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +29,8 @@ def test_training_finds_the_class_taken_in_one_sitting_for_the_next_steps(app_wo
     project.add_class("Watermelon")
     project.add_photos("Watermelon", one_sitting(8))
 
-    settings = training_types.TrainingSettings(epochs=3, image_size=TEST_IMAGE_SIZE)
-    trained = training.train(project.to_dataset(), settings)
+    settings = types.TrainingSettings(epochs=3, image_size=TEST_IMAGE_SIZE)
+    trained = trainer.train(project.to_dataset(), settings)
     assert trained.one_sitting == ["Watermelon"]
     project.save_trained(trained)
     record = project.training_record()

@@ -8,7 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-from tlcore import errors, prediction, projects
+from tlcore import errors
+from tlcore.nets import prediction
+from tlcore.serving import project_file
 
 pytestmark = pytest.mark.slow
 
@@ -16,12 +18,12 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def saved_project(small_training, tmp_path_factory):
     path = tmp_path_factory.mktemp("project") / "groceries.zip"
-    projects.save_project(small_training.trained, path)
+    project_file.save_project(small_training.trained, path)
     return path
 
 
 def test_a_saved_project_reloads_and_predicts_the_same_probabilities(small_training, saved_project):
-    loaded = projects.load_project(saved_project)
+    loaded = project_file.load_project(saved_project)
     assert loaded.class_names == small_training.trained.class_names
     assert loaded.settings == small_training.trained.settings
     assert loaded.evaluation == small_training.trained.evaluation
@@ -48,7 +50,7 @@ def test_the_project_file_holds_model_and_description(saved_project):
 
 
 def test_the_plain_keras_model_runs_with_keras_alone(small_training, tmp_path):
-    path = projects.export_keras_model(small_training.trained, tmp_path / "model.keras")
+    path = project_file.export_keras_model(small_training.trained, tmp_path / "model.keras")
     plain = keras.models.load_model(path)
     size = small_training.trained.input_size
     pixels = np.zeros((1, size, size, 3), dtype="float32")
@@ -78,14 +80,14 @@ def test_a_file_that_is_not_a_zip_is_refused(tmp_path):
     path = tmp_path / "notes.zip"
     path.write_text("hello")
     with pytest.raises(errors.ProjectFileError, match="not a zip"):
-        projects.load_project(path)
+        project_file.load_project(path)
     with pytest.raises(errors.ProjectFileError):
-        projects.load_project(b"")
+        project_file.load_project(b"")
 
 
 def test_a_zip_without_the_model_is_refused(saved_project):
     with pytest.raises(errors.ProjectFileError, match="model.keras"):
-        projects.load_project(_rewritten(saved_project, {"model.keras": None}))
+        project_file.load_project(_rewritten(saved_project, {"model.keras": None}))
 
 
 def test_a_class_list_that_disagrees_with_the_model_is_refused(saved_project):
@@ -94,7 +96,7 @@ def test_a_class_list_that_disagrees_with_the_model_is_refused(saved_project):
     metadata["class_names"] = metadata["class_names"][:3]
     data = _rewritten(saved_project, {"project.json": json.dumps(metadata).encode()})
     with pytest.raises(errors.ProjectFileError, match="5 classes"):
-        projects.load_project(data)
+        project_file.load_project(data)
 
 
 def test_a_zip_of_something_else_is_refused(tmp_path):
@@ -103,4 +105,4 @@ def test_a_zip_of_something_else_is_refused(tmp_path):
         archive.writestr("project.json", json.dumps({"format": "other"}))
         archive.writestr("model.keras", b"x")
     with pytest.raises(errors.ProjectFileError, match="not a project"):
-        projects.load_project(buffer.getvalue())
+        project_file.load_project(buffer.getvalue())

@@ -9,16 +9,9 @@ import pytest
 from app_fixtures import tiny_photo
 from PIL import Image
 
-from tlcore import (
-    dataset_loading,
-    errors,
-    mislabelled,
-    near_duplicates,
-    outliers,
-    photo_references,
-    quality,
-    store,
-)
+from tlcore import errors, store
+from tlcore.checks import mislabelled, near_duplicates, outliers, photo_references, quality
+from tlcore.data import loading
 
 CLASSES = ["apple", "banana", "cherry"]
 
@@ -197,7 +190,8 @@ def test_a_photo_moves_to_another_class_and_can_be_removed(tmp_path):
 def test_real_photos_a_wrong_label_and_a_copy_in_another_class_are_found(
     small_photo_folder, tmp_path, engine_environment
 ):
-    from tlcore import embeddings, model
+    from tlcore.features import embeddings
+    from tlcore.nets import model
 
     folder = shutil.copytree(small_photo_folder, tmp_path / "photos")
     # A banana photo filed under carrots.
@@ -215,7 +209,7 @@ def test_real_photos_a_wrong_label_and_a_copy_in_another_class_are_found(
         imagefactory.make_noise_bytes("JPEG", size=(224, 224))
     )
 
-    dataset = dataset_loading.load_folder(folder)
+    dataset = loading.load_folder(folder)
     shared_base = model.get_base(image_size=96)
     report = quality.check_dataset(dataset, shared_base, embeddings.EmbeddingCache())
 

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import cli, errors, images, runtimes
+from tlcore import cli, errors
+from tlcore.data import images
+from tlcore.nets import runtimes
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 
@@ -32,13 +34,16 @@ def run_python(code: str, timeout: int = 120) -> subprocess.CompletedProcess:
 
 # What the command line's `predict` must not import: TensorFlow and Keras (seconds), the
 # worker's Huey, job records and queue (a fifth of a second).
-NOT_FOR_PREDICT = ("tensorflow", "keras", "huey", "tlcore.worker", "tlcore.job_queue")
+NOT_FOR_PREDICT = ("tensorflow", "keras", "huey", "tlcore.jobs.worker", "tlcore.jobs.queue")
 
 
 def test_the_predict_path_imports_no_tensorflow_and_no_worker():
     result = run_python(
         "import sys\n"
-        "from tlcore import cli, images, onnx_projects, prediction, projects, runtimes\n"
+        "from tlcore import cli\n"
+        "from tlcore.data import images\n"
+        "from tlcore.nets import prediction, runtimes\n"
+        "from tlcore.serving import onnx_project, project_file\n"
         "cli.build_parser()\n"
         f"print(sorted(name for name in {NOT_FOR_PREDICT!r} if name in sys.modules))"
     )
@@ -62,7 +67,7 @@ def real_pixels(folder: pathlib.Path, input_size: int, count: int) -> np.ndarray
 @pytest.fixture(scope="module")
 def onnx_base_features(engine_environment):
     """The shared base at the tests' size and its ONNX form, converted once per session."""
-    from tlcore import model, onnx_base
+    from tlcore.nets import model, onnx_base
 
     shared_base = model.get_base(image_size=TEST_IMAGE_SIZE)
     features = onnx_base.onnx_features(shared_base)
@@ -71,7 +76,7 @@ def onnx_base_features(engine_environment):
 
 
 def test_onnx_features_agree_with_keras_on_real_photos(onnx_base_features, small_val_folder):
-    from tlcore import onnx_base
+    from tlcore.nets import onnx_base
 
     shared_base, features = onnx_base_features
     pixels = real_pixels(small_val_folder, shared_base.input_size, 12)
@@ -89,7 +94,7 @@ def test_onnx_features_agree_with_keras_on_real_photos(onnx_base_features, small
 
 
 def test_a_base_that_failed_its_check_is_computed_with_keras(onnx_base_features, monkeypatch):
-    from tlcore import onnx_base
+    from tlcore.nets import onnx_base
 
     shared_base, features = onnx_base_features
     monkeypatch.setattr(features, "use_keras", True)
@@ -105,10 +110,11 @@ def test_batches_embedded_side_by_side_are_the_features_of_one_batch_at_a_time(
 ):
     import threading
 
-    from tlcore import dataset_loading, embeddings
+    from tlcore.data import loading
+    from tlcore.features import embeddings
 
     shared_base, features = onnx_base_features
-    photos = dataset_loading.load_folder(small_photo_folder).photos[:14]
+    photos = loading.load_folder(small_photo_folder).photos[:14]
     pixels = embeddings.decode_batch(photos, shared_base.input_size)
     one_batch = features.embed_batch(pixels)
     # Three calls at once, one thread each, in batches of 3 (the base was checked: no batch
@@ -138,10 +144,11 @@ def test_batches_embedded_side_by_side_are_the_features_of_one_batch_at_a_time(
 def test_an_unreadable_photo_among_batches_side_by_side_is_said_in_words(
     onnx_base_features, small_photo_folder, monkeypatch
 ):
-    from tlcore import dataset_loading, datasets, embeddings
+    from tlcore.data import datasets, loading
+    from tlcore.features import embeddings
 
     shared_base, features = onnx_base_features
-    photos = dataset_loading.load_folder(small_photo_folder).photos[:8]
+    photos = loading.load_folder(small_photo_folder).photos[:8]
     data = b"not a photo at all"
     broken = datasets.Photo(
         "broken.jpg", photos[0].class_name, images.content_hash(data), data=data
@@ -156,7 +163,7 @@ def test_an_unreadable_photo_among_batches_side_by_side_is_said_in_words(
 @pytest.fixture(scope="module")
 def project_file(small_training, tmp_path_factory):
     """The small training's project file, with its model.onnx."""
-    from tlcore import projects
+    from tlcore.serving import project_file as projects
 
     path = tmp_path_factory.mktemp("onnx_project") / "project.zip"
     projects.save_project(small_training.trained, path)
@@ -178,13 +185,15 @@ def rewrite_project(source: pathlib.Path, target: pathlib.Path, onnx_data: bytes
 def test_the_project_files_onnx_model_gives_the_keras_probabilities(
     project_file, small_training, small_val_folder
 ):
-    from tlcore import onnx_projects, prediction, projects
+    from tlcore.nets import prediction
+    from tlcore.serving import onnx_project
+    from tlcore.serving import project_file as projects
 
     trained = small_training.trained
     assert trained.onnx is not None and trained.onnx.photos_checked > 0
     with zipfile.ZipFile(project_file) as archive:
         assert "model.onnx" in archive.namelist()
-    onnx_model, reason = onnx_projects.load_for_prediction(project_file)
+    onnx_model, reason = onnx_project.load_for_prediction(project_file)
     assert reason is None and onnx_model.input_size == trained.input_size
     pixels = real_pixels(small_val_folder, trained.input_size, 10)
     keras_probabilities = prediction.model_probabilities(trained.model, pixels)
@@ -215,7 +224,7 @@ def test_command_line_predict_runs_without_tensorflow(project_file, small_val_fo
 def test_a_missing_or_damaged_onnx_model_falls_back_to_keras_with_a_message(
     damage, project_file, small_training, small_val_folder, tmp_path, capsys
 ):
-    from tlcore import prediction
+    from tlcore.nets import prediction
 
     onnx_data = {
         "missing": None,
@@ -250,7 +259,8 @@ def test_an_onnx_form_of_other_weights_never_answers(small_training):
 def test_the_head_written_from_its_weights_gives_the_keras_probabilities(engine_environment):
     import keras
 
-    from tlcore import heads, model, onnx_head
+    from tlcore.nets import model, onnx_head
+    from tlcore.training import heads
 
     features = np.random.default_rng(0).random((16, 1280), dtype=np.float32) * 3
     built = [model.build_head(1280, 4, dropout=0.5, seed=seed) for seed in range(3)]

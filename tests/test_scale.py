@@ -7,7 +7,10 @@ import zipfile
 import pytest
 
 from benchmarks import bench_scale, scale_photos
-from tlcore import dataset_loading, images, job_queue, job_records, store, time_left, training_types
+from tlcore import store, time_left
+from tlcore.data import images, loading
+from tlcore.jobs import queue, records
+from tlcore.training import types
 
 
 class FakeClock:
@@ -60,9 +63,9 @@ def test_the_time_left_reads_as_words():
 
 
 def test_the_embedding_progress_names_the_time_left():
-    progress = training_types.Progress(phase="embedding", done=1200, total=20000, seconds_left=250)
+    progress = types.Progress(phase="embedding", done=1200, total=20000, seconds_left=250)
     assert progress.message == "Looking at your photos: 1,200 of 20,000 · about 5 minutes left"
-    early = training_types.Progress(phase="embedding", done=3, total=20)
+    early = types.Progress(phase="embedding", done=3, total=20)
     assert early.message == "Looking at your photos: 3 of 20"
 
 
@@ -71,7 +74,7 @@ def test_a_scale_folder_has_distinct_classes_and_photos(small_photo_folder, tmp_
     target = scale_photos.make_scale_folder(
         small_photo_folder, tmp_path / "scale", class_count=7, photos_per_class=12, workers=1
     )
-    dataset = dataset_loading.load_folder(target)
+    dataset = loading.load_folder(target)
     assert len(dataset.class_names) == 7
     assert set(dataset.counts().values()) == {12}
     assert not dataset.duplicates and not dataset.skipped
@@ -98,7 +101,7 @@ def test_a_scale_folder_cannot_have_more_classes_than_its_colour_changes_make(
 def test_a_folder_added_to_a_project_keeps_the_upload_limit_in_class_order(
     small_photo_folder, tmp_path
 ):
-    dataset = dataset_loading.load_folder(small_photo_folder)
+    dataset = loading.load_folder(small_photo_folder)
     first_class = dataset.photos_of(dataset.class_names[0])
     # Room for the first class's photos and a part of the second's.
     room = sum(photo.path.stat().st_size for photo in first_class) + 1
@@ -169,10 +172,10 @@ def test_the_scale_benchmark_runs_end_to_end_on_a_small_scale_through_jobs(
     project = store.Workspace(tmp_path / "space").list_projects("bench")[0]
     assert project.has_trained_model
     # The work was done by a worker process, not by the benchmark's own.
-    jobs = job_queue.QueueConfig.from_environment(tmp_path / "space").store()
-    for kind in (job_queue.KIND_TRAINING, job_queue.KIND_DATA_CHECK):
+    jobs = queue.QueueConfig.from_environment(tmp_path / "space").store()
+    for kind in (queue.KIND_TRAINING, queue.KIND_DATA_CHECK):
         record = jobs.latest_for_project(project.id, kind)
-        assert record.state == job_records.FINISHED
+        assert record.state == records.FINISHED
         assert not record.worker.endswith(f":{os.getpid()}")
 
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import dataset_loading, head_fitting, heads, model, runtimes, training_types
+from tlcore.data import loading
+from tlcore.nets import model, runtimes
+from tlcore.training import head_fitting, heads, types
 
 
 def separable_features(count: int, classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -30,7 +32,7 @@ def test_a_head_fitted_an_epoch_a_call_learns_as_keras_fit_does():
     traced epochs and Keras' `fit` must give the same figures and weights."""
     features, labels = separable_features(48, 3, seed=0)
     training_data, validation_data = (features[:36], labels[:36]), (features[36:], labels[36:])
-    settings = training_types.TrainingSettings(epochs=6, batch_size=64, seed=2)
+    settings = types.TrainingSettings(epochs=6, batch_size=64, seed=2)
     ours, theirs = compiled_head(5), compiled_head(5)
     np.testing.assert_array_equal(ours.get_weights()[0], theirs.get_weights()[0])
     epochs_seen = []
@@ -60,7 +62,7 @@ def test_a_head_fitted_an_epoch_a_call_learns_as_keras_fit_does():
 def test_a_head_fitted_twice_from_one_seed_is_the_same():
     features, labels = separable_features(90, 3, seed=1)
     data = ((features[:70], labels[:70]), (features[70:], labels[70:]))
-    settings = training_types.TrainingSettings(epochs=3, batch_size=16, seed=4)
+    settings = types.TrainingSettings(epochs=3, batch_size=16, seed=4)
     first, second = compiled_head(1), compiled_head(1)
     head_fitting.fit_head(first, *data, settings, [])
     head_fitting.fit_head(second, *data, settings, [])
@@ -70,11 +72,11 @@ def test_a_head_fitted_twice_from_one_seed_is_the_same():
 
 @pytest.mark.slow
 def test_a_head_fitted_with_dropout_ignores_the_global_seeds():
-    """`heads.fit_head` leaves the global seeds alone on the traced path (setting them empties
-    TensorFlow's kernel cache): the order and the dropout must come from their own seeds."""
+    """`training.heads.fit_head` leaves the global seeds alone on the traced path (setting them
+    empties TensorFlow's kernel cache): the order and the dropout must come from their own seeds."""
     features, labels = separable_features(90, 3, seed=3)
     data = ((features[:70], labels[:70]), (features[70:], labels[70:]))
-    settings = training_types.TrainingSettings(epochs=3, batch_size=16, seed=6)
+    settings = types.TrainingSettings(epochs=3, batch_size=16, seed=6)
     fitted = []
     for global_seed in (11, 12):
         head = model.build_head(64, 3, hidden_units=16, dropout=0.5, seed=7)
@@ -89,7 +91,7 @@ def test_a_head_fitted_with_dropout_ignores_the_global_seeds():
 @pytest.mark.slow
 def test_the_traced_epoch_is_traced_once_for_every_photo_count():
     features, labels = separable_features(90, 3, seed=5)
-    settings = training_types.TrainingSettings(epochs=2, batch_size=16, seed=1)
+    settings = types.TrainingSettings(epochs=2, batch_size=16, seed=1)
     head = compiled_head(3)
     for count in (70, 50):
         head_fitting.fit_head(
@@ -103,20 +105,21 @@ def test_the_traced_epoch_is_traced_once_for_every_photo_count():
 def test_photos_embedded_before_tensorflow_are_the_features_training_computes(
     small_photo_folder, tmp_path, monkeypatch
 ):
-    from tlcore import early_features, embeddings, onnx_base
+    from tlcore.features import early_embeddings, embeddings
+    from tlcore.nets import onnx_base
 
-    photos = dataset_loading.load_folder(small_photo_folder).photos[:12]
+    photos = loading.load_folder(small_photo_folder).photos[:12]
     shared_base = model.get_base(image_size=TEST_IMAGE_SIZE)
     # The base's ONNX form is converted and checked on its first use, as training does.
     expected = embeddings.embed_photos(photos, shared_base, cache=None)
     assert onnx_base.onnx_features(shared_base).checked
 
     monkeypatch.setenv(runtimes.RUNTIME_VARIABLE, "keras")
-    assert early_features.embed_early(photos, TEST_IMAGE_SIZE, tmp_path / "off") == 0
+    assert early_embeddings.embed_early(photos, TEST_IMAGE_SIZE, tmp_path / "off") == 0
     assert not (tmp_path / "off").exists()
 
     monkeypatch.setenv(runtimes.RUNTIME_VARIABLE, "onnx")
-    assert early_features.embed_early(photos, TEST_IMAGE_SIZE, tmp_path / "cache") == 12
+    assert early_embeddings.embed_early(photos, TEST_IMAGE_SIZE, tmp_path / "cache") == 12
     cache = embeddings.EmbeddingCache(tmp_path / "cache")
     stored = np.stack([cache.get(photo.content_hash, shared_base.backbone_id) for photo in photos])
     np.testing.assert_allclose(stored, expected, atol=1e-6)
@@ -127,9 +130,9 @@ def test_photos_embedded_before_tensorflow_are_the_features_training_computes(
     )
     assert counted == [(12, 12)]
     # An image size the base does not take is left to training, which says so in words.
-    assert early_features.embed_early(photos, 97, tmp_path / "cache") == 0
+    assert early_embeddings.embed_early(photos, 97, tmp_path / "cache") == 0
     # Whether ONNX Runtime will compute the features is known before TensorFlow is in.
-    assert early_features.features_without_keras(TEST_IMAGE_SIZE)
-    assert not early_features.features_without_keras(97)
+    assert early_embeddings.features_without_keras(TEST_IMAGE_SIZE)
+    assert not early_embeddings.features_without_keras(97)
     monkeypatch.setenv(runtimes.RUNTIME_VARIABLE, "keras")
-    assert not early_features.features_without_keras(TEST_IMAGE_SIZE)
+    assert not early_embeddings.features_without_keras(TEST_IMAGE_SIZE)

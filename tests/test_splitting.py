@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from tlcore import dataset_loading, errors, splitting
+from tlcore import errors
+from tlcore.data import loading
+from tlcore.features import splitting
 
 
 def test_every_class_keeps_a_training_photo_and_gives_one_to_validation():
@@ -140,12 +142,13 @@ def test_the_grouped_split_is_reproducible_and_checks_like_the_plain_one():
 def test_on_real_photos_no_validation_photo_has_a_near_copy_in_training(tmp_path):
     from engine_fixtures import copy_photos
 
-    from tlcore import cosine, embeddings, model
+    from tlcore.features import cosine, embeddings
+    from tlcore.nets import model
 
     # The grocery photos of a class were taken a few at a time: the first 30 of these classes
     # hold runs of near-copies, which the random split scatters on both sides.
     folder = copy_photos(tmp_path, "train", ("Banana", "Red-Bell-Pepper", "Watermelon"), 30)
-    dataset = dataset_loading.load_folder(folder)
+    dataset = loading.load_folder(folder)
     features = embeddings.embed_photos(dataset.photos, model.get_base("mobilenet_v2", 224), None)
     labels = np.asarray(dataset.labels)
     groups = splitting.near_copy_groups(features, labels)

@@ -41,26 +41,16 @@ from server_fixtures import (
     write_photos,
 )
 
-from tlapp import teach
-from tlcore import (
-    corrections,
-    embeddings,
-    errors,
-    explanation_files,
-    heads,
-    images,
-    job_queue,
-    job_records,
-    model,
-    names,
-    prediction,
-    project_models,
-    projects,
-    store,
-    teaching,
-    training,
-    training_types,
-)
+from tlapp.panels import teach
+from tlcore import errors, store
+from tlcore.data import images, names
+from tlcore.features import embeddings
+from tlcore.jobs import explanation_files, records, teaching
+from tlcore.jobs import queue as job_queue
+from tlcore.nets import model, prediction
+from tlcore.serving import project_file, project_models
+from tlcore.store import corrections
+from tlcore.training import heads, trainer, types
 
 OWNER = "owner-token-for-teaching-tests"
 PHOTOS_PER_CLASS = 8
@@ -74,9 +64,9 @@ def make_project(folder: pathlib.Path, trained: bool = True) -> store.Project:
         project.add_class(class_name)
         project.add_photos(class_name, grocery_photos(class_name, PHOTOS_PER_CLASS))
     if trained:
-        settings = training_types.TrainingSettings(epochs=10, image_size=APP_IMAGE_SIZE, seed=0)
+        settings = types.TrainingSettings(epochs=10, image_size=APP_IMAGE_SIZE, seed=0)
         project.save_trained(
-            training.train(
+            trainer.train(
                 project.to_dataset(), settings, cache_dir=project.workspace.embedding_cache_dir
             )
         )
@@ -110,7 +100,7 @@ def test_a_lent_head_learns_exactly_as_a_new_one():
     generator = np.random.default_rng(0)
     features = generator.normal(size=(60, 32)).astype("float32")
     labels = generator.integers(0, 3, size=60)
-    settings = training_types.TrainingSettings(epochs=4, seed=3)
+    settings = types.TrainingSettings(epochs=4, seed=3)
     data = ((features[:45], labels[:45]), (features[45:], labels[45:]))
     keras.utils.set_random_seed(settings.seed)
     fresh = model.build_head(32, 3, 128, settings.dropout, settings.seed, 0.003)
@@ -174,7 +164,7 @@ def test_bad_corrections_give_messages_and_change_nothing(app_workspace):
 
 @pytest.mark.slow
 def test_photos_are_embedded_as_they_arrive(app_workspace, engine_environment):
-    from tlapp import arrivals
+    from tlapp.jobs import arrivals
 
     project = store.Workspace(app_workspace).create_project("Arrivals", OWNER)
     project.add_class(APP_CLASSES[0])
@@ -194,7 +184,7 @@ def test_photos_are_embedded_as_they_arrive(app_workspace, engine_environment):
     assert arrivals.arrival_of(project.id).total == 0
 
 
-def submit(project: store.Project, kind: str, payload: dict) -> job_records.JobRecord:
+def submit(project: store.Project, kind: str, payload: dict) -> records.JobRecord:
     """Queues a job of the project, as a page does."""
     config = job_queue.QueueConfig.from_environment(project.workspace.root)
     return job_queue.submit(
@@ -202,7 +192,7 @@ def submit(project: store.Project, kind: str, payload: dict) -> job_records.JobR
     )
 
 
-def ended(project: store.Project, job_id: str, timeout: float = 240) -> job_records.JobRecord:
+def ended(project: store.Project, job_id: str, timeout: float = 240) -> records.JobRecord:
     """Waits for a job to end; returns its record."""
     jobs_store = job_queue.QueueConfig.from_environment(project.workspace.root).store()
 
@@ -216,13 +206,13 @@ def ended(project: store.Project, job_id: str, timeout: float = 240) -> job_reco
 def without_onnx_form(model_path: pathlib.Path) -> None:
     """Rewrites a project file as an earlier version saved it: no `model.onnx`."""
     with zipfile.ZipFile(model_path) as archive:
-        metadata = json.loads(archive.read(projects.METADATA_ENTRY))
-        keras_model = archive.read(projects.MODEL_ENTRY)
+        metadata = json.loads(archive.read(project_file.METADATA_ENTRY))
+        keras_model = archive.read(project_file.MODEL_ENTRY)
     metadata.pop("onnx", None)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(projects.METADATA_ENTRY, json.dumps(metadata))
-        archive.writestr(projects.MODEL_ENTRY, keras_model)
+        archive.writestr(project_file.METADATA_ENTRY, json.dumps(metadata))
+        archive.writestr(project_file.MODEL_ENTRY, keras_model)
     model_path.write_bytes(buffer.getvalue())
 
 
@@ -243,9 +233,9 @@ def test_corrections_and_heat_maps_go_ahead_of_trainings_in_the_queue(app_worksp
     # A heat map of a project that is training is made beside it; a correction is not.
     heat_map = jobs_store.create(job_queue.KIND_EXPLANATION, trained.id, OWNER, {})
     assert heat_map.priority > training_job.priority
-    with pytest.raises(job_records.JobError, match="training already"):
+    with pytest.raises(records.JobError, match="training already"):
         jobs_store.create(job_queue.KIND_TEACH, trained.id, OWNER, {})
-    with pytest.raises(job_records.JobError, match="learning a correction"):
+    with pytest.raises(records.JobError, match="learning a correction"):
         jobs_store.create(job_queue.KIND_TRAINING, corrected.id, OWNER, {})
 
 
@@ -261,7 +251,7 @@ def test_a_worker_learns_a_correction_explains_a_photo_and_readies_an_old_file(p
         record = ended(
             project, submit(project, job_queue.KIND_TEACH, {"photo_hash": photo_hash}).id
         )
-        assert record.state == job_records.FINISHED, (record.error, worker.log_tail())
+        assert record.state == records.FINISHED, (record.error, worker.log_tail())
         answer = prediction.Prediction.from_record(record.result["answer"])
         print(f"\nTeach job, queued to ended: {record.finished_at - record.created_at:.2f} s")
         assert answer.best_class == TAUGHT_CLASS
@@ -277,7 +267,7 @@ def test_a_worker_learns_a_correction_explains_a_photo_and_readies_an_old_file(p
         photo_path = explanation_files.save_photo(root, project.id, photo_hash, data)
         payload = {"photo": str(photo_path), "class_name": None, "overlay_size": 64, "key": key}
         record = ended(project, submit(project, job_queue.KIND_EXPLANATION, payload).id)
-        assert record.state == job_records.FINISHED, record.error
+        assert record.state == records.FINISHED, record.error
         made = explanation_files.read(root, project.id, key)
         assert made["predicted_class"] == TAUGHT_CLASS and made["explained_class"] == TAUGHT_CLASS
         assert made["overlay"][:2] == b"\xff\xd8"  # A JPEG.
@@ -285,7 +275,7 @@ def test_a_worker_learns_a_correction_explains_a_photo_and_readies_an_old_file(p
         without_onnx_form(project.model_path)
         assert project_models.load_project_model(project.model_path)[0] is None
         record = ended(project, submit(project, job_queue.KIND_MODEL_PREPARATION, {}).id)
-        assert record.state == job_records.FINISHED and record.result == {"made": True}
+        assert record.state == records.FINISHED and record.result == {"made": True}
         trained, reason = project_models.load_project_model(project.model_path)
         assert reason is None
         assert prediction.predict(trained, [data])[0].best_class == TAUGHT_CLASS
@@ -367,7 +357,7 @@ with open(photo, "rb") as file:
 app.run()
 shown["answer"] = [str(header.value) for header in app.subheader]
 shown["tensorflow"] = "tensorflow" in sys.modules or "keras" in sys.modules
-import tlcore.training  # The same check, once TensorFlow is imported: it must see it.
+import tlcore.training.trainer  # The same check, once TensorFlow is imported: it must see it.
 shown["tensorflow_after_training_import"] = "tensorflow" in sys.modules
 print(json.dumps(shown))
 """

@@ -9,19 +9,11 @@ import pytest
 from app_fixtures import grocery_photos, tiny_photo
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import (
-    dataset_loading,
-    datasets,
-    errors,
-    headline,
-    heads,
-    images,
-    store,
-    test_photos,
-    training,
-    training_types,
-)
+from tlcore import errors, store
+from tlcore.data import datasets, images, loading
+from tlcore.evaluation import headline, testing_photos
 from tlcore.store import locks
+from tlcore.training import heads, trainer, types
 
 
 @pytest.fixture
@@ -50,17 +42,17 @@ def test_test_photos_are_stored_apart_and_counted_apart(project):
     assert project.test_photo_counts() == {"Banana": 2, "Carrots": 0}
     assert project.photo_count() == 3
     training_hashes = {photo.content_hash for photo in project.to_dataset().photos}
-    test_set = test_photos.test_dataset(project)
+    test_set = testing_photos.test_dataset(project)
     assert len(test_set.photos) == 2
     assert not training_hashes & {photo.content_hash for photo in test_set.photos}
     for stored in project.photos("Banana", test=True):
         # Content-addressed, in the class's own test folder.
-        assert stored.path.parent.name == test_photos.SUBFOLDER
+        assert stored.path.parent.name == testing_photos.SUBFOLDER
         assert images.content_hash(stored.path.read_bytes()) == stored.content_hash
     # A project without test photos gives training none.
     other = project.workspace.create_project("Other", "owner-a")
     other.add_class("Banana")
-    assert test_photos.test_dataset(other) is None
+    assert testing_photos.test_dataset(other) is None
 
 
 def test_a_photo_is_never_both_a_training_and_a_test_photo(project):
@@ -73,7 +65,9 @@ def test_a_photo_is_never_both_a_training_and_a_test_photo(project):
     project.add_photos("Carrots", carrot, test=True)
     as_training = project.add_photos("Carrots", [("copy.jpg", carrot[0][1])])
     assert as_training.added == []
-    assert as_training.duplicates[0].duplicate_of_class == "Carrots" + test_photos.TEST_CLASS_SUFFIX
+    assert (
+        as_training.duplicates[0].duplicate_of_class == "Carrots" + testing_photos.TEST_CLASS_SUFFIX
+    )
     assert project.photo_counts()["Carrots"] == 0
 
 
@@ -94,7 +88,7 @@ def test_a_zip_of_test_photos_makes_no_class(project):
         "Banana": [("b.jpg", tiny_photo((230, 220, 40)))],
         "Kiwi": [("k.jpg", tiny_photo((90, 140, 40)))],
     }
-    result = project.add_dataset(dataset_loading.load_zip(zip_of(layout)), test=True)
+    result = project.add_dataset(loading.load_zip(zip_of(layout)), test=True)
     assert result.added == ["b.jpg"] and result.created_classes == []
     assert project.class_names == ["Banana", "Carrots"]
     (skipped,) = result.skipped
@@ -141,7 +135,7 @@ def test_a_near_copy_of_a_training_photo_is_found():
 
     training_set = [photo(f"t{index}") for index in range(6)]
     test_set = [photo("copy"), photo("new")]
-    (found,) = test_photos.near_copies_of_training(
+    (found,) = testing_photos.near_copies_of_training(
         test_set, test_features, training_set, training_features
     )
     assert found.test_photo.file_name == "copy" and found.training_photo.file_name == "t2"
@@ -156,9 +150,9 @@ def test_the_project_file_carries_test_photos_and_import_keeps_them_apart(projec
     project.save_trained(small_training.trained)
     project.add_photos("Banana", grocery_photos("Banana", 2, split="val"), test=True)
 
-    data = test_photos.project_file_bytes(project)
+    data = testing_photos.project_file_bytes(project)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert test_photos.ARCHIVE_ENTRY in archive.namelist()
+        assert testing_photos.ARCHIVE_ENTRY in archive.namelist()
     imported = project.workspace.import_project_file(data, "owner-b", "Imported")
     assert imported.test_photo_counts()["Banana"] == 2
     assert imported.photo_count() == 0 and not imported.changed_since_training
@@ -170,9 +164,9 @@ def test_a_projects_test_photos_never_reach_training(
     tmp_path, small_photo_folder, small_val_folder, monkeypatch
 ):
     made = store.Workspace(tmp_path / "workspace").create_project("Shop", "owner-a")
-    made.add_dataset(dataset_loading.load_folder(small_photo_folder))
-    made.add_dataset(dataset_loading.load_folder(small_val_folder), test=True)
-    test_set = test_photos.test_dataset(made)
+    made.add_dataset(loading.load_folder(small_photo_folder))
+    made.add_dataset(loading.load_folder(small_val_folder), test=True)
+    test_set = testing_photos.test_dataset(made)
 
     fitted = []
     original_fit = heads.fit_head
@@ -182,15 +176,15 @@ def test_a_projects_test_photos_never_reach_training(
         return original_fit(head, training_data, validation_data, settings, callbacks)
 
     monkeypatch.setattr(heads, "fit_head", recording_fit)
-    settings = training_types.TrainingSettings(epochs=5, image_size=TEST_IMAGE_SIZE)
-    trained = training.train(made.to_dataset(), settings, test_dataset=test_set)
+    settings = types.TrainingSettings(epochs=5, image_size=TEST_IMAGE_SIZE)
+    trained = trainer.train(made.to_dataset(), settings, test_dataset=test_set)
     assert trained.headline.photo_count == len(test_set.photos)
     assert "test photos you added" in trained.headline.basis
 
-    test_features = training.embeddings.embed_photos(
+    test_features = trainer.embeddings.embed_photos(
         test_set.photos,
-        training.model.get_base("mobilenet_v2", TEST_IMAGE_SIZE),
-        training.embeddings.EmbeddingCache(),
+        trainer.model.get_base("mobilenet_v2", TEST_IMAGE_SIZE),
+        trainer.embeddings.EmbeddingCache(),
     )
     assert fitted
     for learned, checked in fitted:

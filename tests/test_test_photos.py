@@ -8,17 +8,12 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_IMAGE_SIZE
 
-from tlcore import (
-    cli,
-    dataset_loading,
-    embeddings,
-    errors,
-    headline,
-    heads,
-    model,
-    training,
-    training_types,
-)
+from tlcore import cli, errors
+from tlcore.data import loading
+from tlcore.evaluation import headline
+from tlcore.features import embeddings
+from tlcore.nets import model
+from tlcore.training import heads, trainer, types
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +21,13 @@ pytestmark = pytest.mark.slow
 def test_test_photos_measure_the_headline_and_never_reach_training(
     small_photo_folder, small_val_folder, tmp_path, monkeypatch
 ):
-    dataset = dataset_loading.load_folder(small_photo_folder)
+    dataset = loading.load_folder(small_photo_folder)
     test_folder = tmp_path / "test"
     shutil.copytree(small_val_folder, test_folder)
     # One test photo that is also a training photo: it must be left out, not scored.
     banana = sorted((small_photo_folder / "Banana").glob("*.jpg"))[0]
     shutil.copy(banana, test_folder / "Banana" / "also-a-training-photo.jpg")
-    test_set = dataset_loading.load_folder(test_folder)
+    test_set = loading.load_folder(test_folder)
 
     fitted = []
     original_fit = heads.fit_head
@@ -42,8 +37,8 @@ def test_test_photos_measure_the_headline_and_never_reach_training(
         return original_fit(head, training_data, validation_data, settings, callbacks)
 
     monkeypatch.setattr(heads, "fit_head", recording_fit)
-    settings = training_types.TrainingSettings(epochs=10, image_size=TEST_IMAGE_SIZE)
-    trained = training.train(dataset, settings, test_dataset=test_set)
+    settings = types.TrainingSettings(epochs=10, image_size=TEST_IMAGE_SIZE)
+    trained = trainer.train(dataset, settings, test_dataset=test_set)
 
     measured = trained.headline
     assert measured.method == headline.BASIS_TEST
@@ -72,10 +67,10 @@ def test_test_photos_of_no_trained_class_are_refused(small_photo_folder, tmp_pat
     other.mkdir(parents=True)
     shutil.copy(sorted((small_photo_folder / "Banana").glob("*.jpg"))[0], other / "p.jpg")
     with pytest.raises(errors.DatasetError, match="None of the test photos"):
-        training.train(
-            dataset_loading.load_folder(small_photo_folder),
-            training_types.TrainingSettings(epochs=1, image_size=TEST_IMAGE_SIZE),
-            test_dataset=dataset_loading.load_folder(tmp_path / "other"),
+        trainer.train(
+            loading.load_folder(small_photo_folder),
+            types.TrainingSettings(epochs=1, image_size=TEST_IMAGE_SIZE),
+            test_dataset=loading.load_folder(tmp_path / "other"),
         )
 
 
@@ -100,6 +95,4 @@ def test_the_command_line_takes_test_photos(small_photo_folder, small_val_folder
     assert status == 0, captured.err
     summary = json.loads(captured.out)
     assert summary["headline"]["method"] == headline.BASIS_TEST
-    assert summary["headline"]["photo_count"] == len(
-        dataset_loading.load_folder(small_val_folder).photos
-    )
+    assert summary["headline"]["photo_count"] == len(loading.load_folder(small_val_folder).photos)

@@ -4,17 +4,12 @@ import numpy as np
 import pytest
 from engine_fixtures import TEST_CLASSES, TEST_IMAGE_SIZE
 
-from tlcore import (
-    dataset_loading,
-    datasets,
-    embeddings,
-    errors,
-    evaluation,
-    model,
-    splitting,
-    training,
-    training_types,
-)
+from tlcore import errors
+from tlcore.data import datasets, loading
+from tlcore.evaluation import metrics as evaluation
+from tlcore.features import embeddings, splitting
+from tlcore.nets import model
+from tlcore.training import trainer, types
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +17,7 @@ pytestmark = pytest.mark.slow
 def test_five_real_classes_train_far_above_chance(small_training, small_val_folder):
     trained = small_training.trained
     assert trained.class_names == sorted(TEST_CLASSES)
-    held_out = dataset_loading.load_folder(small_val_folder)
+    held_out = loading.load_folder(small_val_folder)
     scores = evaluation.evaluate_dataset(trained, held_out)
     # Chance is 20%; photos the model never saw must be recognised far better than that.
     assert scores.photo_count == len(held_out.photos) > 20
@@ -72,15 +67,15 @@ def test_progress_goes_through_every_phase_in_order(small_training):
 def test_training_leaves_the_base_weights_unchanged(small_training):
     shared_base = model.get_base("mobilenet_v2", TEST_IMAGE_SIZE)
     before = [weight.copy() for weight in shared_base.base.get_weights()]
-    settings = training_types.TrainingSettings(epochs=3, image_size=TEST_IMAGE_SIZE)
-    training.train(small_training.dataset, settings)
+    settings = types.TrainingSettings(epochs=3, image_size=TEST_IMAGE_SIZE)
+    trainer.train(small_training.dataset, settings)
     for old, new in zip(before, shared_base.base.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)
 
 
 def test_retraining_reuses_cached_features_and_is_reproducible(small_training):
     reports = []
-    again = training.train(
+    again = trainer.train(
         small_training.dataset, small_training.settings, on_progress=reports.append
     )
     embedding = [report for report in reports if report.phase == "embedding"]
@@ -93,9 +88,9 @@ def test_retraining_reuses_cached_features_and_is_reproducible(small_training):
 
 def test_bad_settings_and_too_few_photos_are_refused(small_training):
     with pytest.raises(errors.SettingsError, match="epochs"):
-        training.train(small_training.dataset, training_types.TrainingSettings(epochs=0))
+        trainer.train(small_training.dataset, types.TrainingSettings(epochs=0))
     with pytest.raises(errors.SettingsError, match="image size"):
-        training.train(small_training.dataset, training_types.TrainingSettings(image_size=100))
+        trainer.train(small_training.dataset, types.TrainingSettings(image_size=100))
     one_class = datasets.Dataset(
         class_names=["Banana"],
         photos=small_training.dataset.photos_of("Banana"),
@@ -103,4 +98,4 @@ def test_bad_settings_and_too_few_photos_are_refused(small_training):
         duplicates=[],
     )
     with pytest.raises(errors.DatasetError):
-        training.train(one_class, training_types.TrainingSettings(image_size=TEST_IMAGE_SIZE))
+        trainer.train(one_class, types.TrainingSettings(image_size=TEST_IMAGE_SIZE))

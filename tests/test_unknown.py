@@ -18,7 +18,7 @@ from app_fixtures import (  # noqa: F401
 from engine_fixtures import GROCERY_DIR, TEST_CLASSES
 from PIL import Image
 
-from tlcore import training, training_scores
+from tlcore.training import scores, trainer
 
 # Grocery classes the small model was never taught, some close to its classes (another
 # pepper, another oat milk), some not.
@@ -36,7 +36,7 @@ def test_the_threshold_keeps_nearly_all_correct_answers_sure():
     rows = np.random.default_rng(0).dirichlet(np.ones(4) * 0.3, size=200)
     labels = rows.argmax(axis=1)
     labels[:20] = (labels[:20] + 1) % 4
-    threshold = training_scores.unknown_threshold(rows, labels)
+    threshold = scores.unknown_threshold(rows, labels)
     correct = rows.argmax(axis=1) == labels
     kept = (rows.max(axis=1)[correct] >= threshold).mean()
     assert 0.95 <= kept < 1.0
@@ -46,17 +46,14 @@ def test_the_threshold_keeps_nearly_all_correct_answers_sure():
 def test_the_threshold_with_few_or_no_right_answers():
     few = np.array([[0.6, 0.4], [0.2, 0.8], [0.7, 0.3]])
     # With fewer than twenty right answers, all of them stay sure.
-    assert training_scores.unknown_threshold(few, [0, 1, 0]) == pytest.approx(0.6)
-    assert training_scores.unknown_threshold(few, [1, 0, 1]) == 1.0
-    assert (
-        training_scores.unknown_threshold(np.zeros((0, 2)), [])
-        == training_scores.FALLBACK_UNKNOWN_THRESHOLD
-    )
+    assert scores.unknown_threshold(few, [0, 1, 0]) == pytest.approx(0.6)
+    assert scores.unknown_threshold(few, [1, 0, 1]) == 1.0
+    assert scores.unknown_threshold(np.zeros((0, 2)), []) == scores.FALLBACK_UNKNOWN_THRESHOLD
 
 
 def test_answers_say_whether_they_are_sure():
     from tlapp import tables
-    from tlcore import prediction
+    from tlcore.nets import prediction
 
     unsure = prediction.Prediction(
         "x.jpg", ["Apple", "Milk"], [0.55, 0.45], [("Apple", 0.55), ("Milk", 0.45)], None, False
@@ -89,12 +86,12 @@ def trained_at_128(small_training):
     enough for its confidence to mean something, for a few more seconds of embedding.
     """
     settings = dataclasses.replace(small_training.settings, image_size=128)
-    return training.train(small_training.dataset, settings)
+    return trainer.train(small_training.dataset, settings)
 
 
 @pytest.mark.slow
 def test_untaught_photos_and_noise_are_less_often_sure_than_taught_ones(trained_at_128):
-    from tlcore import prediction
+    from tlcore.nets import prediction
 
     trained = trained_at_128
     assert 0.0 < trained.unknown_threshold <= 1.0
@@ -131,7 +128,8 @@ def test_untaught_photos_and_noise_are_less_often_sure_than_taught_ones(trained_
 def test_the_threshold_travels_in_the_project_file_and_the_command_line(
     small_training, tmp_path, capsys
 ):
-    from tlcore import cli, projects
+    from tlcore import cli
+    from tlcore.serving import project_file as projects
 
     trained = small_training.trained
     project_file = projects.save_project(trained, tmp_path / "small.zip")

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tlcore import backbones, errors, weights
+from tlcore import errors
+from tlcore.nets import backbones, weights
 
 BACKBONE = backbones.get_backbone("mobilenet_v2")
 

@@ -1,6 +1,7 @@
 """Counts in words: one helper for the app and the engine (`tlcore.wording`)."""
 
-from tlcore import health, time_left, wording
+from tlcore import time_left, wording
+from tlcore.checks import health
 
 
 def test_a_count_is_written_with_its_word_and_a_comma_every_three_digits():

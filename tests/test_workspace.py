@@ -7,7 +7,8 @@ import zipfile
 import pytest
 from app_fixtures import GROCERY_TRAIN, tiny_photo
 
-from tlcore import dataset_loading, datasets, errors, examples, images, store
+from tlcore import errors, store
+from tlcore.data import datasets, examples, images, loading
 
 RED = (200, 30, 30)
 GREEN = (30, 160, 40)
@@ -219,7 +220,7 @@ def test_a_zip_with_a_folder_per_class_adds_classes_and_photos(project):
         for name, data in shades(BLUE, 3):
             archive.writestr(f"photos/Plum/{name}", data)
         archive.writestr("photos/Plum/readme.jpg", b"not a photo")
-    result = project.add_dataset(dataset_loading.load_zip(buffer.getvalue()))
+    result = project.add_dataset(loading.load_zip(buffer.getvalue()))
     # "apple" joins the existing class "Apple"; "Plum" is new.
     assert result.created_classes == ["Plum"]
     assert len(result.added) == 5

@@ -2,8 +2,9 @@
 
 The web server never imports TensorFlow (issue 12): Predict, Evaluate, Train and the live
 camera use the project file's ONNX classifier and description (`project_model_of`, a
-`tlcore.project_models.ProjectModel`, loaded once per version of the file for every session).
-A file saved before it had an ONNX form is made ready by a worker (`require_project_model`).
+`tlcore.serving.project_models.ProjectModel`, loaded once per version of the file for every
+session). A file saved before it had an ONNX form is made ready by a worker
+(`require_project_model`).
 
 Everything that needs Keras (trainings, corrections, heat maps, exports, new photos' features)
 runs on the workers. `keras_file_bytes` copies the `.keras` entry out of a project file for
@@ -15,8 +16,10 @@ import zipfile
 
 import streamlit as st
 
-from tlapp import job_progress, workers
-from tlcore import errors, job_queue, project_models
+from tlapp.jobs import progress, workers
+from tlcore import errors
+from tlcore.jobs import queue
+from tlcore.serving import project_models
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -64,7 +67,7 @@ def require_project_model(project):
         project: A trained `tlcore.store.Project`.
 
     Returns:
-        The `tlcore.project_models.ProjectModel`.
+        The `tlcore.serving.project_models.ProjectModel`.
     """
     try:
         trained, reason = project_model_of(project)
@@ -74,7 +77,7 @@ def require_project_model(project):
     if trained is not None:
         return trained
     root = project.workspace.root
-    record = workers.store(root).latest_for_project(project.id, job_queue.KIND_MODEL_PREPARATION)
+    record = workers.store(root).latest_for_project(project.id, queue.KIND_MODEL_PREPARATION)
     saved_at = project.model_path.stat().st_mtime
     if record is None or (not record.is_active and (record.finished_at or 0) < saved_at):
         # Never tried on this version of the file (a new training may lack the form too).
@@ -86,7 +89,7 @@ def require_project_model(project):
     st.info(_PREPARING, icon=":material/hourglass_top:")
     if reason:
         st.caption(reason)
-    job_progress.show_progress(str(root), record.id, "Cancel", "prepare_model_cancel_button")
+    progress.show_progress(str(root), record.id, "Cancel", "prepare_model_cancel_button")
     st.stop()
 
 
@@ -95,10 +98,10 @@ def _queue_preparation(project):
     root = project.workspace.root
     workers.ensure_started(root)
     try:
-        return job_queue.submit(
+        return queue.submit(
             workers.config(root),
             workers.queue(root),
-            job_queue.KIND_MODEL_PREPARATION,
+            queue.KIND_MODEL_PREPARATION,
             project.id,
             project.owner,
             {},
@@ -111,7 +114,7 @@ def _queue_preparation(project):
 @st.cache_data(max_entries=8, show_spinner=False)
 def _keras_entry(project_file: str, modified_ns: int) -> bytes:
     del modified_ns  # Only part of the cache key.
-    from tlcore import projects
+    from tlcore.serving import project_file as projects
 
     with zipfile.ZipFile(project_file) as archive:
         return archive.read(projects.MODEL_ENTRY)
@@ -120,11 +123,11 @@ def _keras_entry(project_file: str, modified_ns: int) -> bytes:
 def keras_file_bytes(project_file: pathlib.Path) -> bytes:
     """Returns the `.keras` model inside a project file, without loading it.
 
-    The project file holds exactly what `tlcore.projects.export_keras_model` writes, so the
-    bytes are copied out of the zip instead of loading and saving the model again.
+    The project file holds exactly what `tlcore.serving.project_file.export_keras_model` writes, so
+    the bytes are copied out of the zip instead of loading and saving the model again.
 
     Args:
-        project_file: A project file written by `tlcore.projects.save_project`.
+        project_file: A project file written by `tlcore.serving.project_file.save_project`.
 
     Returns:
         The bytes of the `.keras` file.

@@ -4,7 +4,9 @@ Pure functions of a project's training record (no Streamlit), so the Train, Eval
 pages and their tests say the same thing the same way.
 """
 
-from tlcore import evaluation, headline, wording
+from tlcore import wording
+from tlcore.evaluation import headline
+from tlcore.evaluation import metrics as evaluation
 
 #: Fewer photos than this in a class, and its figure is marked as resting on few photos.
 FEW_PHOTOS = 10

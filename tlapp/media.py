@@ -6,7 +6,8 @@ import io
 import streamlit as st
 from PIL import Image, ImageOps
 
-from tlcore import errors, images
+from tlcore import errors
+from tlcore.data import images
 
 THUMBNAIL_SIZE = 192
 

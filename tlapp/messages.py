@@ -7,7 +7,8 @@ Each function returns `(kind, markdown)` pairs, where kind is the Streamlit call
 import collections
 from collections.abc import Sequence
 
-from tlcore import datasets, store, wording
+from tlcore import store, wording
+from tlcore.data import datasets
 
 #: Longer lists are cut to this many names, followed by "and N more".
 MAXIMUM_LISTED = 8
@@ -127,7 +128,7 @@ def predictions_summary(predictions) -> str:
     """One line over a batch's table: the photos answered, by answer, and the files not read.
 
     Args:
-        predictions: `tlcore.prediction.Prediction`s of a batch.
+        predictions: `tlcore.nets.prediction.Prediction`s of a batch.
 
     Returns:
         For instance "**9 photos**: 5 × Apple, 4 × not sure · 1 file could not be read", whose

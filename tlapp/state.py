@@ -16,8 +16,10 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from tlapp import messages, workers
-from tlcore import access, errors, store, wording
+from tlapp import messages
+from tlapp.jobs import workers
+from tlcore import errors, store, wording
+from tlcore.store import access
 
 OWNER_PARAMETER = "owner"
 PROJECT_PARAMETER = "project"
@@ -129,7 +131,7 @@ def changes_allowed(project: store.Project, notice: bool = True) -> bool:
 
     Someone who opened the project through a view-only share link may look at everything,
     but the controls that change it are disabled or hidden, and this says why, once, under
-    the page's title. (The engine refuses their changes too: `tlcore.access`.)
+    the page's title. (The engine refuses their changes too: `tlcore.store.access`.)
 
     Args:
         project: The open project.

@@ -5,7 +5,8 @@ import io
 from collections.abc import Sequence
 
 from tlapp import figures
-from tlcore import evaluation, prediction
+from tlcore.evaluation import metrics as evaluation
+from tlcore.nets import prediction
 
 #: The columns of the table of every class's figures that a page formats as percentages.
 RECOGNISED = "Recognised"
@@ -16,7 +17,7 @@ def prediction_rows(predictions: Sequence[prediction.Prediction]) -> list[dict]:
     """Returns one row per photo for the table on the Predict page.
 
     Args:
-        predictions: What `tlcore.prediction.predict` returned.
+        predictions: What `tlcore.nets.prediction.predict` returned.
 
     Returns:
         Rows with the photo, the most likely class (or "Not sure" when the model is less sure
@@ -45,7 +46,7 @@ def predictions_csv(predictions: Sequence[prediction.Prediction]) -> str:
     """Returns the predictions as CSV text, with the probability of every class.
 
     Args:
-        predictions: What `tlcore.prediction.predict` returned; all from the same model.
+        predictions: What `tlcore.nets.prediction.predict` returned; all from the same model.
 
     Returns:
         The CSV text: a header row, then one row per photo. Probabilities are between 0 and 1;

@@ -3,7 +3,7 @@
 `python -m tlcore train DATA --out MODEL.zip` trains on a folder or zip of labelled photos;
 `python -m tlcore evaluate MODEL.zip DATA` prints one JSON object of figures;
 `python -m tlcore predict MODEL.zip PHOTO...` prints one JSON line per photo;
-`python -m tlcore worker` runs the app's queued jobs (`tlcore.worker`). Progress goes to
+`python -m tlcore worker` runs the app's queued jobs (`tlcore.jobs.worker`). Progress goes to
 stderr, results to stdout. Bad input exits with status 2 and a one-line message.
 """
 
@@ -16,7 +16,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-from tlcore import dataset_loading, errors, startup, worker_options
+from tlcore import errors
+from tlcore.data import loading
+from tlcore.jobs import worker_options
+from tlcore.nets import startup
 
 EXIT_BAD_INPUT = 2
 
@@ -47,7 +50,7 @@ class TerminalProgress:
         self.last_line = line
 
     def training_callback(self, progress) -> None:
-        """A `training.train` progress callback."""
+        """A `training.trainer.train` progress callback."""
         text = progress.message
         if progress.phase in ("training", "fine-tuning") and progress.val_accuracy is not None:
             text += (
@@ -82,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of `python -m tlcore`.
 
     The training options default to None, meaning "the setting's default": the defaults live
-    in `training_types.TrainingSettings`, and importing it (and TensorFlow with it) here would slow
+    in `training.types.TrainingSettings`, and importing it (and TensorFlow with it) here would slow
     down `predict`, which runs without TensorFlow.
     """
     parser = FriendlyParser(
@@ -207,11 +210,12 @@ def run_train(arguments) -> int:
     """Trains and writes the project file; prints a short summary on stdout.
 
     TensorFlow is imported in a thread while the photos are read and, where the base's ONNX
-    form was checked before, embedded (`early_features`); nothing is printed until it is in.
+    form was checked before, embedded (`features.early_embeddings`); nothing is printed until it is
+    in.
     """
-    from tlcore import early_features
+    from tlcore.features import early_embeddings
 
-    if not arguments.fine_tune and early_features.features_without_keras(
+    if not arguments.fine_tune and early_embeddings.features_without_keras(
         arguments.image_size, arguments.weights_dir
     ):
         _one_tensorflow_thread()
@@ -220,10 +224,10 @@ def run_train(arguments) -> int:
     )
     progress = _progress(arguments)
     try:
-        dataset = dataset_loading.load_dataset(arguments.data)
-        test_dataset = dataset_loading.load_dataset(arguments.test) if arguments.test else None
+        dataset = loading.load_dataset(arguments.data)
+        test_dataset = loading.load_dataset(arguments.test) if arguments.test else None
         # The bar shows once TensorFlow is in (standard error points at nothing until then).
-        early_features.embed_early(
+        early_embeddings.embed_early(
             dataset.photos,
             arguments.image_size,
             arguments.cache_dir,
@@ -232,7 +236,8 @@ def run_train(arguments) -> int:
         )
     finally:
         starting.join()
-    from tlcore import projects, training, training_types
+    from tlcore.serving import project_file
+    from tlcore.training import trainer, types
 
     given = {
         "epochs": arguments.epochs,
@@ -251,7 +256,7 @@ def run_train(arguments) -> int:
         "fine_tune_epochs": arguments.fine_tune_epochs,
         "fine_tune_learning_rate": arguments.fine_tune_learning_rate,
     }
-    settings = training_types.TrainingSettings(
+    settings = types.TrainingSettings(
         **{name: value for name, value in given.items() if value is not None}
     ).validate()
     for skipped in dataset.skipped:
@@ -262,7 +267,7 @@ def run_train(arguments) -> int:
             file=sys.stderr,
         )
     try:
-        trained = training.train(
+        trained = trainer.train(
             dataset,
             settings,
             on_progress=progress.training_callback,
@@ -272,7 +277,7 @@ def run_train(arguments) -> int:
         )
     finally:
         progress.finish()
-    projects.save_project(trained, arguments.out)
+    project_file.save_project(trained, arguments.out)
     summary = {
         "project": os.fspath(arguments.out),
         "classes": trained.class_names,
@@ -302,9 +307,9 @@ def _one_tensorflow_thread() -> None:
 
 
 def _build_base(arguments) -> None:
-    """Builds the Keras base training will ask for (`model.get_base` keeps it for the
+    """Builds the Keras base training will ask for (`nets.model.get_base` keeps it for the
     process), in the thread that imported TensorFlow, while the photos are embedded."""
-    from tlcore import model
+    from tlcore.nets import model
 
     model.get_base(image_size=arguments.image_size, weights_dir=arguments.weights_dir)
 
@@ -312,13 +317,14 @@ def _build_base(arguments) -> None:
 def run_evaluate(arguments) -> int:
     """Prints the model's figures on the labelled photos as one JSON object."""
     start_tensorflow(arguments)
-    from tlcore import evaluation, projects
+    from tlcore.evaluation import metrics
+    from tlcore.serving import project_file
 
-    trained = projects.load_project(arguments.model)
-    dataset = dataset_loading.load_dataset(arguments.data)
+    trained = project_file.load_project(arguments.model)
+    dataset = loading.load_dataset(arguments.data)
     progress = _progress(arguments)
     try:
-        scores = evaluation.evaluate_dataset(
+        scores = metrics.evaluate_dataset(
             trained, dataset, on_progress=progress.count_callback("Checking photos")
         )
     finally:
@@ -337,14 +343,15 @@ def run_predict(arguments) -> int:
     The project file's ONNX model answers, without importing TensorFlow; a file without a
     usable one is predicted with Keras, and stderr says why.
     """
-    from tlcore import onnx_projects, prediction, projects
+    from tlcore.nets import prediction
+    from tlcore.serving import onnx_project, project_file
 
-    trained, reason = onnx_projects.load_for_prediction(arguments.model)
+    trained, reason = onnx_project.load_for_prediction(arguments.model)
     if trained is None:
         if reason:
             print(f"{reason} Predicting with Keras instead.", file=sys.stderr)
         start_tensorflow(arguments)
-        trained = projects.load_project(arguments.model)
+        trained = project_file.load_project(arguments.model)
     paths = list(arguments.photos)
     results = prediction.predict(trained, paths, top_k=arguments.top, file_names=paths)
     for result in results:
@@ -356,7 +363,7 @@ _COMMANDS = {"train": run_train, "evaluate": run_evaluate, "predict": run_predic
 
 # Commands whose module is imported only when they run: the worker's brings Huey, the job
 # records and the store (about a fifth of a second), which the other commands never use.
-_COMMAND_MODULES = {"worker": ("tlcore.worker", "run")}
+_COMMAND_MODULES = {"worker": ("tlcore.jobs.worker", "run")}
 
 
 def command_function(name: str):

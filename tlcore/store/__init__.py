@@ -20,26 +20,33 @@ database (a `project.json` per project) is imported when it is first opened (`mi
 
 A project belongs to the owner token that made it, and its names are unique among that owner's
 projects only; `Workspace.open_as` lets in its owner and the holders of its share links
-(`tlcore.access`), and a project opened so refuses the changes its caller may not make.
+(`tlcore.store.access`), and a project opened so refuses the changes its caller may not make.
 
 A server shown to strangers needs bounds: `Limits` caps the photos of a project, the bytes of
 one upload, and the projects of the workspace and of one owner. Each limit has a default fit for
 a real server and can be set by an environment variable (`TLCORE_MAX_PHOTOS_PER_PROJECT`,
 `TLCORE_MAX_UPLOAD_BYTES`, `TLCORE_MAX_PROJECTS_PER_WORKSPACE`, `TLCORE_MAX_PROJECTS_PER_OWNER`).
 
-The modules, from the bottom up:
+It may import: `tlcore.serving`, `tlcore.training`, `tlcore.evaluation`, `tlcore.checks`,
+`tlcore.features`, `tlcore.nets`, `tlcore.data` and the root modules. It keeps project files
+(`tlcore.serving.project_file`), so it sits above them; the jobs sit above it.
 
-- `files`: the one atomic file writer (temporary file, fsync, rename, full-disk message), used
-  by the whole engine (`projects`, `embeddings`, exports) as well as the store;
 - `database`: the one connection to the workspace's database (`TLCORE_DATABASE_URL`, default
   `<workspace>/tlcore.db`, SQLite in WAL mode), its schema and migrations, its transactions;
+- `postgres`: the same SQL on PostgreSQL;
 - `project_rows`: a project's metadata read from its rows, and written back by difference;
 - `migration`: old `project.json` files imported, and kept as `project.json.migrated`;
 - `locks`: the process-wide lock of a project's model files, and what this process tidied;
 - `records`: file names, limits, and the records handed out (`StoredPhoto`, `ProjectClass`,
   `AddResult`, `TrainingRecord`);
+- `access`: who may open and change a project: its owner, and its share links;
+- `class_entries`: a project's classes in its metadata, found and added;
 - `photo_files`: photos checked, stored under their content hash, moved between classes;
+- `photo_changes`: photos added to a project, moved and removed;
+- `project_changes`: a project's classes and photos changed (`Project`'s methods);
 - `model_files`: a project's trained model and its summary, replaced together;
+- `project_model`: a project's trained model kept, restored and loaded (`Project`'s methods);
+- `corrections`: a corrected photo kept in its class (the web server's part of teaching);
 - `project`: `Project`, one project's classes, photos and model;
 - `shared_with`: the projects each visitor opened through a share link, for their Home;
 - `workspace`: `Workspace`, the folder of all projects.

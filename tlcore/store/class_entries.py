@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from tlcore import errors, names
-from tlcore.store import files, photo_files
+from tlcore import errors, files
+from tlcore.data import names
+from tlcore.store import photo_files
 
 
 def find_class(metadata: dict, name: str) -> dict:

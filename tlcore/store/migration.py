@@ -5,7 +5,7 @@ transaction (its row, share links, classes, photos and test photos), then the fi
 `project.json.migrated` and kept, never deleted. A server killed between the two steps finds
 the project in the database on its next start and only renames the file. A file that cannot
 be read is left where it is, and said in the log: nothing is lost, and the project is imported
-once it is mended. Trainings kept in the history stay files (`tlcore.history`), as do the
+once it is mended. Trainings kept in the history stay files (`tlcore.evaluation.history`), as do the
 model and the photos, so they need no import.
 """
 
@@ -15,7 +15,8 @@ import logging
 import os
 from pathlib import Path
 
-from tlcore.store import database, files, project_rows, records
+from tlcore import files
+from tlcore.store import database, project_rows, records
 
 #: What an imported `project.json` is renamed to.
 MIGRATED_SUFFIX = ".migrated"

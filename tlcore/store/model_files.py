@@ -1,24 +1,27 @@
-"""A project's trained model on disk: `model.zip` and `training.json`, replaced together.
+"""A project's trained model on disk: `model.zip` and `training.json`, replaced
+together.
 
-`model.zip` is a tlcore project file (`tlcore.projects`); `training.json` is its summary
-(classes, settings, history, evaluation, headline), readable without Keras. Both are written in
-full before either replaces its old version, so a full disk or a kill leaves the previous model
-with its own record.
+`model.zip` is a tlcore project file (`tlcore.serving.project_file`); `training.json`
+is its summary (classes, settings, history, evaluation, headline), readable without Keras. Both are
+written in full before either replaces its old version, so a full disk or a kill leaves the
+previous model with its own record.
 """
 
 import dataclasses
 import os
 from pathlib import Path
 
-from tlcore import history, projects
-from tlcore.store import files, records
+from tlcore import files
+from tlcore.evaluation import history
+from tlcore.serving import project_file
+from tlcore.store import records
 
 
 def training_summary(trained) -> dict:
     """Returns what `training.json` holds for a trained model.
 
     Args:
-        trained: The `tlcore.training_types.TrainedModel`.
+        trained: The `tlcore.training.types.TrainedModel`.
 
     Returns:
         The summary, as plain JSON values.
@@ -43,7 +46,7 @@ def write_model(folder: Path, trained, summary: dict) -> None:
 
     Args:
         folder: The project's folder.
-        trained: The `tlcore.training_types.TrainedModel`.
+        trained: The `tlcore.training.types.TrainedModel`.
         summary: Its summary, as `training_summary` gives it.
 
     Raises:
@@ -54,7 +57,7 @@ def write_model(folder: Path, trained, summary: dict) -> None:
     record_temporary = files.temporary_path(folder / records.TRAINING_FILE)
     try:
         with files.disk_errors("the trained model"):
-            files.write_new_file(model_temporary, projects.project_bytes(trained))
+            files.write_new_file(model_temporary, project_file.project_bytes(trained))
             files.write_new_file(record_temporary, files.json_bytes(summary))
         os.replace(model_temporary, model_path)
         os.replace(record_temporary, folder / records.TRAINING_FILE)
@@ -68,7 +71,7 @@ def restore_model(folder: Path, entry: history.Entry) -> None:
 
     Args:
         folder: The project's folder.
-        entry: The kept training (`tlcore.history`).
+        entry: The kept training (`tlcore.evaluation.history`).
 
     Raises:
         DiskFullError: If the disk has no room; the current model stays.

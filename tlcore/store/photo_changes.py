@@ -12,7 +12,9 @@ import itertools
 import typing
 from collections.abc import Iterable
 
-from tlcore import datasets, errors, test_photos
+from tlcore import errors
+from tlcore.data import datasets
+from tlcore.evaluation import testing_photos
 from tlcore.store import class_entries, photo_files, records
 
 if typing.TYPE_CHECKING:
@@ -56,7 +58,7 @@ def add_dataset(
                 project.folder, metadata, class_name, create=not test
             )
         if stored_name is None:
-            reason = test_photos.unknown_class_reason(class_name)
+            reason = testing_photos.unknown_class_reason(class_name)
             skipped.extend(datasets.SkippedFile(photo.file_name, reason) for photo in photos)
             continue
         if made:
@@ -109,10 +111,10 @@ def remove_photo(project: Project, class_name: str, content_hash: str, test: boo
     """Removes one photo from a class; see `Project.remove_photo`."""
     with project.editing() as metadata:
         entry = class_entries.find_class(metadata, class_name)
-        listed = test_photos.records(entry, test)
+        listed = testing_photos.records(entry, test)
         kept = [record for record in listed if record["content_hash"] != content_hash]
         removed = [record for record in listed if record["content_hash"] == content_hash]
-        entry[test_photos.records_key(test)] = kept
+        entry[testing_photos.records_key(test)] = kept
     for record in removed:
         photo_files.photo_path(project.folder, entry, record, test).unlink(missing_ok=True)
 

@@ -1,7 +1,7 @@
 """A project's photo files: checked, stored under their content hash, moved between classes.
 
 A photo is stored as `<project>/photos/<class folder>/<content_hash>.<ext>`, the extension
-taken from its real format; a test photo (`tlcore.test_photos`) in the class folder's
+taken from its real format; a test photo (`tlcore.evaluation.testing_photos`) in the class folder's
 `test/` sub-folder. A photo file is written before the database lists it, in the same
 transaction, so these functions hand back the paths they wrote, and `storing` removes them
 when the change that would have listed them fails.
@@ -16,10 +16,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from tlcore import datasets, errors, images, names, test_photos
-from tlcore.store import files, records
+from tlcore import errors, files
+from tlcore.data import datasets, images, names
+from tlcore.evaluation import testing_photos
+from tlcore.store import records
 
-# The extension each accepted photo format is stored under (see `tlcore.images`).
+# The extension each accepted photo format is stored under (see `tlcore.data.images`).
 _EXTENSIONS = {
     "JPEG": "jpg",
     "MPO": "jpg",
@@ -37,14 +39,14 @@ def photo_path(folder: Path, entry: dict, record: dict, test: bool = False) -> P
         folder: The project's folder.
         entry: The class's entry in the project's metadata.
         record: The photo's entry in the class.
-        test: It is one of the class's test photos (`tlcore.test_photos`).
+        test: It is one of the class's test photos (`tlcore.evaluation.testing_photos`).
 
     Returns:
         The path of the photo's original bytes.
     """
     class_folder = folder / records.PHOTOS_FOLDER / entry["folder"]
     if test:
-        class_folder = class_folder / test_photos.SUBFOLDER
+        class_folder = class_folder / testing_photos.SUBFOLDER
     return class_folder / f"{record['content_hash']}.{record['extension']}"
 
 
@@ -91,7 +93,7 @@ def store_photos(
     Photos beyond `limit` in the project, and every photo after the disk filled up, are left
     out with the reason; the paths written are appended to `written`. With `test`, they are
     kept as test photos; a photo is never both a training and a test photo
-    (`tlcore.test_photos`), and both kinds count towards `limit`.
+    (`tlcore.evaluation.testing_photos`), and both kinds count towards `limit`.
 
     Args:
         folder: The project's folder.
@@ -105,8 +107,8 @@ def store_photos(
     Returns:
         The photos added, found twice and left out.
     """
-    known = test_photos.known_photos(metadata)
-    room = limit - test_photos.stored_count(metadata)
+    known = testing_photos.known_photos(metadata)
+    room = limit - testing_photos.stored_count(metadata)
     added, duplicates, left_out = [], [], []
     stop_reason = None
     for file_name, data, extension in checked:
@@ -145,7 +147,7 @@ def store_photos(
             left_out.append(datasets.SkippedFile(file_name=file_name, reason=stop_reason))
             continue
         written.append(path)
-        entry.setdefault(test_photos.records_key(test), []).append(record)
+        entry.setdefault(testing_photos.records_key(test), []).append(record)
         known[content_hash] = (file_name, entry["name"])
         added.append(file_name)
         room -= 1
@@ -258,19 +260,19 @@ def _megabytes(count: int) -> str:
 
 
 def dataset_photos(folder: Path, metadata: dict, test: bool = False) -> list[datasets.Photo]:
-    """Returns every photo of a project as a `datasets.Photo` pointing at its stored file.
+    """Returns every photo of a project as a `data.datasets.Photo` pointing at its stored file.
 
     Args:
         folder: The project's folder.
         metadata: The project's metadata.
-        test: The test photos rather than the training photos (`tlcore.test_photos`).
+        test: The test photos rather than the training photos (`tlcore.evaluation.testing_photos`).
 
     Returns:
         The photos, class by class, oldest first.
     """
     photos = []
     for entry in metadata["classes"]:
-        for record in test_photos.records(entry, test):
+        for record in testing_photos.records(entry, test):
             stored = stored_photo(folder, entry, record, test)
             photos.append(
                 datasets.Photo(
@@ -321,14 +323,14 @@ def remove_strays(folder: Path, metadata: dict) -> list[Path]:
         photo_path(folder, entry, record, test)
         for entry in metadata["classes"]
         for test in (False, True)
-        for record in test_photos.records(entry, test)
+        for record in testing_photos.records(entry, test)
     }
     photos_folder = folder / records.PHOTOS_FOLDER
     removed = []
     for path in folder.rglob("*"):
         temporary = files.is_temporary(path)
         class_folder = path.parent
-        if class_folder.name == test_photos.SUBFOLDER:
+        if class_folder.name == testing_photos.SUBFOLDER:
             class_folder = class_folder.parent
         stray_photo = class_folder.parent == photos_folder and path not in listed
         if path.is_file() and (temporary or stray_photo):

@@ -17,8 +17,11 @@ import typing
 from collections.abc import Iterator
 from pathlib import Path
 
-from tlcore import access, datasets, errors, test_photos
+from tlcore import errors
+from tlcore.data import datasets
+from tlcore.evaluation import testing_photos
 from tlcore.store import (
+    access,
     class_entries,
     locks,
     photo_files,
@@ -107,10 +110,11 @@ class Project(project_changes.ProjectChanges, project_model.ProjectModel):
         return access.share_links(self._summary)
 
     def make_share_link(self, role: str) -> access.ShareLink:
-        """Makes a share link that lets its holder look (`access.VIEW`) or also change (`EDIT`).
+        """Makes a share link that lets its holder look (`store.access.VIEW`) or also change
+        (`EDIT`).
 
         Args:
-            role: `access.VIEW` or `access.EDIT`.
+            role: `store.access.VIEW` or `store.access.EDIT`.
 
         Returns:
             The new link; its token goes in the address the owner sends.
@@ -204,8 +208,8 @@ class Project(project_changes.ProjectChanges, project_model.ProjectModel):
         return {entry["name"]: len(entry["photos"]) for entry in self._metadata["classes"]}
 
     def test_photo_counts(self) -> dict[str, int]:
-        """Returns the number of test photos of each class (`tlcore.test_photos`)."""
-        return test_photos.counts(self._metadata)
+        """Returns the number of test photos of each class (`tlcore.evaluation.testing_photos`)."""
+        return testing_photos.counts(self._metadata)
 
     def photo_count(self) -> int:
         """Returns the number of photos in the project."""
@@ -216,7 +220,8 @@ class Project(project_changes.ProjectChanges, project_model.ProjectModel):
 
         Args:
             class_name: The class.
-            test: Its test photos rather than its training photos (`tlcore.test_photos`).
+            test: Its test photos rather than its training photos
+                (`tlcore.evaluation.testing_photos`).
 
         Returns:
             Its photos.
@@ -227,14 +232,14 @@ class Project(project_changes.ProjectChanges, project_model.ProjectModel):
         entry = class_entries.find_class(self._metadata, class_name)
         return [
             photo_files.stored_photo(self.folder, entry, record, test)
-            for record in test_photos.records(entry, test)
+            for record in testing_photos.records(entry, test)
         ]
 
     def find_photo(self, content_hash: str) -> records.StoredPhoto | None:
         """Finds a photo of the project by the hash of its bytes.
 
         Args:
-            content_hash: The hash, as `tlcore.images.content_hash` gives it.
+            content_hash: The hash, as `tlcore.data.images.content_hash` gives it.
 
         Returns:
             The photo, or None if the project does not hold it.
@@ -256,7 +261,8 @@ class Project(project_changes.ProjectChanges, project_model.ProjectModel):
         """Returns the project's photos as a dataset to train on.
 
         Args:
-            test: The test photos rather than the training photos (`tlcore.test_photos`).
+            test: The test photos rather than the training photos
+                (`tlcore.evaluation.testing_photos`).
 
         Returns:
             A dataset whose photos point at the stored files.

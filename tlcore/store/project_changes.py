@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable
 
-from tlcore import datasets, names
+from tlcore.data import datasets, names
 from tlcore.store import class_entries, photo_changes, records
 
 
@@ -84,7 +84,8 @@ class ProjectChanges:
         Args:
             class_name: The class the photos belong to.
             files: `(file_name, bytes)` pairs, as uploaded.
-            test: Keep them as test photos, apart from training (`tlcore.test_photos`).
+            test: Keep them as test photos, apart from training
+                (`tlcore.evaluation.testing_photos`).
 
         Returns:
             Which files were added, skipped as unreadable, already in the project, or left out.
@@ -104,9 +105,9 @@ class ProjectChanges:
         class by class, in the order of `dataset.class_names`) are left out with the reason.
 
         Args:
-            dataset: The dataset, as `tlcore.dataset_loading.load_zip` or `load_folder` returns it.
-            test: Keep its photos as test photos (`tlcore.test_photos`); test photos make no
-                class, so those of a class the project lacks are skipped with the reason.
+            dataset: The dataset, as `tlcore.data.loading.load_zip` or `load_folder` returns it.
+            test: Keep its photos as test photos (`tlcore.evaluation.testing_photos`); test photos
+                make no class, so those of a class the project lacks are skipped with the reason.
 
         Returns:
             What was added, skipped and found twice, with the classes that were created.
@@ -119,7 +120,7 @@ class ProjectChanges:
         Args:
             class_name: The class that holds it.
             content_hash: The hash of the photo's bytes.
-            test: It is one of the class's test photos (`tlcore.test_photos`).
+            test: It is one of the class's test photos (`tlcore.evaluation.testing_photos`).
 
         Raises:
             ClassNameError: If there is no such class.

@@ -3,7 +3,7 @@
 `ProjectModel` is mixed into `tlcore.store.project.Project`, whose `editing()`, `folder`,
 `access` and summary its methods use. A model is kept or restored under the project's lock
 and its caller's rights; the files are written by `tlcore.store.model_files`, the history of
-trainings by `tlcore.history`.
+trainings by `tlcore.evaluation.history`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from tlcore import access, errors, history, projects
-from tlcore.store import locks, model_files, records
+from tlcore import errors
+from tlcore.evaluation import history
+from tlcore.serving import project_file
+from tlcore.store import access, locks, model_files, records
 
 
 class ProjectModel:
@@ -64,7 +66,7 @@ class ProjectModel:
         """Saves a trained model as the project's model, replacing the previous one.
 
         Args:
-            trained: The `tlcore.training_types.TrainedModel` to keep.
+            trained: The `tlcore.training.types.TrainedModel` to keep.
         """
         with locks.lock_for(self.folder):
             try:
@@ -88,14 +90,15 @@ class ProjectModel:
                 metadata["trained_at"] = records.now()
 
     def trainings(self) -> list[history.Entry]:
-        """Returns the trainings kept for this project, newest first (`tlcore.history`)."""
+        """Returns the trainings kept for this project, newest first
+        (`tlcore.evaluation.history`)."""
         return history.entries(self.folder)
 
     def restore_training(self, entry_id: str) -> None:
         """Makes an earlier training's model the project's model again.
 
         Args:
-            entry_id: The kept training's id (`history.Entry.entry_id`).
+            entry_id: The kept training's id (`evaluation.history.Entry.entry_id`).
 
         Raises:
             WorkspaceError: If that training is no longer kept.
@@ -115,14 +118,14 @@ class ProjectModel:
         """Loads the project's trained model.
 
         Returns:
-            The `tlcore.training_types.TrainedModel`, or None if the project was never trained.
+            The `tlcore.training.types.TrainedModel`, or None if the project was never trained.
 
         Raises:
             ProjectFileError: If the saved model cannot be read.
         """
         if not self.has_trained_model:
             return None
-        return projects.load_project(self.model_path)
+        return project_file.load_project(self.model_path)
 
     def training_record(self) -> records.TrainingRecord | None:
         """Returns the summary of the last training, without loading the model.

@@ -1,8 +1,8 @@
 """A project's metadata as rows of the database, read whole and written back by difference.
 
-The rest of the store (and `access`, `test_photos`, `photo_files`) works on one dict per
-project, laid out as `project.json` was: top-level fields, `shares`, and `classes`, each with
-its `photos` and `test_photos` records. `load` builds that dict from the rows, with a
+The rest of the store (and `access`, `evaluation.testing_photos`, `photo_files`) works on one dict
+per project, laid out as `project.json` was: top-level fields, `shares`, and `classes`, each with
+its `photos` and `evaluation.testing_photos` records. `load` builds that dict from the rows, with a
 `Snapshot` of what it read; `save` compares the edited dict with the snapshot and writes only
 the rows that changed, so adding one photo to a 20,000-photo project inserts one row.
 """
@@ -13,7 +13,8 @@ import dataclasses
 import json
 import sqlite3
 
-from tlcore import names, test_photos
+from tlcore.data import names
+from tlcore.evaluation import testing_photos
 from tlcore.store import database
 
 # The top-level fields that have a column of their own; any other field goes to `other`.
@@ -126,7 +127,7 @@ def load(connection: sqlite3.Connection, project_id: str) -> tuple[dict, Snapsho
     for folder, is_test, file_name, content_hash, extension, added_at in rows:
         records = lists.get((folder, is_test))
         if records is None:
-            records = entries[folder].setdefault(test_photos.records_key(bool(is_test)), [])
+            records = entries[folder].setdefault(testing_photos.records_key(bool(is_test)), [])
             lists[(folder, is_test)] = records
         records.append(
             {
@@ -152,7 +153,7 @@ def _photo_rows(metadata: dict) -> dict[tuple[str, int, str], dict]:
     rows = {}
     for entry in metadata[_CLASSES_KEY]:
         for is_test in (0, 1):
-            for record in test_photos.records(entry, bool(is_test)):
+            for record in testing_photos.records(entry, bool(is_test)):
                 rows[(entry["folder"], is_test, record["content_hash"])] = record
     return rows
 

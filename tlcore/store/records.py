@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from tlcore import datasets
+from tlcore.data import datasets
 
 #: Where a project's metadata was kept before the database; imported by `migration`.
 PROJECT_FILE = "project.json"
@@ -163,7 +163,8 @@ class TrainingRecord:
         evaluation: The evaluation on the held-back photos, as `Evaluation.to_dict()` gives it.
         backbone_id: The pretrained network and input size the model builds on.
         headline: The accuracy to expect on new photos with its range, as
-            `headline.Headline.to_dict()` gives it; None for a training before it was measured.
+            `evaluation.headline.Headline.to_dict()` gives it; None for a training before it was
+            measured.
         one_sitting: The classes whose photos all looked taken in one sitting to training.
     """
 

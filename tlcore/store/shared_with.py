@@ -3,7 +3,7 @@
 When someone opens a project with a share link (`Workspace.open_as`), the link's token is
 recorded against their owner token (`remember`), so Home lists the project again without the
 link. The record proves nothing: `Workspace.list_shared_with` checks each token against the
-project's share links as they are now (`tlcore.access.access_for`), so a withdrawn link drops
+project's share links as they are now (`tlcore.store.access.access_for`), so a withdrawn link drops
 the project from the list at once, and forgets the record (`forget`). A project deleted takes
 its records with it (`on delete cascade`).
 """

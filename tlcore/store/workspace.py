@@ -19,8 +19,11 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from tlcore import access, errors, examples, names, projects, test_photos
-from tlcore.store import database, files, locks, migration, project_rows, records, shared_with
+from tlcore import errors, files
+from tlcore.data import examples, names
+from tlcore.evaluation import testing_photos
+from tlcore.serving import project_file
+from tlcore.store import access, database, locks, migration, project_rows, records, shared_with
 from tlcore.store.project import Project
 
 #: The environment variable that names the workspace folder.
@@ -302,7 +305,7 @@ class Workspace:
         """Deletes a project with its photos and model.
 
         What the work tier keeps for it elsewhere in the workspace (exports, heat maps,
-        batches) and its jobs are not this store's: `tlcore.project_removal.delete_project`
+        batches) and its jobs are not this store's: `tlcore.jobs.project_removal.delete_project`
         calls this and removes those too.
 
         Args:
@@ -327,7 +330,7 @@ class Workspace:
         """Makes a project from a project file someone saved earlier, to predict with it.
 
         The file is loaded safely first (no code in it runs); the project gets the file's
-        classes, model and test photos (`tlcore.test_photos`), but no training photos.
+        classes, model and test photos (`tlcore.evaluation.testing_photos`), but no training photos.
 
         Args:
             data: The bytes of the project file.
@@ -343,14 +346,14 @@ class Workspace:
         """
         # A refusal for want of room comes before the costly loading of the model.
         self._check_room_for_a_project(owner)
-        trained = projects.load_project(data)
+        trained = project_file.load_project(data)
         project = self.create_project(self.unique_name(_clean_project_name(name), owner), owner)
         try:
             for class_name in trained.class_names:
                 project.add_class(class_name)
             # Before the model, so the test photos its headline was measured on do not read
             # as a change since that training.
-            test_photos.import_into(project, data)
+            testing_photos.import_into(project, data)
             project.save_trained(trained)
         except Exception:
             self.delete_project(project.id)
