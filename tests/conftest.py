@@ -35,8 +35,11 @@ from engine_fixtures import (  # noqa: E402, F401
 
 
 def pytest_collection_modifyitems(config, items):
-    """Runs the fast tests first and the slow ones (real training, the browser) last."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+    """Orders the tests: in one process the fast ones first, so a broken basic shows at once;
+    side by side (pytest-xdist, `make test`) the slow ones first, so that no long test starts
+    last and keeps the run waiting while the other workers are idle."""
+    slow_first = bool(getattr(config.option, "numprocesses", None))
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is not None) != slow_first)
 
 
 # The reliability report: the tests marked `reliability` become the rows of docs/reliability.md

@@ -69,7 +69,15 @@ class Check:
         Raises:
             pytest.UsageError: The marker lacks `area` or `case`.
         """
-        keywords = dict(marker.kwargs)
+        return cls.from_keywords(dict(marker.kwargs))
+
+    @classmethod
+    def from_keywords(cls, keywords: dict) -> "Check":
+        """Reads a check from a `reliability` marker's keywords.
+
+        Raises:
+            pytest.UsageError: The keywords lack `area` or `case`.
+        """
         if "area" not in keywords or "case" not in keywords:
             raise pytest.UsageError("The reliability marker needs area= and case=.")
         return cls(
@@ -158,6 +166,9 @@ def render(checks: list[Check]) -> str:
 class ReliabilityReport:
     """The plugin: gathers the reliability tests' outcomes and writes the report.
 
+    With pytest-xdist the tests run in worker processes: each test's marker travels to the
+    controlling process in its reports' `user_properties`, and only that process writes the file.
+
     Args:
         config: The pytest configuration.
         forced_path: Where `--reliability-report` asks the report to go, or None.
@@ -167,6 +178,7 @@ class ReliabilityReport:
         self.config = config
         self.forced_path = pathlib.Path(forced_path) if forced_path else None
         self.checks: dict[str, Check] = {}
+        self.expected: set[str] | None = None
         self.deselected = False
 
     def pytest_deselected(self, items) -> None:
@@ -174,15 +186,21 @@ class ReliabilityReport:
             self.deselected = True
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.expected = set()
         for item in session.items:
             marker = item.get_closest_marker(MARKER)
             if marker is not None:
-                self.checks[item.nodeid] = Check.from_marker(marker)
+                Check.from_marker(marker)  # A marker without area or case stops the run here.
+                item.user_properties.append((MARKER, dict(marker.kwargs)))
+                self.expected.add(item.nodeid)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        keywords = dict(report.user_properties).get(MARKER)
+        if keywords is None:
+            return
         check = self.checks.get(report.nodeid)
         if check is None:
-            return
+            check = self.checks[report.nodeid] = Check.from_keywords(keywords)
         if report.failed:
             check.record(FAILED)
         elif report.skipped:
@@ -192,21 +210,37 @@ class ReliabilityReport:
 
     def is_whole_run(self) -> bool:
         """Tells whether this run ran every reliability test of the suite, to its end."""
+        options = self.config.option
+        chosen = bool(
+            getattr(options, "keyword", "")
+            or getattr(options, "markexpr", "")
+            or getattr(options, "lf", False)
+            or getattr(options, "maxfail", 0)
+        )
+        # In the process that ran collection, every collected reliability test must have run;
+        # under xdist that process is a worker, and the controller checks the options alone.
+        all_ran = self.expected is None or set(self.checks) >= self.expected
         return (
             self.config.args_source == pytest.Config.ArgsSource.TESTPATHS
+            and not chosen
             and not self.deselected
             and bool(self.checks)
+            and all_ran
             and all(check.outcome is not None for check in self.checks.values())
         )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput"):
+            return  # An xdist worker: the controller writes the report.
         if self.forced_path is not None:
             path = self.forced_path
         elif self.is_whole_run():
             path = self.config.rootpath / REPORT_PATH
         else:
             return
-        text = render(list(self.checks.values()))
+        # Test ids in order, so the rows do not depend on which worker finished first.
+        checks = [self.checks[node_id] for node_id in sorted(self.checks)]
+        text = render(checks)
         # The file is rewritten only when it changes, so a run with the same results leaves it
         # untouched.
         if not path.is_file() or path.read_text(encoding="utf-8") != text:

@@ -14,9 +14,17 @@ RESTORE_CHOICE_KEY = "restore_training_choice"
 RESTORE_BUTTON_KEY = "restore_training_button"
 
 
-def describe(entry: history.Entry) -> str:
-    """Names a training in a list: "5 minutes ago · 72% (67–76%) · 2,640 photos"."""
-    parts = [state.time_ago(entry.created_at)]
+def describe(entry: history.Entry, number: int) -> str:
+    """Names a training in a list: "Training 3 · 72% (67–76%) · 2,640 photos".
+
+    The name never changes while the page is open (a "5 minutes ago" would, and a list whose
+    names change loses the person's choice), and two trainings of the same minute differ.
+
+    Args:
+        entry: The training.
+        number: Its number in the project's history, the first kept being 1.
+    """
+    parts = [f"Training {number}"]
     measured = entry.headline
     if measured is not None:
         parts.append(
@@ -50,6 +58,7 @@ def history_rows(entries: list[history.Entry]) -> list[dict]:
         measured = entry.headline
         rows.append(
             {
+                "Training": len(entries) - index,
                 "Trained": state.time_ago(entry.created_at),
                 "Expected on new photos": _triple((measured.accuracy, measured.low, measured.high))
                 if measured
@@ -108,20 +117,21 @@ def show_history(project: store.Project) -> None:
         st.dataframe(history_rows(entries), hide_index=True, width="stretch", key=TABLE_KEY)
         by_id = {entry.entry_id: entry for entry in entries}
         ids = list(by_id)
+        # Newest first, numbered from the first kept.
+        names = {
+            entry.entry_id: describe(entry, len(entries) - index)
+            for index, entry in enumerate(entries)
+        }
         left, right = st.columns(2)
-        earlier_id = left.selectbox(
-            "Compare", ids, index=1, format_func=lambda key: describe(by_id[key]), key=EARLIER_KEY
-        )
-        later_id = right.selectbox(
-            "with", ids, index=0, format_func=lambda key: describe(by_id[key]), key=LATER_KEY
-        )
+        earlier_id = left.selectbox("Compare", ids, index=1, format_func=names.get, key=EARLIER_KEY)
+        later_id = right.selectbox("with", ids, index=0, format_func=names.get, key=LATER_KEY)
         if earlier_id != later_id:
             first, second = sorted([by_id[earlier_id], by_id[later_id]], key=lambda e: e.entry_id)
             show_comparison(first, second)
         chosen = st.selectbox(
             "Make an earlier model the current one",
             ids[1:],
-            format_func=lambda key: describe(by_id[key]),
+            format_func=names.get,
             key=RESTORE_CHOICE_KEY,
         )
         if st.button(
