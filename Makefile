@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.bench
+
+# The README's screenshots of the real app (Playwright and Chromium, from the test requirements).
+screenshots: $(VENV)/.installed-test
+	$(BIN)/python docs/screenshots.py --out docs/images
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
