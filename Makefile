@@ -8,7 +8,7 @@ PORT ?= 8501
 # The suite mostly waits (browsers, servers, workers), so it runs more tests than cores at once.
 TEST_WORKERS ?= 4
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.bench
+
+# The README's screenshots of the real app (Playwright and Chromium, from the test requirements).
+screenshots: $(VENV)/.installed-test
+	$(BIN)/python docs/screenshots.py --out docs/images
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -16,8 +16,8 @@ space, owner, project = state.start_page("Home")
 state.page_title(
     f":material/photo_camera: {state.APP_TITLE}",
     "Teach the computer to tell your products apart from photos.  \n"
-    "Add a few photos of each product, press **Train**, and a few minutes later it "
-    "recognises new photos.  \n"
+    "Add a few photos of each product, press **Train**, and within seconds it recognises "
+    "new photos.  \n"
     "No programming, nothing to install: everything is saved as you go.",
 )
 

@@ -1,4 +1,4 @@
-"""Benchmarks of the engine: speed, memory and accuracy figures for the README.
+"""Benchmarks of the engine: the speed, memory and accuracy figures of docs/benchmarks.md.
 
 Each module runs as `python -m benchmarks.<name>` from the repository root and prints its
 figures with the machine's load; the app and the engine never import them.

@@ -111,9 +111,9 @@ def warm_up(shared_base, dataset: datasets.Dataset) -> None:
 
 
 # The augmented run's recipe, chosen on the grocery photos (train on `train`, score on `val`;
-# see README): 6 views a photo, over 20 epochs since each epoch is 7 times longer, and three
-# heads averaged. One head's accuracy moved between 69% and 76% with its random start; three
-# averaged moved far less.
+# see docs/decisions.md): 6 views a photo, over 20 epochs since each epoch is 7 times longer,
+# and three heads averaged. One head's accuracy moved between 69% and 76% with its random
+# start; three averaged moved far less.
 RECOMMENDED_VIEWS = 6
 RECOMMENDED_HEADS = 3
 RECOMMENDED_EPOCHS_WITH_VIEWS = 20

@@ -1,4 +1,4 @@
-"""Figures for the README: photos embedded per second through the job path and in-process,
+"""Figures for docs/benchmarks.md: photos embedded per second through the job path and in-process,
 and how long a training (a correction) queued behind new photos waits for the worker.
 
 Run: `TLCORE_WEIGHTS_DIR=/work/shared/weights .venv/bin/python tests/arrivals_bench.py [photos]`

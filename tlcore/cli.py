@@ -3,8 +3,10 @@
 `python -m tlcore train DATA --out MODEL.zip` trains on a folder or zip of labelled photos;
 `python -m tlcore evaluate MODEL.zip DATA` prints one JSON object of figures;
 `python -m tlcore predict MODEL.zip PHOTO...` prints one JSON line per photo;
-`python -m tlcore worker` runs the app's queued jobs (`tlcore.jobs.worker`). Progress goes to
-stderr, results to stdout. Bad input exits with status 2 and a one-line message.
+`python -m tlcore worker` runs the app's queued jobs (`tlcore.jobs.worker`). The `tlcore`
+command, installed with the package (`pip install .`), is the same as `python -m tlcore`.
+Progress goes to stderr, results to stdout. Bad input exits with status 2 and a one-line
+message.
 """
 
 import argparse
@@ -81,6 +83,15 @@ class FriendlyParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see --help)\n")
 
 
+def program_name() -> str:
+    """Returns the command as it was typed, for the help and the usage errors.
+
+    The `tlcore` console command (installed with the package) runs a script of that name;
+    `python -m tlcore` runs `tlcore/__main__.py`.
+    """
+    return "tlcore" if os.path.basename(sys.argv[0]) == "tlcore" else "python -m tlcore"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of `python -m tlcore`.
 
@@ -89,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     down `predict`, which runs without TensorFlow.
     """
     parser = FriendlyParser(
-        prog="python -m tlcore",
+        prog=program_name(),
         description="Train an image classifier on labelled photos, check it, and use it.",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=FriendlyParser)

@@ -266,8 +266,8 @@ def likely_mislabelled(
     held in a hand) has its look-alikes in its own class, while a misfiled photo has them in
     its true class. On grocery photos moved to a wrong class on purpose this raised the share
     of listed photos really misfiled from 81% to 89% (small projects) and from 87% to 95%
-    (2,640 photos), for 3 points of recall on small projects and none on large ones (README,
-    "Data health").
+    (2,640 photos), for 3 points of recall on small projects and none on large ones
+    (docs/benchmarks.md).
 
     Args:
         out_of_fold: `(photos, classes)` out-of-fold probabilities.

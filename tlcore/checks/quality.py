@@ -57,8 +57,8 @@ class QualitySettings:
     # picture slipped into a class lies 6-9 deviations below it (also among 10 photos a class),
     # and 84 real photos (3%, unusual shots such as a melon held in the hand) more than 5.
     folds: int = 5
-    # Measured on grocery photos with 10% of them moved to a wrong class on purpose (README,
-    # "Data health"): from 60% calibrated, 85-98% of the photos listed were wrong; from 80%,
+    # Measured on grocery photos with 10% of them moved to a wrong class on purpose
+    # (docs/benchmarks.md): from 60% calibrated, 85-98% of the photos listed were wrong; from 80%,
     # 94-100% of the moves offered were right.
     mislabelled_confidence: float = 0.6
     move_confidence: float = 0.8

@@ -6,7 +6,7 @@ They are a small subset of the Grocery Store Dataset (Klasson, Zhang and Kjellst
 and attribution: a few products a person tells apart at a glance, with the photos of each chosen
 across its near-copy groups (`features.splitting.near_copy_groups`) so they show its variety rather
 than one sitting. How they were chosen, and how well the example model recognises photos of the same
-products taken on another day, is in the README (`### Example photos`).
+products taken on another day, is in docs/decisions.md and docs/benchmarks.md.
 """
 
 import pathlib

@@ -8,7 +8,7 @@ day's photos will be; the one that comes closest holds out, in each class, the g
 near-copies least like the rest of the class (`least_alike_rows`), the way spatial
 cross-validation holds out whole regions, and checks them with a second model trained the same
 way without them. On the grocery photos that figure was 67-72% over three seeds, against
-71-72% on the other day's photos (see the README, "Figures you can trust").
+71-72% on the other day's photos (see docs/benchmarks.md).
 
 The headline is that figure, with a bootstrap range that draws whole groups of near-copies
 (photos of one group are right or wrong together, so counting them as independent photos would
