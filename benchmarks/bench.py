@@ -232,7 +232,7 @@ RECORDED = (
 # The runtimes' figures (`bench_runtimes`), each recorded as its best and its median.
 RECORDED_RUNTIMES = (
     ("features_per_second", "JPEG files to features", "photos/s"),
-    ("features_per_cpu_second", "JPEG files to features, per CPU-second", "photos"),
+    ("features_per_cpu_second", "JPEG files to features, per CPU-second", "photos/CPU-s"),
     ("base_alone_per_second", "the base alone, photos decoded before", "photos/s"),
     ("predict_ms", "one photo's prediction in-process, median", "ms"),
     ("cli_predict_seconds", "python -m tlcore predict, whole process", "s"),
@@ -261,11 +261,13 @@ def recorded_figures(figures: dict) -> list[tuple]:
             values = measured.get(key) or []
             if not values:
                 continue
+            if len(values) == 1:
+                recorded.append((f"{title}: {name}", values[0], unit))
+                continue
             best = max(values) if key in bench_runtimes.HIGHER_IS_BETTER else min(values)
             recorded.append((f"{title}: {name}, best of {len(values)}", best, unit))
-            if len(values) > 1:
-                median = statistics.median(values)
-                recorded.append((f"{title}: {name}, median of {len(values)}", median, unit))
+            median = statistics.median(values)
+            recorded.append((f"{title}: {name}, median of {len(values)}", median, unit))
     if "features_max_difference" in runtimes_figures:
         difference = runtimes_figures["features_max_difference"]
         recorded.append(("largest difference between the runtimes' features", difference, ""))
