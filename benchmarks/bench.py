@@ -29,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from benchmarks import bench_runtimes  # noqa: E402
+from benchmarks import bench_runtimes, results  # noqa: E402
 from tlcore import errors  # noqa: E402
 from tlcore.data import augmentation, datasets, images, loading  # noqa: E402
 from tlcore.evaluation import metrics  # noqa: E402
@@ -196,11 +196,82 @@ def main(argv=None) -> int:
     add_weights_dir_argument(parser)
     arguments = parser.parse_args(argv)
     use_weights_dir(arguments)
+    load_before = results.load_average()
     try:
-        return run(arguments)
+        figures = run(arguments)
     except errors.TlcoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    results.record("bench", recorded_figures(figures), argv=argv, load_before=load_before)
+    return 0
+
+
+# The figures of `run` that are recorded (`benchmarks.results`): key, name, unit.
+RECORDED = (
+    ("base_load_seconds", "pretrained network loaded", "s"),
+    ("tlcore_end_to_end_seconds", "subset to a trained model, features computed", "s"),
+    ("tlcore_cached_seconds", "subset to a trained model, features cached", "s"),
+    ("tlcore_validation_accuracy", "subset: validation accuracy", "fraction"),
+    ("plain_recipe_seconds", "plain recipe (model.fit on pixels), same subset", "s"),
+    ("speedup_end_to_end", "tlcore against the plain recipe, end to end", "times faster"),
+    ("prediction_median_ms", "one photo's prediction, median", "ms"),
+    ("prediction_p95_ms", "one photo's prediction, 95th percentile", "ms"),
+    ("prediction_with_tta_median_ms", "one photo's prediction with test-time views, median", "ms"),
+    ("full_train_seconds", "all of train, default settings", "s"),
+    ("embedding_photos_per_second", "all of train: embedding", "photos/s"),
+    ("full_val_accuracy", "all of train, default settings: accuracy on val", "fraction"),
+    ("augmented_train_seconds", "augmented views and heads: training, mean", "s"),
+    ("augmented_val_accuracy_without_tta", "augmented: accuracy on val, mean", "fraction"),
+    ("augmented_val_accuracy", "augmented, test-time augmentation: accuracy on val", "fraction"),
+    ("fine_tune_seconds_per_epoch", "fine-tuning: one epoch", "s"),
+    ("fine_tune_train_seconds", "fine-tuning: training in all", "s"),
+    ("fine_tune_val_accuracy", "fine-tuned: accuracy on val", "fraction"),
+    ("peak_memory_mib", "peak memory of the process", "MiB"),
+)
+
+# The runtimes' figures (`bench_runtimes`), each recorded as its best and its median.
+RECORDED_RUNTIMES = (
+    ("features_per_second", "JPEG files to features", "photos/s"),
+    ("features_per_cpu_second", "JPEG files to features, per CPU-second", "photos/CPU-s"),
+    ("base_alone_per_second", "the base alone, photos decoded before", "photos/s"),
+    ("predict_ms", "one photo's prediction in-process, median", "ms"),
+    ("cli_predict_seconds", "python -m tlcore predict, whole process", "s"),
+    ("train_photos_per_second", "python -m tlcore train, empty cache", "photos/s"),
+    ("train_seconds", "python -m tlcore train, whole process", "s"),
+    ("train_peak_mib", "python -m tlcore train, peak memory", "MiB"),
+    ("hundred_seconds", "100 photos to a trained model, in-process", "s"),
+    ("hundred_cpu_seconds", "100 photos to a trained model, CPU seconds", "CPU-s"),
+)
+
+
+def recorded_figures(figures: dict) -> list[tuple]:
+    """The figures of a run as `results.record` takes them: (name, value, unit)."""
+    recorded = [
+        (name, figures[key], unit)
+        for key, name, unit in RECORDED
+        if isinstance(figures.get(key), int | float)
+    ]
+    runtimes_figures = figures.get("runtimes", {})
+    titles = {"keras": "Keras", "onnx": "ONNX Runtime"}
+    for runtime, title in titles.items():
+        measured = runtimes_figures.get(runtime)
+        if not measured:
+            continue
+        for key, name, unit in RECORDED_RUNTIMES:
+            values = measured.get(key) or []
+            if not values:
+                continue
+            if len(values) == 1:
+                recorded.append((f"{title}: {name}", values[0], unit))
+                continue
+            best = max(values) if key in bench_runtimes.HIGHER_IS_BETTER else min(values)
+            recorded.append((f"{title}: {name}, best of {len(values)}", best, unit))
+            median = statistics.median(values)
+            recorded.append((f"{title}: {name}, median of {len(values)}", median, unit))
+    if "features_max_difference" in runtimes_figures:
+        difference = runtimes_figures["features_max_difference"]
+        recorded.append(("largest difference between the runtimes' features", difference, ""))
+    return recorded
 
 
 def add_weights_dir_argument(parser: argparse.ArgumentParser) -> None:
@@ -221,8 +292,9 @@ def use_weights_dir(arguments: argparse.Namespace) -> None:
         os.environ["TLCORE_WEIGHTS_DIR"] = str(arguments.weights_dir)
 
 
-def run(arguments) -> int:
-    """Measures everything the arguments ask for, printing figures as they come."""
+def run(arguments) -> dict:
+    """Measures everything the arguments ask for, printing figures as they come; returns
+    them."""
 
     data = pathlib.Path(arguments.data)
     figures: dict = {
@@ -234,7 +306,7 @@ def run(arguments) -> int:
     if not arguments.skip_runtimes:
         figures["runtimes"] = bench_runtimes.compare_runtimes(arguments)
         if arguments.runtimes_only:
-            return 0
+            return figures
 
     train_set = loading.load_dataset(data / "train")
     small = subset(train_set, arguments.classes, arguments.photos_per_class)
@@ -347,7 +419,7 @@ def run(arguments) -> int:
     if arguments.json:
         pathlib.Path(arguments.json).write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures))
-    return 0
+    return figures
 
 
 def _score_on_val(trained: types.TrainedModel, data: pathlib.Path):

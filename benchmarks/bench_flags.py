@@ -18,7 +18,7 @@ other photo is of another class (`checks.mislabelled.likely_mislabelled`).
 
 Small projects (5 classes of 11 photos, drawn at random, many draws) and the whole `train`
 split (2,640 photos, 81 classes, a few draws) are measured. Features come from the embedding
-cache after the first run.
+cache after the first run. The figures are recorded too (`benchmarks.results`).
 """
 
 import argparse
@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from benchmarks import bench
+from benchmarks import bench, results
 from tlcore.checks import mislabelled, quality
 from tlcore.data import loading
 from tlcore.features import cosine, embeddings
@@ -64,6 +64,21 @@ class Tally:
         self.moves_right += int((moves & (predicted == truth)).sum())
         self.moved_on_purpose += int(wrong.sum())
         self.stated += float(confidence[moves].sum())
+
+    def figures(self, name: str) -> list[tuple]:
+        """The tally's figures as `results.record` takes them (shares in percent)."""
+
+        def percent(part: float, whole: float) -> float | str:
+            return round(100 * part / whole, 1) if whole else "-"
+
+        return [
+            (f"{name}: listed", self.listed, "photos"),
+            (f"{name}: precision", percent(self.listed_right, self.listed), "%"),
+            (f"{name}: recall", percent(self.listed_right, self.moved_on_purpose), "%"),
+            (f"{name}: moves offered", self.moves, "moves"),
+            (f"{name}: moves right", percent(self.moves_right, self.moves), "%"),
+            (f"{name}: stated how sure, mean of the moves", percent(self.stated, self.moves), "%"),
+        ]
 
     def line(self, name: str) -> str:
         """One line of figures."""
@@ -144,12 +159,14 @@ def main(argv=None) -> int:
     bench.add_weights_dir_argument(parser)
     arguments = parser.parse_args(argv)
     bench.use_weights_dir(arguments)
+    load_before = results.load_average()
     dataset = loading.load_folder(arguments.data / "train")
     shared_base = model.get_base(backbones.DEFAULT_BACKBONE, 224)
     features = embeddings.embed_photos(
         dataset.photos, shared_base, embeddings.EmbeddingCache(arguments.cache_dir)
     )
     truth = np.asarray(dataset.labels, dtype=np.int64)
+    recorded = []
     for name, small, draws in (
         ("small: 5 classes x 11 photos", True, arguments.small_draws),
         (f"large: {len(truth):,} photos", False, arguments.large_draws),
@@ -159,7 +176,15 @@ def main(argv=None) -> int:
         print(f"{name}, {draws} draws, {arguments.share:.0%} mislabelled on purpose")
         for key, tally in result["tallies"].items():
             print("  " + tally.line(key))
+            recorded += tally.figures(f"{name}, {draws} draws, {key}")
         print(f"  model kept: {result['methods']}; {time.perf_counter() - started:.1f} s")
+    results.record(
+        "bench_flags",
+        recorded,
+        argv=argv,
+        load_before=load_before,
+        notes=f"{arguments.share:.0%} of the photos moved to a wrong class on purpose",
+    )
     return 0
 
 

@@ -10,7 +10,8 @@ It prints,
 for each viewer count, the answers a second of each viewer and the latency from a picture's
 arrival to its answer (median and 95th percentile, over every answer after a warm-up), with
 the machine and its load average. It leaves out the WebRTC part (decoding the browser's video
-and sending it back); `tests/live_browser_bench.py` measures the whole path through Chromium.
+and sending it back); `benchmarks.bench_live_browser` measures the whole path through Chromium.
+The figures are recorded too (`benchmarks.results`).
 """
 
 import argparse
@@ -27,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from benchmarks import bench  # noqa: E402
+from benchmarks import bench, results  # noqa: E402
 from tlcore import errors  # noqa: E402
 from tlcore.data import loading  # noqa: E402
 from tlcore.nets import prediction  # noqa: E402
@@ -76,11 +77,11 @@ def measure(trained, pictures_by_viewer, seconds: float, rate: float) -> list[di
     for thread in threads:
         thread.join()
     classifier.stop()
-    results = []
+    per_viewer = []
     for viewer in viewers:
         answers = [a for a in viewer.recent_answers() if started <= a.answered_at <= ended]
         latencies = [answer.latency for answer in answers]
-        results.append(
+        per_viewer.append(
             {
                 "answers_per_second": len(answers) / (ended - started),
                 "median_ms": statistics.median(latencies) * 1000 if latencies else 0.0,
@@ -89,7 +90,7 @@ def measure(trained, pictures_by_viewer, seconds: float, rate: float) -> list[di
                 "received": viewer.frames_received,
             }
         )
-    return results
+    return per_viewer
 
 
 def main(argv=None) -> int:
@@ -105,15 +106,24 @@ def main(argv=None) -> int:
     bench.add_weights_dir_argument(parser)
     arguments = parser.parse_args(argv)
     bench.use_weights_dir(arguments)
+    load_before = results.load_average()
     try:
-        return run(arguments)
+        figures = run(arguments)
     except errors.TlcoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    results.record(
+        "bench_live",
+        figures,
+        argv=argv,
+        load_before=load_before,
+        notes=f"pictures offered at {arguments.rate:g} a second to each viewer",
+    )
+    return 0
 
 
-def run(arguments) -> int:
-    """Trains the model, then measures each viewer count."""
+def run(arguments) -> list[tuple]:
+    """Trains the model, then measures each viewer count; returns the figures to record."""
     data = pathlib.Path(arguments.data)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     train_set = bench.subset(
@@ -133,27 +143,49 @@ def run(arguments) -> int:
     ]
     # The first answer of a model builds Keras' prediction function, once per process.
     prediction.classify_frames(trained, pictures_by_class[0][:1])
+    recorded = []
     for count in arguments.viewers:
         pictures_by_viewer = [
             pictures_by_class[index % len(pictures_by_class)] for index in range(count)
         ]
         load_before = os.getloadavg()[0]
-        results = measure(trained, pictures_by_viewer, arguments.seconds, arguments.rate)
+        results_of_count = measure(trained, pictures_by_viewer, arguments.seconds, arguments.rate)
         load_after = os.getloadavg()[0]
-        for index, figures in enumerate(results, start=1):
+        for index, figures in enumerate(results_of_count, start=1):
             print(
                 f"{count} viewer(s), viewer {index}: {figures['answers_per_second']:.1f} "
                 f"answers/s, latency median {figures['median_ms']:.0f} ms, p95 "
                 f"{figures['p95_ms']:.0f} ms, {figures['dropped']} of {figures['received']} "
                 "pictures dropped"
             )
-        rates = [figures["answers_per_second"] for figures in results]
+        rates = [figures["answers_per_second"] for figures in results_of_count]
         print(
             f"{count} viewer(s): {statistics.mean(rates):.1f} answers/s each (lowest "
             f"{min(rates):.1f}), {sum(rates):.1f} in all; load average {load_before:.1f} before, "
             f"{load_after:.1f} after"
         )
-    return 0
+        medians = [figures["median_ms"] for figures in results_of_count]
+        recorded += [
+            (
+                f"{count} viewer(s): answers a second, each (mean)",
+                statistics.mean(rates),
+                "answers/s",
+            ),
+            (f"{count} viewer(s): answers a second, the lowest viewer", min(rates), "answers/s"),
+            (f"{count} viewer(s): answers a second in all", sum(rates), "answers/s"),
+            (f"{count} viewer(s): picture to answer, median (highest viewer)", max(medians), "ms"),
+            (
+                f"{count} viewer(s): picture to answer, 95th percentile (highest viewer)",
+                max(figures["p95_ms"] for figures in results_of_count),
+                "ms",
+            ),
+            (
+                f"{count} viewer(s): pictures dropped",
+                sum(figures["dropped"] for figures in results_of_count),
+                f"of {sum(figures['received'] for figures in results_of_count)}",
+            ),
+        ]
+    return recorded
 
 
 if __name__ == "__main__":

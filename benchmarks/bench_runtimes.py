@@ -251,7 +251,7 @@ FIGURE_KEYS = (
 )
 
 # Which of a figure's repetitions is the best: the largest, or the smallest.
-_HIGHER_IS_BETTER = {
+HIGHER_IS_BETTER = {
     "features_per_second",
     "features_per_cpu_second",
     "base_alone_per_second",
@@ -266,7 +266,7 @@ def best_and_median(key: str, values: list[float], form: str) -> str:
         return ""
     if len(values) == 1:
         return form.format(values[0])
-    best = max(values) if key in _HIGHER_IS_BETTER else min(values)
+    best = max(values) if key in HIGHER_IS_BETTER else min(values)
     return f"{form.format(best)} / {form.format(statistics.median(values))}"
 
 

@@ -15,7 +15,8 @@ and run by a real worker process (`python -m tlcore worker`, started the way a w
 starts its own, `tlcore.jobs.worker.LocalWorkers`). The benchmark reads each job's phases and
 progress from its record, as a page does, and prints each job's wait from queued to started,
 and the worker's memory (now, and its peak) from `/proc`. `--in-process` runs them in the
-benchmark's own process instead, as before jobs, and prints that process's memory.
+benchmark's own process instead and prints that process's memory. Each step's time, and the
+peak memory, are recorded too (`benchmarks.results`).
 """
 
 import argparse
@@ -30,7 +31,7 @@ import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from benchmarks import bench, scale_photos  # noqa: E402
+from benchmarks import bench, results, scale_photos  # noqa: E402
 from tlcore import errors, store  # noqa: E402
 from tlcore.checks import datamap, quality  # noqa: E402
 from tlcore.data import loading  # noqa: E402
@@ -41,6 +42,9 @@ from tlcore.training import trainer, types  # noqa: E402
 
 # How often a job's record is read while it runs (a page reads it every second or so).
 POLL_SECONDS = 0.1
+
+# The figures of this run, for `results.record`: each step `report` prints, and the peaks.
+_recorded: list[tuple] = []
 
 
 def process_memory_mib(pid: int | str = "self", field: str = "VmRSS") -> float:
@@ -76,6 +80,7 @@ def report(step: str, seconds: float, details: str = "", memory: str | None = No
     """Prints one step's time, the memory after it (this process's unless `memory` says
     otherwise) and the machine's load (other jobs on the same CPU slow every step)."""
     memory = memory or this_process_memory()
+    _recorded.append((step, seconds, "s"))
     load = "load {:.1f}, {:.1f}, {:.1f}".format(*os.getloadavg())
     print(
         f"{step}: {seconds:,.1f} s{'; ' + details if details else ''} ({memory}; {load})",
@@ -137,12 +142,23 @@ def main(argv=None) -> int:
     classes = arguments.classes or min(200, max(2, arguments.photos // 100))
     if arguments.photos < 2 * classes:
         parser.error(f"--photos must be at least two a class ({2 * classes} for {classes}).")
+    load_before = results.load_average()
+    _recorded.clear()
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            return run(arguments, classes, pathlib.Path(scratch))
+            status = run(arguments, classes, pathlib.Path(scratch))
     except errors.TlcoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    where = "in the benchmark's process" if arguments.in_process else "as jobs on a worker process"
+    results.record(
+        "bench_scale",
+        list(_recorded),
+        argv=argv,
+        load_before=load_before,
+        notes=f"{arguments.photos:,} photos in {classes} classes; trained and checked {where}",
+    )
+    return status
 
 
 def run(arguments, classes: int, scratch: pathlib.Path) -> int:
@@ -209,7 +225,7 @@ def note_estimate(estimates: dict, progress: dict, now: float) -> None:
 
 
 def train_in_process(arguments, space: store.Workspace, project: store.Project) -> None:
-    """Trains twice and checks the data in this process, as the app did before jobs."""
+    """Trains twice and checks the data in this process, without a worker."""
     started = time.perf_counter()
     dataset = project.to_dataset()
     report("project read back as a dataset", time.perf_counter() - started)
@@ -234,6 +250,9 @@ def train_in_process(arguments, space: store.Workspace, project: store.Project) 
         "embedding",
         embedding_seconds,
         f"{len(dataset.photos) / embedding_seconds:,.0f} photos/s through {runtime}",
+    )
+    _recorded.append(
+        ("embedding, photos a second", len(dataset.photos) / embedding_seconds, "photos/s")
     )
     print_estimates(estimates, phase_started["training"])
     report(
@@ -269,6 +288,7 @@ def train_in_process(arguments, space: store.Workspace, project: store.Project) 
         data_map = datamap.build_data_map(checked)
         report("data map", time.perf_counter() - started, f"{len(data_map.points):,} points")
     print(f"peak memory: {bench.peak_memory_mib():,.0f} MiB")
+    _recorded.append(("peak memory of the process", bench.peak_memory_mib(), "MiB"))
 
 
 @dataclasses.dataclass
@@ -362,6 +382,9 @@ def train_through_jobs(
             f"{photo_count / embedding_seconds:,.0f} photos/s on the worker",
             worker_memory(worker_pid),
         )
+        _recorded.append(
+            ("embedding, photos a second", photo_count / embedding_seconds, "photos/s")
+        )
         print_estimates(job.estimates, job.phases["training"])
         report(
             "head trained and validated",
@@ -382,7 +405,9 @@ def train_through_jobs(
 
     if not arguments.skip_check:
         check_through_job(config, project, worker_pid)
-    print(f"worker peak memory: {process_memory_mib(worker_pid, 'VmHWM'):,.0f} MiB")
+    peak = process_memory_mib(worker_pid, "VmHWM")
+    print(f"worker peak memory: {peak:,.0f} MiB")
+    _recorded.append(("worker peak memory", peak, "MiB"))
 
 
 def check_through_job(config: queue.QueueConfig, project: store.Project, worker_pid: int):

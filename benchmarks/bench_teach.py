@@ -9,6 +9,7 @@ retrained from the cached features and saved, and the new model's answer for the
 (`jobs.teaching.retrain`). Each correction's seconds are printed, with the CPU load at the time.
 With `--jobs`, each goes the app's way instead (`benchmarks.teach_jobs`): a job queued, run
 by a warm worker process, and the new answer read back from the job and the project file.
+The figures are recorded too (`benchmarks.results`).
 """
 
 import argparse
@@ -19,7 +20,7 @@ import statistics
 import tempfile
 import time
 
-from benchmarks import bench, teach_jobs
+from benchmarks import bench, results, teach_jobs
 from tlcore import store
 from tlcore.data import datasets, loading
 from tlcore.features import embeddings
@@ -114,13 +115,35 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     bench.use_weights_dir(arguments)
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
+    load_before = results.load_average()
     data = pathlib.Path(arguments.data)
     train_set = loading.load_dataset(data / "train")
     val_set = loading.load_dataset(data / "val")
+    figures = []
+    path = "through a job on a warm worker" if arguments.jobs else "in one process"
     with tempfile.TemporaryDirectory() as folder:
         space = store.Workspace(pathlib.Path(folder) / "workspace")
         for count in arguments.photos:
-            measure(space, train_set, val_set, count, arguments.corrections, arguments.jobs)
+            seconds = measure(
+                space, train_set, val_set, count, arguments.corrections, arguments.jobs
+            )
+            figures += [
+                (
+                    f"{count:,} photos: click to updated model, median",
+                    statistics.median(seconds),
+                    "s",
+                ),
+                (f"{count:,} photos: click to updated model, fastest", min(seconds), "s"),
+                (f"{count:,} photos: click to updated model, slowest", max(seconds), "s"),
+                (f"{count:,} photos: corrections measured", len(seconds), "corrections"),
+            ]
+    results.record(
+        "bench_teach",
+        figures,
+        argv=argv,
+        load_before=load_before,
+        notes=f"corrections {path}; default settings (224 px)",
+    )
     return 0
 
 

@@ -1,14 +1,13 @@
 """A large labelled photo folder made from a small one, for the scale benchmark.
 
-Issue 5 asks that a project of 20,000 photos in 200 classes imports, embeds, trains and is
-evaluated without running out of memory. No such folder ships with the repository, so one is
-made from real photos: class `k` of the new folder is source class `k % source classes` seen
-through one of a few fixed colour changes (the channels of every pixel swapped in a fixed
-order), so the classes stay apart for the model, and each of its photos is a different random
-crop, turn and exposure of one of the source class's photos, so no two photos have the same
-bytes. The result is as large and as varied in size as real uploads, which is what the
-benchmark measures; its accuracy says little about real data.
-"""
+A project of 20,000 photos in 200 classes must import, embed, train and be evaluated without
+running out of memory. No such folder ships with the repository, so one is made from real
+photos: class `k` of the new folder is source class `k % source classes` seen through one of a
+few fixed colour changes (the channels of every pixel swapped in a fixed order), so the classes
+stay apart for the model, and each of its photos is a different random crop, turn and exposure
+of one of the source class's photos, so no two photos have the same bytes. The result is as
+large and as varied in size as real uploads, which is what the benchmark measures; its accuracy
+says little about real data."""
 
 import concurrent.futures
 import os

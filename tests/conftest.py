@@ -1,6 +1,8 @@
 """Fixtures shared by every test module."""
 
+import os
 import pathlib
+from collections.abc import Iterator
 
 # Before anything loads TensorFlow: pylibsrtp (the live camera's aiortc) crashes the process
 # when it is loaded after TensorFlow (see tlapp/__init__.py).
@@ -10,6 +12,20 @@ import pytest
 # The shared folder sits next to the repository, not inside it.
 SHARED_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
 GROCERY_DIR = SHARED_DIR / "data" / "grocery-store"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def benchmark_results_folder(tmp_path_factory) -> Iterator[pathlib.Path]:
+    """The folder where benchmarks run by the tests record their figures: a temporary one, so
+    a test never writes into `benchmarks/results/` (see `benchmarks/results.py`)."""
+    folder = tmp_path_factory.mktemp("benchmark-results")
+    previous = os.environ.get("TLCORE_BENCH_RESULTS")
+    os.environ["TLCORE_BENCH_RESULTS"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("TLCORE_BENCH_RESULTS", None)
+    else:
+        os.environ["TLCORE_BENCH_RESULTS"] = previous
 
 
 @pytest.fixture(scope="session")

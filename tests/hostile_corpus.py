@@ -92,7 +92,7 @@ class Case:
 
         Args:
             area: The report's area, such as "Bad photos".
-            through: The entry point tried, such as "images.load_image".
+            through: The entry point tried, such as "data.images.load_image".
             expected: What must happen through this entry point; `expected` by default.
 
         Returns:

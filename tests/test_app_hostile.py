@@ -240,7 +240,7 @@ def test_a_bad_zip_imported_on_collect(case, sandbox, collect):
     else:
         # The page stores exactly what the engine reads from the zip, and names what it skips.
         read = loading.load_zip(data)
-        # A folder without one usable photo makes no class (issue 11: no empty new class).
+        # A folder without one usable photo makes no class (no empty new class).
         assert project.photo_counts() == {name: n for name, n in read.counts().items() if n}
         warnings = texts(app.warning)
         for skipped in read.skipped:

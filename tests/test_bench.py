@@ -9,7 +9,13 @@ from benchmarks import bench
 
 @pytest.mark.slow
 def test_the_benchmark_prints_every_figure_on_a_small_data_set(
-    small_photo_folder, small_val_folder, keras_home, tmp_path, capsys, monkeypatch
+    small_photo_folder,
+    small_val_folder,
+    keras_home,
+    tmp_path,
+    capsys,
+    monkeypatch,
+    benchmark_results_folder,
 ):
     # The benchmark sets the variable for its process; here it must not outlive the test.
     monkeypatch.setenv("TLCORE_WEIGHTS_DIR", str(keras_home / "models"))
@@ -91,3 +97,10 @@ def test_the_benchmark_prints_every_figure_on_a_small_data_set(
     assert 0.4 < figures["augmented_val_accuracy"] <= 1
     assert "seed 0:" in printed and "seed 1:" in printed
     assert "target >= 74%" in printed
+    # The run is recorded with its machine and command (in the tests' temporary folder).
+    (run, *_) = json.loads((benchmark_results_folder / "bench.json").read_text())["runs"]
+    assert run["command"].startswith("python -m benchmarks.bench --data ")
+    assert run["machine"]["cpus"] and run["source"] == "measured"
+    names = {item["name"] for item in run["figures"]}
+    assert "ONNX Runtime: JPEG files to features" in names
+    assert "peak memory of the process" in names

@@ -1,4 +1,4 @@
-"""Slips a new user tripped over (issue 11): each fixed, and kept fixed here."""
+"""Slips a new user trips over: each fixed, and kept fixed here."""
 
 import io
 import pathlib

@@ -128,7 +128,7 @@ def photo_params(through: str, batch: bool = False) -> list:
     return params
 
 
-@pytest.mark.parametrize("case", photo_params("images.load_image"))
+@pytest.mark.parametrize("case", photo_params("data.images.load_image"))
 def test_photo_through_load_image(case):
     data = case.data()
     if case.expect == hostile_corpus.REFUSED:
@@ -226,7 +226,7 @@ def test_zip_through_load_zip(case, sealed):
 @pytest.mark.reliability(
     area="Bad zips",
     case="a zip with a single class",
-    through="datasets.check_trainable",
+    through="data.datasets.check_trainable",
     expected="training refused: it needs at least 2 classes",
 )
 def test_a_zip_of_one_class_cannot_be_trained_on():
@@ -250,7 +250,7 @@ def marker(tmp_path, monkeypatch) -> pathlib.Path:
 @pytest.mark.parametrize(
     "case",
     [
-        case.param("Bad project files", "projects.load_project")
+        case.param("Bad project files", "serving.project_file.load_project")
         for case in hostile_corpus.BAD_PROJECTS
     ],
 )
@@ -532,7 +532,7 @@ def assert_rgb_or_refused(data: bytes) -> None:
 @pytest.mark.reliability(
     area="Properties",
     case="arbitrary bytes as a photo (200 examples)",
-    through="images.load_image",
+    through="data.images.load_image",
     expected="an RGB picture, or UnreadableImageError; never another error",
 )
 @pytest.mark.filterwarnings("ignore::UserWarning")
@@ -545,7 +545,7 @@ def test_arbitrary_bytes_load_as_rgb_or_are_refused(data):
 @pytest.mark.reliability(
     area="Properties",
     case="real photos with bytes flipped, cut, inserted (200 examples)",
-    through="images.load_image",
+    through="data.images.load_image",
     expected="an RGB picture, or UnreadableImageError; never another error",
 )
 @pytest.mark.filterwarnings("ignore::UserWarning")

@@ -107,7 +107,7 @@ def test_hostile_name_as_a_class_folder_of_a_zip(case):
 @pytest.mark.reliability(
     area="Names",
     case="two names that differ only in case (Apples, APPLES)",
-    through="names.check_new_class_name, datasets.Dataset",
+    through="data.names.check_new_class_name, data.datasets.Dataset",
     expected="the second refused, naming the first",
 )
 def test_names_differing_only_in_case_are_one_class():
@@ -159,7 +159,7 @@ NAME_TEXT = strategies.one_of(
 @pytest.mark.reliability(
     area="Properties",
     case="arbitrary text as a class or project name (2 x 200 examples)",
-    through="names.clean_class_name, names.clean_project_name",
+    through="data.names.clean_class_name, data.names.clean_project_name",
     expected="refused with ClassNameError, or a safe single folder name inside its root",
 )
 @pytest.mark.parametrize("kind", list(CLEANERS))

@@ -1,5 +1,5 @@
 """Classes taken in one sitting reach the Train page's next steps from training itself, with
-no data check run first (issue 11)."""
+no data check run first."""
 
 import pytest
 from app_fixtures import (  # noqa: F401

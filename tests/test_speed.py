@@ -1,4 +1,4 @@
-"""The quick paths of issue 13: the head fitted an epoch a call learns as Keras' `fit` does,
+"""The quick paths of training: the head fitted an epoch a call learns as Keras' `fit` does,
 and photos embedded before TensorFlow starts are the features training computes."""
 
 import keras

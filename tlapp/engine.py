@@ -1,10 +1,10 @@
 """A project's trained model for the pages, without TensorFlow.
 
-The web server never imports TensorFlow (issue 12): Predict, Evaluate, Train and the live
-camera use the project file's ONNX classifier and description (`project_model_of`, a
-`tlcore.serving.project_models.ProjectModel`, loaded once per version of the file for every
-session). A file saved before it had an ONNX form is made ready by a worker
-(`require_project_model`).
+The web server never imports TensorFlow (a fault in it can then only end a worker): Predict,
+Evaluate, Train and the live camera use the project file's ONNX classifier and description
+(`project_model_of`, a `tlcore.serving.project_models.ProjectModel`, loaded once per version of
+the file for every browser session). A file saved before it had an ONNX form is made ready by a
+worker (`require_project_model`).
 
 Everything that needs Keras (trainings, corrections, heat maps, exports, new photos' features)
 runs on the workers. `keras_file_bytes` copies the `.keras` entry out of a project file for

@@ -6,7 +6,7 @@ imports Streamlit. The reference of every public function is generated from the 
 (`make docs`, into `docs/api/`).
 
 Data flows one way: photo -> features cache -> head -> project file -> answers. The rooms, from
-the bottom up; a room imports only the rooms listed before it (`tests/test_layers.py` checks
+the bottom up; a room imports only the rooms listed before it (`tests/test_rooms.py` checks
 this, reading each room's "It may import" line):
 
 - `errors`: the error types, with messages for people.

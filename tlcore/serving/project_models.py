@@ -1,7 +1,7 @@
 """A trained project as the web server uses it: the ONNX classifier and what the file says of it.
 
-The web server never imports TensorFlow (issue 12: a fault in TensorFlow must not take it
-down for everyone). A project file carries the whole classifier in ONNX form, checked against
+The web server never imports TensorFlow: a fault in TensorFlow must not take it down for
+everyone. A project file carries the whole classifier in ONNX form, checked against
 the Keras model when it was written, and its `project.json` carries the rest: classes,
 settings, figures. `load_project_model` reads both into a `ProjectModel`, which
 `nets.prediction.predict`, `nets.prediction.classify_frames` and the pages use like a

@@ -1,26 +1,34 @@
-"""Figures for docs/benchmarks.md: photos embedded per second through the job path and in-process,
-and how long a training (a correction) queued behind new photos waits for the worker.
+"""New photos embedded on arrival: photos a second through the job path and in-process, and how
+long a training queued behind a chunk of new photos waits for the worker.
 
-Run: `TLCORE_WEIGHTS_DIR=/work/shared/weights .venv/bin/python tests/arrivals_bench.py [photos]`
-Prints one line per figure, with the machine's load; nothing is asserted.
+    python -m benchmarks.bench_arrivals [--photos 96]
+
+embeds real grocery photos (`../shared/data/grocery-store`, through the tests' `grocery_photos`)
+once in this process and once through the job path (a warm `python -m tlcore worker`, chunks of
+`tlcore.jobs.arrivals.PHOTOS_PER_CHUNK`), then queues a training 0, 0.3 and 0.6 s into a chunk
+and times its wait. Prints one line per figure with the machine's load, and records them
+(`benchmarks.results`).
 """
 
+import argparse
 import pathlib
 import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
+# The tests' helpers (real grocery photos, a worker process), shared with this benchmark.
+sys.path.insert(0, str(REPOSITORY / "tests"))
 
 from app_fixtures import grocery_photos  # noqa: E402
 from job_fixtures import WorkerProcess, wait_for  # noqa: E402
 
+from benchmarks import bench, results  # noqa: E402
 from tlcore import store  # noqa: E402
 from tlcore.features import embeddings  # noqa: E402
 from tlcore.jobs import arrivals  # noqa: E402
-from tlcore.jobs import queue as job_queue
+from tlcore.jobs import queue as job_queue  # noqa: E402
 from tlcore.nets import model  # noqa: E402
 from tlcore.training import types  # noqa: E402
 
@@ -88,13 +96,23 @@ def correction_wait(config, queue, project: store.Project, delay: float) -> floa
     return started - record.created_at
 
 
-def main() -> None:
-    per_class = int(sys.argv[1]) // len(CLASSES) if len(sys.argv) > 1 else 24
+def main(argv=None) -> int:
+    """Measures and prints the figures, and records them; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_arrivals")
+    parser.add_argument("--photos", type=int, default=96, help="photos of the measured project")
+    bench.add_weights_dir_argument(parser)
+    arguments = parser.parse_args(argv)
+    bench.use_weights_dir(arguments)
+    per_class = max(1, arguments.photos // len(CLASSES))
+    load_before = results.load_average()
     with tempfile.TemporaryDirectory() as folder:
         root = pathlib.Path(folder)
         print(f"load before: {load()}")
-        rate = in_process(root / "in-process", per_class)
-        print(f"in-process embed_photos: {rate:.1f} photos/s ({per_class * len(CLASSES)} photos)")
+        in_process_rate = in_process(root / "in-process", per_class)
+        print(
+            f"in-process embed_photos: {in_process_rate:.1f} photos/s "
+            f"({per_class * len(CLASSES)} photos)"
+        )
         workspace = root / "workspace"
         config = job_queue.QueueConfig(workspace)
         queue = job_queue.make_queue(config)
@@ -120,7 +138,19 @@ def main() -> None:
             )
         finally:
             worker.stop()
+    photo_count = per_class * len(CLASSES)
+    figures = [
+        (f"in one process, {photo_count} photos", in_process_rate, "photos/s"),
+        (f"through the job path, {photo_count} photos (warm worker)", rate, "photos/s"),
+        ("chunks of the job path", chunks, "chunks"),
+    ]
+    figures += [
+        (f"a training queued {delay} s into a chunk: wait until it started", wait, "s")
+        for delay, wait in zip((0.0, 0.3, 0.6), waits, strict=True)
+    ]
+    results.record("bench_arrivals", figures, argv=argv, load_before=load_before)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

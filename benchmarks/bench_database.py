@@ -1,27 +1,33 @@
 """Times the store on large metadata: one photo added to a 20,000-photo project, a listing of 100.
 
-Run it from a checkout, with that checkout's `tlcore` first on the path, to compare versions:
+    python -m benchmarks.bench_database [--workspace FOLDER]
 
-    .venv/bin/python tests/database_bench.py /tmp/bench-workspace
-
-The workspace is written in the `project.json` layout of the store before the database, which
-the database version imports on its first opening (timed too). Photo files are left out: only
-the metadata is timed, and a photo is found by its hash in the metadata, not on disk.
+Run it from a checkout, with that checkout's `tlcore` first on the path, to compare versions.
+The workspaces (in FOLDER, or a temporary folder) are written in the `project.json` layout of
+the store's first version (0.1.0), which the database imports on its first opening (timed too).
+Photo files are left out: only the metadata is timed, and a photo is found by its hash in the
+metadata, not on disk. `TLCORE_DATABASE_URL=postgresql://...` times PostgreSQL instead of the
+workspace's SQLite file. Prints each figure and records them (`benchmarks.results`).
 """
 
+import argparse
 import hashlib
 import io
 import json
+import os
 import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from PIL import Image
 
+from benchmarks import results
 from tlcore import store
+from tlcore.store import database, postgres
 
 OWNER = "bench-owner"
 
@@ -79,7 +85,9 @@ def timed(action, repeats: int = 5) -> float:
     return statistics.median(seconds)
 
 
-def main(root: Path) -> None:
+def measure(root: Path) -> list[tuple]:
+    """Writes the old workspaces under `root`, times the store on them and prints each figure;
+    returns the figures."""
     big_root, many_root = root / "big", root / "many"
     big_id = old_project(big_root, "Big", 200, 100)
     for number in range(100):
@@ -87,22 +95,68 @@ def main(root: Path) -> None:
     started = time.perf_counter()
     big_space = store.Workspace(big_root)
     many_space = store.Workspace(many_root)
-    seconds = time.perf_counter() - started
-    print(f"first opening (an import, where the database exists): {seconds:.2f} s")
+    first_opening = time.perf_counter() - started
+    print(f"first opening (an import, where the database exists): {first_opening:.2f} s")
     project = big_space.open_project(big_id)
+    photo_count = project.photo_count()
     seeds = iter(range(1000))
     add_one = lambda: project.add_photos("Class 0", [("new.png", photo_bytes(next(seeds)))])  # noqa: E731
-    print(f"add 1 photo to a {project.photo_count()}-photo project: {timed(add_one) * 1000:.0f} ms")
+    add_one_ms = timed(add_one) * 1000
+    print(f"add 1 photo to a {photo_count}-photo project: {add_one_ms:.0f} ms")
     add_fresh = lambda: big_space.open_project(big_id).add_photos(  # noqa: E731
         "Class 1", [("new.png", photo_bytes(next(seeds)))]
     )
-    print(f"open it and add 1 photo: {timed(add_fresh) * 1000:.0f} ms")
+    add_fresh_ms = timed(add_fresh) * 1000
+    print(f"open it and add 1 photo: {add_fresh_ms:.0f} ms")
     listing = lambda: many_space.list_projects(OWNER)  # noqa: E731
-    print(f"list {len(listing())} projects: {timed(listing) * 1000:.1f} ms")
+    listed = len(listing())
+    listing_ms = timed(listing) * 1000
+    print(f"list {listed} projects: {listing_ms:.1f} ms")
     open_one = lambda: big_space.open_project(big_id).photo_counts()  # noqa: E731
-    print(f"open the 20,000-photo project and count its photos: {timed(open_one) * 1000:.0f} ms")
+    open_ms = timed(open_one) * 1000
+    print(f"open the 20,000-photo project and count its photos: {open_ms:.0f} ms")
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    return [
+        (
+            f"add 1 photo to the {photo_count:,}-photo project (same Project), median of 5",
+            add_one_ms,
+            "ms",
+        ),
+        ("open the project and add 1 photo, median of 5", add_fresh_ms, "ms"),
+        (f"list {listed} projects (Home), median of 5", listing_ms, "ms"),
+        ("open the 20,000-photo project and count its photos, median of 5", open_ms, "ms"),
+        (
+            "first opening of the old workspaces (import of 20,000 + 100 x 200 photos)",
+            first_opening,
+            "s",
+        ),
+    ]
+
+
+def main(argv=None) -> int:
+    """Times the store and records the figures; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_database")
+    parser.add_argument(
+        "--workspace", type=Path, help="where the workspaces are written (a temporary folder)"
+    )
+    arguments = parser.parse_args(argv)
+    load_before = results.load_average()
+    if arguments.workspace:
+        figures = measure(arguments.workspace)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-database-") as folder:
+            figures = measure(Path(folder))
+    url = os.environ.get(database.DATABASE_URL_VARIABLE, "")
+    kind = "PostgreSQL" if postgres.is_postgres_url(url) else "SQLite"
+    results.record(
+        "bench_database",
+        figures,
+        argv=argv,
+        load_before=load_before,
+        notes=f"database: {kind}",
+    )
+    return 0
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """The live camera's figures through the whole path: Chromium's fake camera, WebRTC, the app.
 
-    .venv/bin/python tests/live_browser_bench.py --viewers 1 5
+    python -m benchmarks.bench_live_browser --viewers 1 5
 
 First, on a freshly started server, a stranger's time from opening the app to the first live
 answer: Home, **Try the example photos**, Train, Predict, **Start the camera**, until the
@@ -8,8 +8,9 @@ headline names a class. Then, for each viewer count, that many Chromium pages op
 project trained with the default settings (MobileNetV2 at 224 px, two grocery classes), start
 the camera, and after `--seconds` read the figures the page shows: answers a second, and the
 median and 95th percentile of the time from a picture's arrival at the server to its answer,
-over the last 5 seconds. Prints them with the machine's load average. Not a test: a benchmark
-to run by hand; everything stays on the loopback interface.
+over the last 5 seconds. Prints them with the machine's load average and records them
+(`benchmarks.results`). Everything stays on the loopback interface. It needs Chromium and
+Playwright, as the browser tests do.
 """
 
 import argparse
@@ -20,15 +21,17 @@ import sys
 import tempfile
 import time
 
-# The test helpers beside this file, and the repository's packages (`tlcore`) above it.
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
+# The tests' helpers (a real server, Chromium, the fake camera), shared with this benchmark.
+sys.path.insert(0, str(REPOSITORY / "tests"))
 
 import pylibsrtp  # noqa: E402, F401  (before TensorFlow: see tlapp/__init__.py)
 from app_fixtures import grocery_photos  # noqa: E402
 from live_fixtures import trained_project, write_y4m  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from server_fixtures import StreamlitServer, launch_chromium, settle  # noqa: E402
+
+from benchmarks import results  # noqa: E402
 
 CLASSES = ("Banana", "Oatly-Oat-Milk")
 WEBRTC_FRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
@@ -108,13 +111,19 @@ def viewers(address: str, browser, project, count: int, seconds: float) -> list[
     return figures
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_live_browser", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--viewers", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--skip-stranger", action="store_true")
-    arguments = parser.parse_args()
-    os.environ.setdefault("TLCORE_WEIGHTS_DIR", "/work/shared/weights")
+    arguments = parser.parse_args(argv)
+    shared_weights = REPOSITORY.parent / "shared" / "weights"
+    if shared_weights.is_dir():
+        os.environ.setdefault("TLCORE_WEIGHTS_DIR", str(shared_weights))
+    load_before = results.load_average()
+    figures = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = pathlib.Path(scratch)
         photos = {name: grocery_photos(name, 10) for name in CLASSES}
@@ -133,26 +142,45 @@ def main() -> int:
                 )
                 if not arguments.skip_stranger:
                     print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
+                    seconds = stranger(server.address, browser)
                     print(
-                        f"stranger, opening the app to the first live answer: "
-                        f"{stranger(server.address, browser):.1f} s",
+                        f"stranger, opening the app to the first live answer: {seconds:.1f} s",
                         flush=True,
+                    )
+                    figures.append(
+                        ("a stranger, opening the app to the first live answer", seconds, "s")
                     )
                 project = trained_project(store.Workspace(folder / "workspace"), photos, 224)
                 for count in arguments.viewers:
                     load = os.getloadavg()[0]
-                    figures = viewers(server.address, browser, project, count, arguments.seconds)
+                    shown = viewers(server.address, browser, project, count, arguments.seconds)
                     print(
                         f"{count} viewer(s), load average {load:.1f} before, "
                         f"{os.getloadavg()[0]:.1f} after:",
                         flush=True,
                     )
-                    for index, values in enumerate(figures, start=1):
+                    for index, values in enumerate(shown, start=1):
                         print(f"  viewer {index}: {values}", flush=True)
+                        figures += viewer_figures(count, index, values)
                 browser.close()
         finally:
             server.stop()
+    results.record("bench_live_browser", figures, argv=argv, load_before=load_before)
     return 0
+
+
+def viewer_figures(count: int, index: int, values) -> list[tuple]:
+    """The figures one viewer's page showed, as `results.record` takes them; what the page
+    said instead when it showed none."""
+    who = f"{count} viewer(s), viewer {index}"
+    if not isinstance(values, tuple):
+        return [(f"{who}: no figures shown", str(values), "")]
+    rate, median, p95 = values
+    return [
+        (f"{who}: answers a second", rate, "answers/s"),
+        (f"{who}: picture to answer, median", median, "ms"),
+        (f"{who}: picture to answer, 95th percentile", p95, "ms"),
+    ]
 
 
 if __name__ == "__main__":
