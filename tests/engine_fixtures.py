@@ -6,6 +6,7 @@ lookup; the feature cache goes to a temporary folder too.
 """
 
 import dataclasses
+import fcntl
 import os
 import pathlib
 import shutil
@@ -27,16 +28,36 @@ PHOTOS_PER_CLASS = 10
 TEST_IMAGE_SIZE = 96
 
 
+def run_folder(tmp_path_factory, name: str) -> pathlib.Path:
+    """A temporary folder shared by every process of this test run: with pytest-xdist, each
+    worker's base folder sits in the run's own, so the workers share what is made there."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def engine_environment(tmp_path_factory):
-    """Points Keras' cache at a temporary copy of the shared weights, for the whole session."""
+    """Points Keras' cache at a temporary copy of the shared weights, for the whole session.
+
+    The copy, the pretrained network converted for ONNX Runtime beside it, and the photo
+    features are shared by the test run's processes, so each is made once per run, as on a
+    server whose workers share a machine.
+    """
     if not SHARED_WEIGHTS.is_dir():
         pytest.skip(f"The shared weights are missing from {SHARED_WEIGHTS}.")
-    keras_home = tmp_path_factory.mktemp("keras_home")
-    (keras_home / "models").mkdir()
-    for weight_file in SHARED_WEIGHTS.glob("*.h5"):
-        shutil.copy(weight_file, keras_home / "models" / weight_file.name)
-    cache_dir = tmp_path_factory.mktemp("feature_cache")
+    keras_home = run_folder(tmp_path_factory, "keras_home")
+    (keras_home / "models").mkdir(exist_ok=True)
+    with open(keras_home / ".copying", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for weight_file in SHARED_WEIGHTS.glob("*.h5"):
+            target = keras_home / "models" / weight_file.name
+            if not target.is_file():
+                shutil.copy(weight_file, target.with_suffix(".partial"))
+                os.replace(target.with_suffix(".partial"), target)
+    cache_dir = run_folder(tmp_path_factory, "feature_cache")
     patch = pytest.MonkeyPatch()
     patch.setenv("KERAS_HOME", str(keras_home))
     patch.setenv("TLCORE_CACHE_DIR", str(cache_dir))

@@ -69,9 +69,12 @@ def run(arguments: argparse.Namespace) -> int:
         logging.info("sent %d jobs of dead workers to the queue again", len(requeued))
     watcher.start()
     # The pretrained network is made ready while the queue is empty, so the first correction
-    # learned here does not wait seconds for it (`jobs.teaching.warm_up`).
+    # learned here does not wait seconds for it (`jobs.teaching.warm_up`). A worker started for
+    # a job that waits already goes straight to it: that job loads the network it needs, and a
+    # warm-up beside it would only take its CPU (a training someone watches, on a small server).
     # A failure (no weights) is printed by the thread, and told by the first job needing them.
-    threading.Thread(target=teaching.warm_up, name="warm-up", daemon=True).start()
+    if not config.store().count(records.QUEUED):
+        threading.Thread(target=teaching.warm_up, name="warm-up", daemon=True).start()
     consumer = queue.huey.create_consumer(
         workers=1, worker_type="thread", periodic=False, max_delay=MAX_POLL_SECONDS
     )
