@@ -1,6 +1,7 @@
 """Messages kept for the next run (`tlapp.state.add_message`) outlive a rerun the page makes
 by itself, stay on the page that showed them, and go after `MESSAGE_SECONDS`."""
 
+from app_fixtures import FAST_PAGE_TIMEOUT
 from streamlit.testing.v1 import AppTest
 
 from tlapp import state
@@ -24,7 +25,7 @@ def shown(app: AppTest) -> list[str]:
 
 
 def test_a_message_outlives_a_rerun_the_page_makes_by_itself():
-    app = AppTest.from_function(page_with_a_message).run()
+    app = AppTest.from_function(page_with_a_message, default_timeout=FAST_PAGE_TIMEOUT).run()
     app.button(key="open").click().run()
     assert shown(app) == ["Opened the project with its trained model"]
     # A rerun nobody asked for (the live camera's component reporting its state).
@@ -33,7 +34,7 @@ def test_a_message_outlives_a_rerun_the_page_makes_by_itself():
 
 
 def test_a_message_stays_on_the_page_that_showed_it():
-    app = AppTest.from_function(page_with_a_message).run()
+    app = AppTest.from_function(page_with_a_message, default_timeout=FAST_PAGE_TIMEOUT).run()
     app.button(key="open").click().run()
     app.session_state["page"] = "5 · Export"
     app.run()
@@ -42,7 +43,7 @@ def test_a_message_stays_on_the_page_that_showed_it():
 
 def test_a_message_goes_after_its_seconds(monkeypatch):
     monkeypatch.setattr(state, "MESSAGE_SECONDS", 0.0)
-    app = AppTest.from_function(page_with_a_message).run()
+    app = AppTest.from_function(page_with_a_message, default_timeout=FAST_PAGE_TIMEOUT).run()
     app.button(key="open").click().run()
     assert shown(app) == ["Opened the project with its trained model"]
     app.run()
@@ -50,7 +51,7 @@ def test_a_message_goes_after_its_seconds(monkeypatch):
 
 
 def test_a_new_message_takes_the_place_of_those_already_shown():
-    app = AppTest.from_function(page_with_a_message).run()
+    app = AppTest.from_function(page_with_a_message, default_timeout=FAST_PAGE_TIMEOUT).run()
     app.button(key="open").click().run()
     app.button(key="open").click().run()
     assert shown(app) == ["Opened the project with its trained model"]
