@@ -23,17 +23,6 @@ CARD_COLUMNS = 4
 # the Train page's next steps name.
 CHECK_REPORT_KEY = "check_data_report"
 
-_ICONS = {
-    "two classes": ":material/content_copy:",
-    "plain": ":material/crop_square:",
-    "tiny": ":material/photo_size_select_small:",
-    "dark": ":material/dark_mode:",
-    "over-exposed": ":material/light_mode:",
-    "blurred": ":material/blur_on:",
-    "small class": ":material/trending_down:",
-    "one sitting": ":material/event:",
-}
-
 
 def forget_photo(kept: dict, content_hash: str) -> None:
     """Leaves a moved or removed photo out of the kept health findings."""

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from tlcore import store
 from tlcore.jobs import queue as job_queue
-from tlcore.jobs import records
 from tlcore.jobs.worker_options import DEFAULT_STALE_SECONDS, STALE_SECONDS_VARIABLE
 
 WORKERS_VARIABLE = "TLCORE_WORKERS"
@@ -156,8 +155,3 @@ class LocalWorkers:
                 process.kill()
                 process.wait()
         self.processes = []
-
-
-def job_store(workspace_root: str | os.PathLike) -> records.JobStore:
-    """Opens the jobs' table of a workspace, as the environment configures it."""
-    return job_queue.QueueConfig.from_environment(workspace_root).store()
