@@ -30,7 +30,7 @@ def show_photo_grid(items, key_prefix: str) -> None:
     """Shows evaluated photos as cards, each with a switch for what the model looked at.
 
     Args:
-        items: `evaluation.metrics.PhotoPrediction` or `evaluation.metrics.Misclassified` entries.
+        items: `evaluation.metrics.PhotoPrediction` entries.
         key_prefix: Makes the switches' keys unique on the page.
     """
     for index, item in enumerate(items):
@@ -129,7 +129,7 @@ def show_paged_photo_grid(items, key_prefix: str, page_key: str) -> None:
     """Shows a page of evaluated photos, with a page picker when they are many.
 
     Args:
-        items: `evaluation.metrics.PhotoPrediction` or `evaluation.metrics.Misclassified` entries.
+        items: `evaluation.metrics.PhotoPrediction` entries.
         key_prefix: Makes the switches' keys unique on the page.
         page_key: The key of the page picker.
     """
