@@ -51,7 +51,7 @@ else:
             "Download the project file",
             # Made on the click, not on every run: it copies the test photos into the file.
             data=functools.partial(testing_photos.project_file_bytes, project),
-            file_name=f"{state.project_file_name_for(project.name)}.zip",
+            file_name=f"{slug}.zip",
             mime="application/zip",
             key="download_project_file",
             icon=":material/download:",
