@@ -32,14 +32,10 @@ def queue_batch(project: store.Project, sources, test_time_augmentation: bool) -
     """
     root = project.workspace.root
     batch_id = batch_predictions.save_photos(root, project.id, sources)
-    workers.ensure_started(root)
     try:
-        record = queue.submit(
-            workers.config(root),
-            workers.queue(root),
+        record = workers.submit(
+            project,
             queue.KIND_BATCH_PREDICTION,
-            project.id,
-            project.owner,
             {
                 "batch_id": batch_id,
                 "photo_count": len(sources),

@@ -33,14 +33,9 @@ def start_check(project: store.Project) -> records.JobRecord:
     Raises:
         JobError: The project has a job queued or running already, or the queue is down.
     """
-    root = project.workspace.root
-    workers.ensure_started(root)
-    return queue.submit(
-        workers.config(root),
-        workers.queue(root),
+    return workers.submit(
+        project,
         queue.KIND_DATA_CHECK,
-        project.id,
-        project.owner,
         {"photo_count": project.photo_count()},
     )
 
