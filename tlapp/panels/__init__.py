@@ -1,5 +1,9 @@
 """The parts of pages that hold a form or a view of their own; a page lays them out.
 
+- `new_class`: Collect's "New class" form.
+- `photo_uploads`: photos added on Collect: uploaded or photographed into a class, or a zip.
+- `class_cards`: Collect's class cards: name, menu, uploads, photos; searched among many.
+- `readiness`: Collect's photos per class, and whether the project is ready to train.
 - `training_job`: a training job on Train: its place in the queue, progress, live chart, Cancel.
 - `history`: Train's history of trainings, two compared, an earlier one made current again.
 - `health`: data health on Check data and the next steps on Train.
