@@ -6,8 +6,6 @@ project that was trained is checked in seconds) by a worker when the person asks
 removing a photo takes one click and leaves that photo out of the lists until the next check.
 """
 
-import functools
-
 import streamlit as st
 
 from tlapp import state
@@ -18,7 +16,6 @@ from tlapp.panels import (
     mislabelled,
     near_copies,
     outliers,
-    photo_cards,
     photo_map,
     testing_photos,
 )
@@ -75,12 +72,7 @@ health_tab, mislabelled_tab, duplicates_tab, outliers_tab, map_tab = st.tabs(
     on_change="rerun",
 )
 with health_tab:
-    health.show_findings(
-        kept.get("health"),
-        project,
-        functools.partial(photo_cards.show_card, project, editable=editable),
-        functools.partial(photo_cards.remove_photo, project) if editable else None,
-    )
+    health.show_findings(kept.get("health"), project, editable)
 with mislabelled_tab:
     mislabelled.show_mislabelled(project, report, editable)
 with duplicates_tab:
