@@ -105,8 +105,8 @@ def test_deleting_an_untrained_project_speaks_of_its_photos_only(app_workspace):
 
 def test_a_downloaded_project_file_keeps_the_punctuation_of_its_name():
     for name in ("Fruit & veg (v2)!", "Äpfel, Birnen; 100% bio", "Milk 1.5%"):
-        file_name = f"{state.project_file_name_for(name)}.zip"
+        file_name = f"{state.file_name_for(name)}.zip"
         # Opening the file again names the project after the file (pages/5_Export.py).
         assert pathlib.Path(file_name).stem == name
-    assert state.project_file_name_for('a/b:c*?"<>|') == "a b c"
-    assert state.project_file_name_for("../..") == "project"
+    assert state.file_name_for('a/b:c*?"<>|') == "a b c"
+    assert state.file_name_for("../..") == "project"

@@ -6,12 +6,14 @@ photo each, a view-only share link, and its trained model (96 px, 8 epochs) as a
 at `<project>/model.zip`. Nothing in these files may depend on where the engine's code lives.
 """
 
+import json
 import pathlib
 import zipfile
 
 import pytest
 
 from tlcore import store
+from tlcore.evaluation import metrics
 from tlcore.nets import prediction
 from tlcore.serving import onnx_project, project_file
 
@@ -90,3 +92,23 @@ def test_the_old_project_file_reads_with_its_description(old_project):
     contents = project_file.read_archive(old_project.model_path)
     description = project_file.read_description(contents.metadata)
     assert description["class_names"] == CLASSES
+
+
+def test_the_old_evaluations_load_in_the_training_summary_and_the_project_file(old_project):
+    # training.json, as the pages read it, and the same file read as it lies on disk.
+    saved = old_project.training_record().evaluation
+    on_disk = json.loads(
+        (pathlib.Path(old_project.model_path).parent / "training.json").read_text()
+    )
+    assert saved == on_disk["evaluation"]
+    from_summary = metrics.Evaluation.from_dict(saved)
+    contents = project_file.read_archive(old_project.model_path)
+    from_file = project_file.read_description(contents.metadata)["evaluation"]
+    assert from_summary == from_file
+    assert from_file.class_names == CLASSES and from_file.photo_count == 3
+    assert [answer.true_class for answer in from_file.predictions] == CLASSES
+    for true_class in CLASSES:
+        (answer,) = from_file.photos_in_cell(true_class, true_class)
+        assert isinstance(answer, metrics.PhotoPrediction) and answer.content_hash
+        assert old_project.find_photo(answer.content_hash) is not None
+    assert from_file.to_dict() == saved

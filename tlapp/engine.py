@@ -95,15 +95,10 @@ def require_project_model(project):
 
 def _queue_preparation(project):
     """Queues the job that writes the ONNX form into the project file; stops on a problem."""
-    root = project.workspace.root
-    workers.ensure_started(root)
     try:
-        return queue.submit(
-            workers.config(root),
-            workers.queue(root),
+        return workers.submit(
+            project,
             queue.KIND_MODEL_PREPARATION,
-            project.id,
-            project.owner,
             {},
         )
     except errors.TlcoreError as error:

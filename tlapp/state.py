@@ -373,9 +373,10 @@ def time_ago(iso_time: str, now: datetime.datetime | None = None) -> str:
     return "just now"
 
 
-def project_file_name_for(name: str) -> str:
-    """Returns the name of a downloaded project file: the project's name as it is, save for
-    the characters no file name may hold, so that opening the file again brings the name back.
+def file_name_for(name: str) -> str:
+    """Returns the name of a downloaded file (the project file, a model's exports): the
+    project's name as it is, save for the characters no file name may hold, so that opening a
+    project file again brings the name back.
 
     Args:
         name: The project's name.
@@ -384,17 +385,4 @@ def project_file_name_for(name: str) -> str:
         The name without / \\ : * ? " < > |, control characters and leading dots, or "project".
     """
     kept = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', " ", name).lstrip(". ")
-    return " ".join(kept.split()) or "project"
-
-
-def file_name_for(name: str) -> str:
-    """Returns a name for a downloaded file: the project's name without unsafe characters.
-
-    Args:
-        name: The project's name.
-
-    Returns:
-        Letters, digits, spaces, dashes and underscores of the name, or "project" if none.
-    """
-    kept = re.sub(r"[^\w\- ]+", "", name, flags=re.UNICODE)
     return " ".join(kept.split()) or "project"

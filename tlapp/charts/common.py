@@ -6,7 +6,7 @@ imports Streamlit or TensorFlow, so every figure can be built and checked in a t
 the axes are for people who have never trained a model.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -32,6 +32,51 @@ def base_layout(figure: go.Figure, height: int) -> go.Figure:
         font=_FONT,
         plot_bgcolor="rgba(0,0,0,0)",
         paper_bgcolor="rgba(0,0,0,0)",
+    )
+    return figure
+
+
+def percentage_bars(
+    names: Sequence[str],
+    percentages: Sequence[float],
+    colours: Sequence[str],
+    texts: Sequence[str],
+    hover: str,
+    title: str,
+    axis_title: str,
+) -> go.Figure:
+    """A horizontal bar per name, its length a percentage, the first name on top.
+
+    Args:
+        names: The bars' names, top to bottom.
+        percentages: Each bar's length, from 0 to 100.
+        colours: Each bar's colour.
+        texts: The words beside each bar.
+        hover: The bars' hover template.
+        title: The chart's title.
+        axis_title: The words under the percentages' axis.
+
+    Returns:
+        The figure, without the app's layout (`base_layout`), whose height the caller picks.
+    """
+    figure = go.Figure(
+        go.Bar(
+            x=list(percentages),
+            y=list(names),
+            orientation="h",
+            marker_color=list(colours),
+            text=list(texts),
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate=hover,
+        )
+    )
+    # The axis reaches past 100 so that the words beside a full bar still fit.
+    figure.update_layout(
+        title={"text": title},
+        xaxis={"title": axis_title, "range": [0, 112]},
+        yaxis={"autorange": "reversed", "type": "category"},
+        showlegend=False,
     )
     return figure
 

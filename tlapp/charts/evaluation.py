@@ -43,26 +43,17 @@ def class_accuracy_figure(
         common.GOOD if value >= 90 else common.SECONDARY if value >= 70 else common.WARNING
         for value in percentages
     ]
-    figure = go.Figure(
-        go.Bar(
-            x=percentages,
-            y=[name for name, _ in pairs],
-            orientation="h",
-            marker_color=colours,
-            text=[f"{value:.0f}%" for value in percentages],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:.0f}% recognised<extra></extra>",
-        )
+    figure = common.percentage_bars(
+        [name for name, _ in pairs],
+        percentages,
+        colours,
+        [f"{value:.0f}%" for value in percentages],
+        "%{y}: %{x:.0f}% recognised<extra></extra>",
+        title,
+        "Photos recognised (%)",
     )
     if any(checked[name] for name, _ in pairs):
         _add_class_ranges(figure, pairs, checked)
-    figure.update_layout(
-        title={"text": title},
-        xaxis={"title": "Photos recognised (%)", "range": [0, 112]},
-        yaxis={"autorange": "reversed", "type": "category"},
-        showlegend=False,
-    )
     bar_height = 42 if len(pairs) <= common.UPRIGHT_BARS else 26
     return common.base_layout(figure, max(220, 60 + bar_height * len(pairs)))
 

@@ -27,22 +27,13 @@ def probability_figure(
         pairs = pairs[:most_shown]
     percentages = [float(probability) * 100 for _, probability in pairs]
     colours = [common.PRIMARY if index == 0 else common.MUTED for index in range(len(pairs))]
-    figure = go.Figure(
-        go.Bar(
-            x=percentages,
-            y=[name for name, _ in pairs],
-            orientation="h",
-            marker_color=colours,
-            text=[f"{value:.0f}%" if value >= 0.5 else "<1%" for value in percentages],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        title={"text": title},
-        xaxis={"title": "Probability (%)", "range": [0, 112]},
-        yaxis={"autorange": "reversed", "type": "category"},
-        showlegend=False,
+    figure = common.percentage_bars(
+        [name for name, _ in pairs],
+        percentages,
+        colours,
+        [f"{value:.0f}%" if value >= 0.5 else "<1%" for value in percentages],
+        "%{y}: %{x:.1f}%<extra></extra>",
+        title,
+        "Probability (%)",
     )
     return common.base_layout(figure, max(200, 70 + 38 * len(pairs)))

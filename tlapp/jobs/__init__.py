@@ -5,5 +5,5 @@
 - `trainings`: trainings queued by the Train page.
 - `arrivals`: photos embedded as they arrive, so Train never waits for them.
 - `data_check`: the Check data page's data check.
-- `batch`: Predict's many photos at once.
+- `batch`: Predict's answers: a few photos here, many at once by a worker.
 """

@@ -1,10 +1,12 @@
-"""Predict's many photos as a job: saved for a worker, predicted there, the answers read back.
+"""Predict's answers: a few photos answered in the web server, many as a job of a worker.
 
-From `BATCH_JOB_PHOTOS` photos on, the Predict page does not predict in the web server: it
-saves the photos into the workspace and queues a job (`tlcore.jobs.batch_predictions`), shows its
-place in the queue, progress and Cancel (`tlapp.jobs.progress`), and draws its usual table from
-the answers the worker saved. The session remembers which batch it queued for which photos, so
-a rerun of the page does not queue them again.
+`answers_of` answers fewer than `BATCH_JOB_PHOTOS` photos at once through the project file's
+ONNX model. From `BATCH_JOB_PHOTOS` photos on, the Predict page does not predict in the web
+server: it saves the photos into the workspace and queues a job
+(`tlcore.jobs.batch_predictions`), shows its place in the queue, progress and Cancel
+(`tlapp.jobs.progress`), and draws its usual table from the answers the worker saved. The
+session remembers which batch it queued for which photos, so a rerun of the page does not queue
+them again.
 """
 
 import streamlit as st
@@ -12,6 +14,7 @@ import streamlit as st
 from tlapp.jobs import progress, workers
 from tlcore import errors, store, wording
 from tlcore.jobs import batch_predictions, queue, records
+from tlcore.nets import prediction
 
 # From this many photos at once, predicting is long work for a worker.
 BATCH_JOB_PHOTOS = 20
@@ -32,14 +35,10 @@ def queue_batch(project: store.Project, sources, test_time_augmentation: bool) -
     """
     root = project.workspace.root
     batch_id = batch_predictions.save_photos(root, project.id, sources)
-    workers.ensure_started(root)
     try:
-        record = queue.submit(
-            workers.config(root),
-            workers.queue(root),
+        record = workers.submit(
+            project,
             queue.KIND_BATCH_PREDICTION,
-            project.id,
-            project.owner,
             {
                 "batch_id": batch_id,
                 "photo_count": len(sources),
@@ -95,3 +94,35 @@ def predictions_of(project: store.Project, sources, test_time_augmentation: bool
         del st.session_state[SESSION_KEY]
         st.rerun()
     st.stop()
+
+
+def answers_of(
+    project: store.Project, trained, sources, test_time_augmentation: bool
+) -> list[prediction.Prediction]:
+    """The answers for the photos: a few at once here, many from a worker (`predictions_of`);
+    the page stops with an error when they cannot be had.
+
+    Args:
+        project: The open, trained project.
+        trained: Its model (`tlcore.serving.project_models.ProjectModel`).
+        sources: The photos, as (name, bytes).
+        test_time_augmentation: Whether to average each photo with its changed copies.
+
+    Returns:
+        The `prediction.Prediction`s, in the photos' order.
+    """
+    try:
+        if len(sources) >= BATCH_JOB_PHOTOS:
+            # Many photos are long work: a worker looks at them (the page waits, then goes on).
+            return predictions_of(project, sources, test_time_augmentation)
+        with st.spinner("Looking at the photos…"):
+            return prediction.predict(
+                trained,
+                [data for _, data in sources],
+                top_k=min(3, len(trained.class_names)),
+                file_names=[name for name, _ in sources],
+                test_time_augmentation=test_time_augmentation,
+            )
+    except errors.TlcoreError as error:
+        st.error(str(error), icon=":material/error:")
+        st.stop()

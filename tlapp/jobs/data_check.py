@@ -10,12 +10,13 @@ keeps the loaded report (`REPORT_KEY`) until the file changes.
 import streamlit as st
 
 from tlapp.jobs import progress, workers
-from tlapp.panels import health
 from tlcore import errors, store, wording
+from tlcore.checks import health
 from tlcore.jobs import data_checks, queue, records
 
-# The page's kept report (also read by the Train page's next steps, `panels.health`).
-REPORT_KEY = health.CHECK_REPORT_KEY
+# Where the session keeps the Check data page's last report, whose one-sitting classes the
+# Train page's next steps also name (`tlapp.panels.health`).
+REPORT_KEY = "check_data_report"
 # The check jobs this session showed running: it is told if one was cancelled.
 WATCHED_KEY = "check_data_jobs_watched"
 
@@ -33,14 +34,9 @@ def start_check(project: store.Project) -> records.JobRecord:
     Raises:
         JobError: The project has a job queued or running already, or the queue is down.
     """
-    root = project.workspace.root
-    workers.ensure_started(root)
-    return queue.submit(
-        workers.config(root),
-        workers.queue(root),
+    return workers.submit(
+        project,
         queue.KIND_DATA_CHECK,
-        project.id,
-        project.owner,
         {"photo_count": project.photo_count()},
     )
 
@@ -83,7 +79,8 @@ def forget_photo(project: store.Project, content_hash: str) -> None:
         return
     # A report kept by the session only (never saved): fixed in place.
     kept["report"] = kept["report"].without_photo(content_hash)
-    health.forget_photo(kept, content_hash)
+    if kept.get("health") is not None:
+        kept["health"] = health.without_photo(kept["health"], content_hash)
     kept["changed"] += 1
 
 

@@ -197,17 +197,12 @@ def start_training(project: project_store.Project, settings: types.TrainingSetti
     settings.validate()
     dataset = project.to_dataset()
     datasets.check_trainable(dataset)
-    root = project.workspace.root
-    workers.ensure_started(root)
-    record = queue.submit(
-        workers.config(root),
-        workers.queue(root),
+    record = workers.submit(
+        project,
         queue.KIND_TRAINING,
-        project.id,
-        project.owner,
         {"settings": settings.to_dict(), "photo_count": len(dataset.photos)},
     )
-    return TrainingJob(record, workers.store(root)).refresh()
+    return TrainingJob(record, workers.store(project.workspace.root)).refresh()
 
 
 def forget_interrupted_training(project: project_store.Project) -> bool:

@@ -67,6 +67,25 @@ def ensure_started(root: str | os.PathLike | None = None) -> None:
         _local_workers[root] = worker.LocalWorkers(root).start()
 
 
+def submit(project: project_store.Project, kind: str, payload: dict) -> records.JobRecord:
+    """Records and queues a job of a project, and starts the local workers if needed.
+
+    Args:
+        project: The project the job works on.
+        kind: What the job does (`tlcore.jobs.queue.KIND_TRAINING`, ...).
+        payload: What the job needs, as JSON-able values.
+
+    Returns:
+        The new job's record.
+
+    Raises:
+        JobError: The project has a job queued or running already, or the queue is down.
+    """
+    root = project.workspace.root
+    ensure_started(root)
+    return job_queue.submit(config(root), queue(root), kind, project.id, project.owner, payload)
+
+
 def start_if_jobs_wait(root: str | os.PathLike) -> None:
     """Starts the local workers when jobs of the workspace wait for one, on any page.
 

@@ -90,14 +90,9 @@ def explanation_overlay(
 
 def _queue(project: store.Project, payload: dict) -> records.JobRecord:
     """Queues the heat map's job (`tlcore.jobs.model_work.explain`), ahead of long jobs."""
-    root = project.workspace.root
-    workers.ensure_started(root)
-    return queue.submit(
-        workers.config(root),
-        workers.queue(root),
+    return workers.submit(
+        project,
         queue.KIND_EXPLANATION,
-        project.id,
-        project.owner,
         payload,
     )
 

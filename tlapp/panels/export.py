@@ -10,10 +10,12 @@ no TensorFlow for any of it.
 
 import streamlit as st
 
+from tlapp import state
 from tlapp.jobs import progress, workers
 from tlcore import errors, store
 from tlcore.jobs import exports, queue
 from tlcore.jobs import records as job_records
+from tlcore.nets import backbones
 
 
 def _latest_job(
@@ -72,16 +74,31 @@ def _show_format(project: store.Project, stamp: str, item: exports.ExportFormat,
     _prepare_button(project, item.key, f"{slug} saved model")
 
 
-def show_formats(project: store.Project, slug: str) -> None:
-    """Shows a card per further format (`export_jobs.FORMATS`) of the project's model.
+def show_formats(project: store.Project, record: store.TrainingRecord) -> None:
+    """ "For phones, browsers and servers": what the formats take, and a card per further format
+    (`export_jobs.FORMATS`) of the project's model.
 
     Args:
         project: The open, trained project.
-        slug: The downloaded files' name, without extension.
+        record: Its last training.
     """
+    backbone = backbones.get_backbone(record.settings.get("backbone", backbones.DEFAULT_BACKBONE))
+    input_size = backbone.input_size(int(record.settings.get("image_size", 224)))
+    st.markdown("#### For phones, browsers and servers")
+    st.caption(
+        "Each is made when you ask (a minute or so), then checked: it is loaded back and its "
+        "answers on your own photos are compared with the Keras model's. Like the Keras model, "
+        f"each takes photos resized to {input_size} x {input_size} pixels, values 0 to 255, "
+        "and returns one probability per class. That is more than the "
+        f"{int(record.settings.get('image_size', 224))} pixels it was trained at on purpose: "
+        "like ImageNet's own models, it crops the centre of the photo, so the product fills "
+        "the part it looks at."
+    )
     stamp = exports.model_stamp(project)
     if stamp is None:
         return
+    # The downloaded files are named after the project, as the project file is.
+    slug = state.file_name_for(project.name)
     columns = st.columns(len(exports.FORMATS))
     for column, item in zip(columns, exports.FORMATS, strict=True):
         with column.container(border=True, height="stretch"):

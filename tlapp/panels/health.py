@@ -4,12 +4,12 @@ The findings come from `tlcore.checks.health`, the steps from `tlcore.evaluation
 module only shows them, each with its photos and its one-click fix.
 """
 
-from collections.abc import Callable
-
 import streamlit as st
 
 from tlapp import media, state
-from tlcore import wording
+from tlapp.jobs import data_check
+from tlapp.panels import photo_cards
+from tlcore import store, wording
 from tlcore.checks import health
 from tlcore.evaluation import next_steps
 from tlcore.jobs import data_checks
@@ -19,49 +19,24 @@ from tlcore.jobs import data_checks
 CARDS_SHOWN = 8
 THUMBNAILS_SHOWN = 12
 CARD_COLUMNS = 4
-# Where the Check data page keeps its last report (its REPORT_KEY), whose one-sitting classes
-# the Train page's next steps name.
-CHECK_REPORT_KEY = "check_data_report"
-
-_ICONS = {
-    "two classes": ":material/content_copy:",
-    "plain": ":material/crop_square:",
-    "tiny": ":material/photo_size_select_small:",
-    "dark": ":material/dark_mode:",
-    "over-exposed": ":material/light_mode:",
-    "blurred": ":material/blur_on:",
-    "small class": ":material/trending_down:",
-    "one sitting": ":material/event:",
-}
 
 
-def forget_photo(kept: dict, content_hash: str) -> None:
-    """Leaves a moved or removed photo out of the kept health findings."""
-    if kept.get("health") is not None:
-        kept["health"] = health.without_photo(kept["health"], content_hash)
-
-
-def remove_photos(photos, remove_photo: Callable[[str, str, str], None]) -> None:
-    """Removes every photo of a finding, one at a time, through the page's own remove."""
+def remove_photos(project: store.Project, photos) -> None:
+    """Removes every photo of a finding, one at a time."""
     for photo in photos:
-        remove_photo(photo.content_hash, photo.class_name, photo.file_name)
+        photo_cards.remove_photo(project, photo.content_hash, photo.class_name, photo.file_name)
 
 
 def show_findings(
-    findings: list[health.Finding] | None,
-    project,
-    photo_card: Callable,
-    remove_photo: Callable[[str, str, str], None] | None,
+    findings: list[health.Finding] | None, project: store.Project, editable: bool
 ) -> None:
     """Shows every data health finding with its photos and its fix.
 
     Args:
         findings: The findings (`health.check_health`), or None when the check predates them.
-        project: The open `store.Project`.
-        photo_card: The page's card of one photo with its buttons:
-            `photo_card(reference, key, note, suggested_class=None)`.
-        remove_photo: The page's `remove_photo(content_hash, class_name, file_name)`; None
-            for someone who may only look, who gets no buttons that change photos.
+        project: The open project.
+        editable: Whether this visitor may change the project; someone who may only look
+            gets no buttons that change photos.
     """
     if findings is None:
         st.info("Check again to see the health of your photos.", icon=":material/info:")
@@ -82,22 +57,24 @@ def show_findings(
             st.markdown(f"**{finding.title}**")
             st.caption(finding.advice)
             if finding.fix == "keep one":
-                show_pair(finding, index, photo_card, remove_photo)
+                show_pair(finding, index, project, editable)
             elif finding.fix == "remove":
-                show_removable(finding, index, photo_card, remove_photo)
+                show_removable(finding, index, project, editable)
             else:
                 show_class(finding, index, project)
 
 
-def show_pair(finding, index: int, photo_card, remove_photo) -> None:
+def show_pair(finding, index: int, project: store.Project, editable: bool) -> None:
     """A photo in two classes: both copies, and a button to keep each one."""
     first, second = finding.photos
     # Two of four columns keep the photos the size of the other cards.
     columns = st.columns(CARD_COLUMNS)
     for column, kept, other in ((columns[0], first, second), (columns[1], second, first)):
         with column:
-            photo_card(kept, f"health_{index}_{kept.content_hash}", "")
-            if remove_photo is None:
+            photo_cards.show_card(
+                project, kept, f"health_{index}_{kept.content_hash}", "", editable
+            )
+            if not editable:
                 continue
             st.button(
                 f"Keep it in {kept.class_name} only",
@@ -105,14 +82,14 @@ def show_pair(finding, index: int, photo_card, remove_photo) -> None:
                 icon=":material/check:",
                 type="primary",
                 width="stretch",
-                on_click=remove_photo,
-                args=(other.content_hash, other.class_name, other.file_name),
+                on_click=photo_cards.remove_photo,
+                args=(project, other.content_hash, other.class_name, other.file_name),
             )
 
 
-def show_removable(finding, index: int, photo_card, remove_photo) -> None:
+def show_removable(finding, index: int, project: store.Project, editable: bool) -> None:
     """Photos with a problem of their pixels: each with its card, and one click for all."""
-    if remove_photo is not None:
+    if editable:
         st.button(
             "Remove this photo"
             if len(finding.photos) == 1
@@ -121,14 +98,16 @@ def show_removable(finding, index: int, photo_card, remove_photo) -> None:
             icon=":material/delete_sweep:",
             type="primary",
             on_click=remove_photos,
-            args=(finding.photos, remove_photo),
+            args=(project, finding.photos),
         )
     shown = finding.photos[:CARDS_SHOWN]
     for position, photo in enumerate(shown):
         if position % CARD_COLUMNS == 0:
             row = st.columns(CARD_COLUMNS)
         with row[position % CARD_COLUMNS]:
-            photo_card(photo, f"health_{finding.kind}_{photo.content_hash}", "")
+            photo_cards.show_card(
+                project, photo, f"health_{finding.kind}_{photo.content_hash}", "", editable
+            )
     if len(finding.photos) > len(shown):
         st.caption(f"…and {len(finding.photos) - len(shown)} more, removed with the others.")
 
@@ -154,7 +133,7 @@ def show_class(finding, index: int, project) -> None:
 def one_sitting_classes(project) -> list[str]:
     """The classes the project's last data check (this session's, else the saved one) found
     taken in one sitting."""
-    kept = st.session_state.get(CHECK_REPORT_KEY)
+    kept = st.session_state.get(data_check.REPORT_KEY)
     if kept and kept.get("project") == project.id:
         findings = kept.get("health") or []
     else:

@@ -64,6 +64,10 @@ def show_import(space: store.Workspace, owner: str) -> None:
         space: The workspace.
         owner: This browser's token.
     """
+    st.caption(
+        "A .zip downloaded from this page earlier, or written by `python -m tlcore train`. "
+        "It is checked and loaded safely: nothing inside it can run on this server."
+    )
     job_id = st.session_state.get(JOB_KEY)
     if job_id is not None:
         record = workers.store(space.root).get(job_id)

@@ -182,12 +182,9 @@ def _start(
     root = project.workspace.root
     photo_hash = images.content_hash(photo_bytes)
     try:
-        record = queue.submit(
-            workers.config(root),
-            workers.queue(root),
+        record = workers.submit(
+            project,
             queue.KIND_TEACH,
-            project.id,
-            project.owner,
             {"photo_hash": photo_hash, "class_name": stored.class_name},
         )
     except errors.TlcoreError as error:

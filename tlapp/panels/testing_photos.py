@@ -23,7 +23,6 @@ THUMBNAILS_SHOWN = 12
 THUMBNAIL_COLUMNS = 6
 # Near-copies of training photos shown on Check data.
 NEAR_COPIES_SHOWN = 8
-NEAR_COPIES_KEY = "test_photos_near_copies"
 
 
 def upload_key(project_class: store.ProjectClass) -> str:

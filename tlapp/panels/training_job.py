@@ -1,4 +1,5 @@
-"""The Train page's view of a training job: place in the queue, progress, live chart, Cancel.
+"""The Train page's view of a training job: the Train button, its place in the queue, progress,
+live chart and Cancel.
 
 Everything shown comes from the job's record (`tlapp.jobs.trainings`), so the page shows the same on
 any server of the workspace, after a reload, and while the worker that runs it is replaced.
@@ -6,7 +7,7 @@ any server of the workspace, after a reload, and while the worker that runs it i
 
 import streamlit as st
 
-from tlapp import figures
+from tlapp import figures, state
 from tlapp.charts import learning
 from tlapp.jobs import trainings
 from tlcore import store, wording
@@ -131,3 +132,26 @@ def show_others_training(project: store.Project) -> None:
     """Shows, while it lasts, that other projects are training on the workspace's workers."""
     if trainings.others_training(project)[0]:
         _show_others(project)
+
+
+def show_train_button(
+    project: store.Project, settings: types.TrainingSettings, editable: bool
+) -> None:
+    """The Train button: a click queues the training and shows the page again, with its
+    progress.
+
+    Args:
+        project: The open project.
+        settings: The settings to train with.
+        editable: Whether this visitor may change the project; the button is disabled if not.
+    """
+    if st.button(
+        "Train",
+        type="primary",
+        icon=":material/play_arrow:",
+        key="train_button",
+        disabled=not editable,
+    ):
+        with state.user_errors():
+            trainings.start_training(project, settings)
+            st.rerun()

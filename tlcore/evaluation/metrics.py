@@ -26,27 +26,9 @@ class ClassMetrics:
 
 
 @dataclasses.dataclass(frozen=True)
-class Misclassified:
-    """One validation photo the model got wrong.
-
-    Args:
-        file_name: The photo's name.
-        true_class: The class it belongs to.
-        predicted_class: The class the model chose.
-        confidence: The probability the model gave its choice.
-        content_hash: The photo's content hash, to find the photo again.
-    """
-
-    file_name: str
-    true_class: str
-    predicted_class: str
-    confidence: float
-    content_hash: str
-
-
-@dataclasses.dataclass(frozen=True)
 class PhotoPrediction:
-    """The model's answer for one evaluated photo, right or wrong.
+    """The model's answer for one evaluated photo, right or wrong (a mistake when its classes
+    differ).
 
     Args:
         file_name: The photo's name.
@@ -83,7 +65,7 @@ class Evaluation:
     class_names: list[str]
     per_class: list[ClassMetrics]
     confusion_matrix: list[list[int]]
-    misclassified: list[Misclassified]
+    misclassified: list[PhotoPrediction]
     photo_count: int
     predictions: list[PhotoPrediction] = dataclasses.field(default_factory=list)
 
@@ -99,7 +81,7 @@ class Evaluation:
             class_names=list(data["class_names"]),
             per_class=[ClassMetrics(**item) for item in data["per_class"]],
             confusion_matrix=[list(map(int, row)) for row in data["confusion_matrix"]],
-            misclassified=[Misclassified(**item) for item in data["misclassified"]],
+            misclassified=[PhotoPrediction(**item) for item in data["misclassified"]],
             photo_count=int(data.get("photo_count", 0)),
             predictions=[PhotoPrediction(**item) for item in data.get("predictions") or []],
         )
@@ -115,10 +97,7 @@ class Evaluation:
             Those photos, the most confident answer first. Evaluations saved before every
             answer was kept know only their mistakes, so a square of the diagonal is empty.
         """
-        if self.predictions:
-            source = self.predictions
-        else:
-            source = [PhotoPrediction(**dataclasses.asdict(item)) for item in self.misclassified]
+        source = self.predictions or self.misclassified
         found = [
             item
             for item in source
@@ -177,9 +156,7 @@ def evaluate(
         for row in range(photo_count)
     ]
     misclassified = [
-        Misclassified(**dataclasses.asdict(answer))
-        for answer in predictions
-        if answer.true_class != answer.predicted_class
+        answer for answer in predictions if answer.true_class != answer.predicted_class
     ]
     misclassified.sort(key=lambda mistake: -mistake.confidence)
     accuracy = float((predicted == labels).mean()) if photo_count else 0.0

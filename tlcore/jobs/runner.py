@@ -64,25 +64,13 @@ class JobCancelledError(Exception):
     """Raised inside a job when someone pressed Cancel."""
 
 
-class _Throttle:
-    """Lets a job's progress through to its record at most every `REPORT_SECONDS` within a
-    phase; the first report of a new phase always goes through."""
-
-    def __init__(self):
-        self._last_write = 0.0
-        self._last_phase = ""
-
-    def due(self, phase: str, always: bool = False) -> bool:
-        """Tells whether a report of `phase` is to be written now (always, when `always`)."""
-        now = time.monotonic()
-        if not always and phase == self._last_phase and now - self._last_write < REPORT_SECONDS:
-            return False
-        self._last_phase, self._last_write = phase, now
-        return True
-
-
 class _Reporter:
-    """Writes a training's progress reports and its live chart's figures to the job's record.
+    """Writes a job's progress to its record, at most every `REPORT_SECONDS` within a phase (the
+    first report of a new phase always goes through); raises `JobCancelledError` when someone
+    pressed Cancel.
+
+    A training reports `types.Progress` by calling it, and its epochs' figures go to the record
+    too, for the live chart; every other job reports its steps through `step`.
 
     Args:
         store: The jobs' table.
@@ -93,10 +81,11 @@ class _Reporter:
         self.store = store
         self.job_id = job_id
         self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
-        self._throttle = _Throttle()
+        self._last_write = 0.0
+        self._last_phase = ""
 
     def __call__(self, progress: types.Progress) -> None:
-        """Takes one report from `training.trainer.train`; raises `JobCancelledError` if asked."""
+        """Takes one report from `training.trainer.train`."""
         epoch_ended = progress.phase in ("training", "fine-tuning") and progress.epoch is not None
         if epoch_ended:
             # One value per epoch, even if a report came twice; fine-tuning's epochs count on
@@ -107,14 +96,31 @@ class _Reporter:
                 values.append(float(value) if value is not None else math.nan)
                 self.history[key] = values
         # Every epoch's figures are written: the live chart draws each one.
-        if not self._throttle.due(progress.phase, always=epoch_ended):
+        if not self._due(progress.phase, always=epoch_ended):
             return
         # NaN is not JSON: a missing figure is written as None and drawn as a gap.
         history = {
             key: [None if math.isnan(value) else value for value in values]
             for key, values in self.history.items()
         }
-        if self.store.report(self.job_id, dataclasses.asdict(progress), history):
+        self._write(dataclasses.asdict(progress), history)
+
+    def step(self, phase: str, done: int, total: int, message: str) -> None:
+        """Takes one report of a data check, a batch prediction, an embedding, an export or an
+        import."""
+        if self._due(phase):
+            self._write({"phase": phase, "done": done, "total": total, "message": message})
+
+    def _due(self, phase: str, always: bool = False) -> bool:
+        """Tells whether a report of `phase` is to be written now (always, when `always`)."""
+        now = time.monotonic()
+        if not always and phase == self._last_phase and now - self._last_write < REPORT_SECONDS:
+            return False
+        self._last_phase, self._last_write = phase, now
+        return True
+
+    def _write(self, progress: dict, history: dict | None = None) -> None:
+        if self.store.report(self.job_id, progress, history):
             raise JobCancelledError
 
 
@@ -220,29 +226,6 @@ def _run_training(
     return {"accuracy": trained.evaluation.accuracy, "photo_count": len(dataset.photos)}
 
 
-class _StepReporter:
-    """Writes a data check's or a batch prediction's progress to the job's record, at most
-    every `REPORT_SECONDS` within a phase; raises `JobCancelledError` when someone pressed
-    Cancel.
-
-    Args:
-        store: The jobs' table.
-        job_id: The job.
-    """
-
-    def __init__(self, store: records.JobStore, job_id: str):
-        self.store = store
-        self.job_id = job_id
-        self._throttle = _Throttle()
-
-    def __call__(self, phase: str, done: int, total: int, message: str) -> None:
-        if not self._throttle.due(phase):
-            return
-        progress = {"phase": phase, "done": done, "total": total, "message": message}
-        if self.store.report(self.job_id, progress):
-            raise JobCancelledError
-
-
 def _run_data_check(
     config: queue.QueueConfig, store: records.JobStore, record: records.JobRecord
 ) -> dict:
@@ -250,7 +233,7 @@ def _run_data_check(
     space = project_store.Workspace(config.workspace_root)
     project = space.open_project(record.project_id)
     check = data_checks.run_check(
-        project, space.embedding_cache_dir, _StepReporter(store, record.id)
+        project, space.embedding_cache_dir, _Reporter(store, record.id).step
     )
     data_checks.save(project, check)
     return {"photo_count": len(check.report.photos)}
@@ -263,7 +246,7 @@ def _run_batch_prediction(
     count = batch_predictions.run_batch(
         _open_project(config, record),
         record.payload["batch_id"],
-        _StepReporter(store, record.id),
+        _Reporter(store, record.id).step,
         test_time_augmentation=record.payload.get("test_time_augmentation"),
     )
     return {"photo_count": count}
@@ -274,7 +257,7 @@ def _run_photo_embedding(
 ) -> dict:
     """Embeds one chunk of a project's new photos; the rest is queued as the next job."""
     return arrivals.run_chunk(
-        config, _sending_queue(config), record, _StepReporter(store, record.id)
+        config, _sending_queue(config), record, _Reporter(store, record.id).step
     )
 
 
@@ -282,14 +265,14 @@ def _run_export(
     config: queue.QueueConfig, store: records.JobStore, record: records.JobRecord
 ) -> dict:
     """Converts a project's model to one format, checks it, and keeps it for download."""
-    return exports.run_export(config, record, _StepReporter(store, record.id))
+    return exports.run_export(config, record, _Reporter(store, record.id).step)
 
 
 def _run_project_import(
     config: queue.QueueConfig, store: records.JobStore, record: records.JobRecord
 ) -> dict:
     """Loads a project file safely into a new project; its id is the result."""
-    return imports.run_import(config, record, _StepReporter(store, record.id))
+    return imports.run_import(config, record, _Reporter(store, record.id).step)
 
 
 @functools.lru_cache(maxsize=4)

@@ -159,8 +159,3 @@ class LocalWorkers:
                 process.kill()
                 process.wait()
         self.processes = []
-
-
-def job_store(workspace_root: str | os.PathLike) -> records.JobStore:
-    """Opens the jobs' table of a workspace, as the environment configures it."""
-    return job_queue.QueueConfig.from_environment(workspace_root).store()

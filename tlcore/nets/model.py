@@ -285,9 +285,3 @@ def get_base(
             weights_path = weights.find_weights(backbone, weights_dir)
             _shared_bases[key] = SharedBase(backbone, image_size, weights_path)
         return _shared_bases[key]
-
-
-def is_base_loaded(backbone_name: str = backbones.DEFAULT_BACKBONE, image_size=None) -> bool:
-    """Tells whether `get_base` would return at once, without loading weights."""
-    backbone = backbones.get_backbone(backbone_name)
-    return (backbone.name, image_size or backbone.default_image_size) in _shared_bases

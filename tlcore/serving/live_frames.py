@@ -177,13 +177,6 @@ class LiveViewer:
         newest = self._newest
         return None if newest is None else time.monotonic() - newest[1]
 
-    def forget_pictures(self) -> None:
-        """Forgets the pictures, answers and problems, for a new start of the camera."""
-        with self._lock:
-            self._pending = self._newest = self._answer = self._problem = None
-            self._recent.clear()
-            self.ended = False
-
     def figures(self, window: float = FIGURES_WINDOW_SECONDS) -> LiveFigures:
         """Returns the answers a second and their latency over the last `window` seconds."""
         now = time.monotonic()

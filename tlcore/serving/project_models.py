@@ -1,55 +1,33 @@
 """A trained project as the web server uses it: the ONNX classifier and what the file says of it.
 
-The web server never imports TensorFlow: a fault in TensorFlow must not take it down for
-everyone. A project file carries the whole classifier in ONNX form, checked against
-the Keras model when it was written, and its `project.json` carries the rest: classes,
-settings, figures. `load_project_model` reads both into a `ProjectModel`, which
-`nets.prediction.predict`, `nets.prediction.classify_frames` and the pages use like a
-`training.types.TrainedModel`; it has no Keras model. What needs Keras (a heat map, a retrain,
-an export, the ONNX form of a file saved before it existed) runs on a worker as a job.
+The web server never imports TensorFlow (a fault in TensorFlow must not take it down for
+everyone). A project file carries the whole classifier in ONNX form, checked against the Keras
+model when it was written, and its `project.json` carries the rest: classes, settings, figures.
+`load_project_model` reads both into a `ProjectModel`, which `nets.prediction.predict`,
+`nets.prediction.classify_frames` and the pages use like a `training.types.TrainedModel`; it
+has no Keras model. What needs Keras (a heat map, a retrain, an export, the ONNX form of a file
+saved before it existed) runs on a worker as a job.
 """
-
-# Annotations stay unevaluated: `ProjectModel.evaluation` and `.headline` are named like the
-# modules their types come from.
-from __future__ import annotations
 
 import dataclasses
 import os
 
-from tlcore.evaluation import headline, metrics
 from tlcore.nets import runtimes
 from tlcore.serving import onnx_project, project_file
-from tlcore.training.types import AnsweringModel, TrainingSettings
+from tlcore.training.types import AnsweringModel
 
 
-@dataclasses.dataclass
+# Keyword-only: its own field comes after the description's, some of which have defaults.
+@dataclasses.dataclass(kw_only=True)
 class ProjectModel(AnsweringModel):
-    """A project file's trained classifier, run by ONNX Runtime, and its description.
+    """A project file's trained classifier, run by ONNX Runtime, and its description (the fields
+    of `training.types.AnsweringModel`).
 
     Args:
         predictor: The ONNX classifier with its class list and threshold.
-        settings: The settings it was trained with.
-        history: Per-epoch figures: loss, accuracy, val_loss, val_accuracy.
-        evaluation: Its figures on the validation photos.
-        backbone_id: The base and input size, such as `mobilenet_v2_1.0-224`.
-        created_at: When training finished, ISO 8601 in UTC.
-        photo_count: How many photos it was trained and checked on.
-        unknown_threshold: The "not sure" threshold; None for files saved before it.
-        fine_tuning: What fine-tuning did, or None.
-        headline: The accuracy to expect on new photos, or None.
     """
 
     predictor: onnx_project.PredictionModel
-    settings: TrainingSettings
-    history: dict[str, list[float]]
-    evaluation: metrics.Evaluation
-    backbone_id: str
-    created_at: str
-    photo_count: int = 0
-    unknown_threshold: float | None = None
-    fine_tuning: dict | None = None
-    headline: headline.Headline | None = None
-    class_names: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def model(self) -> runtimes.OnnxModel:

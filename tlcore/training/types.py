@@ -261,31 +261,13 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-class AnsweringModel:
-    """What a trained classifier's answers need, whichever runtime holds it: `TrainedModel`
-    (Keras, on a worker) and `serving.project_models.ProjectModel` (ONNX Runtime, on the web server)
-    both have `settings` and `unknown_threshold`, and `input_size` each their own way."""
-
-    settings: TrainingSettings
-    unknown_threshold: float | None
-
-    @property
-    def sure_threshold(self) -> float:
-        """The confidence from which an answer counts as sure."""
-        return prediction.sure_threshold(self.unknown_threshold)
-
-    @property
-    def image_size(self) -> int:
-        """The square size the pretrained base sees, in pixels."""
-        return int(self.settings.image_size)
-
-
 @dataclasses.dataclass
-class TrainedModel(AnsweringModel):
-    """A trained classifier and everything known about how it was made.
+class AnsweringModel:
+    """A trained classifier's description, and what its answers need, whichever runtime holds
+    it: `TrainedModel` (Keras, on a worker) and `serving.project_models.ProjectModel` (ONNX
+    Runtime, on the web server) add the model, and `input_size` each their own way.
 
     Args:
-        model: One Keras model from raw RGB pixels (0-255) to class probabilities.
         class_names: The class of each output, in order.
         settings: The settings it was trained with.
         history: Per-epoch figures: loss, accuracy, val_loss, val_accuracy.
@@ -301,13 +283,8 @@ class TrainedModel(AnsweringModel):
             None when the model was not fine-tuned.
         headline: The accuracy to expect on new photos, with its range (`headline`); None
             for a model saved before it was measured.
-        onnx: The same classifier in ONNX form, checked against it on real photos, which
-            predictions run through (`nets.runtimes.classifier_for`); None when there is none.
-        one_sitting: The classes whose photos all look taken in one sitting, from the split's
-            groups of near-copies (`training.scores.one_sitting_classes`), for the next steps.
     """
 
-    model: keras.Model
     class_names: list[str]
     settings: TrainingSettings
     history: dict[str, list[float]]
@@ -318,6 +295,33 @@ class TrainedModel(AnsweringModel):
     unknown_threshold: float | None = None
     fine_tuning: dict | None = None
     headline: headline.Headline | None = None
+
+    @property
+    def sure_threshold(self) -> float:
+        """The confidence from which an answer counts as sure."""
+        return prediction.sure_threshold(self.unknown_threshold)
+
+    @property
+    def image_size(self) -> int:
+        """The square size the pretrained base sees, in pixels."""
+        return int(self.settings.image_size)
+
+
+# Keyword-only: its own fields come after the description's, some of which have defaults.
+@dataclasses.dataclass(kw_only=True)
+class TrainedModel(AnsweringModel):
+    """A trained classifier in Keras, and everything known about how it was made (the fields
+    of `AnsweringModel`, and those below).
+
+    Args:
+        model: One Keras model from raw RGB pixels (0-255) to class probabilities.
+        onnx: The same classifier in ONNX form, checked against it on real photos, which
+            predictions run through (`nets.runtimes.classifier_for`); None when there is none.
+        one_sitting: The classes whose photos all look taken in one sitting, from the split's
+            groups of near-copies (`training.scores.one_sitting_classes`), for the next steps.
+    """
+
+    model: keras.Model
     onnx: runtimes.OnnxClassifier | None = None
     one_sitting: list[str] = dataclasses.field(default_factory=list)
 
