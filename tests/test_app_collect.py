@@ -18,6 +18,13 @@ from streamlit.testing.v1 import AppTest
 from tlcore import store
 
 
+@pytest.fixture(autouse=True)
+def no_local_workers(monkeypatch):
+    """These tests need no photo embedded, so the app runs no worker of its own here
+    (`TLCORE_WORKERS=0`, as a web server whose workers run on other machines)."""
+    monkeypatch.setenv("TLCORE_WORKERS", "0")
+
+
 @pytest.fixture
 def project(app_workspace) -> store.Project:
     return store.Workspace(app_workspace).create_project("Groceries", "owner-token-for-tests")

@@ -11,6 +11,13 @@ OWNER = "owner-token-for-sharing-tests"
 STRANGER = "stranger-token-for-sharing"
 
 
+@pytest.fixture(autouse=True)
+def no_local_workers(monkeypatch):
+    """These tests need no photo embedded, so the app runs no worker of its own here
+    (`TLCORE_WORKERS=0`, as a web server whose workers run on other machines)."""
+    monkeypatch.setenv("TLCORE_WORKERS", "0")
+
+
 def texts(elements) -> str:
     return "\n".join(str(element.value) for element in elements)
 

@@ -29,6 +29,13 @@ from tlcore.data import loading
 OWNER = "owner-token-for-limit-tests"
 
 
+@pytest.fixture(autouse=True)
+def no_local_workers(monkeypatch):
+    """These tests need no photo embedded, so the app runs no worker of its own here
+    (`TLCORE_WORKERS=0`, as a web server whose workers run on other machines)."""
+    monkeypatch.setenv("TLCORE_WORKERS", "0")
+
+
 def distinct_photos(count: int, first: int = 0) -> list[tuple[str, bytes]]:
     """Returns `count` small photos that all differ, named photo_<n>.png."""
     return [
