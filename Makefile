@@ -7,8 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
-# The suite mostly waits (browsers, servers, workers), so it runs more tests than cores at once.
-TEST_WORKERS ?= 4
+# Tests side by side: a browser, a server or a worker often waits, so one more than the cores.
+TEST_WORKERS ?= 3
 # The real photos the benchmarks measure on, beside the repository.
 BENCH_DATA ?= ../shared/data/grocery-store
 
