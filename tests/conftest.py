@@ -1,5 +1,6 @@
 """Fixtures shared by every test module."""
 
+import json
 import os
 import pathlib
 from collections.abc import Iterator
@@ -49,13 +50,43 @@ from engine_fixtures import (  # noqa: E402, F401
     small_val_folder,
 )
 
+# How long each test file took in a whole run, in seconds: with the tests side by side, the
+# longest files start first, so that no long file starts last and keeps the run waiting while
+# the other processes are idle. `pytest --store-durations` writes it again after a run.
+DURATIONS_FILE = pathlib.Path(__file__).parent / "durations.json"
+
 
 def pytest_collection_modifyitems(config, items):
     """Orders the tests: in one process the fast ones first, so a broken basic shows at once;
-    side by side (pytest-xdist, `make test`) the slow ones first, so that no long test starts
-    last and keeps the run waiting while the other workers are idle."""
-    slow_first = bool(getattr(config.option, "numprocesses", None))
-    items.sort(key=lambda item: (item.get_closest_marker("slow") is not None) != slow_first)
+    side by side (pytest-xdist, `make test`) the longest files first, then the slow tests."""
+    if getattr(config.option, "numprocesses", None):
+        durations = json.loads(DURATIONS_FILE.read_text()) if DURATIONS_FILE.is_file() else {}
+        items.sort(
+            key=lambda item: (
+                -durations.get(item.path.name, 0.0),
+                item.get_closest_marker("slow") is None,
+            )
+        )
+    else:
+        items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+
+
+class DurationRecorder:
+    """Adds up each test file's seconds (setup, call and teardown) and writes them at the end."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report):
+        name = pathlib.Path(report.nodeid.split("::")[0]).name
+        self.seconds[name] = self.seconds.get(name, 0.0) + report.duration
+
+    def pytest_sessionfinish(self, session):
+        if hasattr(session.config, "workerinput"):
+            return  # An xdist worker: the controller has every report.
+        ranked = sorted(self.seconds.items(), key=lambda pair: -pair[1])
+        durations = {name: round(seconds, 1) for name, seconds in ranked if seconds >= 1.0}
+        DURATIONS_FILE.write_text(json.dumps(durations, indent=1) + "\n")
 
 
 # The reliability report: the tests marked `reliability` become the rows of docs/reliability.md
@@ -64,10 +95,18 @@ import reliability_report  # noqa: E402
 
 
 def pytest_addoption(parser):
-    """Adds the reliability report's option."""
+    """Adds the reliability report's option, and `--store-durations`."""
     reliability_report.add_options(parser)
+    parser.addoption(
+        "--store-durations",
+        action="store_true",
+        help=f"write each test file's seconds to {DURATIONS_FILE.name}, which orders the files "
+        "when the tests run side by side",
+    )
 
 
 def pytest_configure(config):
-    """Registers the reliability report."""
+    """Registers the reliability report, and the durations' recorder when asked for."""
     reliability_report.register(config)
+    if config.getoption("--store-durations"):
+        config.pluginmanager.register(DurationRecorder(), "duration_recorder")
