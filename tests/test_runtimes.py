@@ -271,3 +271,21 @@ def test_the_head_written_from_its_weights_gives_the_keras_probabilities(engine_
     unknown = keras.Sequential([keras.Input((1280,)), keras.layers.Normalization()])
     with pytest.raises(onnx_head.UnsupportedHeadError, match="Normalization"):
         onnx_head.head_onnx(unknown)
+
+
+def test_one_process_at_a_time_converts_a_base(tmp_path):
+    from tlcore.nets import onnx_base
+
+    path = tmp_path / "cache" / "base.onnx"
+    probe = (
+        "import fcntl, sys\n"
+        f"handle = open({str(path.with_suffix('.lock'))!r}, 'a')\n"
+        "try:\n"
+        "    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except BlockingIOError:\n"
+        "    sys.exit(3)\n"
+    )
+    with onnx_base._conversion_turn(path):
+        # Another process finds the turn taken while this one converts.
+        assert run_python(probe).returncode == 3
+    assert run_python(probe).returncode == 0

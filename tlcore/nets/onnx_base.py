@@ -26,6 +26,7 @@ the head joined on (written from its weights by `nets.onnx_head`), or, for a fin
 whole model converted.
 """
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -35,6 +36,10 @@ import pathlib
 import threading
 import time
 
+try:
+    import fcntl
+except ImportError:  # Not on Windows: there each process converts for itself.
+    fcntl = None
 import numpy as np
 import onnx
 import onnx.compose
@@ -289,6 +294,37 @@ def _write_cache_file(path: pathlib.Path, data: bytes) -> None:
         logger.warning("The converted network cannot be kept in %s (%s).", path.parent, error)
 
 
+@contextlib.contextmanager
+def _conversion_turn(path: pathlib.Path):
+    """One process of the machine at a time converts a base: workers that start together on a
+    new machine wait for the first one's file rather than each spending seconds of CPU on it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_suffix(".lock"), "a")
+    except OSError:
+        yield  # A cache that cannot be written keeps nothing to wait for either.
+        return
+    with handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _load_cached(shared_base, path: pathlib.Path, use_gpu: bool) -> OnnxFeatures | None:
+    """Loads the cached ONNX form of a base; None when it is missing or damaged."""
+    record_path = path.with_suffix(".json")
+    try:
+        record = json.loads(record_path.read_text("utf-8"))
+        if record.get("sha256") != file_sha256(path):
+            raise ValueError("the converted file does not match its checksum")
+        return OnnxFeatures(shared_base, _session_at(path, use_gpu), record_path, record)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        logger.warning("The converted base at %s is unusable (%s); converting again.", path, error)
+        return None
+
+
 def _load_or_convert(shared_base) -> OnnxFeatures:
     """Loads the cached ONNX form of a base, converting it when missing or damaged.
 
@@ -296,27 +332,27 @@ def _load_or_convert(shared_base) -> OnnxFeatures:
         Exception: Whatever the converter or ONNX Runtime raises; the caller falls back.
     """
     path = converted_base_path(shared_base)
-    record_path = path.with_suffix(".json")
     use_gpu = bool(runtimes.gpu_providers()) and _has_gpu()
-    try:
-        record = json.loads(record_path.read_text("utf-8"))
-        if record.get("sha256") != file_sha256(path):
-            raise ValueError("the converted file does not match its checksum")
-        return OnnxFeatures(shared_base, _session_at(path, use_gpu), record_path, record)
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        logger.warning("The converted base at %s is unusable (%s); converting again.", path, error)
-    started = time.perf_counter()
-    data = keras_to_onnx(
-        shared_base.feature_extractor,
-        (shared_base.input_size, shared_base.input_size, 3),
-        "pixels",
-        "features",
-    )
-    _write_cache_file(path, data)
-    record = {"sha256": hashlib.sha256(data).hexdigest(), "check": None}
-    _write_record(record_path, record)
+    cached = _load_cached(shared_base, path, use_gpu)
+    if cached is not None:
+        return cached
+    with _conversion_turn(path):
+        # Another process may have converted it while this one waited for its turn.
+        if path.is_file():
+            cached = _load_cached(shared_base, path, use_gpu)
+            if cached is not None:
+                return cached
+        started = time.perf_counter()
+        data = keras_to_onnx(
+            shared_base.feature_extractor,
+            (shared_base.input_size, shared_base.input_size, 3),
+            "pixels",
+            "features",
+        )
+        _write_cache_file(path, data)
+        record = {"sha256": hashlib.sha256(data).hexdigest(), "check": None}
+        record_path = path.with_suffix(".json")
+        _write_record(record_path, record)
     logger.info(
         "Converted %s to ONNX in %.1f s.", shared_base.backbone_id, time.perf_counter() - started
     )
