@@ -21,46 +21,29 @@ import contextlib
 import os
 import pathlib
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
+# The server and the browser are started as the browser tests start them.
+sys.path.insert(0, str(REPOSITORY / "tests"))
+
+from server_fixtures import CHROMIUM, StreamlitServer, chromium_arguments, settle  # noqa: E402
 
 from tlcore.nets import backbones, weights  # noqa: E402
 
 DEFAULT_OUTPUT = REPOSITORY / "docs" / "images"
 SIBLING_KERAS_HOME = REPOSITORY.parent / "shared" / "weights" / "keras"
-CHROMIUM = pathlib.Path("/usr/bin/chromium")
-CHROMIUM_ARGUMENTS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 800}
-# Streamlit shows its status widget ("Running...") while a page's script runs.
-SCRIPT_IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+# After each page's script has run, a moment for its charts to draw.
+SETTLE_MILLISECONDS = 500
 NO_SPINNER = "() => !document.querySelector('[data-testid=\"stSpinner\"]')"
 # A training of the 125 example photos takes seconds on a quiet machine; a busy one with the
 # worker's first start (TensorFlow, the pretrained network) can take minutes.
 TRAINING_TIMEOUT_MILLISECONDS = 600_000
-
-
-def free_port() -> int:
-    """Returns a TCP port on the loopback interface that nothing listens on."""
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def weights_environment() -> dict[str, str]:
@@ -87,74 +70,22 @@ def running_app(scratch: pathlib.Path) -> Iterator[str]:
         scratch: An empty folder for the workspace, the feature cache and the server's log.
 
     Raises:
-        RuntimeError: If the server stops while starting or does not answer within 2 minutes.
+        RuntimeError: If the server stops while starting.
+        TimeoutError: If it does not answer within 2 minutes.
     """
-    port = free_port()
-    environment = {
-        **os.environ,
-        "TLCORE_WORKSPACE": str(scratch / "workspace"),
-        "TLCORE_CACHE_DIR": str(scratch / "features"),
-        **weights_environment(),
-    }
-    streamlit = pathlib.Path(sys.executable).parent / "streamlit"
-    log_path = scratch / "streamlit.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [
-                str(streamlit),
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-            ],
-            cwd=REPOSITORY,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # A process group of its own, so that stopping it also stops the workers it starts.
-            start_new_session=True,
-        )
-    address = f"http://127.0.0.1:{port}"
+    environment = {"TLCORE_CACHE_DIR": str(scratch / "features"), **weights_environment()}
+    server = StreamlitServer(scratch / "workspace", scratch, environment).start()
     try:
-        deadline = time.monotonic() + 120
-        while not answers_health_check(address):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"The app did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield address
+        yield server.address
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def answers_health_check(address: str) -> bool:
-    """Tells whether the Streamlit server at the address answers its health check."""
-    with contextlib.suppress(OSError):
-        with urllib.request.urlopen(f"{address}/_stcore/health", timeout=3) as answer:
-            return answer.read().strip() == b"ok"
-    return False
-
-
-def settle(page, extra_milliseconds: int = 500) -> None:
-    """Waits until Streamlit has finished running the page's script, then a little more."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(SCRIPT_IDLE, timeout=120_000)
-    page.wait_for_timeout(extra_milliseconds)
+        server.stop()
 
 
 def open_page(page, address: str, path: str) -> None:
     """Opens one of the app's pages with the owner and project of the current address."""
     query = urllib.parse.urlparse(page.url).query
     page.goto(f"{address}/{path}?{query}")
-    settle(page)
+    settle(page, SETTLE_MILLISECONDS)
 
 
 def save(page, folder: pathlib.Path, name: str) -> pathlib.Path:
@@ -183,7 +114,7 @@ def take_screenshots(address: str, folder: pathlib.Path) -> list[pathlib.Path]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM) if CHROMIUM.exists() else None,
-            args=CHROMIUM_ARGUMENTS,
+            args=chromium_arguments(),
             headless=True,
         )
         try:
@@ -192,7 +123,7 @@ def take_screenshots(address: str, folder: pathlib.Path) -> list[pathlib.Path]:
             main = page.get_by_test_id("stMainBlockContainer")
 
             page.goto(address)
-            settle(page)
+            settle(page, SETTLE_MILLISECONDS)
             page.get_by_role("button", name="Try the example photos").click()
             page.get_by_text("with 125 example photos").wait_for()
             settle(page, 1500)
