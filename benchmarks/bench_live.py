@@ -2,16 +2,15 @@
 
     python -m benchmarks.bench_live --data ../shared/data/grocery-store --viewers 1 5
 
-trains a model with the default settings (MobileNetV2 at 224 px) on a few grocery classes,
-then simulates each number of viewers: one thread a viewer offers a camera-sized picture (a
-real `val` photo at 320 x 240) at the camera's rate to its own `serving.live_frames.LiveViewer`,
-and the process's one `serving.live_frames.LiveClassifier` answers them, exactly as on the server.
-It prints,
-for each viewer count, the answers a second of each viewer and the latency from a picture's
-arrival to its answer (median and 95th percentile, over every answer after a warm-up), with
-the machine and its load average. It leaves out the WebRTC part (decoding the browser's video
-and sending it back); `benchmarks.bench_live_browser` measures the whole path through Chromium.
-The figures are recorded too (`benchmarks.results`).
+trains a model with the default settings (MobileNetV2 at 224 px) on a few grocery classes, then
+simulates each number of viewers: one thread a viewer offers a camera-sized picture (a real `val`
+photo at 320 x 240) at the camera's rate to its own `serving.live_frames.LiveViewer`, and the
+process's one `serving.live_frames.LiveClassifier` answers them, exactly as on the server. It
+prints, for each viewer count, the answers a second of each viewer and the latency from a picture's
+arrival to its answer (median and 95th percentile, over every answer after a warm-up), with the
+machine and its load average. It leaves out the WebRTC part (decoding the browser's video and
+sending it back); `benchmarks.bench_live_browser` measures the whole path through Chromium. The
+figures are recorded too (`benchmarks.results`).
 """
 
 import argparse

@@ -221,8 +221,8 @@ def run_train(arguments) -> int:
     """Trains and writes the project file; prints a short summary on stdout.
 
     TensorFlow is imported in a thread while the photos are read and, where the base's ONNX
-    form was checked before, embedded (`features.early_embeddings`); nothing is printed until it is
-    in.
+    form was checked before, embedded (`features.early_embeddings`); nothing is printed until
+    it is in.
     """
     from tlcore.features import early_embeddings
 

@@ -1,12 +1,11 @@
 """Predict's answers: a few photos answered in the web server, many as a job of a worker.
 
-`answers_of` answers fewer than `BATCH_JOB_PHOTOS` photos at once through the project file's
-ONNX model. From `BATCH_JOB_PHOTOS` photos on, the Predict page does not predict in the web
-server: it saves the photos into the workspace and queues a job
-(`tlcore.jobs.batch_predictions`), shows its place in the queue, progress and Cancel
-(`tlapp.jobs.progress`), and draws its usual table from the answers the worker saved. The
-session remembers which batch it queued for which photos, so a rerun of the page does not queue
-them again.
+`answers_of` answers fewer than `BATCH_JOB_PHOTOS` photos at once through the project file's ONNX
+model. From `BATCH_JOB_PHOTOS` photos on, the Predict page does not predict in the web server: it
+saves the photos into the workspace and queues a job (`tlcore.jobs.batch_predictions`), shows its
+place in the queue, progress and Cancel (`tlapp.jobs.progress`), and draws its usual table from the
+answers the worker saved. The session remembers which batch it queued for which photos, so a rerun
+of the page does not queue them again.
 """
 
 import streamlit as st

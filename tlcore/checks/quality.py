@@ -1,8 +1,8 @@
 """Checks of a dataset's quality: likely mislabelled photos, near-duplicates and outliers.
 
 Everything works on the photos' pooled features from the frozen base, which training has
-usually cached already (`tlcore.features.embeddings`), so a check of a few thousand photos takes
-seconds:
+usually cached already (`tlcore.features.embeddings`), so a check of a few thousand photos
+takes seconds:
 
 - **Likely mislabelled**: each photo is predicted by a model that never saw it (out-of-fold
   predictions of a k-fold cross-validation, 5 folds by default), calibrated so that its "how

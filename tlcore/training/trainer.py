@@ -269,8 +269,8 @@ def train(
         dataset: The labelled photos.
         settings: How to train; the defaults when None.
         on_progress: Called with a `training.types.Progress` at each step of the way.
-        cache_dir: Where photo features are cached; `features.embeddings.default_cache_dir()` if
-            None.
+        cache_dir: Where photo features are cached; when None,
+            `features.embeddings.default_cache_dir()`.
         weights_dir: An explicit folder holding the pretrained weights.
         test_dataset: Labelled test photos that training never sees (Create ML's "testing
             data"): when given, the headline is measured on them
