@@ -338,10 +338,9 @@ def _load_or_convert(shared_base) -> OnnxFeatures:
         return cached
     with _conversion_turn(path):
         # Another process may have converted it while this one waited for its turn.
-        if path.is_file():
-            cached = _load_cached(shared_base, path, use_gpu)
-            if cached is not None:
-                return cached
+        cached = _load_cached(shared_base, path, use_gpu)
+        if cached is not None:
+            return cached
         started = time.perf_counter()
         data = keras_to_onnx(
             shared_base.feature_extractor,
